@@ -1,0 +1,228 @@
+/**
+ * The strict check from "any parsed JSON value" to the canonical in-memory
+ * shape of a message (the interfaces in mesos-types.ts / agent-types.ts):
+ *
+ *   snake_case field names only; unknown fields dropped (as Mesos does);
+ *   null = absent; empty repeated fields dropped; enums as their names (a
+ *   known number is accepted and turned into its name); 64-bit integers as
+ *   safe-integer numbers (numeric strings accepted); bytes as padded standard
+ *   base64; every `required` field present.
+ *
+ * Both decoders and both encoders pass through `toCanonical`, so JSON and
+ * protobuf bodies of the same message yield deep-equal objects.
+ *
+ * Invariants: pure (no I/O); never throws anything but ValidationError, whose
+ * path names the offending field (`accept.operations[0].launch.task_infos[1]
+ * .task_id.value`); recursion is bounded by MAX_MESSAGE_DEPTH.
+ */
+
+import type protobuf from 'protobufjs';
+import { ValidationError } from '../common/errors.ts';
+
+/**
+ * Deepest nesting of messages accepted. Real Mesos messages nest about ten
+ * deep (Call.accept.operations.launch.task_infos.executor.container.docker
+ * .port_mappings); only self-recursive ones (ContainerID.parent) could go
+ * further, and a hostile body must not exhaust the stack.
+ */
+export const MAX_MESSAGE_DEPTH = 32;
+
+/** Longest snippet of a bad value quoted back in an error. */
+const MAX_QUOTED_CHARS = 40;
+
+type Json = Record<string, unknown>;
+
+/** Checks `value` against `type` and returns its canonical form (a fresh object). */
+export function toCanonical(type: protobuf.Type, value: unknown, path = ''): Json {
+  return messageValue(type, value, path, 0);
+}
+
+/** What toCanonical needs to know about one field, computed once per field. */
+interface FieldPlan {
+  readonly field: protobuf.Field;
+  readonly name: string;
+  readonly repeated: boolean;
+  readonly required: boolean;
+  readonly message: protobuf.Type | undefined;
+  readonly enumType: protobuf.Enum | undefined;
+}
+
+interface TypePlan {
+  /** In declaration order, so output key order is stable whatever the input order. */
+  readonly fields: readonly FieldPlan[];
+}
+
+const plans = new WeakMap<protobuf.Type, TypePlan>();
+
+function planOf(type: protobuf.Type): TypePlan {
+  let plan = plans.get(type);
+  if (plan === undefined) {
+    plan = {
+      fields: type.fieldsArray.map((field) => {
+        const resolved = field.resolvedType;
+        const isMessage = resolved !== null && 'fieldsArray' in resolved;
+        return {
+          field,
+          name: field.name,
+          repeated: field.repeated,
+          required: field.required,
+          message: isMessage ? (resolved as protobuf.Type) : undefined,
+          enumType: resolved !== null && !isMessage ? (resolved as protobuf.Enum) : undefined,
+        };
+      }),
+    };
+    plans.set(type, plan);
+  }
+  return plan;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function messageValue(type: protobuf.Type, value: unknown, path: string, depth: number): Json {
+  if (!isPlainObject(value)) throw new ValidationError(path, `an object (${type.name})`, describeGot(value));
+  if (depth >= MAX_MESSAGE_DEPTH) {
+    throw new ValidationError(path, `messages nested at most ${MAX_MESSAGE_DEPTH} deep`, 'deeper nesting');
+  }
+  const out: Json = {};
+  for (const plan of planOf(type).fields) {
+    const raw = hasOwn.call(value, plan.name) ? value[plan.name] : undefined;
+    if (raw === undefined || raw === null) {
+      if (plan.required) throw new ValidationError(join(path, plan.name), `${expectedOf(plan.field)} (required field)`, 'nothing');
+      continue;
+    }
+    if (plan.repeated) {
+      if (!Array.isArray(raw)) throw new ValidationError(join(path, plan.name), `an array of ${expectedOf(plan.field)}`, describeGot(raw));
+      if (raw.length === 0) continue;
+      const items = new Array<unknown>(raw.length);
+      for (let i = 0; i < raw.length; i++) items[i] = fieldValue(plan, raw[i], path, i, depth);
+      out[plan.name] = items;
+    } else {
+      out[plan.name] = fieldValue(plan, raw, path, -1, depth);
+    }
+  }
+  return out;
+}
+
+/** Paths are built only when an error needs one (or a nested message is entered). */
+function join(path: string, name: string, index = -1): string {
+  const base = path === '' ? name : `${path}.${name}`;
+  return index < 0 ? base : `${base}[${index}]`;
+}
+
+function fieldValue(plan: FieldPlan, value: unknown, parentPath: string, index: number, depth: number): unknown {
+  if (plan.message !== undefined) return messageValue(plan.message, value, join(parentPath, plan.name, index), depth + 1);
+  // Fast paths for the common well-typed cases; everything else goes through the checks below.
+  switch (plan.field.type) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      break;
+    case 'double':
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      break;
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      break;
+  }
+  if (plan.enumType !== undefined) return enumValue(plan.enumType, value, join(parentPath, plan.name, index));
+  return scalarValue(plan.field.type, value, join(parentPath, plan.name, index));
+}
+
+function enumValue(e: protobuf.Enum, value: unknown, path: string): string {
+  if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(e.values, value)) return value;
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    const name = e.valuesById[value];
+    if (name !== undefined) return name;
+  }
+  throw new ValidationError(path, `one of ${Object.keys(e.values).join(', ')}`, describeGot(value));
+}
+
+const INT32_RANGE: readonly [number, number] = [-2147483648, 2147483647];
+const UINT32_RANGE: readonly [number, number] = [0, 4294967295];
+const INT64_RANGE: readonly [number, number] = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+const UINT64_RANGE: readonly [number, number] = [0, Number.MAX_SAFE_INTEGER];
+
+function scalarValue(protoType: string, value: unknown, path: string): unknown {
+  switch (protoType) {
+    case 'string':
+      if (typeof value !== 'string') throw new ValidationError(path, 'a string', describeGot(value));
+      return value;
+    case 'bool':
+      if (typeof value !== 'boolean') throw new ValidationError(path, 'a boolean', describeGot(value));
+      return value;
+    case 'double':
+    case 'float':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(path, 'a number', describeGot(value));
+      return value;
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
+      return integerValue(value, path, INT32_RANGE, false);
+    case 'uint32':
+    case 'fixed32':
+      return integerValue(value, path, UINT32_RANGE, false);
+    case 'int64':
+    case 'sint64':
+    case 'sfixed64':
+      return integerValue(value, path, INT64_RANGE, true);
+    case 'uint64':
+    case 'fixed64':
+      return integerValue(value, path, UINT64_RANGE, true);
+    case 'bytes':
+      return bytesValue(value, path);
+    default:
+      throw new ValidationError(path, `a supported field type (not ${protoType})`);
+  }
+}
+
+const NUMERIC_STRING = /^-?[0-9]{1,20}$/;
+
+function integerValue(value: unknown, path: string, range: readonly [number, number], acceptString: boolean): number {
+  const [lo, hi] = range;
+  const expected = `an integer in [${lo}, ${hi}]${acceptString ? ' (number or numeric string)' : ''}`;
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (acceptString && typeof value === 'string' && NUMERIC_STRING.test(value)) n = Number(value);
+  else throw new ValidationError(path, expected, describeGot(value));
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new ValidationError(path, expected, describeGot(value));
+  return n === 0 ? 0 : n; // no -0
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+function bytesValue(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !BASE64.test(value)) throw new ValidationError(path, 'base64-encoded bytes', describeGot(value));
+  // Re-encode so stray trailing bits and missing padding cannot make two
+  // spellings of the same bytes compare unequal.
+  return Buffer.from(value, 'base64').toString('base64');
+}
+
+function expectedOf(field: protobuf.Field): string {
+  const resolved = field.resolvedType;
+  if (resolved !== null && 'fieldsArray' in resolved) return `an object (${resolved.name})`;
+  if (resolved !== null) return `an enum value (${resolved.name})`;
+  return `a ${field.type}`;
+}
+
+function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** One short phrase for a value that was not what was expected: `number 5`, `string "x"`, `an array`. */
+export function describeGot(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > MAX_QUOTED_CHARS ? `${value.slice(0, MAX_QUOTED_CHARS)}…` : value)}`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'undefined':
+      return 'nothing';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
