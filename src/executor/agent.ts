@@ -1,0 +1,460 @@
+/**
+ * The agent: wires the master link, task runners, checkpoint store, status
+ * update manager and HTTP server together. `startAgent(options)` is the
+ * entry point (the CLI and src/executor/main.ts call it).
+ *
+ * Flow of a status: runner decides (StatusDraft) → agent stamps it (uuid,
+ * agent id, timestamp) → checkpoint (fsync) → StatusUpdateManager → UPDATE
+ * call. Per task these steps are chained, so updates reach the master in the
+ * order the task went through them, and never before they are durable.
+ *
+ * Recovery (`startAgent` on a work dir with meta/): tasks whose supervisor is
+ * alive are re-attached; those that exited meanwhile report their real exit
+ * (from the supervisor's exit file) or TASK_FAILED/REASON_EXECUTOR_TERMINATED;
+ * unacknowledged updates are re-queued with their original uuids and re-sent
+ * once the master answers SUBSCRIBED.
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../common/clock.ts';
+import { describeError } from '../common/errors.ts';
+import { componentLogger, type Logger } from '../common/log.ts';
+import { systemRandom, type Random } from '../common/random.ts';
+import type { AgentCallSubscribe, AgentEvent } from '../protocol/agent-types.ts';
+import { describeEvent, describeTaskStatus } from '../protocol/describe.ts';
+import { newUuid } from '../protocol/ids.ts';
+import type { MediaType } from '../protocol/media.ts';
+import { isTerminal } from '../protocol/task-states.ts';
+import { computeAgentAttributes, computeAgentResources, detectHostFacts } from './agent-resources.ts';
+import { createAgentApp, type AgentView } from './agent-server.ts';
+import { CheckpointStore, type TaskCheckpoint } from './checkpoint-store.ts';
+import { fetchTaskUris } from './fetcher.ts';
+import { HealthMonitor } from './health-monitor.ts';
+import { MasterLink } from './master-link.ts';
+import { checkIdComponent, sandboxDir } from './sandbox.ts';
+import { StatusUpdateManager } from './status-update-manager.ts';
+import { TaskRunner, killGraceMs, type StatusDraft } from './task-runner.ts';
+import type { ProcessIdentity } from './task-process.ts';
+import type { AgentInfo, Attribute, FrameworkInfo, KillPolicy, Resource, TaskInfo, TaskStatus } from './types.ts';
+
+export interface AgentOptions {
+  /** host:port of the master. */
+  master: string;
+  /** HTTP port of the agent (0 = ephemeral). */
+  port: number;
+  /** Address the HTTP server binds to and advertises. */
+  ip: string;
+  /** Address advertised to the master and used by health checks when `ip` is a wildcard (default: `ip`). */
+  advertiseIp?: string;
+  /** Hostname advertised in AgentInfo and given to tasks as HOST (default: advertiseIp, else ip, else os.hostname()). */
+  hostname?: string;
+  workDir: string;
+  /** Mesos syntax overrides, e.g. `cpus:4;mem:2048;ports:[31000-32000]`. */
+  resources?: string;
+  attributes?: string;
+  /** Interval of HEARTBEAT calls unless the master asks for another (default 5000). */
+  heartbeatIntervalMs?: number;
+  /** First status-update retry delay (default 10000, Mesos' default). */
+  statusRetryInitialMs?: number;
+  statusRetryMaxMs?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  /** Wire format towards the master (default protobuf). */
+  media?: MediaType;
+  /** Cap of each stdout/stderr file per task (default 10 MiB). */
+  logCapBytes?: number;
+  clock?: Clock;
+  random?: Random;
+}
+
+export interface AgentHandle {
+  readonly port: number;
+  agentId(): string | undefined;
+  /** Stops the server and the master link; tasks keep running (like a killed agent). */
+  close(): Promise<void>;
+  /** Kills every task (waiting for them to exit), then closes. */
+  shutdown(): Promise<void>;
+}
+
+interface TaskEntry {
+  frameworkId: string;
+  task: TaskInfo;
+  runUuid: string;
+  sandbox: string;
+  runner?: TaskRunner;
+  health?: HealthMonitor;
+  killedByHealthCheck?: boolean;
+  process?: ProcessIdentity;
+  latest?: TaskStatus;
+  /** Serializes checkpoint-then-enqueue per task. */
+  chain: Promise<void>;
+}
+
+export const DEFAULT_AGENT_HEARTBEAT_MS = 5000;
+/** shutdown() gives each task at most this long between SIGTERM and SIGKILL (bounds Ctrl-C of a local cluster). */
+export const SHUTDOWN_MAX_GRACE_MS = 2000;
+
+export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
+  const agent = new AgentNode(options);
+  await agent.start();
+  return agent;
+}
+
+class AgentNode implements AgentHandle, AgentView {
+  private readonly opts: AgentOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly store: CheckpointStore;
+  private readonly sum: StatusUpdateManager;
+  private readonly link: MasterLink;
+  readonly tasks = new Map<string, TaskEntry>();
+  readonly frameworks = new Map<string, FrameworkInfo>();
+  private id: string | undefined;
+  private closed = false;
+  private server: Server | undefined;
+  private portValue = 0;
+  resources: Resource[] = [];
+  attributes: Attribute[] = [];
+  readonly hostname: string;
+  readonly startedAtMs: number;
+
+  constructor(opts: AgentOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.log = componentLogger('agent');
+    this.hostname = opts.hostname ?? opts.advertiseIp ?? (opts.ip === '0.0.0.0' ? osHostname() : opts.ip);
+    this.startedAtMs = this.clock.nowMs();
+    this.store = new CheckpointStore(opts.workDir);
+    this.sum = new StatusUpdateManager({
+      clock: this.clock,
+      initialBackoffMs: opts.statusRetryInitialMs,
+      maxBackoffMs: opts.statusRetryMaxMs,
+      isTerminal,
+      send: (u) => { void this.link.sendUpdate(u.status); },
+    });
+    this.link = new MasterLink({
+      master: opts.master,
+      media: opts.media ?? 'application/x-protobuf',
+      clock: this.clock,
+      random: opts.random ?? systemRandom,
+      log: this.log,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs ?? DEFAULT_AGENT_HEARTBEAT_MS,
+      reconnectInitialMs: opts.reconnectInitialMs,
+      reconnectMaxMs: opts.reconnectMaxMs,
+      buildSubscribe: () => this.buildSubscribe(),
+      onEvent: (e) => this.handleEvent(e),
+      onSubscribed: (id) => this.handleSubscribed(id),
+      onDisconnected: () => this.sum.pause(),
+    });
+  }
+
+  get port(): number {
+    return this.portValue;
+  }
+
+  agentId(): string | undefined {
+    return this.id;
+  }
+
+  connected(): boolean {
+    return this.link.state === 'subscribed';
+  }
+
+  pendingUpdates(): number {
+    return this.sum.pendingCount();
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.opts.workDir, { recursive: true });
+    this.resources = computeAgentResources(await detectHostFacts(this.opts.workDir).catch(() => ({ cpus: 1, memTotalMb: 0, diskTotalMb: 0 })), this.opts.resources);
+    this.attributes = computeAgentAttributes(this.opts.attributes);
+    await this.recover();
+    const app = createAgentApp(this, this.opts.workDir);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const server = app.listen(this.opts.port, this.opts.ip, (err?: Error) => (err ? reject(err) : resolve()));
+        this.server = server;
+        server.once('error', reject);
+      });
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.portValue = (this.server!.address() as AddressInfo).port;
+    this.link.start();
+    this.log.info({ port: this.portValue, master: this.opts.master, tasks: this.tasks.size }, 'agent started');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.link.close();
+    this.sum.stop();
+    for (const e of this.tasks.values()) {
+      e.health?.stop();
+      e.runner?.detach();
+    }
+    await Promise.allSettled([...this.tasks.values()].map((e) => e.chain));
+    await this.store.idle();
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    const runners = [...this.tasks.values()].flatMap((e) => (e.runner ? [e.runner] : []));
+    for (const r of runners) {
+      const graceMs = Math.min(killGraceMs(r.task.kill_policy), SHUTDOWN_MAX_GRACE_MS);
+      r.kill({ grace_period: { nanoseconds: graceMs * 1e6 } }, 'agent shut down');
+    }
+    await Promise.allSettled(runners.map((r) => r.done));
+    await this.close();
+  }
+
+  // ---- recovery -------------------------------------------------------
+
+  private async recover(): Promise<void> {
+    const state = await this.store.recover();
+    for (const p of state.problems) this.log.error({ problem: p }, 'unreadable checkpoint skipped');
+    this.id = state.agentId;
+    for (const [id, fw] of state.frameworks) this.frameworks.set(id, fw);
+    for (const cp of state.tasks) this.recoverTask(cp);
+  }
+
+  private recoverTask(cp: TaskCheckpoint): void {
+    const entry: TaskEntry = { frameworkId: cp.frameworkId, task: cp.task, runUuid: cp.runUuid, sandbox: cp.sandbox, process: cp.process, latest: cp.latest, chain: Promise.resolve() };
+    const taskId = cp.task.task_id.value;
+    this.tasks.set(taskId, entry);
+    for (const status of cp.pending) this.sum.add({ frameworkId: cp.frameworkId, status });
+    if (cp.latest !== undefined && isTerminal(cp.latest.state)) {
+      if (cp.pending.length === 0) this.forget(entry);
+      return;
+    }
+    const runner = this.newRunner(entry);
+    if (cp.process !== undefined && cp.process.taskPid > 0) {
+      this.log.info({ taskId, pid: cp.process.taskPid }, 'recovering task');
+      runner.recover(cp.process);
+      if (cp.latest?.state === 'TASK_RUNNING') this.startHealth(entry);
+    } else {
+      runner.recoverWithoutProcess();
+    }
+  }
+
+  // ---- events from the master -------------------------------------------
+
+  private handleSubscribed(agentId: string): void {
+    if (this.id !== agentId) {
+      this.id = agentId;
+      void this.store.writeAgentId(agentId).catch((err: unknown) => this.log.error({ err: describeError(err) }, 'cannot checkpoint agent id'));
+    }
+    this.sum.resume();
+  }
+
+  private handleEvent(event: AgentEvent): void {
+    if (event.type !== 'HEARTBEAT' && event.type !== 'ACKNOWLEDGE') this.log.info({ event: describeEvent(event) }, 'event from master');
+    switch (event.type) {
+      case 'LAUNCH': return this.handleLaunch(event);
+      case 'KILL': return this.handleKill(event);
+      case 'ACKNOWLEDGE': return this.handleAcknowledge(event);
+      case 'SHUTDOWN_FRAMEWORK': return this.handleShutdownFramework(event);
+      case 'RECONCILE': return this.handleReconcile(event);
+      case 'HEARTBEAT': return;
+      case 'ERROR': this.log.error({ message: event.error?.message }, 'master sent ERROR'); return;
+      default: this.log.warn({ type: event.type }, 'unexpected event ignored');
+    }
+  }
+
+  private handleLaunch(event: AgentEvent): void {
+    const launch = event.launch;
+    const task = launch?.task;
+    const frameworkId = launch?.framework_info?.id?.value;
+    if (task === undefined || frameworkId === undefined || typeof task.task_id?.value !== 'string') {
+      this.log.warn('LAUNCH without task or framework id ignored');
+      return;
+    }
+    const taskId = task.task_id.value;
+    if (this.tasks.has(taskId)) {
+      this.log.info({ taskId }, 'duplicate LAUNCH ignored');
+      return;
+    }
+    try {
+      checkIdComponent('launch.task.task_id.value', taskId);
+      checkIdComponent('launch.framework_info.id.value', frameworkId);
+    } catch (err) {
+      this.sendUncheckpointed(frameworkId, { task_id: task.task_id, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID', source: 'SOURCE_AGENT', message: describeError(err) });
+      return;
+    }
+    const runUuid = randomUUID();
+    const entry: TaskEntry = { frameworkId, task, runUuid, sandbox: sandboxDir(this.opts.workDir, frameworkId, taskId, runUuid), chain: Promise.resolve() };
+    this.tasks.set(taskId, entry);
+    this.frameworks.set(frameworkId, launch!.framework_info);
+    entry.chain = this.store.writeFramework(launch!.framework_info).then(() => this.checkpoint(entry))
+      .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint launched task; running it anyway'));
+    const runner = this.newRunner(entry);
+    void entry.chain.then(() => runner.start()).catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'launch failed'));
+  }
+
+  private handleKill(event: AgentEvent): void {
+    const taskId = event.kill?.task_id?.value;
+    if (taskId === undefined) return;
+    const entry = this.tasks.get(taskId);
+    if (entry?.runner !== undefined && entry.runner.phase !== 'terminated') {
+      entry.runner.kill(event.kill?.kill_policy as KillPolicy | undefined);
+      return;
+    }
+    if (entry === undefined) {
+      this.sendUncheckpointed(event.kill?.framework_id?.value ?? '', {
+        task_id: { value: taskId }, state: 'TASK_LOST', reason: 'REASON_TASK_UNKNOWN', source: 'SOURCE_AGENT', message: 'Attempted to kill an unknown task',
+      });
+    }
+  }
+
+  private handleAcknowledge(event: AgentEvent): void {
+    const ack = event.acknowledge;
+    if (ack?.task_id?.value === undefined || typeof ack.uuid !== 'string') return;
+    const out = this.sum.acknowledge(ack.task_id.value, ack.uuid);
+    if (out.kind !== 'acked') return;
+    const entry = this.tasks.get(ack.task_id.value);
+    if (entry === undefined) return;
+    if (out.remaining === 0 && isTerminal(out.update.status.state)) this.forget(entry);
+    else entry.chain = entry.chain.then(() => this.checkpoint(entry));
+  }
+
+  private handleShutdownFramework(event: AgentEvent): void {
+    const fw = event.shutdown_framework?.framework_id?.value;
+    for (const e of this.tasks.values()) {
+      if (e.frameworkId === fw) e.runner?.kill(undefined, 'framework shut down');
+    }
+  }
+
+  private handleReconcile(event: AgentEvent): void {
+    const ids = event.reconcile?.task_ids?.map((t) => t.value) ?? [];
+    const wanted = ids.length > 0 ? ids : [...this.tasks.keys()];
+    for (const id of wanted) {
+      const entry = this.tasks.get(id);
+      if (entry === undefined) {
+        this.sendUncheckpointed('', { task_id: { value: id }, state: 'TASK_LOST', reason: 'REASON_RECONCILIATION', source: 'SOURCE_AGENT', message: 'Task unknown to the agent' });
+      } else if (!this.sum.resend(id) && entry.latest !== undefined) {
+        const { state, message, reason, source, healthy } = entry.latest;
+        this.report(entry, { state, message, reason, source, healthy });
+      }
+    }
+  }
+
+  // ---- statuses -----------------------------------------------------------
+
+  private newRunner(entry: TaskEntry): TaskRunner {
+    const runner = new TaskRunner({
+      task: entry.task,
+      frameworkId: entry.frameworkId,
+      agentId: this.id ?? '',
+      sandbox: entry.sandbox,
+      host: this.hostname,
+      clock: this.clock,
+      logCapBytes: this.opts.logCapBytes,
+      fetch: (task, sandbox, signal) => fetchTaskUris(task, sandbox, signal),
+      onStatus: (draft) => {
+        if (isTerminal(draft.state)) {
+          entry.health?.stop();
+          if (entry.killedByHealthCheck) draft = { ...draft, healthy: false };
+        }
+        this.report(entry, draft);
+      },
+      onProcess: (identity) => { entry.process = identity; },
+      onRunning: () => this.startHealth(entry),
+    });
+    entry.runner = runner;
+    return runner;
+  }
+
+  private startHealth(entry: TaskEntry): void {
+    const check = entry.task.health_check;
+    if (check === undefined || entry.health !== undefined) return;
+    entry.health = new HealthMonitor({
+      check,
+      host: this.opts.advertiseIp ?? (this.opts.ip === '0.0.0.0' ? '127.0.0.1' : this.opts.ip),
+      sandbox: entry.sandbox,
+      clock: this.clock,
+      env: entry.runner?.taskEnv() ?? {},
+      onHealthChanged: (healthy) => {
+        if (entry.runner?.phase === 'running') this.report(entry, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR', reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', healthy });
+      },
+      onKill: (message) => {
+        entry.killedByHealthCheck = true;
+        entry.runner?.kill(undefined, message);
+      },
+    });
+    entry.health.start();
+  }
+
+  /** Stamps, checkpoints, then queues a status for delivery (in order per task). */
+  private report(entry: TaskEntry, draft: StatusDraft): void {
+    if (this.closed) return;
+    const status: TaskStatus = {
+      task_id: entry.task.task_id,
+      state: draft.state,
+      source: draft.source ?? 'SOURCE_AGENT',
+      agent_id: { value: this.id ?? entry.task.agent_id?.value ?? '' },
+      timestamp: this.clock.nowMs() / 1000,
+      uuid: newUuid(),
+    };
+    if (draft.message !== undefined) status.message = draft.message;
+    if (draft.reason !== undefined) status.reason = draft.reason;
+    if (draft.healthy !== undefined) status.healthy = draft.healthy;
+    else if (entry.latest?.healthy !== undefined && !isTerminal(draft.state)) status.healthy = entry.latest.healthy;
+    entry.latest = status;
+    this.log.info({ status: describeTaskStatus(status) }, 'status');
+    entry.chain = entry.chain
+      .then(() => this.checkpoint(entry, status))
+      .catch((err: unknown) => this.log.error({ err: describeError(err) }, 'checkpoint failed; reporting anyway'))
+      .then(() => this.sum.add({ frameworkId: entry.frameworkId, status }));
+  }
+
+  private checkpoint(entry: TaskEntry, extra?: TaskStatus): Promise<void> {
+    const pending = this.sum.pendingFor(entry.task.task_id.value).map((u) => u.status);
+    if (extra !== undefined) pending.push(extra);
+    const cp: TaskCheckpoint = { frameworkId: entry.frameworkId, task: entry.task, runUuid: entry.runUuid, sandbox: entry.sandbox, pending };
+    if (entry.process !== undefined) cp.process = entry.process;
+    if (entry.latest !== undefined) cp.latest = entry.latest;
+    return this.store.writeTask(cp);
+  }
+
+  private sendUncheckpointed(frameworkId: string, draft: TaskStatus): void {
+    this.sum.add({ frameworkId, status: { ...draft, agent_id: { value: this.id ?? '' }, timestamp: this.clock.nowMs() / 1000, uuid: newUuid() } });
+  }
+
+  private forget(entry: TaskEntry): void {
+    const taskId = entry.task.task_id.value;
+    entry.health?.stop();
+    this.tasks.delete(taskId);
+    this.sum.forget(taskId);
+    entry.chain = entry.chain.then(() => this.store.removeTask(entry.frameworkId, taskId)).catch((err: unknown) => {
+      this.log.error({ err: describeError(err), taskId }, 'cannot remove task checkpoint');
+    });
+  }
+
+  private buildSubscribe(): AgentCallSubscribe {
+    const info: AgentInfo = { hostname: this.hostname, port: this.portValue, resources: this.resources, attributes: this.attributes };
+    if (this.id !== undefined) info.id = { value: this.id };
+    const tasks: TaskInfo[] = [];
+    const statuses: TaskStatus[] = [];
+    const fwIds = new Set<string>();
+    for (const e of this.tasks.values()) {
+      if (e.latest === undefined) continue;
+      tasks.push(e.task);
+      statuses.push(e.latest);
+      fwIds.add(e.frameworkId);
+    }
+    const frameworks = [...fwIds].flatMap((id) => {
+      const fw = this.frameworks.get(id);
+      return fw ? [fw] : [];
+    });
+    return { agent_info: info, tasks, task_statuses: statuses, frameworks };
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Reliable delivery of task status updates to the master (pure core: no I/O;
+ * time only through the injected Clock, sending through the `send` callback).
+ *
+ * Per task: a FIFO of updates. Only the head is ever in flight (at most one
+ * unacknowledged update per task on the wire), so a framework sees each
+ * task's updates in order. The head is re-sent with exponential backoff
+ * (initialBackoffMs, ×2, capped at maxBackoffMs) until an ACKNOWLEDGE with its
+ * uuid arrives; then it is dropped and the next one is sent at once. An ack
+ * with another uuid is ignored (a stale or duplicate ack).
+ *
+ * While disconnected (`pause()`), nothing is sent and retry timers do not
+ * fire; `resume()` re-sends every head immediately with the backoff reset.
+ *
+ * Bound: at most MAX_PENDING_PER_TASK updates are queued per task. At the
+ * bound a new non-terminal update replaces the newest queued non-terminal one
+ * that is not in flight (latest state wins, e.g. a flapping health check); a
+ * terminal update is always accepted.
+ */
+import type { Clock, TimerHandle } from '../common/clock.ts';
+import type { TaskStatus } from './types.ts';
+
+/** Bounds memory for a task whose updates are never acknowledged. */
+export const MAX_PENDING_PER_TASK = 100;
+/** Mesos' defaults for status update retries. */
+export const DEFAULT_INITIAL_BACKOFF_MS = 10_000;
+export const DEFAULT_MAX_BACKOFF_MS = 10 * 60_000;
+export const BACKOFF_FACTOR = 2;
+
+export interface PendingUpdate {
+  frameworkId: string;
+  status: TaskStatus;
+}
+
+export type AckOutcome =
+  | { kind: 'acked'; update: PendingUpdate; remaining: number }
+  | { kind: 'stale' }
+  | { kind: 'unknown-task' };
+
+export interface StatusUpdateManagerOptions {
+  clock: Clock;
+  send: (update: PendingUpdate) => void;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  isTerminal: (state: TaskStatus['state']) => boolean;
+}
+
+interface Stream {
+  queue: PendingUpdate[];
+  backoffMs: number;
+  timer: TimerHandle | undefined;
+  /** Number of times the head has been sent. */
+  sends: number;
+}
+
+export function describeUpdate(u: PendingUpdate): string {
+  return `${u.status.state} task ${u.status.task_id.value} uuid ${u.status.uuid ?? '-'}`;
+}
+
+export class StatusUpdateManager {
+  private readonly streams = new Map<string, Stream>();
+  private readonly opts: Required<StatusUpdateManagerOptions>;
+  private paused = true;
+
+  constructor(opts: StatusUpdateManagerOptions) {
+    this.opts = {
+      ...opts,
+      initialBackoffMs: opts.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS,
+      maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+    };
+  }
+
+  /** Queues an update (already checkpointed by the caller); sends it if its task has none in flight. */
+  add(update: PendingUpdate): void {
+    const taskId = update.status.task_id.value;
+    let s = this.streams.get(taskId);
+    if (s === undefined) {
+      s = { queue: [], backoffMs: this.opts.initialBackoffMs, timer: undefined, sends: 0 };
+      this.streams.set(taskId, s);
+    }
+    if (s.queue.length >= MAX_PENDING_PER_TASK && !this.opts.isTerminal(update.status.state)) {
+      for (let i = s.queue.length - 1; i >= 1; i--) {
+        if (!this.opts.isTerminal(s.queue[i].status.state)) {
+          s.queue[i] = update;
+          return;
+        }
+      }
+    }
+    s.queue.push(update);
+    if (s.queue.length === 1) this.sendHead(taskId, s);
+  }
+
+  /** Handles an ACKNOWLEDGE: drops the head if `uuid` matches, then sends the next. */
+  acknowledge(taskId: string, uuid: string): AckOutcome {
+    const s = this.streams.get(taskId);
+    if (s === undefined) return { kind: 'unknown-task' };
+    const head = s.queue[0];
+    if (head === undefined || head.status.uuid !== uuid) return { kind: 'stale' };
+    s.timer?.cancel();
+    s.queue.shift();
+    s.backoffMs = this.opts.initialBackoffMs;
+    s.sends = 0;
+    if (s.queue.length === 0) this.streams.delete(taskId);
+    else this.sendHead(taskId, s);
+    return { kind: 'acked', update: head, remaining: s.queue.length };
+  }
+
+  /** Stops sending (the master link is down). */
+  pause(): void {
+    this.paused = true;
+    for (const s of this.streams.values()) {
+      s.timer?.cancel();
+      s.timer = undefined;
+    }
+  }
+
+  /** Link is up (re-subscribed): re-sends every head now, backoff reset. */
+  resume(): void {
+    this.paused = false;
+    for (const [taskId, s] of this.streams) {
+      s.backoffMs = this.opts.initialBackoffMs;
+      this.sendHead(taskId, s);
+    }
+  }
+
+  /** Re-sends the head of `taskId` now (e.g. on RECONCILE); false if nothing is pending. */
+  resend(taskId: string): boolean {
+    const s = this.streams.get(taskId);
+    if (s === undefined || s.queue.length === 0) return false;
+    s.timer?.cancel();
+    this.sendHead(taskId, s);
+    return true;
+  }
+
+  pendingFor(taskId: string): readonly PendingUpdate[] {
+    return this.streams.get(taskId)?.queue ?? [];
+  }
+
+  /** Pending updates of every task (for /metrics and checkpoint checks). */
+  pendingCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.queue.length;
+    return n;
+  }
+
+  /** Times the head of `taskId` has been sent (0 if none). */
+  sendsOfHead(taskId: string): number {
+    return this.streams.get(taskId)?.sends ?? 0;
+  }
+
+  /** Drops everything for `taskId` (the task is forgotten). */
+  forget(taskId: string): void {
+    this.streams.get(taskId)?.timer?.cancel();
+    this.streams.delete(taskId);
+  }
+
+  /** Cancels all timers. */
+  stop(): void {
+    this.pause();
+  }
+
+  private sendHead(taskId: string, s: Stream): void {
+    s.timer?.cancel();
+    s.timer = undefined;
+    if (this.paused) return;
+    const head = s.queue[0];
+    if (head === undefined) return;
+    s.sends++;
+    this.opts.send(head);
+    const delay = s.backoffMs;
+    s.backoffMs = Math.min(this.opts.maxBackoffMs, s.backoffMs * BACKOFF_FACTOR);
+    s.timer = this.opts.clock.setTimer(delay, () => {
+      s.timer = undefined;
+      if (this.streams.get(taskId) === s && s.queue[0] === head) this.sendHead(taskId, s);
+    });
+  }
+}

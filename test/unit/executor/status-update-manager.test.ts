@@ -1,0 +1,86 @@
+/**
+ * Status update manager: one update in flight per task, exponential backoff
+ * driven by a ManualClock, ack by uuid, stale acks ignored, pause/resume.
+ */
+import { expect } from 'chai';
+import { ManualClock } from '../../../src/common/clock.ts';
+import { StatusUpdateManager, MAX_PENDING_PER_TASK, describeUpdate, type PendingUpdate } from '../../../src/executor/status-update-manager.ts';
+import type { TaskState } from '../../../src/executor/types.ts';
+
+const terminal = new Set<TaskState>(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE']);
+
+function upd(task: string, state: TaskState, uuid: string): PendingUpdate {
+  return { frameworkId: 'fw', status: { task_id: { value: task }, state, uuid } };
+}
+
+describe('executor/status-update-manager', () => {
+  let clock: ManualClock;
+  let sent: string[];
+  let sum: StatusUpdateManager;
+  beforeEach(() => {
+    clock = new ManualClock();
+    sent = [];
+    sum = new StatusUpdateManager({
+      clock, initialBackoffMs: 200, maxBackoffMs: 1000, isTerminal: (s) => terminal.has(s),
+      send: (u) => sent.push(describeUpdate(u)),
+    });
+    sum.resume();
+  });
+
+  it('keeps one update in flight per task and sends the next on ack', () => {
+    sum.add(upd('t1', 'TASK_STAGING', 'u1'));
+    sum.add(upd('t1', 'TASK_RUNNING', 'u2'));
+    sum.add(upd('t2', 'TASK_STAGING', 'v1'));
+    expect(sent).to.deep.equal(['TASK_STAGING task t1 uuid u1', 'TASK_STAGING task t2 uuid v1']);
+    const out = sum.acknowledge('t1', 'u1');
+    expect(out.kind).to.equal('acked');
+    expect(sent.at(-1)).to.equal('TASK_RUNNING task t1 uuid u2');
+    expect(sum.pendingCount()).to.equal(2);
+  });
+
+  it('retries with exponential backoff capped at the maximum', () => {
+    sum.add(upd('t1', 'TASK_RUNNING', 'u1'));
+    const times: number[] = [];
+    const start = clock.nowMs();
+    for (let i = 0; i < 60; i++) {
+      const before = sent.length;
+      clock.advance(50);
+      if (sent.length > before) times.push(clock.nowMs() - start);
+    }
+    // sends at 0, then +200, +400, +800, +1000, +1000 ...
+    expect(times).to.deep.equal([200, 600, 1400, 2400]);
+    expect(sum.sendsOfHead('t1')).to.equal(5);
+  });
+
+  it('ignores an ack with the wrong uuid and forgets a task after its last ack', () => {
+    sum.add(upd('t1', 'TASK_FINISHED', 'u1'));
+    expect(sum.acknowledge('t1', 'nope').kind).to.equal('stale');
+    expect(sum.pendingFor('t1')).to.have.length(1);
+    clock.advance(200);
+    expect(sent).to.have.length(2);
+    const out = sum.acknowledge('t1', 'u1');
+    expect(out.kind === 'acked' && out.remaining).to.equal(0);
+    expect(sum.acknowledge('t1', 'u1').kind).to.equal('unknown-task');
+    clock.advance(10_000);
+    expect(sent).to.have.length(2);
+  });
+
+  it('sends nothing while paused and re-sends heads on resume', () => {
+    sum.pause();
+    sum.add(upd('t1', 'TASK_RUNNING', 'u1'));
+    clock.advance(5000);
+    expect(sent).to.deep.equal([]);
+    sum.resume();
+    expect(sent).to.deep.equal(['TASK_RUNNING task t1 uuid u1']);
+  });
+
+  it('bounds the queue: latest non-terminal replaces, terminal always kept', () => {
+    for (let i = 0; i < MAX_PENDING_PER_TASK + 10; i++) sum.add(upd('t1', 'TASK_RUNNING', `u${i}`));
+    sum.add(upd('t1', 'TASK_FAILED', 'end'));
+    const q = sum.pendingFor('t1');
+    expect(q).to.have.length(MAX_PENDING_PER_TASK + 1);
+    expect(q[0].status.uuid).to.equal('u0');
+    expect(q.at(-2)!.status.uuid).to.equal(`u${MAX_PENDING_PER_TASK + 9}`);
+    expect(q.at(-1)!.status.state).to.equal('TASK_FAILED');
+  });
+});
