@@ -1,0 +1,90 @@
+/**
+ * Mesos' semantic checks of a decoded scheduler Call (after the codec has
+ * checked types), done before the call touches any state: the right
+ * sub-message for the type, framework_id present, ids and uuids well-formed.
+ * Pure; failures are BadRequestError with Mesos' wording (→ 400).
+ */
+import { BadRequestError } from '../common/errors.ts';
+import type { SchedulerCall } from './wire.ts';
+
+/** Call types cygnet serves (others are rejected as unsupported). */
+export const SCHEDULER_CALL_FIELD: Readonly<Record<string, keyof SchedulerCall | undefined>> = {
+  SUBSCRIBE: 'subscribe',
+  TEARDOWN: undefined,
+  ACCEPT: 'accept',
+  DECLINE: 'decline',
+  ACCEPT_INVERSE_OFFERS: 'accept_inverse_offers',
+  DECLINE_INVERSE_OFFERS: 'decline_inverse_offers',
+  REVIVE: undefined,
+  KILL: 'kill',
+  SHUTDOWN: 'shutdown',
+  ACKNOWLEDGE: 'acknowledge',
+  RECONCILE: 'reconcile',
+  MESSAGE: 'message',
+  REQUEST: 'request',
+  SUPPRESS: undefined,
+};
+
+const ROLE_FORBIDDEN = /[\s\\/]|^[-.]|^\.\.?$/;
+
+export function validateSchedulerCall(call: SchedulerCall): void {
+  const type = call.type;
+  if (type === undefined || type === 'UNKNOWN') throw new BadRequestError("Expecting 'type' to be present");
+  if (!(type in SCHEDULER_CALL_FIELD)) throw new BadRequestError(`Unsupported call type '${String(type)}'`);
+  const field = SCHEDULER_CALL_FIELD[type];
+  if (field !== undefined && call[field] === undefined) throw new BadRequestError(`Expecting '${field}' to be present`);
+  if (type === 'SUBSCRIBE') {
+    validateSubscribe(call);
+    return;
+  }
+  if (call.framework_id === undefined) throw new BadRequestError("Expecting 'framework_id' to be present");
+  checkId(call.framework_id.value, 'framework_id');
+  if (type === 'ACKNOWLEDGE' && call.acknowledge !== undefined) {
+    checkId(call.acknowledge.task_id.value, 'acknowledge.task_id');
+    checkId(call.acknowledge.agent_id.value, 'acknowledge.agent_id');
+    if (!isUuidBase64(call.acknowledge.uuid)) throw new BadRequestError("Expecting 'acknowledge.uuid' to be the 16-byte UUID of a status update (base64)");
+  }
+  if (type === 'KILL' && call.kill !== undefined) checkId(call.kill.task_id.value, 'kill.task_id');
+  if (type === 'SUPPRESS' || type === 'REVIVE') {
+    const roles = (type === 'SUPPRESS' ? call.suppress?.roles : call.revive?.roles) ?? [];
+    roles.forEach((r, i) => checkRole(r, `${type.toLowerCase()}.roles[${i}]`));
+  }
+  const refuse = call.decline?.filters?.refuse_seconds ?? call.accept?.filters?.refuse_seconds;
+  if (refuse !== undefined && (!Number.isFinite(refuse) || refuse < 0)) {
+    throw new BadRequestError(`Expecting 'filters.refuse_seconds' to be a finite number >= 0, got ${refuse}`);
+  }
+}
+
+function validateSubscribe(call: SchedulerCall): void {
+  const info = call.subscribe?.framework_info;
+  if (info === undefined) throw new BadRequestError("Expecting 'subscribe.framework_info' to be present");
+  if (call.framework_id !== undefined && call.framework_id.value !== info.id?.value) {
+    throw new BadRequestError("'framework_id' differs from 'subscribe.framework_info.id'");
+  }
+  if (info.id !== undefined) checkId(info.id.value, 'subscribe.framework_info.id');
+  const ft = info.failover_timeout;
+  if (ft !== undefined && (!Number.isFinite(ft) || ft < 0)) {
+    throw new BadRequestError(`Expecting 'subscribe.framework_info.failover_timeout' to be a finite number >= 0, got ${ft}`);
+  }
+  if (info.role !== undefined) checkRole(info.role, 'subscribe.framework_info.role');
+  (info.roles ?? []).forEach((r, i) => checkRole(r, `subscribe.framework_info.roles[${i}]`));
+  (call.subscribe?.suppressed_roles ?? []).forEach((r, i) => checkRole(r, `subscribe.suppressed_roles[${i}]`));
+}
+
+function checkId(value: string, path: string): void {
+  if (value === '') throw new BadRequestError(`'${path}.value' must not be empty`);
+  if (value.length > 1024) throw new BadRequestError(`'${path}.value' is longer than 1024 characters`);
+}
+
+function checkRole(role: string, path: string): void {
+  if (role === '*') return;
+  if (role === '' || ROLE_FORBIDDEN.test(role) || role.length > 256) {
+    throw new BadRequestError(`Invalid role '${role}' at '${path}': a role must not be empty, '.', '..', start with '-' or '.', or contain whitespace, '/' or '\\'`);
+  }
+}
+
+/** Whether `s` is base64 of exactly 16 bytes. */
+export function isUuidBase64(s: string): boolean {
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s)) return false;
+  return Buffer.from(s, 'base64').length === 16;
+}

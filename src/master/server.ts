@@ -1,0 +1,52 @@
+/**
+ * The master's express 5 app: the Scheduler API, the agent API, and the
+ * read-only operator endpoints (/state, /health, /metrics, /master/redirect).
+ * Bodies are read raw (the codec decodes them), bounded by MAX_BODY_BYTES
+ * (413 beyond). Unknown paths answer 404 JSON. No state here: everything is
+ * delegated to the MasterNode.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../common/log.ts';
+import { MAX_BODY_BYTES } from '../protocol/codec.ts';
+import { agentApiHandler } from './agent-api.ts';
+import { sendError } from './http-errors.ts';
+import type { MasterNode } from './master-node.ts';
+import { renderMetrics } from './metrics.ts';
+import { schedulerApiHandler } from './scheduler-api.ts';
+import { renderState } from './state-json.ts';
+
+export function createMasterApp(node: MasterNode, log: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+
+  for (const prefix of ['', '/master']) {
+    app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
+    app.all(`${prefix}/api/v1/agent`, raw, agentApiHandler(node, log));
+    app.get(`${prefix}/state`, (_req, res) => {
+      res.json(renderState(node.core, node.clock.nowMs()));
+    });
+    app.get(`${prefix}/state.json`, (_req, res) => {
+      res.json(renderState(node.core, node.clock.nowMs()));
+    });
+    app.get(`${prefix}/health`, (_req, res) => {
+      res.status(200).type('text/plain').send('ok\n');
+    });
+    app.get(`${prefix}/metrics`, (_req, res) => {
+      res.type('text/plain; version=0.0.4').send(renderMetrics({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams }));
+    });
+  }
+  // A single master is always the leader: redirect to ourselves (Mesos answers 307 with Location).
+  app.get('/master/redirect', (req, res) => {
+    const info = node.core.ctx.config.masterInfo;
+    res.redirect(307, `//${info.address?.hostname ?? info.hostname ?? req.hostname}:${info.port}`);
+  });
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `No such endpoint: ${req.method} ${req.path}`, code: 'CYG_NOT_FOUND' });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    sendError(res, err, log);
+  });
+  return app;
+}

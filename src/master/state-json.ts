@@ -1,0 +1,147 @@
+/**
+ * GET /state: a JSON snapshot in the shape of Mesos' master /state (a
+ * simplified subset): master identity, agents ("slaves") with total / used /
+ * offered / unreserved resources as Mesos-style maps, frameworks with their
+ * tasks, completed tasks (bounded by MAX_COMPLETED_TASKS) and offers, and
+ * cluster totals. Pure: computed from the core's registries.
+ */
+import { add, flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
+import type { MasterCore } from './master-core.ts';
+import type { OfferRecord } from './offers.ts';
+import { isTerminalState, type TaskRecord } from './tasks.ts';
+import type { Resource } from './wire.ts';
+
+export type ResourceMap = Record<string, number | string>;
+
+export const CYGNET_VERSION = '0.1.0';
+
+/** Mesos' map form: scalars by name, ranges as "[a-b, c-d]", sets as "{a, b}". */
+export function resourceMap(rs: readonly Resource[]): ResourceMap {
+  const out: ResourceMap = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
+  for (const r of flatten(rs)) {
+    if (r.type === 'SCALAR') out[r.name] = Math.round(((Number(out[r.name] ?? 0) || 0) + (r.scalar?.value ?? 0)) * 1000) / 1000;
+    else if (r.type === 'RANGES') out[r.name] = rangesToString(r.ranges?.range ?? []);
+    else if (r.type === 'SET') out[r.name] = `{${(r.set?.item ?? []).join(', ')}}`;
+  }
+  return out;
+}
+
+function attributeMap(attrs: readonly { name: string; type: string; scalar?: { value: number }; text?: { value: string }; ranges?: { range: { begin: number; end: number }[] }; set?: { item: string[] } }[]): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const a of attrs) {
+    if (a.type === 'SCALAR') out[a.name] = a.scalar?.value ?? 0;
+    else if (a.type === 'TEXT') out[a.name] = a.text?.value ?? '';
+    else if (a.type === 'RANGES') out[a.name] = rangesToString(a.ranges?.range ?? []);
+    else if (a.type === 'SET') out[a.name] = `{${(a.set?.item ?? []).join(', ')}}`;
+  }
+  return out;
+}
+
+function taskJson(t: TaskRecord): Record<string, unknown> {
+  return {
+    id: t.taskId,
+    name: t.info.name,
+    framework_id: t.frameworkId,
+    executor_id: t.info.executor?.executor_id.value ?? '',
+    slave_id: t.agentId,
+    state: t.state,
+    resources: resourceMap(t.resources),
+    statuses: t.status !== undefined ? [t.status] : [],
+    labels: t.info.labels?.labels ?? [],
+    discovery: t.info.discovery,
+  };
+}
+
+function offerJson(o: OfferRecord): Record<string, unknown> {
+  return { id: o.id, framework_id: o.frameworkId, slave_id: o.agentId, role: o.role, resources: resourceMap(o.resources) };
+}
+
+export function renderState(core: MasterCore, nowMs: number): Record<string, unknown> {
+  const { ctx } = core;
+  const info = ctx.config.masterInfo;
+  const usedByAgent = new Map<string, Resource[]>();
+  const usedByFw = new Map<string, Resource[]>();
+  const offeredByAgent = new Map<string, Resource[]>();
+  const offeredByFw = new Map<string, Resource[]>();
+  const push = (m: Map<string, Resource[]>, k: string, rs: Resource[]): void => {
+    m.set(k, add(m.get(k) ?? [], rs));
+  };
+  for (const t of ctx.tasks.all()) {
+    if (isTerminalState(t.state) || t.resourcesRecovered) continue;
+    push(usedByAgent, t.agentId, t.resources);
+    push(usedByFw, t.frameworkId, t.resources);
+  }
+  for (const o of ctx.offers.all()) {
+    push(offeredByAgent, o.agentId, o.resources);
+    push(offeredByFw, o.frameworkId, o.resources);
+  }
+  let total: Resource[] = [];
+  const slaves = [...ctx.agents.all()].map((a) => {
+    if (a.state === 'active') total = add(total, a.total);
+    return {
+      id: a.id,
+      hostname: a.hostname,
+      port: a.port,
+      pid: `slave(1)@${a.ip}:${a.port}`,
+      registered_time: a.registeredAtMs / 1000,
+      reregistered_time: a.reregisteredAtMs !== undefined ? a.reregisteredAtMs / 1000 : undefined,
+      active: a.state === 'active',
+      state: a.state,
+      last_seen_time: a.lastSeenMs / 1000,
+      resources: resourceMap(a.total),
+      used_resources: resourceMap(usedByAgent.get(a.id) ?? []),
+      offered_resources: resourceMap(offeredByAgent.get(a.id) ?? []),
+      unreserved_resources: resourceMap(a.total.filter((r) => resourceRole(r) === UNRESERVED_ROLE)),
+      attributes: attributeMap(a.attributes),
+    };
+  });
+  const completed = ctx.tasks.completed();
+  const frameworks = [...ctx.frameworks.all()].map((f) => ({
+    id: f.id,
+    name: f.info.name,
+    user: f.info.user,
+    hostname: f.info.hostname ?? '',
+    principal: f.info.principal,
+    webui_url: f.info.webui_url ?? '',
+    role: f.roles[0],
+    roles: f.roles,
+    capabilities: (f.info.capabilities ?? []).map((c) => c.type),
+    failover_timeout: f.info.failover_timeout ?? 0,
+    checkpoint: f.info.checkpoint ?? false,
+    active: f.state === 'connected',
+    connected: f.state === 'connected',
+    recovered: f.state === 'recovered',
+    registered_time: f.registeredAtMs / 1000,
+    reregistered_time: f.reregisteredAtMs !== undefined ? f.reregisteredAtMs / 1000 : undefined,
+    suppressed_roles: [...f.suppressedRoles],
+    tasks: ctx.tasks.ofFramework(f.id).map(taskJson),
+    completed_tasks: completed.filter((t) => t.frameworkId === f.id).map(taskJson),
+    offers: ctx.offers.ofFramework(f.id).map(offerJson),
+    used_resources: resourceMap(usedByFw.get(f.id) ?? []),
+    offered_resources: resourceMap(offeredByFw.get(f.id) ?? []),
+  }));
+  let used: Resource[] = [];
+  for (const rs of usedByAgent.values()) used = add(used, rs);
+  let offered: Resource[] = [];
+  for (const rs of offeredByAgent.values()) offered = add(offered, rs);
+  return {
+    version: CYGNET_VERSION,
+    id: info.id,
+    pid: `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`,
+    hostname: info.hostname,
+    start_time: core.startedAtMs / 1000,
+    elected_time: core.startedAtMs / 1000,
+    leader: `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`,
+    now: nowMs / 1000,
+    activated_slaves: ctx.agents.count('active'),
+    deactivated_slaves: 0,
+    unreachable_slaves: ctx.agents.count('unreachable'),
+    slaves,
+    frameworks,
+    completed_frameworks: ctx.frameworks.completedIds().map((id) => ({ id })),
+    completed_tasks: completed.slice(-1000).map(taskJson),
+    total_resources: resourceMap(total),
+    used_resources: resourceMap(used),
+    offered_resources: resourceMap(offered),
+  };
+}

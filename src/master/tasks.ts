@@ -1,0 +1,142 @@
+/**
+ * Tasks the master knows: what was launched where, for whom, its latest
+ * status, and the bounded list of completed tasks for /state. Pure.
+ *
+ * A task record lives in the active book from LAUNCH (TASK_STAGING) until its
+ * terminal status is acknowledged by the framework (or needs no ack), then
+ * moves to the completed ring. Tasks of an unreachable agent stay active
+ * (TASK_UNREACHABLE / TASK_LOST) so the agent's return can restore them.
+ *
+ * Invariants: (frameworkId, taskId) is unique among active tasks; a task's
+ * resources are given back to the allocator at most once (`resourcesRecovered`).
+ */
+import { isTerminal } from '../protocol/task-states.ts';
+import type { KillPolicy, Resource, TaskInfo, TaskState, TaskStatus } from './wire.ts';
+
+/** Completed tasks kept for /state (Mesos' max_completed_tasks_per_framework is similar). */
+export const MAX_COMPLETED_TASKS = 1000;
+
+/** Terminal states never change again (the protocol layer's single table). */
+export function isTerminalState(state: TaskState): boolean {
+  return isTerminal(state);
+}
+
+export interface TaskRecord {
+  readonly frameworkId: string;
+  readonly taskId: string;
+  readonly agentId: string;
+  info: TaskInfo;
+  resources: Resource[];
+  state: TaskState;
+  /** Latest status the master knows (agent-reported or master-generated). */
+  status: TaskStatus | undefined;
+  /** uuid of the latest agent update not yet acknowledged by the framework. */
+  pendingUuid: string | undefined;
+  resourcesRecovered: boolean;
+  launchedAtMs: number;
+  /** The framework asked to kill it: re-sent when its agent re-subscribes (Mesos' killedTasks). */
+  killRequested: { killPolicy: KillPolicy | undefined } | undefined;
+}
+
+export function taskKey(frameworkId: string, taskId: string): string {
+  return `${frameworkId}\u0000${taskId}`;
+}
+
+export function describeTask(t: TaskRecord): string {
+  return `task ${t.taskId} fw=${t.frameworkId} agent=${t.agentId} ${t.state}`;
+}
+
+export class TaskBook {
+  private readonly active = new Map<string, TaskRecord>();
+  private readonly byAgent = new Map<string, Set<TaskRecord>>();
+  private readonly byFramework = new Map<string, Set<TaskRecord>>();
+  private readonly completedRing: TaskRecord[] = [];
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  get(frameworkId: string, taskId: string): TaskRecord | undefined {
+    return this.active.get(taskKey(frameworkId, taskId));
+  }
+
+  /** The active task with this id on this agent; a non-terminal one wins over a terminal one. */
+  findOnAgent(agentId: string, taskId: string): TaskRecord | undefined {
+    let found: TaskRecord | undefined;
+    for (const t of this.byAgent.get(agentId) ?? []) {
+      if (t.taskId !== taskId) continue;
+      if (!isTerminalState(t.state)) return t;
+      found = t;
+    }
+    return found;
+  }
+
+  findCompleted(frameworkId: string, taskId: string): TaskRecord | undefined {
+    for (let i = this.completedRing.length - 1; i >= 0; i--) {
+      const t = this.completedRing[i];
+      if (t.frameworkId === frameworkId && t.taskId === taskId) return t;
+    }
+    return undefined;
+  }
+
+  findCompletedOnAgent(agentId: string, taskId: string): TaskRecord | undefined {
+    for (let i = this.completedRing.length - 1; i >= 0; i--) {
+      const t = this.completedRing[i];
+      if (t.agentId === agentId && t.taskId === taskId) return t;
+    }
+    return undefined;
+  }
+
+  add(t: TaskRecord): void {
+    this.active.set(taskKey(t.frameworkId, t.taskId), t);
+    let set = this.byAgent.get(t.agentId);
+    if (set === undefined) {
+      set = new Set();
+      this.byAgent.set(t.agentId, set);
+    }
+    set.add(t);
+    let fwSet = this.byFramework.get(t.frameworkId);
+    if (fwSet === undefined) {
+      fwSet = new Set();
+      this.byFramework.set(t.frameworkId, fwSet);
+    }
+    fwSet.add(t);
+  }
+
+  /** Moves an active task to the completed ring. */
+  complete(t: TaskRecord): void {
+    const key = taskKey(t.frameworkId, t.taskId);
+    if (this.active.get(key) !== t) return;
+    this.active.delete(key);
+    const set = this.byAgent.get(t.agentId);
+    set?.delete(t);
+    if (set !== undefined && set.size === 0) this.byAgent.delete(t.agentId);
+    const fwSet = this.byFramework.get(t.frameworkId);
+    fwSet?.delete(t);
+    if (fwSet !== undefined && fwSet.size === 0) this.byFramework.delete(t.frameworkId);
+    this.completedRing.push(t);
+    if (this.completedRing.length > MAX_COMPLETED_TASKS) this.completedRing.splice(0, this.completedRing.length - MAX_COMPLETED_TASKS);
+  }
+
+  onAgent(agentId: string): TaskRecord[] {
+    return [...(this.byAgent.get(agentId) ?? [])];
+  }
+
+  ofFramework(frameworkId: string): TaskRecord[] {
+    return [...(this.byFramework.get(frameworkId) ?? [])];
+  }
+
+  all(): IterableIterator<TaskRecord> {
+    return this.active.values();
+  }
+
+  completed(): readonly TaskRecord[] {
+    return this.completedRing;
+  }
+
+  countByState(): Map<TaskState, number> {
+    const m = new Map<TaskState, number>();
+    for (const t of this.active.values()) m.set(t.state, (m.get(t.state) ?? 0) + 1);
+    return m;
+  }
+}

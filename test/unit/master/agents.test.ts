@@ -1,0 +1,228 @@
+/**
+ * MasterCore: agents — liveness (unreachable after agentPingTimeoutMs of
+ * silence), TASK_LOST vs TASK_UNREACHABLE for PARTITION_AWARE frameworks,
+ * FAILURE events, re-registration that reconciles instead of duplicating,
+ * status update forwarding and acknowledgement, and reconciliation.
+ */
+import { expect } from 'chai';
+import { CygnetError } from '../../../src/common/errors.ts';
+import { Harness, agentEvents, describeAll, frameworkEvents, launch, offersIn, scalar, task, updatesIn } from './harness.ts';
+
+const UUID1 = Buffer.alloc(16, 1).toString('base64');
+const UUID2 = Buffer.alloc(16, 2).toString('base64');
+
+function running(h: Harness, opts: { partitionAware?: boolean } = {}) {
+  const fw = h.subscribeFramework({ failover_timeout: 3600, ...(opts.partitionAware ? { capabilities: [{ type: 'PARTITION_AWARE' }] } : {}) });
+  const ag = h.subscribeAgent();
+  const [offer] = offersIn(ag.effects, fw.id);
+  h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1), scalar('mem', 128)])]));
+  h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: UUID1, source: 'SOURCE_EXECUTOR' });
+  return { fw, ag };
+}
+
+function heartbeat(h: Harness, ag: { id: string; stream: string }): void {
+  h.core.agentCall({ type: 'HEARTBEAT', agent_id: { value: ag.id } }, ag.stream, h.now);
+}
+
+describe('master core: agents and status updates', () => {
+  it('status updates are recorded and forwarded with their uuid; ACKNOWLEDGE goes to the agent', () => {
+    const h = new Harness();
+    const { fw, ag } = running(h);
+    const [u] = updatesIn(h.log, fw.id);
+    expect([u.state, u.uuid, u.agent_id?.value]).to.deep.equal(['TASK_RUNNING', UUID1, ag.id]);
+    expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_RUNNING');
+    const ack = h.call(fw, { type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: ag.id }, task_id: { value: 't1' }, uuid: UUID1 } });
+    expect(describeAll(ack)).to.deep.equal([`agent ${ag.id} <- ACKNOWLEDGE t1 of ${fw.id}`]);
+    expect(agentEvents(ack)[0].acknowledge?.uuid).to.equal(UUID1);
+  });
+
+  it('an ACKNOWLEDGE whose uuid is not 16 bytes is a 400', () => {
+    const h = new Harness();
+    const { fw, ag } = running(h);
+    let status = 0;
+    try {
+      h.call(fw, { type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: ag.id }, task_id: { value: 't1' }, uuid: 'abc' } });
+    } catch (err) {
+      if (err instanceof CygnetError) status = err.httpStatus;
+    }
+    expect(status).to.equal(400);
+  });
+
+  it('a terminal update gives the resources back, and the task completes when acknowledged', () => {
+    const h = new Harness({ agentPingTimeoutMs: 3_600_000 });
+    const { fw, ag } = running(h);
+    h.call(fw, { type: 'DECLINE', decline: { offer_ids: offersIn(h.log, fw.id).map((o) => o.id), filters: { refuse_seconds: 0 } } });
+    const effects = h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_FINISHED', uuid: UUID2 });
+    const [offer] = offersIn(effects, fw.id);
+    expect(offer.resources?.find((r) => r.name === 'cpus')?.scalar?.value).to.equal(4);
+    expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_FINISHED');
+    h.call(fw, { type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: ag.id }, task_id: { value: 't1' }, uuid: UUID2 } });
+    expect(h.core.ctx.tasks.get(fw.id, 't1')).to.equal(undefined);
+    expect(h.core.ctx.tasks.completed().map((t) => t.state)).to.deep.equal(['TASK_FINISHED']);
+  });
+
+  it('a silent agent becomes unreachable: TASK_LOST (not partition-aware) with REASON_AGENT_REMOVED, FAILURE, offers rescinded', () => {
+    const h = new Harness();
+    const { fw, ag } = running(h);
+    h.advance(10_000);
+    heartbeat(h, ag);
+    expect(h.advance(14_999).filter((e) => e.kind === 'framework-event' && e.event.type === 'FAILURE')).to.deep.equal([]);
+    const effects = h.advance(1);
+    const [u] = updatesIn(effects, fw.id);
+    expect([u.task_id.value, u.state, u.reason, u.source, u.uuid]).to.deep.equal(['t1', 'TASK_LOST', 'REASON_AGENT_REMOVED', 'SOURCE_MASTER', undefined]);
+    const types = frameworkEvents(effects, fw.id).map((e) => e.type);
+    expect(types).to.include.members(['RESCIND', 'UPDATE', 'FAILURE']);
+    expect(frameworkEvents(effects, fw.id).find((e) => e.type === 'FAILURE')?.failure?.agent_id?.value).to.equal(ag.id);
+    expect(describeAll(effects)).to.include(`close stream ${ag.stream}: no heartbeat for 15000 ms`);
+    expect(h.core.ctx.agents.get(ag.id)?.state).to.equal('unreachable');
+    expect(h.core.ctx.offers.size).to.equal(0);
+  });
+
+  it('PARTITION_AWARE frameworks get TASK_UNREACHABLE instead', () => {
+    const h = new Harness();
+    const { fw } = running(h, { partitionAware: true });
+    const [u] = updatesIn(h.advance(15_000), fw.id);
+    expect([u.state, u.reason]).to.deep.equal(['TASK_UNREACHABLE', 'REASON_AGENT_REMOVED']);
+  });
+
+  it('an unreachable agent that re-subscribes is reconciled, not duplicated; its running task comes back as running', () => {
+    const h = new Harness();
+    const { fw, ag } = running(h, { partitionAware: true });
+    h.advance(15_000);
+    const back = h.subscribeAgent({
+      id: ag.id,
+      tasks: [task('t1', ag.id, [scalar('cpus', 1), scalar('mem', 128)])],
+      statuses: [{ task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: UUID1 }],
+      frameworks: [{ user: 'u', name: 'fw', id: { value: fw.id } }],
+    });
+    expect(back.id).to.equal(ag.id);
+    expect(h.core.ctx.agents.size).to.equal(1);
+    expect(h.core.ctx.agents.get(ag.id)?.state).to.equal('active');
+    expect(updatesIn(back.effects, fw.id).map((u) => u.state)).to.deep.equal(['TASK_RUNNING']);
+    expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_RUNNING');
+    // Its task's resources stay in use: the new offer has 3 cpus.
+    const [offer] = offersIn(back.effects, fw.id);
+    expect(offer.resources?.find((r) => r.name === 'cpus')?.scalar?.value).to.equal(3);
+  });
+
+  it('re-subscription: a task the master knew but the agent no longer reports is lost', () => {
+    const h = new Harness();
+    const { fw, ag } = running(h);
+    const back = h.subscribeAgent({ id: ag.id });
+    expect(describeAll(back.effects)).to.include(`close stream ${ag.stream}: agent re-subscribed`);
+    const [u] = updatesIn(back.effects, fw.id);
+    expect([u.state, u.reason, u.message]).to.deep.equal(['TASK_LOST', 'REASON_RECONCILIATION', 'Task is unknown to the agent']);
+    expect(h.core.ctx.agents.size).to.equal(1);
+  });
+
+  it('after a master restart an unknown agent is re-admitted with its id, tasks and frameworks; the framework re-attaches', () => {
+    const h = new Harness();
+    const back = h.subscribeAgent({
+      id: 'old-S3',
+      tasks: [task('t9', 'old-S3', [scalar('cpus', 2)])],
+      statuses: [{ task_id: { value: 't9' }, state: 'TASK_RUNNING', uuid: UUID1 }],
+      frameworks: [{ user: 'u', name: 'fw', id: { value: 'old-0001' }, failover_timeout: 60 }],
+    });
+    expect(back.id).to.equal('old-S3');
+    expect(agentEvents(back.effects, 'old-S3')[0].subscribed?.agent_id.value).to.equal('old-S3');
+    expect(h.core.ctx.frameworks.get('old-0001')?.state).to.equal('recovered');
+    const stream = h.stream();
+    h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: 'old-0001' }, failover_timeout: 60 } } }, stream, h.now);
+    const effects = h.pump();
+    const fw = { id: 'old-0001', stream };
+    expect(offersIn(effects, fw.id)[0].resources?.find((r) => r.name === 'cpus')?.scalar?.value).to.equal(2);
+    const recon = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [] } });
+    expect(updatesIn(recon, fw.id).map((u) => `${u.task_id.value} ${u.state} ${u.reason}`)).to.deep.equal(['t9 TASK_RUNNING REASON_RECONCILIATION']);
+  });
+
+  it('a framework known only from an agent report that never subscribes is removed after its failover timeout', () => {
+    const h = new Harness({ agentPingTimeoutMs: 3_600_000, reregistrationWindowMs: 10_000 });
+    const ag = h.subscribeAgent({
+      id: 'old-S1',
+      tasks: [task('t9', 'old-S1', [scalar('cpus', 2)])],
+      statuses: [{ task_id: { value: 't9' }, state: 'TASK_RUNNING' }],
+      frameworks: [{ user: 'u', name: 'gone', id: { value: 'old-0002' }, failover_timeout: 30 }],
+    });
+    expect(agentEvents(h.advance(29_999), ag.id).map((e) => e.type)).to.not.include('SHUTDOWN_FRAMEWORK');
+    expect(describeAll(h.advance(1))).to.include(`agent ${ag.id} <- SHUTDOWN_FRAMEWORK old-0002`);
+    expect(h.core.ctx.frameworks.get('old-0002')).to.equal(undefined);
+  });
+
+  it('RECONCILE explicit: known task → latest state; unknown → TASK_LOST (TASK_UNKNOWN when partition-aware); no uuid', () => {
+    for (const pa of [false, true]) {
+      const h = new Harness();
+      const { fw, ag } = running(h, { partitionAware: pa });
+      const effects = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 't1' }, agent_id: { value: ag.id } }, { task_id: { value: 'nope' } }] } });
+      expect(updatesIn(effects, fw.id).map((u) => `${u.task_id.value} ${u.state} ${u.reason} ${String(u.uuid)}`)).to.deep.equal([
+        't1 TASK_RUNNING REASON_RECONCILIATION undefined',
+        `nope ${pa ? 'TASK_UNKNOWN' : 'TASK_LOST'} REASON_RECONCILIATION undefined`,
+      ]);
+    }
+  });
+
+  it('right after the master starts, reconciliation is silent about unknown tasks (agents may still re-register)', () => {
+    const h = new Harness({ reregistrationWindowMs: 15_000 });
+    const fw = h.subscribeFramework();
+    const silent = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'maybe' } }] } });
+    expect(updatesIn(silent, fw.id)).to.deep.equal([]);
+    h.advance(15_000);
+    const answered = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'maybe' } }] } });
+    expect(updatesIn(answered, fw.id).map((u) => u.state)).to.deep.equal(['TASK_LOST']);
+  });
+
+  it('RECONCILE implicit (empty list) answers every task the master has for the framework', () => {
+    const h = new Harness({ agentPingTimeoutMs: 3_600_000 });
+    const { fw, ag } = running(h);
+    const [offer] = offersIn(h.advance(5_000), fw.id); // the unused rest, after the default 5 s refusal
+    h.call(fw, launch([offer.id.value], [task('t2', ag.id, [scalar('cpus', 1)])]));
+    const effects = h.call(fw, { type: 'RECONCILE', reconcile: {} });
+    expect(updatesIn(effects, fw.id).map((u) => `${u.task_id.value} ${u.state}`)).to.deep.equal(['t1 TASK_RUNNING', 't2 TASK_STAGING']);
+  });
+
+  it('a KILL while the agent is disconnected (not yet unreachable) is re-sent when it re-subscribes', () => {
+    // Regression: the e2e "agent restarted" scenario killed the task in the gap
+    // between the agent's crash and its re-subscription, and the kill was lost.
+    const h = new Harness();
+    const { fw, ag } = running(h);
+    h.core.agentStreamClosed(ag.id, ag.stream, h.now);
+    const during = h.call(fw, { type: 'KILL', kill: { task_id: { value: 't1' } } });
+    expect(agentEvents(during)).to.deep.equal([]);
+    expect(updatesIn(during, fw.id)).to.deep.equal([]);
+    const back = h.subscribeAgent({
+      id: ag.id,
+      tasks: [task('t1', ag.id, [scalar('cpus', 1), scalar('mem', 128)])],
+      statuses: [{ task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: UUID1 }],
+      frameworks: [{ user: 'u', name: 'fw', id: { value: fw.id } }],
+    });
+    expect(agentEvents(back.effects, ag.id).map((e) => e.type)).to.deep.equal(['SUBSCRIBED', 'KILL']);
+  });
+
+  it('an older update re-sent by the agent is forwarded for its ack but does not move the state backwards', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework();
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1)])]));
+    h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: UUID2, timestamp: 200 });
+    const effects = h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_STARTING', uuid: UUID1, timestamp: 100 });
+    expect(updatesIn(effects, fw.id).map((u) => `${u.state} ${u.uuid}`)).to.deep.equal([`TASK_STARTING ${UUID1}`]);
+    expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_RUNNING');
+  });
+
+  it('agent calls need the current stream id (400 missing, 403 stale) and agent_id', () => {
+    const h = new Harness();
+    const ag = h.subscribeAgent();
+    const status = (fn: () => void): number => {
+      try {
+        fn();
+      } catch (err) {
+        if (err instanceof CygnetError) return err.httpStatus;
+      }
+      return 202;
+    };
+    expect(status(() => h.core.agentCall({ type: 'HEARTBEAT', agent_id: { value: ag.id } }, undefined, h.now))).to.equal(400);
+    expect(status(() => h.core.agentCall({ type: 'HEARTBEAT', agent_id: { value: ag.id } }, 'stale', h.now))).to.equal(403);
+    expect(status(() => h.core.agentCall({ type: 'HEARTBEAT' }, ag.stream, h.now))).to.equal(400);
+    expect(status(() => h.core.agentCall({ type: 'HEARTBEAT', agent_id: { value: ag.id } }, ag.stream, h.now))).to.equal(202);
+  });
+});

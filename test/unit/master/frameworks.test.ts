@@ -1,0 +1,169 @@
+/**
+ * MasterCore: framework subscription, failover (re-subscribe with the same id),
+ * failover_timeout expiry, teardown, and the stream/framework checks of
+ * non-SUBSCRIBE calls (Mesos' status codes and wording).
+ */
+import { expect } from 'chai';
+import { CygnetError } from '../../../src/common/errors.ts';
+import { Harness, agentEvents, describeAll, frameworkEvents, launch, offersIn, scalar, task } from './harness.ts';
+
+function rejection(fn: () => void): { status: number; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof CygnetError) return { status: err.httpStatus, message: err.message };
+    throw err;
+  }
+  throw new Error('expected the call to be rejected');
+}
+
+describe('master core: frameworks', () => {
+  it('a new framework gets a <masterId>-0000 id, SUBSCRIBED with heartbeat 15 s and master_info, then offers', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework();
+    expect(fw.id).to.equal(`${h.core.masterId}-0000`);
+    const [ev] = frameworkEvents(fw.effects, fw.id);
+    expect(ev.type).to.equal('SUBSCRIBED');
+    expect(ev.subscribed?.heartbeat_interval_seconds).to.equal(15);
+    expect(ev.subscribed?.master_info?.id).to.equal(h.core.masterId);
+    const ag = h.subscribeAgent();
+    const offers = offersIn(ag.effects, fw.id);
+    expect(offers).to.have.length(1);
+    expect(offers[0].agent_id.value).to.equal(ag.id);
+    expect(offers[0].url?.address.port).to.equal(5051);
+    expect(offers[0].resources?.every((r) => r.allocation_info?.role === '*')).to.equal(true);
+    expect(h.subscribeFramework().id).to.equal(`${h.core.masterId}-0001`);
+  });
+
+  it('re-subscribing with the same id fails over: old stream gets ERROR and is closed, tasks are kept, offers re-made', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ failover_timeout: 60 });
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1), scalar('mem', 128)])]));
+    const stream2 = h.stream();
+    const id = h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: fw.id }, subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 60 } } }, stream2, h.now);
+    const effects = h.pump();
+    expect(id).to.equal(fw.id);
+    expect(describeAll(effects).slice(0, 3)).to.deep.equal([
+      `framework ${fw.id} <- ERROR Framework failed over`,
+      `close stream ${fw.stream}: framework failed over`,
+      `framework ${fw.id} <- SUBSCRIBED ${fw.id}`,
+    ]);
+    const offers = offersIn(effects, fw.id);
+    expect(offers).to.have.length(1);
+    expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_STAGING');
+    // Calls on the old stream are now refused.
+    const r = rejection(() => h.core.schedulerCall({ type: 'REVIVE', framework_id: { value: fw.id } }, fw.stream, h.now));
+    expect(r.status).to.equal(400);
+    expect(r.message).to.equal(`The stream ID '${fw.stream}' included in this request didn't match the stream ID currently associated with framework ID ${fw.id}`);
+  });
+
+  it('on failover, agents holding unacknowledged updates of the framework are asked to re-send them now', () => {
+    const h = new Harness({ agentPingTimeoutMs: 3_600_000 });
+    const fw = h.subscribeFramework({ failover_timeout: 60 });
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1)]), task('t2', ag.id, [scalar('cpus', 1)])]));
+    h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
+    h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: 'AQEBAQEBAQEBAQEBAQEBAQ==' });
+    h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 60 } } }, 's2', h.now);
+    expect(describeAll(h.pump())).to.include(`agent ${ag.id} <- RECONCILE t1`);
+  });
+
+  it('a disconnected framework is removed when failover_timeout expires, and its tasks are shut down', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ failover_timeout: 10 });
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1)])]));
+    h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
+    h.pump();
+    expect(h.core.ctx.frameworks.get(fw.id)?.state).to.equal('disconnected');
+    expect(h.advance(9_999).filter((e) => e.kind === 'agent-event')).to.deep.equal([]);
+    const effects = h.advance(1);
+    expect(describeAll(effects)).to.include(`agent ${ag.id} <- SHUTDOWN_FRAMEWORK ${fw.id}`);
+    expect(h.core.ctx.frameworks.get(fw.id)).to.equal(undefined);
+    expect(h.core.ctx.frameworks.isCompleted(fw.id)).to.equal(true);
+    expect(h.core.ctx.tasks.completed().map((t) => `${t.taskId} ${t.state}`)).to.deep.equal(['t1 TASK_KILLED']);
+    // Re-subscribing with a removed id is refused.
+    const r = rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id } } } }, 's', h.now));
+    expect(r).to.deep.equal({ status: 403, message: 'Framework has been removed' });
+  });
+
+  it('re-subscribing within failover_timeout keeps the framework and cancels the expiry', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ failover_timeout: 10 });
+    h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
+    h.advance(5_000);
+    h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 10 } } }, 's2', h.now);
+    h.advance(60_000);
+    expect(h.core.ctx.frameworks.get(fw.id)?.state).to.equal('connected');
+  });
+
+  it('failover_timeout 0 (Mesos default) removes the framework as soon as its stream closes', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework();
+    h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
+    h.pump();
+    expect(h.core.ctx.frameworks.get(fw.id)).to.equal(undefined);
+  });
+
+  it('an unknown framework id (master restarted) is accepted with that id', () => {
+    const h = new Harness();
+    const id = h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: 'old-master-0007' } } } }, 's', h.now);
+    expect(id).to.equal('old-master-0007');
+  });
+
+  it('TEARDOWN kills the tasks, closes the stream and forgets the framework', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ failover_timeout: 100 });
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1)])]));
+    const effects = h.call(fw, { type: 'TEARDOWN' });
+    expect(describeAll(effects)).to.include.members([`agent ${ag.id} <- SHUTDOWN_FRAMEWORK ${fw.id}`, `close stream ${fw.stream}: Framework requested teardown`]);
+    expect(h.core.ctx.frameworks.size).to.equal(0);
+    // A late TASK_KILLED from the agent is acknowledged by the master on the framework's behalf.
+    const late = h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_KILLED', uuid: 'AAAAAAAAAAAAAAAAAAAAAA==' });
+    expect(describeAll(late)).to.deep.equal([`agent ${ag.id} <- ACKNOWLEDGE t1 of ${fw.id}`]);
+  });
+
+  it('non-SUBSCRIBE calls: unknown framework 400, missing stream id 400, wrong stream id 400, disconnected 403', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ failover_timeout: 100 });
+    expect(rejection(() => h.core.schedulerCall({ type: 'REVIVE', framework_id: { value: 'nope' } }, fw.stream, h.now))).to.deep.equal({ status: 400, message: 'Framework cannot be found' });
+    expect(rejection(() => h.core.schedulerCall({ type: 'REVIVE', framework_id: { value: fw.id } }, undefined, h.now))).to.deep.equal({
+      status: 400,
+      message: "All non-subscribe calls should include the 'Mesos-Stream-Id' header",
+    });
+    expect(rejection(() => h.core.schedulerCall({ type: 'REVIVE', framework_id: { value: fw.id } }, 'other', h.now)).status).to.equal(400);
+    expect(rejection(() => h.core.schedulerCall({ type: 'REVIVE' }, fw.stream, h.now)).message).to.equal("Expecting 'framework_id' to be present");
+    expect(rejection(() => h.core.schedulerCall({ type: 'ACCEPT', framework_id: { value: fw.id } }, fw.stream, h.now)).message).to.equal("Expecting 'accept' to be present");
+    h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
+    expect(rejection(() => h.core.schedulerCall({ type: 'REVIVE', framework_id: { value: fw.id } }, fw.stream, h.now))).to.deep.equal({ status: 403, message: 'Framework is not subscribed' });
+  });
+
+  it('SUBSCRIBE validation: framework_id must match framework_info.id; roles must be valid', () => {
+    const h = new Harness();
+    expect(rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: 'a' }, subscribe: { framework_info: { user: 'u', name: 'n', id: { value: 'b' } } } }, 's', h.now)).message).to.equal(
+      "'framework_id' differs from 'subscribe.framework_info.id'",
+    );
+    expect(rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'n', roles: ['ok', 'bad role'] } } }, 's', h.now)).message).to.contain(
+      'subscribe.framework_info.roles[1]',
+    );
+    expect(h.core.drain()).to.deep.equal([]);
+  });
+
+  it('SUPPRESS stops offers, REVIVE brings them back', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework();
+    h.call(fw, { type: 'SUPPRESS' });
+    const ag = h.subscribeAgent();
+    expect(offersIn(ag.effects, fw.id)).to.deep.equal([]);
+    expect(offersIn(h.advance(2000), fw.id)).to.deep.equal([]);
+    const revived = h.call(fw, { type: 'REVIVE' });
+    expect(offersIn(revived, fw.id)).to.have.length(1);
+    expect(agentEvents(revived)).to.deep.equal([]);
+  });
+});
