@@ -1,0 +1,111 @@
+/**
+ * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`.
+ *
+ * Owns flag parsing at the top level and the CLI's error contract: a bad
+ * flag or value prints exactly one line on stderr and exits with code 2 (no
+ * stack trace); `--help` works on every command. Each flag has a matching
+ * environment variable (`CYGNET_<FLAG>` for the local cluster). The daemons'
+ * own flags are parsed by their `parseXFlags` functions so the rules live in
+ * one place.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import path from 'node:path';
+import { CygnetError } from '../common/errors.ts';
+import { runLocal } from './local.ts';
+import { agentHelp, runAgent } from './agent-command.ts';
+import { masterHelp, runMasterCli } from './master-command.ts';
+import { parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
+
+/** Exit code for a usage error (bad flag or value), as BSD sysexits EX_USAGE-lite / GNU tools. */
+export const usageExitCode = 2;
+
+/** Largest `--agents` for `cygnet local`: ports base+1..base+N must stay in range and the host sane. */
+export const maxLocalAgents = 32;
+
+/** Exit code set by the command that ran (main() resets it per run). */
+let actionExitCode = 0;
+
+export function buildProgram(): Command {
+  const program = new Command('cygnet')
+    .description('cygnet: a two-level cluster manager (Mesos-style master and agents)')
+    .showHelpAfterError(false)
+    .exitOverride();
+
+  program
+    .command('local')
+    .description('run a master and agents on this machine as child processes (Ctrl-C stops all)')
+    .addOption(new Option('--base-port <port>', 'master port; agents use base+1..base+N').env('CYGNET_LOCAL_BASE_PORT').default(5050).argParser(parsePort))
+    .addOption(new Option('--agents <n>', 'number of agents').env('CYGNET_LOCAL_AGENTS').default(3).argParser(parsePositiveInt(maxLocalAgents)))
+    .addOption(new Option('--work-dir <dir>', 'root of the work dirs (master/, agent-N/)').env('CYGNET_LOCAL_WORK_DIR').default('./.cygnet/local').argParser(parseNonEmpty))
+    .addOption(new Option('--ip <ip>', 'address every daemon binds to').env('CYGNET_LOCAL_IP').default('127.0.0.1').argParser(parseNonEmpty))
+    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string }) => {
+      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip });
+    });
+
+  addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
+  addDaemonCommand(program, 'agent', 'run an agent: advertise this host and run tasks (see `cygnet agent --help`)', agentHelp, runAgent);
+
+  return program;
+}
+
+type DaemonRunner = (argv: readonly string[], out: (line: string) => void) => Promise<number>;
+
+/**
+ * A daemon's flags are parsed by the daemon's own parser (one source of
+ * truth), so commander passes everything after the command name through.
+ */
+function addDaemonCommand(program: Command, name: string, description: string, help: () => string, run: DaemonRunner): void {
+  program
+    .command(name)
+    .description(description)
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .argument('[flags...]')
+    .action(async (_flags: string[], _opts: unknown, cmd: Command) => {
+      const argv = cmd.args;
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(help());
+        return;
+      }
+      actionExitCode = await run(argv, (line) => process.stdout.write(`${line}\n`));
+    });
+}
+
+/** Runs the CLI; returns instead of exiting so it can be tested in-process. */
+export async function main(argv: readonly string[], stderr: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  const program = buildProgram();
+  actionExitCode = 0;
+  let lastError = '';
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ outputError: (str) => { lastError = str.trim().split('\n')[0] ?? ''; } });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return actionExitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.executeSubCommandAsync') return 0;
+      stderr(`cygnet: ${(lastError || err.message).replace(/^error: /, '')}`);
+      return usageExitCode;
+    }
+    if (err instanceof CygnetError && (err.code === 'CYG_CONFIG' || err.code === 'CYG_VALIDATION' || err.code === 'CYG_BAD_REQUEST')) {
+      stderr(`cygnet: ${err.message}`);
+      return usageExitCode;
+    }
+    stderr(`cygnet: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+const isEntryPoint = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isEntryPoint) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+    process.stderr.write(`cygnet: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * A real local cluster for integration tests and benchmarks: a master process
+ * and agent processes (the `cygnet` CLI run from source), on 127.0.0.1 with
+ * ephemeral ports and temp work dirs. Every process goes through
+ * processes.ts, so `killAllProcesses()` in after() cleans up.
+ */
+import path from 'node:path';
+import { freePort, waitForPort } from './net.ts';
+import { spawnCygnet, type ManagedProcess } from './processes.ts';
+
+export interface MasterHandle {
+  readonly port: number;
+  readonly address: string;
+  readonly workDir: string;
+  readonly proc: ManagedProcess;
+  readonly extraArgs: readonly string[];
+}
+
+export interface AgentHandle {
+  readonly port: number;
+  readonly workDir: string;
+  readonly proc: ManagedProcess;
+  readonly args: readonly string[];
+}
+
+export interface MasterOptions {
+  readonly port?: number;
+  /** Kept for the test's bookkeeping (the master itself keeps no state on disk). */
+  readonly workDir: string;
+  readonly extraArgs?: readonly string[];
+  readonly name?: string;
+}
+
+export async function startMaster(opts: MasterOptions): Promise<MasterHandle> {
+  const port = opts.port ?? await freePort();
+  const proc = spawnCygnet(opts.name ?? 'master', ['master', '--ip', '127.0.0.1', '--port', String(port), ...(opts.extraArgs ?? [])]);
+  await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
+    throw new Error(`master exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);
+  })]);
+  return { port, address: `127.0.0.1:${port}`, workDir: opts.workDir, proc, extraArgs: opts.extraArgs ?? [] };
+}
+
+export interface AgentOptions {
+  readonly master: string;
+  readonly workDir: string;
+  readonly port?: number;
+  readonly resources?: string;
+  readonly extraArgs?: readonly string[];
+  readonly name?: string;
+}
+
+export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
+  const port = opts.port ?? await freePort();
+  const args = [
+    'agent', '--master', opts.master, '--ip', '127.0.0.1', '--port', String(port), '--work-dir', opts.workDir,
+    '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:10000;ports:[31000-32000]',
+    ...(opts.extraArgs ?? []),
+  ];
+  const proc = spawnCygnet(opts.name ?? `agent-${port}`, args);
+  await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
+    throw new Error(`agent exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);
+  })]);
+  return { port, workDir: opts.workDir, proc, args };
+}
+
+/** Starts an agent again with exactly the same arguments (same port and work dir). */
+export async function restartAgent(agent: AgentHandle): Promise<AgentHandle> {
+  const proc = spawnCygnet(`${agent.proc.name}'`, agent.args);
+  await waitForPort(agent.port, 60_000);
+  return { ...agent, proc };
+}
+
+export function agentWorkDir(root: string, i: number): string {
+  return path.join(root, `agent-${i}`);
+}

@@ -1,0 +1,99 @@
+/**
+ * `cygnet local` as a user runs it: one process that starts a master and 2
+ * agents as children, prints where they are, runs a real task, and on SIGINT
+ * stops every child and kills the task, exiting 0. Ports: a base port whose
+ * next two ports are free too, found at run time.
+ */
+import { expect } from 'chai';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { closeAllClients, launchTask, newFramework, teardownAllClients } from '../../helpers/frameworks.ts';
+import { freePort, waitForPort } from '../../helpers/net.ts';
+import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess } from '../../helpers/processes.ts';
+import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
+
+async function portFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port p with p+1 and p+2 free as well. */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = await freePort();
+    if (p + 2 <= 65535 && await portFree(p + 1) && await portFree(p + 2)) return p;
+  }
+  throw new Error('no 3 consecutive free ports found');
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function portClosed(port: number): Promise<boolean> {
+  return waitForPort(port, 200).then(() => false, () => true);
+}
+
+describe('e2e: cygnet local', function () {
+  this.timeout(120_000);
+
+  afterEach(async () => {
+    await teardownAllClients();
+    await closeAllClients();
+    await killAllProcesses();
+    await removeTempDirs();
+  });
+
+  it('starts a master and agents, runs a task, and on SIGINT stops everything (tasks included)', async () => {
+    const root = await makeTempDir('cygnet-e2e-local-');
+    const base = await freeBasePort();
+    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster')]);
+    await local.waitForLine(/Ctrl-C stops everything/, 60_000);
+    expect(local.lines.join('\n')).to.contain(`agent-2  http://127.0.0.1:${base + 2}`);
+    await Promise.all([base, base + 1, base + 2].map((p) => waitForPort(p, 60_000)));
+    await local.waitForLine(/\[agent-2\].*subscribed to master/, 60_000);
+
+    const fw = newFramework(`127.0.0.1:${base}`, { name: 'e2e-local' });
+    await fw.client.subscribe();
+    const pidFile = path.join(root, 'local-task.pid');
+    await launchTask(fw, { taskId: 'local-1', command: `echo $$ > ${pidFile}; exec sleep 1000` });
+    await fw.rec.waitForState('local-1', 'TASK_RUNNING');
+    await fw.client.close();
+    const taskPid = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(pidAlive(taskPid)).to.equal(true);
+    expect(existsSync(path.join(root, 'cluster', 'agent-1'))).to.equal(true);
+
+    local.child.kill('SIGINT');
+    const { code } = await local.exited;
+    expect(code, local.tail()).to.equal(0);
+    expect(local.lines.some((l) => l.includes('[local] all children stopped'))).to.equal(true);
+    for (const p of [base, base + 1, base + 2]) expect(await portClosed(p), `port ${p} closed`).to.equal(true);
+    expect(pidAlive(taskPid), 'the task was killed').to.equal(false);
+  });
+
+  it('rejects a bad flag with one line on stderr and exit code 2', async () => {
+    const proc = spawnCygnet('local-bad', ['local', '--agents', '0']);
+    const { code } = await proc.exited;
+    expect(code).to.equal(2);
+    expect(proc.lines).to.deep.equal(["cygnet: option '--agents <n>' argument '0' is invalid. expected an integer 1-32."]);
+  });
+
+  it('bin/cygnet.js runs from source without a build step', async () => {
+    const proc = spawnProcess('bin-help', process.execPath, [path.join(repoRoot, 'bin/cygnet.js'), 'agent', '--help']);
+    const { code } = await proc.exited;
+    expect(code, proc.tail()).to.equal(0);
+    expect(proc.lines.join('\n')).to.match(/--work-dir <dir>/).and.match(/--kill-tasks-on-exit/);
+    const bad = spawnProcess('bin-bad', process.execPath, [path.join(repoRoot, 'bin/cygnet.js'), 'master', '--port', 'http']);
+    expect((await bad.exited).code).to.equal(2);
+    expect(bad.lines).to.deep.equal(["cygnet: --port: expected an integer 0..65535, got 'http'"]);
+  });
+});

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { computeAgentShare, computeLocalPlan, localBanner } from '../../../src/cli/local.ts';
+import { main, usageExitCode } from '../../../src/cli/main.ts';
+import { parseAgentCli } from '../../../src/cli/agent-command.ts';
+
+describe('cli: cygnet local plan', () => {
+  const cli = { command: '/usr/bin/node', prefixArgs: ['--import', 'tsx', '/repo/src/cli/main.ts'] };
+
+  it('divides the host evenly between agents, keeping memory back for the OS', () => {
+    expect(computeAgentShare({ cpus: 2, memMb: 24_000 }, 3)).to.deep.equal({ cpus: 0.66, memMb: 7829 });
+    expect(computeAgentShare({ cpus: 64, memMb: 512 }, 3)).to.deep.equal({ cpus: 21.33, memMb: 128 });
+  });
+
+  it('plans one master and N agents with consecutive ports and their own work dirs', () => {
+    const plan = computeLocalPlan({ basePort: 6000, agents: 2, workDir: '/w', host: '127.0.0.1' }, { cpus: 4, memMb: 4608 }, cli);
+    expect(plan.masterAddress).to.equal('127.0.0.1:6000');
+    expect(plan.children.map((c) => [c.name, c.port, c.workDir])).to.deep.equal([
+      ['master', 6000, '/w/master'],
+      ['agent-1', 6001, '/w/agent-1'],
+      ['agent-2', 6002, '/w/agent-2'],
+    ]);
+    expect(plan.children[1]?.args).to.deep.equal([
+      '--import', 'tsx', '/repo/src/cli/main.ts', 'agent',
+      '--master', '127.0.0.1:6000', '--ip', '127.0.0.1', '--port', '6001', '--work-dir', '/w/agent-1',
+      '--resources', 'cpus:2;mem:2048;disk:10240;ports:[31000-31999]',
+      '--kill-tasks-on-exit',
+    ]);
+    expect(plan.children[2]?.args.join(' ')).to.contain('ports:[32000-32999]');
+    expect(plan.children[0]?.args.slice(3)).to.deep.equal(['master', '--ip', '127.0.0.1', '--port', '6000']);
+    const banner = localBanner(plan);
+    expect(banner).to.contain('agent-2  http://127.0.0.1:6002');
+    expect(banner).to.contain('curl -s http://127.0.0.1:6000/state');
+  });
+});
+
+describe('cli: errors', () => {
+  async function run(argv: string[]): Promise<{ code: number; err: string[] }> {
+    const err: string[] = [];
+    const code = await main(argv, (l) => err.push(l));
+    return { code, err };
+  }
+
+  it('a bad value is one line on stderr and exit code 2', async () => {
+    const r = await run(['local', '--agents', 'many']);
+    expect(r.code).to.equal(usageExitCode);
+    expect(r.err).to.deep.equal(["cygnet: option '--agents <n>' argument 'many' is invalid. expected an integer 1-32."]);
+  });
+
+  it('an unknown flag or command is exit code 2', async () => {
+    expect(await run(['local', '--nope'])).to.deep.equal({ code: 2, err: ["cygnet: unknown option '--nope'"] });
+    expect(await run(['frobnicate'])).to.deep.equal({ code: 2, err: ["cygnet: unknown command 'frobnicate'"] });
+  });
+
+  it("the agent's own flag errors come through as one line, exit code 2", async () => {
+    const r = await run(['agent', '--work-dir', '/tmp/x', '--port', 'eighty']);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.have.length(1);
+    expect(r.err[0]).to.match(/^cygnet: --port: expected an integer/);
+  });
+
+  it('reads --kill-tasks-on-exit from the flag or the environment', () => {
+    expect(parseAgentCli(['--work-dir', '/w'], {}).killTasksOnExit).to.equal(false);
+    expect(parseAgentCli(['--work-dir', '/w', '--kill-tasks-on-exit'], {}).killTasksOnExit).to.equal(true);
+    expect(parseAgentCli(['--work-dir', '/w'], { CYGNET_AGENT_KILL_TASKS_ON_EXIT: '1' }).killTasksOnExit).to.equal(true);
+    expect(parseAgentCli(['--work-dir', '/w', '--kill-tasks-on-exit'], {}).options.workDir).to.equal('/w');
+  });
+});
