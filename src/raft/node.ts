@@ -1,0 +1,536 @@
+/**
+ * RaftNode: the I/O shell around the pure `RaftCore` — the only Raft file with
+ * timers, files (through `RaftStorage`) and sockets (through `Transport`).
+ *
+ *   tick timer ─┐    inbound batches ─┐     propose/read/conf calls ─┐
+ *               ▼                     ▼                              ▼
+ *            core.tick()          core.step(m)              core.propose(...)
+ *               └──────────────┬──────┴──────────────────────────────┘
+ *                              ▼  schedule(): one loop at a time
+ *      while core.hasReady(): rd = core.ready()
+ *         1. storage.persist(snapshot, entries, hardState)   (write + fsync, group-committed)
+ *         2. transport.send(rd.messages)   (a leader with unchanged term/vote sends during 1)
+ *         3. restore snapshot / apply committedEntries → resolve proposals; serve readStates
+ *         4. core.advance(rd); maybe snapshot + compact
+ *
+ * Invariants:
+ *  - Nothing is sent before what it depends on is durable; a proposal resolves
+ *    only after its entry is committed AND applied, with the state machine's
+ *    result. A proposal whose log slot ends up holding another term's entry is
+ *    rejected (`ProposalDroppedError`), never left hanging; every proposal and
+ *    read has a deadline (`ProposalTimeoutError`, outcome unknown).
+ *  - Applied entries reach the state machine in index order, exactly once per
+ *    process lifetime (after a restart: snapshot restore, then the log suffix).
+ *  - Bounded: pending proposals (`maxPendingProposals`) and reads (core's
+ *    maxPendingReads) — beyond them callers get an error at once, not a queue.
+ */
+import type { Clock, TimerHandle } from '../common/clock.ts';
+import { systemClock } from '../common/clock.ts';
+import { CygnetError, describeError } from '../common/errors.ts';
+import type { Logger } from '../common/log.ts';
+import { componentLogger } from '../common/log.ts';
+import type { Random } from '../common/random.ts';
+import { systemRandom } from '../common/random.ts';
+import { RaftCore } from './core.ts';
+import { NotLeaderError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTimeoutError, ShuttingDownError } from './errors.ts';
+import type { RaftStorage } from './storage.ts';
+import type { InboundBatch, Transport } from './transport.ts';
+import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready, Role } from './types.ts';
+import { decodeConfChange, defaultRaftConfig } from './types.ts';
+
+export interface AppliedEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly data: Uint8Array;
+}
+
+/** The replicated application. `apply` must be deterministic. */
+export interface StateMachine<R> {
+  apply(entry: AppliedEntry): R;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface RaftNodeOptions<R> {
+  readonly id: NodeId;
+  /** Raft address (host:port) of every initial member, this node included; also the bootstrap voters. */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  readonly storage: RaftStorage;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<R>;
+  /** Bootstrap membership on first start; default: every id in `peers` is a voter. */
+  readonly bootstrap?: ConfState;
+  /** Default 100 ms; with electionTicks 10 the election timeout is 1–2 s. */
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /** Take a snapshot (and compact) every this many applied entries. Default 10 000. */
+  readonly snapshotEntries?: number;
+  /** Entries kept in memory behind a snapshot so slightly slow followers avoid a snapshot transfer. Default 1 000. */
+  readonly catchUpEntries?: number;
+  /** Deadline for a proposal or read. Default 5 000 ms. */
+  readonly proposalTimeoutMs?: number;
+  readonly maxPendingProposals?: number;
+  readonly raft?: Partial<Omit<RaftConfig, 'id' | 'random'>>;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly log?: Logger;
+}
+
+export interface ProposeOutcome<R> {
+  readonly index: number;
+  readonly term: number;
+  readonly result: R;
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: NodeId;
+  readonly commit: number;
+  readonly applied: number;
+  /** First index still in the in-memory log (entries before it are only in a snapshot). */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly conf: ConfState;
+  /** The leader's sender metadata (e.g. its client API address) when known. */
+  readonly leaderMeta: string | undefined;
+}
+
+export const DEFAULT_TICK_MS = 100;
+export const DEFAULT_SNAPSHOT_ENTRIES = 10_000;
+export const DEFAULT_CATCH_UP_ENTRIES = 1_000;
+export const DEFAULT_PROPOSAL_TIMEOUT_MS = 5_000;
+/** Proposals awaiting commit+apply: beyond this the node is overloaded and says so at once. */
+export const DEFAULT_MAX_PENDING_PROPOSALS = 16_384;
+
+interface PendingProposal<R> {
+  readonly term: number;
+  readonly resolve: (o: ProposeOutcome<R>) => void;
+  readonly reject: (e: unknown) => void;
+  readonly timer: TimerHandle;
+}
+
+interface PendingRead {
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+  readonly timer: TimerHandle;
+  /** Set once the leader confirmed the read index; then we wait for applied ≥ it. */
+  index: number | undefined;
+}
+
+export class RaftNode<R> {
+  readonly id: NodeId;
+  private readonly core: RaftCore;
+  private readonly storage: RaftStorage;
+  private readonly transport: Transport;
+  private readonly sm: StateMachine<R>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly tickMs: number;
+  private readonly snapshotEntries: number;
+  private readonly catchUpEntries: number;
+  private readonly proposalTimeoutMs: number;
+  private readonly maxPendingProposals: number;
+  private readonly peerAddresses = new Map<NodeId, string>();
+  private readonly peerMeta = new Map<NodeId, string>();
+
+  private readonly proposals = new Map<number, PendingProposal<R>>();
+  private readonly reads = new Map<string, PendingRead>();
+  private readSeq = 0;
+  private applied: number;
+  private snapshotIndex: number;
+  private role: Role = 'follower';
+  private leader: NodeId = 0;
+  private tickTimer: TimerHandle | undefined;
+  private running = false;
+  private again = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private closing = false;
+  private fatal: unknown = undefined;
+  /** Term and vote as last made durable: a Ready changing either must persist before sending. */
+  private persistedTerm: number;
+  private persistedVote: NodeId;
+
+  private constructor(opts: RaftNodeOptions<R>, core: RaftCore, applied: number, persisted: { term: number; vote: NodeId }) {
+    this.persistedTerm = persisted.term;
+    this.persistedVote = persisted.vote;
+    this.id = opts.id;
+    this.core = core;
+    this.storage = opts.storage;
+    this.transport = opts.transport;
+    this.sm = opts.stateMachine;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? componentLogger('raft-node', { id: opts.id });
+    this.tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
+    this.snapshotEntries = opts.snapshotEntries ?? DEFAULT_SNAPSHOT_ENTRIES;
+    this.catchUpEntries = opts.catchUpEntries ?? DEFAULT_CATCH_UP_ENTRIES;
+    this.proposalTimeoutMs = opts.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
+    this.maxPendingProposals = opts.maxPendingProposals ?? DEFAULT_MAX_PENDING_PROPOSALS;
+    this.applied = applied;
+    this.snapshotIndex = applied;
+    for (const [id, addr] of opts.peers) this.peerAddresses.set(id, addr);
+  }
+
+  /** Recovers from storage, restores the state machine, starts transport and ticking. */
+  static async start<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
+    for (const [k, v] of [['tickMs', opts.tickMs], ['snapshotEntries', opts.snapshotEntries], ['proposalTimeoutMs', opts.proposalTimeoutMs]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new CygnetError('CYG_CONFIG', `raft node ${k}: expected a positive integer, got ${v}`);
+    }
+    if (!opts.peers.has(opts.id)) throw new CygnetError('CYG_CONFIG', `raft node peers: expected an entry for this node's id ${opts.id}`);
+    const stored = await opts.storage.load();
+    const bootstrap = opts.bootstrap ?? { voters: [...opts.peers.keys()].sort((a, b) => a - b), learners: [] };
+    const config: RaftConfig = {
+      ...defaultRaftConfig,
+      ...opts.raft,
+      ...(opts.electionTicks !== undefined ? { electionTicks: opts.electionTicks } : {}),
+      ...(opts.heartbeatTicks !== undefined ? { heartbeatTicks: opts.heartbeatTicks } : {}),
+      id: opts.id,
+      random: opts.random ?? systemRandom,
+    };
+    const core = new RaftCore(config, {
+      hardState: stored.hardState,
+      ...(stored.snapshot !== undefined ? { snapshot: stored.snapshot } : {}),
+      entries: stored.entries,
+      conf: bootstrap,
+    });
+    if (stored.snapshot !== undefined) opts.stateMachine.restore(stored.snapshot.data);
+    const node = new RaftNode(opts, core, stored.snapshot?.meta.index ?? 0, stored.hardState);
+    for (const [id, addr] of opts.peers) opts.transport.setPeer(id, addr);
+    await opts.transport.start((b) => node.handleInbound(b));
+    node.scheduleTick();
+    node.schedule();
+    node.log.info({ term: stored.hardState.term, entries: stored.entries.length, snapshot: stored.snapshot?.meta.index ?? 0 }, 'raft node started');
+    return node;
+  }
+
+  /** Replicates `data`; resolves after it is committed and applied, with the state machine's result. */
+  propose(data: Uint8Array): Promise<ProposeOutcome<R>> {
+    const refused = this.refuse();
+    if (refused !== undefined) return Promise.reject(refused);
+    if (this.proposals.size >= this.maxPendingProposals) {
+      return Promise.reject(new CygnetError('CYG_TIMEOUT', `too many pending proposals (${this.maxPendingProposals}); try again later`));
+    }
+    const r = this.core.propose(data);
+    if (!r.ok) return Promise.reject(this.notLeader(r.leader, r.reason));
+    return this.track(r.index, r.term, 'proposal');
+  }
+
+  /**
+   * Linearizable read barrier (ReadIndex): resolves once this node has applied
+   * everything committed before the call, as confirmed by a quorum-backed leader.
+   */
+  read(): Promise<void> {
+    const refused = this.refuse();
+    if (refused !== undefined) return Promise.reject(refused);
+    const seq = ++this.readSeq;
+    const ctx = new Uint8Array(12);
+    const dv = new DataView(ctx.buffer);
+    dv.setUint32(0, this.id);
+    dv.setFloat64(4, seq);
+    const r = this.core.readIndex(ctx);
+    if (!r.ok) {
+      if (r.reason === 'tooManyPendingReads') return Promise.reject(new CygnetError('CYG_TIMEOUT', 'too many pending reads; try again later'));
+      return Promise.reject(this.notLeader(r.leader, r.reason));
+    }
+    const key = ctxKey(ctx);
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.clock.setTimer(this.proposalTimeoutMs, () => {
+        this.reads.delete(key);
+        reject(new ProposalTimeoutError('read', this.proposalTimeoutMs));
+      });
+      this.reads.set(key, { resolve, reject, timer, index: undefined });
+      this.schedule();
+    });
+  }
+
+  addVoter(id: NodeId, address: string): Promise<ProposeOutcome<R | undefined>> {
+    return this.changeConf({ type: 'addVoter', node: id, context: new TextEncoder().encode(address) });
+  }
+
+  addLearner(id: NodeId, address: string): Promise<ProposeOutcome<R | undefined>> {
+    return this.changeConf({ type: 'addLearner', node: id, context: new TextEncoder().encode(address) });
+  }
+
+  removeNode(id: NodeId): Promise<ProposeOutcome<R | undefined>> {
+    return this.changeConf({ type: 'removeNode', node: id });
+  }
+
+  /** Asks the leader (this node) to hand leadership to `to`; resolves when started, not finished. */
+  transferLeadership(to: NodeId): void {
+    const r = this.core.transferLeadership(to);
+    if (!r.ok) {
+      if (r.reason === 'notLeader') throw this.notLeader(r.leader, r.reason);
+      throw new CygnetError('CYG_VALIDATION', r.detail);
+    }
+    this.schedule();
+  }
+
+  status(): NodeStatus {
+    const s = this.core.status;
+    return {
+      id: s.id,
+      role: s.role,
+      term: s.term,
+      leader: s.leader,
+      commit: s.commit,
+      applied: this.applied,
+      firstIndex: s.firstIndex,
+      lastIndex: s.lastIndex,
+      conf: s.conf,
+      leaderMeta: s.leader === 0 ? undefined : this.metaOf(s.leader),
+    };
+  }
+
+  /** Metadata a peer sent with its batches (e.g. its client API address). */
+  metaOf(id: NodeId): string | undefined {
+    return this.peerMeta.get(id);
+  }
+
+  /** Stops ticking, fails pending calls with ShuttingDownError, finishes the loop, closes transport and storage. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.tickTimer?.cancel();
+    this.failAll(new ShuttingDownError());
+    await this.loopDone;
+    await this.transport.close();
+    await this.storage.close();
+    this.log.info('raft node closed');
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private changeConf(cc: ConfChange): Promise<ProposeOutcome<R | undefined>> {
+    const refused = this.refuse();
+    if (refused !== undefined) return Promise.reject(refused);
+    const r = this.core.proposeConfChange(cc);
+    if (!r.ok) {
+      if (r.reason === 'invalid') return Promise.reject(new CygnetError('CYG_VALIDATION', r.detail));
+      if (r.reason === 'confChangePending') return Promise.reject(new CygnetError('CYG_CONFLICT', 'another membership change is in progress'));
+      return Promise.reject(this.notLeader(r.leader, r.reason));
+    }
+    if (cc.context !== undefined) this.transport.setPeer(cc.node, new TextDecoder().decode(cc.context));
+    return this.track(r.index, r.term, `membership change (${cc.type} ${cc.node})`);
+  }
+
+  private track<T>(index: number, term: number, what: string): Promise<ProposeOutcome<T>> {
+    return new Promise<ProposeOutcome<T>>((resolve, reject) => {
+      const timer = this.clock.setTimer(this.proposalTimeoutMs, () => {
+        this.proposals.delete(index);
+        reject(new ProposalTimeoutError(what, this.proposalTimeoutMs));
+      });
+      const p = { term, resolve, reject, timer } as unknown as PendingProposal<R>;
+      this.proposals.set(index, p);
+      this.schedule();
+    });
+  }
+
+  private refuse(): CygnetError | undefined {
+    if (this.closing) return new ShuttingDownError();
+    if (this.fatal !== undefined) return new CygnetError('CYG_INTERNAL', `raft node stopped after a storage failure: ${describeError(this.fatal)}`);
+    return undefined;
+  }
+
+  private notLeader(leader: NodeId, reason: string): NotLeaderError {
+    const err = new NotLeaderError(leader, leader === 0 ? undefined : this.peerAddresses.get(leader), leader === 0 ? undefined : this.metaOf(leader));
+    if (reason === 'transferring') this.log.debug('proposal refused: leadership transfer in progress');
+    return err;
+  }
+
+  private handleInbound(batch: InboundBatch): void {
+    if (this.closing) return;
+    if (batch.senderMeta !== '') this.peerMeta.set(batch.from, batch.senderMeta);
+    for (const m of batch.messages) {
+      const r = this.core.step(m);
+      if (!r.ok) this.log.trace({ from: m.from, type: m.type, reason: r.reason }, 'message dropped by core');
+    }
+    this.schedule();
+  }
+
+  private scheduleTick(): void {
+    if (this.closing) return;
+    this.tickTimer = this.clock.setTimer(this.tickMs, () => {
+      this.core.tick();
+      this.schedule();
+      this.scheduleTick();
+    });
+  }
+
+  /** Runs the Ready loop now, or once more after the running pass. */
+  private schedule(): void {
+    if (this.fatal !== undefined) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.loopDone = this.runLoop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (this.core.hasReady()) await this.handleReady(this.core.ready());
+      } while (this.again && !this.closing);
+    } catch (err) {
+      // Storage failed: we cannot promise durability any more. Stop participating.
+      this.fatal = err;
+      this.log.error({ err: describeError(err) }, 'raft node stopped: storage failure');
+      this.tickTimer?.cancel();
+      this.failAll(new CygnetError('CYG_INTERNAL', `storage failure: ${describeError(err)}`));
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    // A leader may replicate its new entries while it persists them (Raft thesis §10.2.1):
+    // the core counts the leader's own log toward commit only up to what advance() says is
+    // durable. Only when term and vote are unchanged — a new term/vote must be durable
+    // before anyone hears of it.
+    const early = rd.messages.length > 0 && this.core.status.role === 'leader' && (rd.hardState === undefined || (rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote));
+    if (early && !this.closing) this.transport.send(rd.messages);
+    await this.storage.persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
+    if (rd.hardState !== undefined) {
+      this.persistedTerm = rd.hardState.term;
+      this.persistedVote = rd.hardState.vote;
+    }
+    if (!early && rd.messages.length > 0 && !this.closing) this.transport.send(rd.messages);
+    if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
+    if (rd.entries.length > 0) this.rejectOverwritten(rd.entries);
+    if (rd.snapshot !== undefined) {
+      this.sm.restore(rd.snapshot.data);
+      this.applied = rd.snapshot.meta.index;
+      this.snapshotIndex = rd.snapshot.meta.index;
+      for (const [index, p] of this.proposals) {
+        if (index <= this.applied) this.settle(index, p, undefined);
+      }
+    }
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) {
+      const p = this.reads.get(ctxKey(rs.requestCtx));
+      if (p !== undefined) p.index = rs.index;
+    }
+    this.core.advance(rd);
+    this.serveReads();
+    if (this.applied - this.snapshotIndex >= this.snapshotEntries && !this.closing) await this.takeSnapshot();
+  }
+
+  private applyEntry(e: Entry): void {
+    if (e.index <= this.applied) return;
+    let result: R | undefined;
+    let failure: unknown;
+    if (e.type === 'conf') {
+      this.applyConf(e);
+    } else if (e.data.length > 0) {
+      try {
+        result = this.sm.apply({ index: e.index, term: e.term, data: e.data });
+      } catch (err) {
+        failure = err;
+        this.log.error({ index: e.index, err: describeError(err) }, 'state machine failed to apply an entry');
+      }
+    }
+    this.applied = e.index;
+    const p = this.proposals.get(e.index);
+    if (p === undefined) return;
+    this.proposals.delete(e.index);
+    p.timer.cancel();
+    if (p.term !== e.term) p.reject(new ProposalDroppedError(e.index, `the slot holds term ${e.term}'s entry, not this proposal (term ${p.term})`));
+    else if (failure !== undefined) p.reject(failure);
+    else p.resolve({ index: e.index, term: e.term, result: result as R });
+  }
+
+  private applyConf(e: Entry): void {
+    try {
+      const cc = decodeConfChange(e.data);
+      if (cc.node === this.id) return;
+      if (cc.type === 'removeNode') {
+        this.transport.removePeer(cc.node);
+        this.peerAddresses.delete(cc.node);
+      } else if (cc.context !== undefined) {
+        const addr = new TextDecoder().decode(cc.context);
+        this.transport.setPeer(cc.node, addr);
+        this.peerAddresses.set(cc.node, addr);
+      }
+    } catch (err) {
+      this.log.error({ index: e.index, err: describeError(err) }, 'undecodable conf entry');
+    }
+  }
+
+  /** A proposal whose slot was re-written by another leader's entry will never be applied: reject it now. */
+  private rejectOverwritten(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const p = this.proposals.get(e.index);
+      if (p !== undefined && p.term !== e.term) {
+        this.settle(e.index, p, new ProposalDroppedError(e.index, `overwritten by term ${e.term}'s entry`));
+      }
+    }
+  }
+
+  private handleSoftState(role: Role, leader: NodeId): void {
+    const leaderChanged = leader !== this.leader;
+    this.role = role;
+    this.leader = leader;
+    if (!leaderChanged) return;
+    this.log.info({ role, leader }, 'leader changed');
+    // Reads not yet confirmed were addressed to the old leadership: fail them fast (safe to retry).
+    for (const [key, r] of this.reads) {
+      if (r.index !== undefined) continue;
+      this.reads.delete(key);
+      r.timer.cancel();
+      r.reject(this.notLeader(leader, 'notLeader'));
+    }
+    // Proposals whose entry is already gone from the log cannot commit.
+    for (const [index, p] of this.proposals) {
+      const t = this.core.logTerm(index);
+      if (t !== undefined && t !== p.term) this.settle(index, p, new ProposalDroppedError(index, `leader changed; slot now holds term ${t}`));
+      else if (t === undefined && index > this.core.status.lastIndex) this.settle(index, p, new ProposalDroppedError(index, 'leader changed; entry no longer in the log'));
+    }
+  }
+
+  private settle(index: number, p: PendingProposal<R>, err: unknown): void {
+    this.proposals.delete(index);
+    p.timer.cancel();
+    p.reject(err ?? new ProposalOutcomeUnknownError(index, 'superseded by a snapshot from the leader'));
+  }
+
+  private serveReads(): void {
+    for (const [key, r] of this.reads) {
+      if (r.index !== undefined && r.index <= this.applied) {
+        this.reads.delete(key);
+        r.timer.cancel();
+        r.resolve();
+      }
+    }
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const index = this.applied;
+    const snap = this.core.createSnapshot(index, this.sm.snapshot());
+    await this.storage.saveSnapshot(snap);
+    this.snapshotIndex = index;
+    const compactTo = index - this.catchUpEntries;
+    if (compactTo > 0) this.core.compact(compactTo);
+    this.log.info({ index, bytes: snap.data.length }, 'snapshot taken');
+  }
+
+  private failAll(err: unknown): void {
+    for (const [index, p] of this.proposals) {
+      this.proposals.delete(index);
+      p.timer.cancel();
+      p.reject(err);
+    }
+    for (const [key, r] of this.reads) {
+      this.reads.delete(key);
+      r.timer.cancel();
+      r.reject(err);
+    }
+  }
+}
+
+function ctxKey(ctx: Uint8Array): string {
+  return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString('hex');
+}
