@@ -5,7 +5,7 @@
  */
 import { AllocatorCore, type AllocatorOptions } from './allocator/core.ts';
 import type { AllocationStats } from './allocator/types.ts';
-import type { AllocatorPort, PlannedOffer, PortAgent, PortFramework } from './allocator-port.ts';
+import type { AllocatorPort, PlannedOffer, PortAgent, PortFramework, RecoverOptions } from './allocator-port.ts';
 import type { Resource } from './wire.ts';
 
 export class AllocatorAdapter implements AllocatorPort {
@@ -55,9 +55,9 @@ export class AllocatorAdapter implements AllocatorPort {
     this.core.removeFramework(frameworkId);
   }
 
-  recoverResources(frameworkId: string, agentId: string, resources: Resource[], refuseSeconds: number | undefined, nowMs: number): void {
+  recoverResources(frameworkId: string, agentId: string, resources: Resource[], refuseSeconds: number | undefined, nowMs: number, options: RecoverOptions = {}): void {
     const filter = refuseSeconds !== undefined && refuseSeconds > 0 ? { nowMs, refuseSeconds } : undefined;
-    this.core.recoverResources(frameworkId, agentId, resources, filter);
+    this.core.recoverResources(frameworkId, agentId, resources, filter, { closesOffer: options.closesOffer !== false });
   }
 
   suppress(frameworkId: string, roles: string[] | undefined): void {

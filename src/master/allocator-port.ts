@@ -35,6 +35,11 @@ export interface PlannedOffer {
   readonly resources: Resource[];
 }
 
+export interface RecoverOptions {
+  /** Default true: these resources come from a closed offer. False for a finished task's resources. */
+  readonly closesOffer?: boolean;
+}
+
 export interface AllocatorPort {
   addAgent(agent: PortAgent): void;
   removeAgent(agentId: string): void;
@@ -48,8 +53,11 @@ export interface AllocatorPort {
    * Gives resources back (call once per closed offer, with [] when all was
    * used, so the agent's outstanding-offer mark clears); with refuseSeconds > 0
    * they are not re-offered to this framework on this agent until then.
+   * `closesOffer: false` (a terminal task's resources) keeps the framework's
+   * outstanding-offer mark on the agent: at most one open offer per
+   * framework and agent.
    */
-  recoverResources(frameworkId: string, agentId: string, resources: Resource[], refuseSeconds: number | undefined, nowMs: number): void;
+  recoverResources(frameworkId: string, agentId: string, resources: Resource[], refuseSeconds: number | undefined, nowMs: number, options?: RecoverOptions): void;
   suppress(frameworkId: string, roles: string[] | undefined): void;
   revive(frameworkId: string, roles: string[] | undefined): void;
   allocate(nowMs: number): PlannedOffer[];

@@ -46,13 +46,17 @@ export function rescindOffer(ctx: CoreContext, offer: OfferRecord, opts: { notif
   if (opts.notify) sendToFramework(ctx, offer.frameworkId, { type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
 }
 
-/** Gives a task's resources back to the allocator once (only while its agent is registered there). */
+/**
+ * Gives a task's resources back to the allocator once (only while its agent is
+ * registered there). Not an offer closing: an offer still outstanding to the
+ * framework on that agent keeps blocking a second one (`closesOffer: false`).
+ */
 export function releaseTaskResources(ctx: CoreContext, task: TaskRecord, nowMs: number): void {
   if (task.resourcesRecovered) return;
   task.resourcesRecovered = true;
   const agent = ctx.agents.get(task.agentId);
   if (agent === undefined || agent.state !== 'active') return;
-  ctx.allocator.recoverResources(task.frameworkId, task.agentId, task.resources, undefined, nowMs);
+  ctx.allocator.recoverResources(task.frameworkId, task.agentId, task.resources, undefined, nowMs, { closesOffer: false });
   ctx.emit({ kind: 'allocate' });
 }
 
@@ -86,6 +90,7 @@ export function removeFramework(ctx: CoreContext, fw: FrameworkRecord, nowMs: nu
   if (fw.streamId !== undefined) ctx.emit({ kind: 'close-stream', streamId: fw.streamId, reason: why });
   fw.streamId = undefined;
   ctx.allocator.removeFramework(fw.id);
+  ctx.offers.forgetFramework(fw.id);
   ctx.frameworks.remove(fw.id);
   ctx.counters.frameworksRemoved++;
   ctx.log.info({ frameworkId: fw.id, why }, 'framework removed');
@@ -114,7 +119,15 @@ export function markAgentUnreachable(ctx: CoreContext, agent: AgentRecord, nowMs
     }
     const fw = ctx.frameworks.get(t.frameworkId);
     const state = lostAgentState(fw?.partitionAware ?? false);
-    const status = masterStatus({ taskId: t.taskId, agentId: agent.id, state, reason: 'REASON_AGENT_REMOVED', message: `Agent ${agent.id} (${agent.hostname}) is unreachable: ${why}`, nowMs });
+    const status = masterStatus({
+      taskId: t.taskId,
+      agentId: agent.id,
+      state,
+      reason: 'REASON_AGENT_REMOVED',
+      message: `Agent ${agent.id} (${agent.hostname}) is unreachable: ${why}`,
+      nowMs,
+      unreachableSinceMs: nowMs,
+    });
     t.state = state;
     t.status = status;
     t.pendingUuid = undefined;
@@ -130,5 +143,6 @@ export function markAgentUnreachable(ctx: CoreContext, agent: AgentRecord, nowMs
 /** Drops an unreachable agent entirely (its tasks move to completed). */
 function forgetAgent(ctx: CoreContext, agent: AgentRecord): void {
   for (const t of ctx.tasks.onAgent(agent.id)) ctx.tasks.complete(t);
+  ctx.offers.forgetAgent(agent.id);
   ctx.agents.delete(agent.id);
 }

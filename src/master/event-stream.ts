@@ -20,7 +20,12 @@ export const MAX_STREAM_BUFFERED_BYTES = 64 * 1024 * 1024;
 export interface EventStreamOptions {
   readonly res: Response;
   readonly streamId: string;
+  /** Codec of each record. */
   readonly media: MediaType;
+  /** `Content-Type` of the response; default `media` (`application/recordio` when the client asked for it). */
+  readonly contentType?: string;
+  /** `Message-Content-Type` header, sent only with `Content-Type: application/recordio`. */
+  readonly messageContentType?: MediaType;
   readonly messageName: MessageName;
   readonly clock: Clock;
   readonly heartbeatIntervalMs: number;
@@ -42,7 +47,8 @@ export class EventStream {
     this.streamId = opts.streamId;
     const { res } = opts;
     res.status(200);
-    res.setHeader('Content-Type', opts.media);
+    res.setHeader('Content-Type', opts.contentType ?? opts.media);
+    if (opts.messageContentType !== undefined) res.setHeader('Message-Content-Type', opts.messageContentType);
     res.setHeader('Mesos-Stream-Id', opts.streamId);
     res.setHeader('Cache-Control', 'no-cache');
     res.flushHeaders();

@@ -31,6 +31,7 @@ import { removeFramework, rescindOffer } from './core-ops.ts';
 import type { Effect } from './effects.ts';
 import { FrameworkRegistry } from './frameworks.ts';
 import { IdMinter } from './ids.ts';
+import { OfferMessageBuilder } from './offer-message.ts';
 import { OfferBook } from './offers.ts';
 import { validateSchedulerCall } from './scheduler-call-validation.ts';
 import { authorizeCall, handleFrameworkCall, handleFrameworkStreamClosed, handleSubscribe } from './scheduler-calls.ts';
@@ -55,6 +56,7 @@ export class MasterCore {
   readonly ctx: CoreContext;
   readonly startedAtMs: number;
   private outbox: Effect[] = [];
+  private readonly offerMessages = new OfferMessageBuilder();
 
   constructor(opts: MasterCoreOptions) {
     const ids = new IdMinter(opts.nowMs, opts.random);
@@ -173,16 +175,7 @@ export class MasterCore {
       }
       const id = this.ctx.ids.nextOfferId();
       this.ctx.offers.add({ id, frameworkId: fw.id, agentId: agent.id, role: p.role, resources: p.resources, createdAtMs: nowMs });
-      const offer: Offer = {
-        id: { value: id },
-        framework_id: { value: fw.id },
-        agent_id: { value: agent.id },
-        hostname: agent.hostname,
-        url: { scheme: 'http', address: { hostname: agent.hostname, ip: agent.ip, port: agent.port }, path: '/slave(1)' },
-        resources: p.resources,
-        attributes: agent.attributes,
-        allocation_info: { role: p.role },
-      };
+      const offer = this.offerMessages.build(id, fw.id, agent, p.role, p.resources);
       const list = byFramework.get(fw.id) ?? [];
       list.push(offer);
       byFramework.set(fw.id, list);

@@ -3,7 +3,9 @@
  * one agent, until accepted, declined, rescinded or timed out. Pure.
  * Invariant: an offer id is in the book at most once and is never reused; an
  * offer leaves the book exactly once (its resources then go back to the
- * allocator or into launched tasks, never both).
+ * allocator or into launched tasks, never both). The per-agent and
+ * per-framework index sets are kept while empty (each allocation cycle would
+ * otherwise re-create them all) and dropped with forgetAgent/forgetFramework.
  */
 import type { Resource } from './wire.ts';
 
@@ -63,6 +65,16 @@ export class OfferBook {
     return [...(this.byAgent.get(agentId) ?? [])];
   }
 
+  /** Drops the (empty) index of a removed agent; its offers must have been taken. */
+  forgetAgent(agentId: string): void {
+    if (this.byAgent.get(agentId)?.size === 0) this.byAgent.delete(agentId);
+  }
+
+  /** Drops the (empty) index of a removed framework; its offers must have been taken. */
+  forgetFramework(frameworkId: string): void {
+    if (this.byFramework.get(frameworkId)?.size === 0) this.byFramework.delete(frameworkId);
+  }
+
   olderThan(cutoffMs: number): OfferRecord[] {
     return [...this.byId.values()].filter((o) => o.createdAtMs <= cutoffMs);
   }
@@ -78,8 +90,5 @@ function index(m: Map<string, Set<OfferRecord>>, key: string, o: OfferRecord): v
 }
 
 function unindex(m: Map<string, Set<OfferRecord>>, key: string, o: OfferRecord): void {
-  const set = m.get(key);
-  if (set === undefined) return;
-  set.delete(o);
-  if (set.size === 0) m.delete(key);
+  m.get(key)?.delete(o);
 }

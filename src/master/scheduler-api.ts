@@ -5,15 +5,25 @@
  * first record SUBSCRIBED) or hands the call to the core (202, empty body).
  * A rejected call changes nothing; its CygnetError is mapped to HTTP once, in
  * http-errors.ts.
+ *
+ * As Mesos' master does: only SUBSCRIBE negotiates a response type (other
+ * calls answer 202 with no body, whatever their Accept); the stream is
+ * `Content-Type: application/json|x-protobuf`, or `application/recordio` with
+ * `Message-Content-Type` when the client asks for `Accept:
+ * application/recordio` (+ `Message-Accept`); a SUBSCRIBE carrying a
+ * `Mesos-Stream-Id` header is 400; re-subscribing a removed framework gets a
+ * 200 stream with one ERROR event, then end of stream.
  */
 import type { Request, Response } from 'express';
+import { BadRequestError } from '../common/errors.ts';
 import { MethodNotAllowed } from './method-not-allowed.ts';
 import { decodeBody } from '../protocol/codec.ts';
-import { requestMediaType, responseMediaType } from '../protocol/media.ts';
+import { requestMediaType, streamMediaType, type StreamMedia } from '../protocol/media.ts';
 import type { Logger } from '../common/log.ts';
 import { EventStream } from './event-stream.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
+import { FrameworkRemovedError } from './scheduler-calls.ts';
 import type { SchedulerCall } from './wire.ts';
 
 export function schedulerApiHandler(node: MasterNode, log: Logger): (req: Request, res: Response) => void {
@@ -21,42 +31,13 @@ export function schedulerApiHandler(node: MasterNode, log: Logger): (req: Reques
     try {
       if (req.method !== 'POST') throw new MethodNotAllowed(req.method);
       const media = requestMediaType(req.headers['content-type']);
-      const accept = responseMediaType(req.headers.accept, media);
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const call = decodeBody<SchedulerCall>('mesos.v1.scheduler.Call', media, body);
-      const core = node.core;
       if (call.type === 'SUBSCRIBE') {
-        const streamId = core.newStreamId();
-        const frameworkId = core.subscribeFramework(call, streamId, node.clock.nowMs());
-        let stream: EventStream;
-        try {
-          stream = new EventStream({
-            res,
-            streamId,
-            media: accept,
-            messageName: 'mesos.v1.scheduler.Event',
-            clock: node.clock,
-            heartbeatIntervalMs: core.ctx.config.heartbeatIntervalSec * 1000,
-            heartbeatEvent: { type: 'HEARTBEAT' },
-            onEncodeError: (err, event) => log.error({ err, event }, 'event could not be encoded; dropped'),
-            onClosed: (why) => {
-              node.unregisterStream(streamId);
-              log.debug({ frameworkId, streamId, why }, 'framework stream closed');
-              core.frameworkStreamClosed(frameworkId, streamId, node.clock.nowMs());
-              node.pump();
-            },
-          });
-        } catch (err) {
-          // The stream never opened: the core must not believe it is connected.
-          core.frameworkStreamClosed(frameworkId, streamId, node.clock.nowMs());
-          throw err;
-        }
-        node.registerStream(stream);
-        node.pump();
+        subscribe(node, log, req, res, call, streamMediaType(req.headers.accept, header(req, 'message-accept'), media));
         return;
       }
-      const streamId = req.headers['mesos-stream-id'];
-      core.schedulerCall(call, typeof streamId === 'string' ? streamId : undefined, node.clock.nowMs());
+      node.core.schedulerCall(call, header(req, 'mesos-stream-id'), node.clock.nowMs());
       res.status(202).end();
       node.pump();
     } catch (err) {
@@ -64,4 +45,55 @@ export function schedulerApiHandler(node: MasterNode, log: Logger): (req: Reques
       node.pump();
     }
   };
+}
+
+function subscribe(node: MasterNode, log: Logger, req: Request, res: Response, call: SchedulerCall, media: StreamMedia): void {
+  if (req.headers['mesos-stream-id'] !== undefined) throw new BadRequestError("Subscribe calls should not include the 'Mesos-Stream-Id' header");
+  const core = node.core;
+  const streamId = core.newStreamId();
+  const streamOptions = {
+    res,
+    streamId,
+    media: media.media,
+    contentType: media.contentType,
+    messageContentType: media.messageContentType,
+    messageName: 'mesos.v1.scheduler.Event' as const,
+    clock: node.clock,
+    heartbeatIntervalMs: core.ctx.config.heartbeatIntervalSec * 1000,
+    heartbeatEvent: { type: 'HEARTBEAT' },
+    onEncodeError: (err: unknown, event: object) => log.error({ err, event }, 'event could not be encoded; dropped'),
+  };
+  let frameworkId: string;
+  try {
+    frameworkId = core.subscribeFramework(call, streamId, node.clock.nowMs());
+  } catch (err) {
+    if (!(err instanceof FrameworkRemovedError)) throw err;
+    const refused = new EventStream({ ...streamOptions, heartbeatIntervalMs: 0, onClosed: () => undefined });
+    refused.send({ type: 'ERROR', error: { message: err.message } });
+    refused.close(err.message);
+    return;
+  }
+  let stream: EventStream;
+  try {
+    stream = new EventStream({
+      ...streamOptions,
+      onClosed: (why) => {
+        node.unregisterStream(streamId);
+        log.debug({ frameworkId, streamId, why }, 'framework stream closed');
+        core.frameworkStreamClosed(frameworkId, streamId, node.clock.nowMs());
+        node.pump();
+      },
+    });
+  } catch (err) {
+    // The stream never opened: the core must not believe it is connected.
+    core.frameworkStreamClosed(frameworkId, streamId, node.clock.nowMs());
+    throw err;
+  }
+  node.registerStream(stream);
+  node.pump();
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
 }

@@ -58,7 +58,8 @@ export function validateSchedulerCall(call: SchedulerCall): void {
 function validateSubscribe(call: SchedulerCall): void {
   const info = call.subscribe?.framework_info;
   if (info === undefined) throw new BadRequestError("Expecting 'subscribe.framework_info' to be present");
-  if (call.framework_id !== undefined && call.framework_id.value !== info.id?.value) {
+  // Mesos compares the two as protobuf values (unset = empty): one without the other is a mismatch too.
+  if ((call.framework_id?.value ?? '') !== (info.id?.value ?? '')) {
     throw new BadRequestError("'framework_id' differs from 'subscribe.framework_info.id'");
   }
   if (info.id !== undefined) checkId(info.id.value, 'subscribe.framework_info.id');

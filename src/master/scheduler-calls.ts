@@ -15,6 +15,17 @@ import { droppedState, masterStatus, reconciliationStatus, unknownTaskState } fr
 import { isTerminalState, type TaskRecord } from './tasks.ts';
 import type { SchedulerCall, TaskInfo, TaskStatus } from './wire.ts';
 
+/**
+ * SUBSCRIBE with the id of a removed framework. Mesos answers it on the
+ * subscription stream (200, one ERROR event, end of stream) rather than with
+ * a 4xx; clients (Marathon, mesos-go, our SDK) treat that ERROR as final.
+ */
+export class FrameworkRemovedError extends ForbiddenError {
+  constructor() {
+    super('Framework has been removed');
+  }
+}
+
 /** Tasks in one ACCEPT (Mesos has no explicit bound; this keeps one call's work bounded). */
 export const MAX_TASKS_PER_ACCEPT = 10_000;
 
@@ -29,7 +40,7 @@ export function handleSubscribe(ctx: CoreContext, call: SchedulerCall, streamId:
   if (sub === undefined) throw new BadRequestError("Expecting 'subscribe' to be present");
   const info = sub.framework_info;
   const requestedId = info.id?.value;
-  if (requestedId !== undefined && ctx.frameworks.isCompleted(requestedId)) throw new ForbiddenError('Framework has been removed');
+  if (requestedId !== undefined && ctx.frameworks.isCompleted(requestedId)) throw new FrameworkRemovedError();
   const existing = requestedId !== undefined ? ctx.frameworks.get(requestedId) : undefined;
   let fw: FrameworkRecord;
   if (existing !== undefined) {
@@ -201,8 +212,10 @@ function handleAccept(ctx: CoreContext, fw: FrameworkRecord, call: SchedulerCall
     else ctx.counters.tasksInvalid++;
     forwardStatus(ctx, fw.id, masterStatus({ taskId: d.taskId, agentId: result.agentId, state, reason: d.reason, message: d.message, nowMs }));
   }
-  if (result.offerError === undefined && result.agentId !== undefined && result.remaining.length > 0) {
-    ctx.allocator.recoverResources(fw.id, result.agentId, result.remaining, refuseSeconds, nowMs);
+  if (result.offerError === undefined && result.agentId !== undefined) {
+    // Once per closed offer, with [] when all was used: this clears the framework's open-offer mark on the agent.
+    const filterSeconds = result.remaining.length > 0 ? refuseSeconds : undefined; // nothing left to refuse
+    ctx.allocator.recoverResources(fw.id, result.agentId, result.remaining, filterSeconds, nowMs);
   }
   ctx.emit({ kind: 'allocate' });
 }
@@ -314,8 +327,15 @@ function explicitAnswer(ctx: CoreContext, fw: FrameworkRecord, taskId: string, a
   if (nowMs < ctx.config.startedAtMs + ctx.config.reregistrationWindowMs) return undefined;
   const agent = agentId !== undefined ? ctx.agents.get(agentId) : undefined;
   if (agent !== undefined && agent.state === 'unreachable') {
-    const status = masterStatus({ taskId, agentId, state: fw.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST', reason: 'REASON_RECONCILIATION', message: 'Reconciliation: Task is unknown and its agent is unreachable', nowMs });
-    return status;
+    return masterStatus({
+      taskId,
+      agentId,
+      state: fw.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST',
+      reason: 'REASON_RECONCILIATION',
+      message: 'Reconciliation: Task is unknown and its agent is unreachable',
+      nowMs,
+      unreachableSinceMs: agent.unreachableSinceMs,
+    });
   }
   const state = agent !== undefined && fw.partitionAware ? 'TASK_GONE' : unknownTaskState(fw.partitionAware);
   return masterStatus({ taskId, agentId, state, reason: 'REASON_RECONCILIATION', message: 'Reconciliation: Task is unknown', nowMs });

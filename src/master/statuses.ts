@@ -13,6 +13,8 @@ export interface MasterStatusInput {
   reason: Reason;
   message: string;
   nowMs: number;
+  /** When the task's agent became unreachable (TASK_UNREACHABLE / TASK_LOST of a lost agent): `unreachable_time`. */
+  unreachableSinceMs?: number;
 }
 
 export function masterStatus(s: MasterStatusInput): TaskStatus {
@@ -25,7 +27,13 @@ export function masterStatus(s: MasterStatusInput): TaskStatus {
     timestamp: s.nowMs / 1000,
   };
   if (s.agentId !== undefined) status.agent_id = { value: s.agentId };
+  if (s.unreachableSinceMs !== undefined) status.unreachable_time = { nanoseconds: msToNanoseconds(s.unreachableSinceMs) };
   return status;
+}
+
+/** Epoch ms → TimeInfo nanoseconds (~1.8e18: beyond 2^53, carried as the nearest double; see protocol/json-shape.ts). */
+export function msToNanoseconds(ms: number): number {
+  return Math.round(ms) * 1_000_000;
 }
 
 /** The state a task of a lost agent moves to: UNREACHABLE for PARTITION_AWARE frameworks, else LOST. */

@@ -5,8 +5,20 @@
  *   snake_case field names only; unknown fields dropped (as Mesos does);
  *   null = absent; empty repeated fields dropped; enums as their names (a
  *   known number is accepted and turned into its name); 64-bit integers as
- *   safe-integer numbers (numeric strings accepted); bytes as padded standard
- *   base64; every `required` field present.
+ *   numbers (see below); bytes as padded standard base64; every `required`
+ *   field present.
+ *
+ * 64-bit integers (int64/uint64 and kin): Mesos' JSON writes them as JSON
+ * numbers, and real values exceed 2^53 (TimeInfo.nanoseconds of an epoch time
+ * is ~1.8e18). Accepted: an integral JSON number within the type's range (the
+ * bound itself, 2^63 resp. 2^64, is let in because that is the double
+ * INT64_MAX / UINT64_MAX parse to), or a decimal numeric string checked
+ * exactly against the range. The canonical value is a JS number: above 2^53
+ * it is the nearest double (precision loss of up to 2^(e-52), i.e. ~256 ns on
+ * an epoch time in ns). Emitted JSON writes it as a plain integer number;
+ * protobuf encodes it through Long (a value at the bound saturates to the
+ * maximum). Fractions, exponents in strings, hex, NaN/Infinity and anything
+ * outside the range stay rejected.
  *
  * Both decoders and both encoders pass through `toCanonical`, so JSON and
  * protobuf bodies of the same message yield deep-equal objects.
@@ -138,8 +150,15 @@ function enumValue(e: protobuf.Enum, value: unknown, path: string): string {
 
 const INT32_RANGE: readonly [number, number] = [-2147483648, 2147483647];
 const UINT32_RANGE: readonly [number, number] = [0, 4294967295];
-const INT64_RANGE: readonly [number, number] = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
-const UINT64_RANGE: readonly [number, number] = [0, Number.MAX_SAFE_INTEGER];
+
+/** A 64-bit integer type's exact bounds and how its bounds are shown in errors. */
+interface Int64Range {
+  readonly lo: bigint;
+  readonly hi: bigint;
+  readonly expected: string;
+}
+const INT64_RANGE: Int64Range = { lo: -(2n ** 63n), hi: 2n ** 63n - 1n, expected: 'an int64 integer in [-2^63, 2^63-1] (number or numeric string)' };
+const UINT64_RANGE: Int64Range = { lo: 0n, hi: 2n ** 64n - 1n, expected: 'a uint64 integer in [0, 2^64-1] (number or numeric string)' };
 
 function scalarValue(protoType: string, value: unknown, path: string): unknown {
   switch (protoType) {
@@ -156,17 +175,17 @@ function scalarValue(protoType: string, value: unknown, path: string): unknown {
     case 'int32':
     case 'sint32':
     case 'sfixed32':
-      return integerValue(value, path, INT32_RANGE, false);
+      return integerValue(value, path, INT32_RANGE);
     case 'uint32':
     case 'fixed32':
-      return integerValue(value, path, UINT32_RANGE, false);
+      return integerValue(value, path, UINT32_RANGE);
     case 'int64':
     case 'sint64':
     case 'sfixed64':
-      return integerValue(value, path, INT64_RANGE, true);
+      return int64Value(value, path, INT64_RANGE);
     case 'uint64':
     case 'fixed64':
-      return integerValue(value, path, UINT64_RANGE, true);
+      return int64Value(value, path, UINT64_RANGE);
     case 'bytes':
       return bytesValue(value, path);
     default:
@@ -176,15 +195,23 @@ function scalarValue(protoType: string, value: unknown, path: string): unknown {
 
 const NUMERIC_STRING = /^-?[0-9]{1,20}$/;
 
-function integerValue(value: unknown, path: string, range: readonly [number, number], acceptString: boolean): number {
+function integerValue(value: unknown, path: string, range: readonly [number, number]): number {
   const [lo, hi] = range;
-  const expected = `an integer in [${lo}, ${hi}]${acceptString ? ' (number or numeric string)' : ''}`;
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (acceptString && typeof value === 'string' && NUMERIC_STRING.test(value)) n = Number(value);
-  else throw new ValidationError(path, expected, describeGot(value));
-  if (!Number.isInteger(n) || n < lo || n > hi) throw new ValidationError(path, expected, describeGot(value));
-  return n === 0 ? 0 : n; // no -0
+  const expected = `an integer in [${lo}, ${hi}]`;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) throw new ValidationError(path, expected, describeGot(value));
+  return value === 0 ? 0 : value; // no -0
+}
+
+/** A 64-bit integer (see the header): exact range check for strings, the nearest double as the value. */
+function int64Value(value: unknown, path: string, range: Int64Range): number {
+  if (typeof value === 'number') {
+    // The double nearest hi is hi + 1 (2^63 / 2^64): let it in, it is what INT64_MAX / UINT64_MAX parse to.
+    if (Number.isInteger(value) && value >= Number(range.lo) && value <= Number(range.hi)) return value === 0 ? 0 : value;
+  } else if (typeof value === 'string' && NUMERIC_STRING.test(value)) {
+    const exact = BigInt(value);
+    if (exact >= range.lo && exact <= range.hi) return Number(exact);
+  }
+  throw new ValidationError(path, range.expected, describeGot(value));
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;

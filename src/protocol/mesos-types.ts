@@ -208,7 +208,11 @@ export interface ContainerID {
   parent?: ContainerID;
 }
 
-/** Nanoseconds since the epoch. */
+/**
+ * Nanoseconds since the epoch (int64). A real time (~1.8e18) is beyond 2^53:
+ * it is carried as the nearest double (sub-microsecond precision lost); on
+ * input a numeric string is accepted too (see json-shape.ts).
+ */
 export interface TimeInfo {
   nanoseconds: number;
 }

@@ -6,6 +6,8 @@
  */
 import { expect } from 'chai';
 import { CygnetError } from '../../../src/common/errors.ts';
+import { decodeProtobuf, encodeJson, encodeProtobuf } from '../../../src/protocol/codec.ts';
+import type { SchedulerEvent } from '../../../src/master/wire.ts';
 import { Harness, agentEvents, describeAll, frameworkEvents, launch, offersIn, scalar, task, updatesIn } from './harness.ts';
 
 const UUID1 = Buffer.alloc(16, 1).toString('base64');
@@ -78,11 +80,24 @@ describe('master core: agents and status updates', () => {
     expect(h.core.ctx.offers.size).to.equal(0);
   });
 
-  it('PARTITION_AWARE frameworks get TASK_UNREACHABLE instead', () => {
+  it('PARTITION_AWARE frameworks get TASK_UNREACHABLE instead, with unreachable_time (epoch ns) that encodes', () => {
     const h = new Harness();
-    const { fw } = running(h, { partitionAware: true });
-    const [u] = updatesIn(h.advance(15_000), fw.id);
+    const { fw, ag } = running(h, { partitionAware: true });
+    const effects = h.advance(15_000);
+    const [u] = updatesIn(effects, fw.id);
     expect([u.state, u.reason]).to.deep.equal(['TASK_UNREACHABLE', 'REASON_AGENT_REMOVED']);
+    expect(u.unreachable_time).to.deep.equal({ nanoseconds: h.now * 1_000_000 });
+    const event = frameworkEvents(effects, fw.id).find((e) => e.type === 'UPDATE');
+    if (event === undefined) throw new Error('no UPDATE');
+    expect(encodeJson('mesos.v1.scheduler.Event', event)).to.contain(`"unreachable_time":{"nanoseconds":${h.now}000000}`);
+    const pb = decodeProtobuf<SchedulerEvent>('mesos.v1.scheduler.Event', encodeProtobuf('mesos.v1.scheduler.Event', event));
+    expect(pb.update?.status.unreachable_time?.nanoseconds).to.equal(h.now * 1_000_000);
+    // Reconciliation keeps it, for the task and for an unknown task on that agent.
+    const answers = updatesIn(h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 't1' } }, { task_id: { value: 'ghost' }, agent_id: { value: ag.id } }] } }), fw.id);
+    expect(answers.map((a) => [a.task_id.value, a.state, a.unreachable_time?.nanoseconds])).to.deep.equal([
+      ['t1', 'TASK_UNREACHABLE', h.now * 1_000_000],
+      ['ghost', 'TASK_UNREACHABLE', h.now * 1_000_000],
+    ]);
   });
 
   it('an unreachable agent that re-subscribes is reconciled, not duplicated; its running task comes back as running', () => {
@@ -127,12 +142,31 @@ describe('master core: agents and status updates', () => {
     expect(agentEvents(back.effects, 'old-S3')[0].subscribed?.agent_id.value).to.equal('old-S3');
     expect(h.core.ctx.frameworks.get('old-0001')?.state).to.equal('recovered');
     const stream = h.stream();
-    h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: 'old-0001' }, failover_timeout: 60 } } }, stream, h.now);
+    h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: 'old-0001' }, subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: 'old-0001' }, failover_timeout: 60 } } }, stream, h.now);
     const effects = h.pump();
     const fw = { id: 'old-0001', stream };
     expect(offersIn(effects, fw.id)[0].resources?.find((r) => r.name === 'cpus')?.scalar?.value).to.equal(2);
     const recon = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [] } });
     expect(updatesIn(recon, fw.id).map((u) => `${u.task_id.value} ${u.state} ${u.reason}`)).to.deep.equal(['t9 TASK_RUNNING REASON_RECONCILIATION']);
+  });
+
+  it('an agent SUBSCRIBE with one FrameworkInfo per task maps each task to its framework; no status = TASK_STAGING', () => {
+    const h = new Harness();
+    const fwA = { user: 'u', name: 'a', id: { value: 'old-000A' }, failover_timeout: 60 };
+    const fwB = { user: 'u', name: 'b', id: { value: 'old-000B' }, failover_timeout: 60 };
+    h.subscribeAgent({
+      id: 'old-S4',
+      tasks: [task('x', 'old-S4', [scalar('cpus', 1)]), task('y', 'old-S4', [scalar('cpus', 1)]), task('z', 'old-S4', [scalar('cpus', 1)])],
+      statuses: [
+        { task_id: { value: 'x' }, state: 'TASK_RUNNING', uuid: UUID1 },
+        { task_id: { value: 'y' }, state: 'TASK_STARTING', uuid: UUID2 },
+      ],
+      frameworks: [fwA, fwB, fwA],
+    });
+    const where = (fw: string, id: string): string | undefined => h.core.ctx.tasks.get(fw, id)?.state;
+    expect([where('old-000A', 'x'), where('old-000B', 'y'), where('old-000A', 'z')]).to.deep.equal(['TASK_RUNNING', 'TASK_STARTING', 'TASK_STAGING']);
+    expect([where('old-000B', 'x'), where('old-000A', 'y')]).to.deep.equal([undefined, undefined]);
+    expect(h.core.ctx.frameworks.get('old-000B')?.info.name).to.equal('b');
   });
 
   it('a framework known only from an agent report that never subscribes is removed after its failover timeout', () => {

@@ -67,7 +67,7 @@ describe('master core: frameworks', () => {
     h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1)]), task('t2', ag.id, [scalar('cpus', 1)])]));
     h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
     h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: 'AQEBAQEBAQEBAQEBAQEBAQ==' });
-    h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 60 } } }, 's2', h.now);
+    h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: fw.id }, subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 60 } } }, 's2', h.now);
     expect(describeAll(h.pump())).to.include(`agent ${ag.id} <- RECONCILE t1`);
   });
 
@@ -87,7 +87,7 @@ describe('master core: frameworks', () => {
     expect(h.core.ctx.frameworks.isCompleted(fw.id)).to.equal(true);
     expect(h.core.ctx.tasks.completed().map((t) => `${t.taskId} ${t.state}`)).to.deep.equal(['t1 TASK_KILLED']);
     // Re-subscribing with a removed id is refused.
-    const r = rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id } } } }, 's', h.now));
+    const r = rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: fw.id }, subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id } } } }, 's', h.now));
     expect(r).to.deep.equal({ status: 403, message: 'Framework has been removed' });
   });
 
@@ -96,7 +96,7 @@ describe('master core: frameworks', () => {
     const fw = h.subscribeFramework({ failover_timeout: 10 });
     h.core.frameworkStreamClosed(fw.id, fw.stream, h.now);
     h.advance(5_000);
-    h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 10 } } }, 's2', h.now);
+    h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: fw.id }, subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: fw.id }, failover_timeout: 10 } } }, 's2', h.now);
     h.advance(60_000);
     expect(h.core.ctx.frameworks.get(fw.id)?.state).to.equal('connected');
   });
@@ -111,7 +111,7 @@ describe('master core: frameworks', () => {
 
   it('an unknown framework id (master restarted) is accepted with that id', () => {
     const h = new Harness();
-    const id = h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: 'old-master-0007' } } } }, 's', h.now);
+    const id = h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: 'old-master-0007' }, subscribe: { framework_info: { user: 'u', name: 'fw', id: { value: 'old-master-0007' } } } }, 's', h.now);
     expect(id).to.equal('old-master-0007');
   });
 
@@ -149,6 +149,13 @@ describe('master core: frameworks', () => {
     expect(rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', framework_id: { value: 'a' }, subscribe: { framework_info: { user: 'u', name: 'n', id: { value: 'b' } } } }, 's', h.now)).message).to.equal(
       "'framework_id' differs from 'subscribe.framework_info.id'",
     );
+    // One without the other is a mismatch too (Mesos compares them as protobuf values).
+    for (const call of [
+      { type: 'SUBSCRIBE' as const, framework_id: { value: 'a' }, subscribe: { framework_info: { user: 'u', name: 'n' } } },
+      { type: 'SUBSCRIBE' as const, subscribe: { framework_info: { user: 'u', name: 'n', id: { value: 'a' } } } },
+    ]) {
+      expect(rejection(() => h.core.subscribeFramework(call, 's', h.now))).to.deep.equal({ status: 400, message: "'framework_id' differs from 'subscribe.framework_info.id'" });
+    }
     expect(rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'n', roles: ['ok', 'bad role'] } } }, 's', h.now)).message).to.contain(
       'subscribe.framework_info.roles[1]',
     );

@@ -75,11 +75,14 @@ describe('protocol/codec strict JSON validation', () => {
     const range = (begin: unknown): Record<string, unknown> =>
       launchWith({ ...okTask, resources: [{ name: 'ports', type: 'RANGES', ranges: { range: [{ begin, end: 2 }] } }] });
     const path = 'accept.operations[0].launch.task_infos[0].resources[0].ranges.range[0].begin';
-    expect(validation(CALL, range(2 ** 53)).path).to.equal(path);
-    expect(validation(CALL, range(-1)).message).to.equal(`${path}: expected an integer in [0, 9007199254740991] (number or numeric string), got number -1`);
+    expect(validation(CALL, range(2 ** 65)).path).to.equal(path);
+    expect(validation(CALL, range(-1)).message).to.equal(`${path}: expected a uint64 integer in [0, 2^64-1] (number or numeric string), got number -1`);
     expect(validation(CALL, range(1.5)).path).to.equal(path);
-    expect(validation(CALL, range('12345678901234567890')).path).to.equal(path);
+    expect(validation(CALL, range('18446744073709551616')).path).to.equal(path);
+    expect(validation(CALL, range('123456789012345678901')).path).to.equal(path);
     expect(validation(CALL, range('0x10')).path).to.equal(path);
+    expect(validation(CALL, range('1e5')).path).to.equal(path);
+    expect(validation(CALL, range(' 5')).path).to.equal(path);
     expect(validation(CALL, `{"type":"ACCEPT","accept":{"operations":[{"launch":{"task_infos":[{"name":"n","task_id":{"value":"t"},"agent_id":{"value":"a"},"resources":[{"name":"c","type":"SCALAR","scalar":{"value":1e400}}]}]}}]}}`).message).to.match(/scalar\.value: expected a number, got number Infinity$/);
     expect(validation('mesos.v1.AgentInfo', { hostname: 'h', port: 2 ** 31 }).message).to.equal('port: expected an integer in [-2147483648, 2147483647], got number 2147483648');
     expect(validation('mesos.v1.HealthCheck', { consecutive_failures: '3' }).message).to.equal('consecutive_failures: expected an integer in [0, 4294967295], got string "3"');

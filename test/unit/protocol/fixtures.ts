@@ -98,7 +98,7 @@ export const taskStatus: TaskStatus = {
   healthy: true,
   labels: { labels: [{ key: 'k', value: 'v' }] },
   container_status: { container_id: { value: 'c1', parent: { value: 'c0' } }, executor_pid: 4242 },
-  unreachable_time: { nanoseconds: 1_763_776_800_000_000_000 / 1000 },
+  unreachable_time: { nanoseconds: 1_763_776_800_000_000_000 },
 };
 
 export const offer: Offer = {

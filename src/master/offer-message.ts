@@ -1,0 +1,71 @@
+/**
+ * Builds the Offer messages of an allocation cycle. An allocation cycle for
+ * 10k agents makes 10k offers, and their garbage is a good part of the
+ * cycle's cost (GC), so the parts every offer of one agent (agent_id, url,
+ * attributes) or one role (allocation_info) share are built once, frozen, and
+ * reused; only the offer's ids and resources are new per offer.
+ *
+ * Invariants: pure (no I/O); an agent's cached parts are rebuilt whenever
+ * its hostname, ip, port or attributes change (re-subscription); shared parts
+ * are frozen, so nobody can change one offer through another.
+ */
+import type { AgentRecord } from './agents.ts';
+import type { Attribute, Offer, Resource } from './wire.ts';
+
+interface AgentParts {
+  readonly hostname: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly attributes: Attribute[];
+  readonly agentId: { readonly value: string };
+  readonly url: NonNullable<Offer['url']>;
+}
+
+export class OfferMessageBuilder {
+  private readonly agents = new WeakMap<AgentRecord, AgentParts>();
+  private readonly roles = new Map<string, { readonly role: string }>();
+
+  build(offerId: string, frameworkId: string, agent: AgentRecord, role: string, resources: Resource[]): Offer {
+    const parts = this.agentParts(agent);
+    return {
+      id: { value: offerId },
+      framework_id: { value: frameworkId },
+      agent_id: parts.agentId,
+      hostname: parts.hostname,
+      url: parts.url,
+      resources,
+      attributes: parts.attributes,
+      allocation_info: this.allocationInfo(role),
+    };
+  }
+
+  private agentParts(agent: AgentRecord): AgentParts {
+    const cached = this.agents.get(agent);
+    if (cached !== undefined && cached.hostname === agent.hostname && cached.ip === agent.ip && cached.port === agent.port && cached.attributes === agent.attributes) {
+      return cached;
+    }
+    const parts: AgentParts = Object.freeze({
+      hostname: agent.hostname,
+      ip: agent.ip,
+      port: agent.port,
+      attributes: agent.attributes,
+      agentId: Object.freeze({ value: agent.id }),
+      url: Object.freeze({
+        scheme: 'http',
+        address: Object.freeze({ hostname: agent.hostname, ip: agent.ip, port: agent.port }),
+        path: '/slave(1)',
+      }),
+    });
+    this.agents.set(agent, parts);
+    return parts;
+  }
+
+  private allocationInfo(role: string): { readonly role: string } {
+    let v = this.roles.get(role);
+    if (v === undefined) {
+      v = Object.freeze({ role });
+      this.roles.set(role, v);
+    }
+    return v;
+  }
+}
