@@ -11,9 +11,9 @@ import type { Request, Response } from 'express';
 import type { Logger } from '../common/log.ts';
 import { decodeBody } from '../protocol/codec.ts';
 import { requestMediaType, responseMediaType } from '../protocol/media.ts';
-import { EventStream } from './event-stream.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
+import { openSubscriberStream } from './subscriber-stream.ts';
 import { MethodNotAllowed } from './method-not-allowed.ts';
 import type { AgentCall } from './wire.ts';
 
@@ -30,9 +30,9 @@ export function agentApiHandler(node: MasterNode, log: Logger): (req: Request, r
         const streamId = core.newStreamId();
         const ip = normalizeIp(req.socket.remoteAddress);
         const agentId = core.subscribeAgent(call, streamId, ip, node.clock.nowMs());
-        let stream: EventStream;
-        try {
-          stream = new EventStream({
+        openSubscriberStream(
+          node,
+          {
             res,
             streamId,
             media: accept,
@@ -41,20 +41,12 @@ export function agentApiHandler(node: MasterNode, log: Logger): (req: Request, r
             heartbeatIntervalMs: core.ctx.config.agentHeartbeatIntervalSec * 1000,
             heartbeatEvent: { type: 'HEARTBEAT' },
             onEncodeError: (err, event) => log.error({ err, event }, 'event could not be encoded; dropped'),
-            onClosed: (why) => {
-              node.unregisterStream(streamId);
-              log.debug({ agentId, streamId, why }, 'agent stream closed');
-              core.agentStreamClosed(agentId, streamId, node.clock.nowMs());
-              node.pump();
-            },
-          });
-        } catch (err) {
-          // The stream never opened: the core must not believe it is connected.
-          core.agentStreamClosed(agentId, streamId, node.clock.nowMs());
-          throw err;
-        }
-        node.registerStream(stream);
-        node.pump();
+          },
+          (why) => {
+            log.debug({ agentId, streamId, why }, 'agent stream closed');
+            core.agentStreamClosed(agentId, streamId, node.clock.nowMs());
+          },
+        );
         return;
       }
       const streamId = req.headers['mesos-stream-id'];

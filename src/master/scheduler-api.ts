@@ -23,6 +23,7 @@ import type { Logger } from '../common/log.ts';
 import { EventStream } from './event-stream.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
+import { openSubscriberStream } from './subscriber-stream.ts';
 import { FrameworkRemovedError } from './scheduler-calls.ts';
 import type { SchedulerCall } from './wire.ts';
 
@@ -73,24 +74,10 @@ function subscribe(node: MasterNode, log: Logger, req: Request, res: Response, c
     refused.close(err.message);
     return;
   }
-  let stream: EventStream;
-  try {
-    stream = new EventStream({
-      ...streamOptions,
-      onClosed: (why) => {
-        node.unregisterStream(streamId);
-        log.debug({ frameworkId, streamId, why }, 'framework stream closed');
-        core.frameworkStreamClosed(frameworkId, streamId, node.clock.nowMs());
-        node.pump();
-      },
-    });
-  } catch (err) {
-    // The stream never opened: the core must not believe it is connected.
+  openSubscriberStream(node, streamOptions, (why) => {
+    log.debug({ frameworkId, streamId, why }, 'framework stream closed');
     core.frameworkStreamClosed(frameworkId, streamId, node.clock.nowMs());
-    throw err;
-  }
-  node.registerStream(stream);
-  node.pump();
+  });
 }
 
 function header(req: Request, name: string): string | undefined {
