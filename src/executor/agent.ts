@@ -13,6 +13,12 @@
  * (from the supervisor's exit file) or TASK_FAILED/REASON_EXECUTOR_TERMINATED;
  * unacknowledged updates are re-queued with their original uuids and re-sent
  * once the master answers SUBSCRIBED.
+ *
+ * Acks: an ACKNOWLEDGE is checkpointed before the task's next update is sent
+ * (StatusUpdateManager holds the stream until `release`), so after a restart
+ * only the update that was in flight is re-sent. The SUBSCRIBE call carries
+ * tasks[i], task_statuses[i] and frameworks[i] for the same task (TaskInfo
+ * has no framework id). Supervisor starts go through a LaunchGate.
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
@@ -33,6 +39,7 @@ import { createAgentApp, type AgentView } from './agent-server.ts';
 import { CheckpointStore, type TaskCheckpoint } from './checkpoint-store.ts';
 import { fetchTaskUris } from './fetcher.ts';
 import { HealthMonitor } from './health-monitor.ts';
+import { LaunchGate } from './launch-gate.ts';
 import { MasterLink } from './master-link.ts';
 import { checkIdComponent, sandboxDir } from './sandbox.ts';
 import { StatusUpdateManager } from './status-update-manager.ts';
@@ -66,6 +73,8 @@ export interface AgentOptions {
   media?: MediaType;
   /** Cap of each stdout/stderr file per task (default 10 MiB). */
   logCapBytes?: number;
+  /** Supervisor starts allowed at once (default DEFAULT_MAX_CONCURRENT_LAUNCHES); later launches queue FIFO. */
+  maxConcurrentLaunches?: number;
   clock?: Clock;
   random?: Random;
 }
@@ -110,8 +119,11 @@ class AgentNode implements AgentHandle, AgentView {
   private readonly store: CheckpointStore;
   private readonly sum: StatusUpdateManager;
   private readonly link: MasterLink;
+  private readonly launchGate: LaunchGate;
   readonly tasks = new Map<string, TaskEntry>();
   readonly frameworks = new Map<string, FrameworkInfo>();
+  /** Last FrameworkInfo checkpointed per framework id, so each launch does not rewrite it. */
+  private readonly frameworkWrites = new Map<string, { json: string; done: Promise<void> }>();
   private id: string | undefined;
   private closed = false;
   private server: Server | undefined;
@@ -128,6 +140,7 @@ class AgentNode implements AgentHandle, AgentView {
     this.hostname = opts.hostname ?? opts.advertiseIp ?? (opts.ip === '0.0.0.0' ? osHostname() : opts.ip);
     this.startedAtMs = this.clock.nowMs();
     this.store = new CheckpointStore(opts.workDir);
+    this.launchGate = new LaunchGate(opts.maxConcurrentLaunches);
     this.sum = new StatusUpdateManager({
       clock: this.clock,
       initialBackoffMs: opts.statusRetryInitialMs,
@@ -223,7 +236,10 @@ class AgentNode implements AgentHandle, AgentView {
     const state = await this.store.recover();
     for (const p of state.problems) this.log.error({ problem: p }, 'unreadable checkpoint skipped');
     this.id = state.agentId;
-    for (const [id, fw] of state.frameworks) this.frameworks.set(id, fw);
+    for (const [id, fw] of state.frameworks) {
+      this.frameworks.set(id, fw);
+      this.frameworkWrites.set(id, { json: JSON.stringify(fw), done: Promise.resolve() });
+    }
     for (const cp of state.tasks) this.recoverTask(cp);
   }
 
@@ -294,10 +310,22 @@ class AgentNode implements AgentHandle, AgentView {
     const entry: TaskEntry = { frameworkId, task, runUuid, sandbox: sandboxDir(this.opts.workDir, frameworkId, taskId, runUuid), chain: Promise.resolve() };
     this.tasks.set(taskId, entry);
     this.frameworks.set(frameworkId, launch!.framework_info);
-    entry.chain = this.store.writeFramework(launch!.framework_info).then(() => this.checkpoint(entry))
+    entry.chain = this.persistFramework(launch!.framework_info).then(() => this.checkpoint(entry))
       .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint launched task; running it anyway'));
     const runner = this.newRunner(entry);
     void entry.chain.then(() => runner.start()).catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'launch failed'));
+  }
+
+  /** Checkpoints a FrameworkInfo unless the same one is already written (or being written). */
+  private persistFramework(info: FrameworkInfo): Promise<void> {
+    const id = info.id?.value ?? '';
+    const json = JSON.stringify(info);
+    const prev = this.frameworkWrites.get(id);
+    if (prev?.json === json) return prev.done;
+    const done = this.store.writeFramework(info);
+    this.frameworkWrites.set(id, { json, done });
+    done.catch(() => { if (this.frameworkWrites.get(id)?.done === done) this.frameworkWrites.delete(id); });
+    return done;
   }
 
   private handleKill(event: AgentEvent): void {
@@ -322,8 +350,16 @@ class AgentNode implements AgentHandle, AgentView {
     if (out.kind !== 'acked') return;
     const entry = this.tasks.get(ack.task_id.value);
     if (entry === undefined) return;
-    if (out.remaining === 0 && isTerminal(out.update.status.state)) this.forget(entry);
-    else entry.chain = entry.chain.then(() => this.checkpoint(entry));
+    if (out.remaining === 0 && isTerminal(out.update.status.state)) {
+      this.forget(entry);
+      return;
+    }
+    // The ack is made durable before the next update goes out (see StatusUpdateManager).
+    const taskId = ack.task_id.value;
+    entry.chain = entry.chain
+      .then(() => this.checkpoint(entry))
+      .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint acknowledgement'))
+      .then(() => this.sum.release(taskId));
   }
 
   private handleShutdownFramework(event: AgentEvent): void {
@@ -368,6 +404,7 @@ class AgentNode implements AgentHandle, AgentView {
       },
       onProcess: (identity) => { entry.process = identity; },
       onRunning: () => this.startHealth(entry),
+      launchGate: (fn) => this.launchGate.run(fn),
     });
     entry.runner = runner;
     return runner;
@@ -442,19 +479,18 @@ class AgentNode implements AgentHandle, AgentView {
   private buildSubscribe(): AgentCallSubscribe {
     const info: AgentInfo = { hostname: this.hostname, port: this.portValue, resources: this.resources, attributes: this.attributes };
     if (this.id !== undefined) info.id = { value: this.id };
+    // TaskInfo carries no framework id: tasks[i] and frameworks[i] describe one task.
     const tasks: TaskInfo[] = [];
     const statuses: TaskStatus[] = [];
-    const fwIds = new Set<string>();
+    const frameworks: FrameworkInfo[] = [];
+    // A task launched but not yet STARTING has no status: it is still reported
+    // (the master matches statuses by task id and keeps it STAGING), otherwise
+    // the master would think it gone and mark it lost.
     for (const e of this.tasks.values()) {
-      if (e.latest === undefined) continue;
       tasks.push(e.task);
-      statuses.push(e.latest);
-      fwIds.add(e.frameworkId);
+      if (e.latest !== undefined) statuses.push(e.latest);
+      frameworks.push(this.frameworks.get(e.frameworkId) ?? { user: '', name: '', id: { value: e.frameworkId } });
     }
-    const frameworks = [...fwIds].flatMap((id) => {
-      const fw = this.frameworks.get(id);
-      return fw ? [fw] : [];
-    });
     return { agent_info: info, tasks, task_statuses: statuses, frameworks };
   }
 }

@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../common/errors.ts';
 import type { AgentOptions } from './agent.ts';
+import { DEFAULT_MAX_CONCURRENT_LAUNCHES, MAX_CONCURRENT_LAUNCHES_LIMIT } from './launch-gate.ts';
 
 function intFlag(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -29,6 +30,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--heartbeat-interval-ms <n>', 'HEARTBEAT call interval unless the master sets one').env('CYGNET_AGENT_HEARTBEAT_INTERVAL_MS').argParser(intFlag('heartbeat-interval-ms', 10, 3_600_000)).default(5000))
     .addOption(new Option('--status-retry-initial-ms <n>', 'first status update retry delay').env('CYGNET_AGENT_STATUS_RETRY_INITIAL_MS').argParser(intFlag('status-retry-initial-ms', 10, 3_600_000)).default(10_000))
     .addOption(new Option('--log-cap-bytes <n>', 'cap per stdout/stderr file of a task').env('CYGNET_AGENT_LOG_CAP_BYTES').argParser(intFlag('log-cap-bytes', 1024, 2 ** 40)).default(10 * 1024 * 1024))
+    .addOption(new Option('--max-concurrent-launches <n>', `task supervisor starts at once; later launches queue (default ${DEFAULT_MAX_CONCURRENT_LAUNCHES})`).env('CYGNET_AGENT_MAX_CONCURRENT_LAUNCHES').argParser(intFlag('max-concurrent-launches', 1, MAX_CONCURRENT_LAUNCHES_LIMIT)))
     .addOption(new Option('--media <type>', 'wire format to the master').env('CYGNET_AGENT_MEDIA').choices(['protobuf', 'json']).default('protobuf'))
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
@@ -45,7 +47,7 @@ export function parseAgentFlags(argv: readonly string[]): AgentOptions {
   }
   const o = cmd.opts<{
     master: string; port: number; ip: string; advertiseIp?: string; hostname?: string; workDir: string; resources?: string; attributes?: string;
-    heartbeatIntervalMs: number; statusRetryInitialMs: number; logCapBytes: number; media: 'protobuf' | 'json';
+    heartbeatIntervalMs: number; statusRetryInitialMs: number; logCapBytes: number; media: 'protobuf' | 'json'; maxConcurrentLaunches?: number;
   }>();
   if (!/^[^:\s]+:\d{1,5}$/.test(o.master)) throw new ConfigError(`--master: expected host:port, got ${JSON.stringify(o.master)}`);
   const opts: AgentOptions = {
@@ -62,5 +64,6 @@ export function parseAgentFlags(argv: readonly string[]): AgentOptions {
   if (o.advertiseIp !== undefined) opts.advertiseIp = o.advertiseIp;
   if (o.resources !== undefined) opts.resources = o.resources;
   if (o.attributes !== undefined) opts.attributes = o.attributes;
+  if (o.maxConcurrentLaunches !== undefined) opts.maxConcurrentLaunches = o.maxConcurrentLaunches;
   return opts;
 }

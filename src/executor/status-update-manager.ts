@@ -6,8 +6,13 @@
  * unacknowledged update per task on the wire), so a framework sees each
  * task's updates in order. The head is re-sent with exponential backoff
  * (initialBackoffMs, ×2, capped at maxBackoffMs) until an ACKNOWLEDGE with its
- * uuid arrives; then it is dropped and the next one is sent at once. An ack
- * with another uuid is ignored (a stale or duplicate ack).
+ * uuid arrives; then it is dropped and the stream is *held*: the next update
+ * is sent only on `release(taskId)`, which the agent calls once the ack is
+ * checkpointed. So whenever the master has seen update N+1, the ack of N is
+ * durable, and a restarted agent re-sends at most the one update that was in
+ * flight (Mesos checkpoints ACK records the same way). An ack with another
+ * uuid is ignored (a stale or duplicate ack); uuids are compared as bytes
+ * (base64 padding differences tolerated).
  *
  * While disconnected (`pause()`), nothing is sent and retry timers do not
  * fire; `resume()` re-sends every head immediately with the backoff reset.
@@ -18,6 +23,7 @@
  * terminal update is always accepted.
  */
 import type { Clock, TimerHandle } from '../common/clock.ts';
+import { sameUuid } from '../protocol/ids.ts';
 import type { TaskStatus } from './types.ts';
 
 /** Bounds memory for a task whose updates are never acknowledged. */
@@ -51,6 +57,8 @@ interface Stream {
   timer: TimerHandle | undefined;
   /** Number of times the head has been sent. */
   sends: number;
+  /** An ack was taken but not yet checkpointed: the head waits for `release()`. */
+  held: boolean;
 }
 
 export function describeUpdate(u: PendingUpdate): string {
@@ -75,7 +83,7 @@ export class StatusUpdateManager {
     const taskId = update.status.task_id.value;
     let s = this.streams.get(taskId);
     if (s === undefined) {
-      s = { queue: [], backoffMs: this.opts.initialBackoffMs, timer: undefined, sends: 0 };
+      s = { queue: [], backoffMs: this.opts.initialBackoffMs, timer: undefined, sends: 0, held: false };
       this.streams.set(taskId, s);
     }
     if (s.queue.length >= MAX_PENDING_PER_TASK && !this.opts.isTerminal(update.status.state)) {
@@ -87,22 +95,34 @@ export class StatusUpdateManager {
       }
     }
     s.queue.push(update);
-    if (s.queue.length === 1) this.sendHead(taskId, s);
+    if (s.queue.length === 1 && !s.held) this.sendHead(taskId, s);
   }
 
-  /** Handles an ACKNOWLEDGE: drops the head if `uuid` matches, then sends the next. */
+  /**
+   * Handles an ACKNOWLEDGE: drops the head if `uuid` matches and holds the
+   * stream; the next update goes out on `release(taskId)`.
+   */
   acknowledge(taskId: string, uuid: string): AckOutcome {
     const s = this.streams.get(taskId);
     if (s === undefined) return { kind: 'unknown-task' };
     const head = s.queue[0];
-    if (head === undefined || head.status.uuid !== uuid) return { kind: 'stale' };
+    if (head === undefined || s.held || !sameUuid(head.status.uuid, uuid)) return { kind: 'stale' };
     s.timer?.cancel();
+    s.timer = undefined;
     s.queue.shift();
     s.backoffMs = this.opts.initialBackoffMs;
     s.sends = 0;
     if (s.queue.length === 0) this.streams.delete(taskId);
-    else this.sendHead(taskId, s);
+    else s.held = true;
     return { kind: 'acked', update: head, remaining: s.queue.length };
+  }
+
+  /** The ack taken for `taskId` is durable: sends the next update (if any, and not paused). */
+  release(taskId: string): void {
+    const s = this.streams.get(taskId);
+    if (s === undefined || !s.held) return;
+    s.held = false;
+    this.sendHead(taskId, s);
   }
 
   /** Stops sending (the master link is down). */
@@ -119,7 +139,7 @@ export class StatusUpdateManager {
     this.paused = false;
     for (const [taskId, s] of this.streams) {
       s.backoffMs = this.opts.initialBackoffMs;
-      this.sendHead(taskId, s);
+      if (!s.held) this.sendHead(taskId, s);
     }
   }
 
@@ -127,6 +147,7 @@ export class StatusUpdateManager {
   resend(taskId: string): boolean {
     const s = this.streams.get(taskId);
     if (s === undefined || s.queue.length === 0) return false;
+    if (s.held) return true;
     s.timer?.cancel();
     this.sendHead(taskId, s);
     return true;

@@ -2,15 +2,21 @@
  * One task's lifecycle on this agent (the I/O shell; decisions are in
  * `computeTerminalStatus`, pure):
  *
- *   LAUNCH ─▶ STAGING ─▶ STARTING (sandbox, fetch, spawn) ─▶ RUNNING ─▶ FINISHED (exit 0)
- *                │            │                                  │  └──▶ FAILED (exit ≠ 0 / signal)
- *                └── kill ────┴──▶ KILLED (never started)        └─kill─▶ KILLED
- *                             └── fetch/spawn error ─▶ FAILED (REASON_CONTAINER_LAUNCH_FAILED)
+ *   LAUNCH ─▶ STARTING (sandbox, fetch, spawn) ─▶ RUNNING ─▶ FINISHED (exit 0)
+ *     │            │                                  │  └──▶ FAILED (exit ≠ 0 / signal)
+ *     └── kill ────┴──▶ KILLED (never started)        └─kill─▶ KILLED
+ *                  └── fetch/spawn error ─▶ FAILED (REASON_CONTAINER_LAUNCH_FAILED)
+ *
+ * No TASK_STAGING is emitted: as in Mesos, the master marks a task STAGING
+ * itself when it relays the LAUNCH; the agent's first update is STARTING.
+ * (The internal phase 'staging' = launched, `start()` not yet run.)
  *
  * Invariants: statuses are emitted in that order and exactly one terminal
  * status is emitted; the exit is seen the instant the supervisor exits; a kill
  * sends SIGTERM to the task's process group, then SIGKILL after the kill
- * policy's grace period (default DEFAULT_KILL_GRACE_MS).
+ * policy's grace period (default DEFAULT_KILL_GRACE_MS). The supervisor start
+ * goes through the optional `launchGate` (the agent's LaunchGate); a kill
+ * while waiting there ends the task KILLED without spawning it.
  */
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../common/clock.ts';
@@ -58,6 +64,8 @@ export interface TaskRunnerOptions {
   onProcess?: (identity: ProcessIdentity) => void;
   /** Called when the task is running (health checks start here). */
   onRunning?: () => void;
+  /** Bounds concurrent supervisor starts across tasks (the agent's LaunchGate); default: no bound. */
+  launchGate?: <T>(fn: () => Promise<T>) => Promise<T>;
   inheritedEnv?: Record<string, string | undefined>;
 }
 
@@ -131,9 +139,8 @@ export class TaskRunner {
     return this.proc?.identity;
   }
 
-  /** STAGING → STARTING → (fetch, spawn) → RUNNING, then watches the exit. Never throws. */
+  /** STARTING → (fetch, spawn) → RUNNING, then watches the exit. Never throws. */
   async start(): Promise<void> {
-    this.opts.onStatus({ state: 'TASK_STAGING', source: 'SOURCE_AGENT' });
     if (this.killRequested) return this.terminate({ state: 'TASK_KILLED', message: 'Task killed before it started', source: 'SOURCE_AGENT' });
     this.phaseValue = 'starting';
     this.opts.onStatus({ state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' });
@@ -157,14 +164,18 @@ export class TaskRunner {
       return this.terminate({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message: describeError(err) });
     }
     if (this.killRequested) return this.terminate({ state: 'TASK_KILLED', message: 'Task killed before it started', source: 'SOURCE_AGENT' });
+    const spec = {
+      ...argv,
+      env,
+      cwd: this.opts.sandbox,
+      logCapBytes: this.opts.logCapBytes ?? DEFAULT_LOG_CAP_BYTES,
+      exitPath: path.join(this.opts.sandbox, EXIT_FILE),
+    };
     try {
-      this.proc = await TaskProcess.launch({
-        ...argv,
-        env,
-        cwd: this.opts.sandbox,
-        logCapBytes: this.opts.logCapBytes ?? DEFAULT_LOG_CAP_BYTES,
-        exitPath: path.join(this.opts.sandbox, EXIT_FILE),
-      });
+      const gate = this.opts.launchGate ?? ((fn) => fn());
+      const proc = await gate(async () => (this.killRequested ? undefined : TaskProcess.launch(spec)));
+      if (proc === undefined) return this.terminate({ state: 'TASK_KILLED', message: 'Task killed before it started', source: 'SOURCE_AGENT' });
+      this.proc = proc;
     } catch (err) {
       return this.terminate({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message: describeError(err) });
     }

@@ -50,9 +50,9 @@ export interface AgentCallSubscribe {
   agent_info: AgentInfo;
   /** Tasks the agent runs or has not finished reporting (re-registration). */
   tasks?: TaskInfo[];
-  /** Latest known status of each of `tasks`, same order. */
+  /** Latest known status of those tasks, matched by task id; a task launched but not yet started has none (stays TASK_STAGING). */
   task_statuses?: TaskStatus[];
-  /** Frameworks of those tasks. */
+  /** The framework of each of `tasks`, same order (TaskInfo has no framework id). */
   frameworks?: FrameworkInfo[];
 }
 

@@ -72,7 +72,7 @@ describe('executor/agent restart (real agent process)', function () {
   }
   async function launch(task: TaskInfo, ackRunning: boolean): Promise<void> {
     master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task } });
-    for (const s of ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']) {
+    for (const s of ['TASK_STARTING', 'TASK_RUNNING']) {
       await master.waitForUpdate(task.task_id.value, s);
       if (s !== 'TASK_RUNNING' || ackRunning) ack(task.task_id.value, s);
     }

@@ -1,11 +1,14 @@
 /**
  * The agent against a fake master on real sockets: subscribe, launch a real
- * `sleep`, STAGING/STARTING/RUNNING in order with one update in flight per
- * task, ack, kill → KILLED, forgotten after the terminal ack; an unacked
- * update is retried with the same uuid; a dropped stream is re-subscribed
- * with the same agent id and the running task.
+ * `sleep`, STARTING/RUNNING in order (never TASK_STAGING: the master marks
+ * that itself) with one update in flight per task, ack, kill → KILLED,
+ * forgotten after the terminal ack; an unacked update is retried with the
+ * same uuid; the next update is sent only once the previous ack is
+ * checkpointed; a dropped stream is re-subscribed with the same agent id, the
+ * running tasks and one FrameworkInfo per task.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,20 +54,18 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
       master.send({ type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: 'fw1' }, task_id: { value: taskId }, uuid: s.uuid! } });
     }
 
-    it('subscribes with resources, runs a task through STAGING/STARTING/RUNNING, kills it', async () => {
+    it('subscribes with resources, runs a task through STARTING/RUNNING (no STAGING), kills it', async () => {
       const sub = master.calls[0].subscribe!;
       expect(sub.agent_info.port).to.equal(agent.port);
       expect(sub.agent_info.resources?.find((r) => r.name === 'cpus')?.scalar?.value).to.equal(2);
       expect(sub.agent_info.attributes?.[0].name).to.equal('rack');
       master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task: sleepTask('t1') } });
-      await master.waitForUpdate('t1', 'TASK_STAGING');
-      // One in flight: STARTING is not sent before STAGING is acked, and STAGING is retried with the same uuid.
-      await master.waitFor(() => master.updates().filter((u) => u.state === 'TASK_STAGING').length >= 2, 'STAGING retry');
-      const staging = master.updates().filter((u) => u.state === 'TASK_STAGING');
-      expect(staging[0].uuid).to.equal(staging[1].uuid);
-      expect(master.updates().some((u) => u.state === 'TASK_STARTING')).to.equal(false);
-      ack('t1', 'TASK_STAGING');
       await master.waitForUpdate('t1', 'TASK_STARTING');
+      // One in flight: RUNNING is not sent before STARTING is acked, and STARTING is retried with the same uuid.
+      await master.waitFor(() => master.updates().filter((u) => u.state === 'TASK_STARTING').length >= 2, 'STARTING retry');
+      const starting = master.updates().filter((u) => u.state === 'TASK_STARTING');
+      expect(starting[0].uuid).to.equal(starting[1].uuid);
+      expect(master.updates().some((u) => u.state === 'TASK_RUNNING')).to.equal(false);
       ack('t1', 'TASK_STARTING');
       await master.waitForUpdate('t1', 'TASK_RUNNING');
       ack('t1', 'TASK_RUNNING');
@@ -76,6 +77,7 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
       await master.waitForUpdate('t1', 'TASK_KILLED');
       const killed = master.updates().find((u) => u.state === 'TASK_KILLED')!;
       expect(killed.message).to.equal('Command terminated by signal SIGTERM');
+      expect(master.updates().filter((u) => u.state === 'TASK_STAGING')).to.deep.equal([]);
       ack('t1', 'TASK_KILLED');
       await master.waitFor(() => true, 'nothing');
       for (let i = 0; i < 50; i++) {
@@ -88,8 +90,6 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
 
     it('re-subscribes with its agent id and running task after the stream drops', async () => {
       master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task: sleepTask('t2') } });
-      await master.waitForUpdate('t2', 'TASK_STAGING');
-      ack('t2', 'TASK_STAGING');
       await master.waitForUpdate('t2', 'TASK_STARTING');
       ack('t2', 'TASK_STARTING');
       await master.waitForUpdate('t2', 'TASK_RUNNING');
@@ -105,21 +105,63 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
       await master.waitFor(() => master.updates().filter((u) => u.state === 'TASK_RUNNING').length >= 2, 'RUNNING re-sent');
     });
 
+    it('re-subscribes with one FrameworkInfo per task, in the order of tasks', async () => {
+      for (const [fw, ids] of [['fwA', ['a1', 'a2']], ['fwB', ['b1']]] as const) {
+        for (const id of ids) {
+          master.autoAck.add(id);
+          master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: fw, id: { value: fw } }, task: sleepTask(id) } });
+        }
+      }
+      for (const id of ['a1', 'a2', 'b1']) await master.waitForUpdate(id, 'TASK_RUNNING');
+      master.dropStream();
+      await master.waitFor((c) => c.filter((x) => x.type === 'SUBSCRIBE').length >= 2, 're-SUBSCRIBE');
+      const sub = master.calls.filter((x) => x.type === 'SUBSCRIBE')[1].subscribe!;
+      expect(sub.tasks).to.have.length(3);
+      const owner = (id: string) => (id.startsWith('a') ? 'fwA' : 'fwB');
+      expect(sub.frameworks?.map((f) => f.id?.value)).to.deep.equal(sub.tasks!.map((t) => owner(t.task_id.value)));
+      expect(sub.task_statuses?.map((st) => st.task_id.value)).to.deep.equal(sub.tasks!.map((t) => t.task_id.value));
+    });
+
+    it('sends the next update only after the previous ack is checkpointed', async () => {
+      const cpFile = path.join(dir, 'meta', 'frameworks', 'fw1', 'tasks', 'tc.json');
+      const pendingOnDisk = () => (JSON.parse(readFileSync(cpFile, 'utf8')) as { pending: { state: string }[] }).pending.map((p) => p.state);
+      const seenWithRunning: string[][] = [];
+      master.onUpdate = (st) => { if (st.task_id.value === 'tc' && st.state === 'TASK_RUNNING') seenWithRunning.push(pendingOnDisk()); };
+      master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task: sleepTask('tc') } });
+      await master.waitForUpdate('tc', 'TASK_STARTING');
+      // Hold the ack until RUNNING is queued behind STARTING, so the ack is what releases RUNNING.
+      for (let i = 0; i < 200 && pendingOnDisk().join() !== 'TASK_STARTING,TASK_RUNNING'; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(pendingOnDisk()).to.deep.equal(['TASK_STARTING', 'TASK_RUNNING']);
+      ack('tc', 'TASK_STARTING');
+      await master.waitForUpdate('tc', 'TASK_RUNNING');
+      // When the master saw RUNNING, the checkpoint no longer listed the acknowledged STARTING.
+      expect(seenWithRunning[0]).to.deep.equal(['TASK_RUNNING']);
+      ack('tc', 'TASK_RUNNING');
+      await master.waitFor(() => pendingOnDisk().length === 0, 'RUNNING ack checkpointed');
+
+      // A restarted agent (same work dir) re-sends nothing that was acknowledged.
+      await agent.close();
+      const before = master.updates().length;
+      agent = await startAgent({ master: master.address, port: 0, ip: '127.0.0.1', workDir: dir, media, statusRetryInitialMs: 200 });
+      await master.waitFor((c) => c.filter((x) => x.type === 'SUBSCRIBE').length >= 2, 're-SUBSCRIBE');
+      expect(master.calls.filter((x) => x.type === 'SUBSCRIBE')[1].subscribe!.task_statuses?.map((st) => st.state)).to.deep.equal(['TASK_RUNNING']);
+      await new Promise((r) => setTimeout(r, 600)); // three retry intervals: an unacked update would have been re-sent
+      expect(master.updates().slice(before)).to.deep.equal([]);
+    });
+
     it('skips a malformed event and keeps serving the stream', async () => {
       master.sendRaw(encodeRecord(media === 'application/json' ? '{"type": 42, "launch": "nope"' : new Uint8Array([0x08, 0xff, 0xff, 0x0a, 0x99])));
       master.sendRaw(encodeRecord(media === 'application/json' ? '{"type":"LAUNCH","launch":{"task":{"task_id":{"value":5}}}}' : new Uint8Array([0x12, 0x03, 0x01])));
       master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task: sleepTask('tm') } });
-      await master.waitForUpdate('tm', 'TASK_STAGING');
+      await master.waitForUpdate('tm', 'TASK_STARTING');
       expect(master.calls.filter((c) => c.type === 'SUBSCRIBE')).to.have.length(1);
     });
 
     it('reports a launch with a failing fetch as TASK_FAILED saying why', async () => {
       const t = sleepTask('t3', { command: { value: 'true', uris: [{ value: `http://127.0.0.1:${master.port}/nothing.tgz` }] } });
       master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task: t } });
-      for (const s of ['TASK_STAGING', 'TASK_STARTING']) {
-        await master.waitForUpdate('t3', s);
-        ack('t3', s);
-      }
+      await master.waitForUpdate('t3', 'TASK_STARTING');
+      ack('t3', 'TASK_STARTING');
       await master.waitForUpdate('t3', 'TASK_FAILED');
       const failed = master.updates().find((u) => u.state === 'TASK_FAILED')!;
       expect(failed.reason).to.equal('REASON_CONTAINER_LAUNCH_FAILED');
@@ -139,7 +181,7 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
       await master.waitForUpdate('th', 'TASK_KILLED');
       const seen = master.updates().filter((u) => u.task_id.value === 'th').map((u) => `${u.state}${u.healthy === undefined ? '' : ` healthy=${u.healthy}`}`);
       const distinct = seen.filter((x, i) => x !== seen[i - 1]);
-      expect(distinct).to.deep.equal(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_RUNNING healthy=true', 'TASK_RUNNING healthy=false', 'TASK_KILLED healthy=false']);
+      expect(distinct).to.deep.equal(['TASK_STARTING', 'TASK_RUNNING', 'TASK_RUNNING healthy=true', 'TASK_RUNNING healthy=false', 'TASK_KILLED healthy=false']);
       expect(master.updates().find((u) => u.state === 'TASK_KILLED')!.message).to.match(/^Task killed after 2 consecutive failed health checks/);
     });
 

@@ -15,6 +15,8 @@ export class FakeMaster {
   readonly calls: AgentCall[] = [];
   /** Bodies the fake master could not decode (a test asserts this stays empty). */
   readonly errors: string[] = [];
+  /** Called synchronously when an UPDATE arrives (before it is answered). */
+  onUpdate: ((status: NonNullable<AgentCall['update']>['status']) => void) | undefined;
   /** Tasks whose every UPDATE is acknowledged as soon as it arrives. */
   readonly autoAck = new Set<string>();
   private server: Server | undefined;
@@ -95,8 +97,9 @@ export class FakeMaster {
     }
     this.calls.push(call);
     const st = call.update?.status;
+    if (call.type === 'UPDATE' && st !== undefined) this.onUpdate?.(st);
     if (call.type === 'UPDATE' && st !== undefined && this.autoAck.has(st.task_id.value) && st.uuid !== undefined) {
-      setImmediate(() => this.send({ type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: 'fw1' }, task_id: st.task_id, uuid: st.uuid! } }));
+      setImmediate(() => this.stream && this.send({ type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: 'fw1' }, task_id: st.task_id, uuid: st.uuid! } }));
     }
     if (call.type === 'SUBSCRIBE') {
       const id = randomUUID();

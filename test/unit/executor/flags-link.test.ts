@@ -8,10 +8,10 @@ import { computeReconnectDelayMs } from '../../../src/executor/master-link.ts';
 describe('executor/flags', () => {
   it('parses every flag', () => {
     const o = parseAgentFlags(['--master', '10.0.0.1:5050', '--port', '0', '--work-dir', '/tmp/w', '--resources', 'cpus:4', '--attributes', 'rack:a',
-      '--hostname', 'h1', '--heartbeat-interval-ms', '250', '--status-retry-initial-ms', '200', '--media', 'json', '--log-cap-bytes', '4096']);
+      '--hostname', 'h1', '--heartbeat-interval-ms', '250', '--status-retry-initial-ms', '200', '--media', 'json', '--log-cap-bytes', '4096', '--max-concurrent-launches', '3']);
     expect(o).to.deep.equal({
       master: '10.0.0.1:5050', port: 0, ip: '127.0.0.1', workDir: '/tmp/w', heartbeatIntervalMs: 250, statusRetryInitialMs: 200,
-      logCapBytes: 4096, media: 'application/json', hostname: 'h1', resources: 'cpus:4', attributes: 'rack:a',
+      logCapBytes: 4096, media: 'application/json', hostname: 'h1', resources: 'cpus:4', attributes: 'rack:a', maxConcurrentLaunches: 3,
     });
   });
 
@@ -20,6 +20,7 @@ describe('executor/flags', () => {
     expect(() => parseAgentFlags(['--work-dir', '/w', '--master', 'nohost'])).to.throw(ConfigError, /--master: expected host:port/);
     expect(() => parseAgentFlags(['--port', '1'])).to.throw(ConfigError, /work-dir/);
     expect(() => parseAgentFlags(['--work-dir', '/w', '--media', 'xml'])).to.throw(ConfigError, /xml/);
+    expect(() => parseAgentFlags(['--work-dir', '/w', '--max-concurrent-launches', '0'])).to.throw(ConfigError, /--max-concurrent-launches: expected an integer in \[1, 1024\]/);
   });
 });
 

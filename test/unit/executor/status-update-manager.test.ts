@@ -27,15 +27,26 @@ describe('executor/status-update-manager', () => {
     sum.resume();
   });
 
-  it('keeps one update in flight per task and sends the next on ack', () => {
-    sum.add(upd('t1', 'TASK_STAGING', 'u1'));
+  it('keeps one update in flight per task and sends the next once the ack is released (checkpointed)', () => {
+    sum.add(upd('t1', 'TASK_STARTING', 'u1'));
     sum.add(upd('t1', 'TASK_RUNNING', 'u2'));
-    sum.add(upd('t2', 'TASK_STAGING', 'v1'));
-    expect(sent).to.deep.equal(['TASK_STAGING task t1 uuid u1', 'TASK_STAGING task t2 uuid v1']);
+    sum.add(upd('t2', 'TASK_STARTING', 'v1'));
+    expect(sent).to.deep.equal(['TASK_STARTING task t1 uuid u1', 'TASK_STARTING task t2 uuid v1']);
     const out = sum.acknowledge('t1', 'u1');
     expect(out.kind).to.equal('acked');
-    expect(sent.at(-1)).to.equal('TASK_RUNNING task t1 uuid u2');
     expect(sum.pendingCount()).to.equal(2);
+    // Held: neither a resume, a retry timer nor a duplicate ack sends u2 before release().
+    sum.resume();
+    clock.advance(10_000);
+    expect(sent.filter((x) => x.includes('uuid u2'))).to.deep.equal([]);
+    expect(sum.acknowledge('t1', 'u1').kind).to.equal('stale');
+    sum.release('t1');
+    expect(sent.filter((x) => x.includes('uuid u2'))).to.deep.equal(['TASK_RUNNING task t1 uuid u2']);
+  });
+
+  it('matches acks by uuid bytes (base64 padding may differ)', () => {
+    sum.add(upd('t1', 'TASK_RUNNING', 'q83vEjRWeJCrze8SNFZ4kA=='));
+    expect(sum.acknowledge('t1', 'q83vEjRWeJCrze8SNFZ4kA').kind).to.equal('acked');
   });
 
   it('retries with exponential backoff capped at the maximum', () => {

@@ -13,6 +13,7 @@ import type { TaskInfo } from '../../../src/executor/types.ts';
 import { TaskProcess } from '../../../src/executor/task-process.ts';
 import { killAllTasksUnder } from '../../../src/executor/cleanup.ts';
 import { sandboxDir } from '../../../src/executor/sandbox.ts';
+import { LaunchGate } from '../../../src/executor/launch-gate.ts';
 
 function task(id: string, command: TaskInfo['command'], extra: Partial<TaskInfo> = {}): TaskInfo {
   return { name: id, task_id: { value: id }, agent_id: { value: 'a1' }, command, ...extra };
@@ -46,9 +47,9 @@ describe('executor/task-runner', function () {
     return { statuses, sandbox, states: statuses.map((s) => s.state) };
   }
 
-  it('exit 0 → STAGING, STARTING, RUNNING, FINISHED', async () => {
+  it('exit 0 → STARTING (never STAGING), RUNNING, FINISHED', async () => {
     const { states } = await run(task('ok', { value: 'exit 0' }));
-    expect(states).to.deep.equal(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    expect(states).to.deep.equal(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
   });
 
   it('exit 3 → FAILED with the status in the message', async () => {
@@ -72,7 +73,7 @@ describe('executor/task-runner', function () {
 
   it('kill → SIGTERM to the group → KILLED', async () => {
     const { statuses } = await run(task('kill', { value: 'sleep 30' }), { killAfterRunning: true });
-    expect(statuses.map((s) => s.state)).to.deep.equal(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
+    expect(statuses.map((s) => s.state)).to.deep.equal(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
     expect(statuses.at(-1)!.message).to.equal('Command terminated by signal SIGTERM');
   });
 
@@ -119,7 +120,28 @@ describe('executor/task-runner', function () {
     });
     runner.kill();
     await runner.start();
-    expect(statuses.map((s) => s.state)).to.deep.equal(['TASK_STAGING', 'TASK_KILLED']);
+    expect(statuses.map((s) => s.state)).to.deep.equal(['TASK_KILLED']);
+  });
+
+  it('kill while waiting at the launch gate → KILLED without spawning; the gate bounds supervisor starts', async () => {
+    const gate = new LaunchGate(1);
+    let release!: () => void;
+    const blocker = gate.run(() => new Promise<void>((r) => { release = r; }));
+    const statuses: StatusDraft[] = [];
+    const runner = new TaskRunner({
+      task: task('gated', { value: 'sleep 30' }), frameworkId: 'fw1', agentId: 'a1', sandbox: path.join(dir, 'gated'),
+      host: 'h', clock: systemClock, onStatus: (d) => statuses.push(d), launchGate: (fn) => gate.run(fn),
+    });
+    const started = runner.start();
+    for (let i = 0; i < 100 && gate.queued === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(gate.queued).to.equal(1);
+    expect(statuses.map((s) => s.state)).to.deep.equal(['TASK_STARTING']);
+    runner.kill();
+    release();
+    await blocker;
+    await started;
+    expect(statuses.map((s) => s.state)).to.deep.equal(['TASK_STARTING', 'TASK_KILLED']);
+    expect(runner.identity).to.equal(undefined);
   });
 
   it('recover(): re-attaches to a live task, kills it; a pid with another start time is not ours', async () => {
@@ -139,7 +161,7 @@ describe('executor/task-runner', function () {
     again.kill({ grace_period: { nanoseconds: 0 } });
     await again.done;
     expect(second.map((d) => `${d.state}: ${d.message}`)).to.deep.equal(['TASK_KILLED: Command terminated by signal SIGKILL']);
-    expect(first.map((d) => d.state)).to.deep.equal(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']);
+    expect(first.map((d) => d.state)).to.deep.equal(['TASK_STARTING', 'TASK_RUNNING']);
   });
 
   it('killAllTasksUnder() kills tasks left behind by a dead agent', async () => {
