@@ -23,6 +23,7 @@ export const MAX_VALUE_BYTES = 1024 * 1024;
 export function buildKvApp(node: RaftNode<KvResult>, sm: KvStateMachine): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // no body hash per answer: writes answer {"ok":true}, reads are not cacheable anyway
 
   app.get('/status', (_req, res) => {
     const s = node.status();
@@ -91,11 +92,24 @@ function leaderOnly(node: RaftNode<KvResult>) {
 }
 
 function redirectToLeader(req: Request, res: Response, leader: number, leaderHttp: string | undefined): void {
-  if (leader === 0 || leaderHttp === undefined) {
-    res.status(503).json({ code: 'CYG_NO_LEADER', message: 'no leader known; retry shortly' });
-    return;
-  }
-  res.status(307).location(`http://${leaderHttp}${req.originalUrl}`).json({ code: 'CYG_NOT_LEADER', leader, location: leaderHttp });
+  sendAnswer(res, redirectAnswer(req.originalUrl, leader, leaderHttp));
+}
+
+/** An error answer, independent of express (the fast PUT path answers with it too). */
+export interface KvErrorAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly location?: string;
+}
+
+function redirectAnswer(url: string, leader: number, leaderHttp: string | undefined): KvErrorAnswer {
+  if (leader === 0 || leaderHttp === undefined) return { status: 503, body: { code: 'CYG_NO_LEADER', message: 'no leader known; retry shortly' } };
+  return { status: 307, location: `http://${leaderHttp}${url}`, body: { code: 'CYG_NOT_LEADER', leader, location: leaderHttp } };
+}
+
+function sendAnswer(res: Response, a: KvErrorAnswer): void {
+  if (a.location !== undefined) res.location(a.location);
+  res.status(a.status).json(a.body);
 }
 
 function parseCas(body: unknown): { from: string; to: string } {
@@ -111,28 +125,18 @@ class PayloadTooLarge extends Error {}
 
 function sendError(node: RaftNode<KvResult>, req: Request, res: Response, err: unknown): void {
   if (res.headersSent) return;
-  if (err instanceof NotLeaderError) return redirectToLeader(req, res, err.leader, err.leaderMeta);
-  if (err instanceof PayloadTooLarge) {
-    res.status(413).json({ code: 'CYG_BAD_REQUEST', message: err.message });
-    return;
-  }
+  sendAnswer(res, errorAnswer(node, req.originalUrl, err));
+}
+
+/** How a failed request is answered (status, JSON body, redirect location). */
+export function errorAnswer(node: RaftNode<KvResult>, url: string, err: unknown): KvErrorAnswer {
+  if (err instanceof NotLeaderError) return redirectAnswer(url, err.leader, err.leaderMeta);
+  if (err instanceof PayloadTooLarge) return { status: 413, body: { code: 'CYG_BAD_REQUEST', message: err.message } };
   const e = err as { type?: string; status?: number };
-  if (e.type === 'entity.too.large') {
-    res.status(413).json({ code: 'CYG_BAD_REQUEST', message: `value: expected at most ${MAX_VALUE_BYTES} bytes` });
-    return;
-  }
-  if (e.type === 'entity.parse.failed') {
-    res.status(400).json({ code: 'CYG_BAD_REQUEST', message: `body: expected JSON {"from": string, "to": string}: ${describeError(err)}` });
-    return;
-  }
-  if (err instanceof ProposalDroppedError) {
-    // Definitely not applied: safe for the client to retry.
-    res.status(503).json({ code: err.code, message: err.message, applied: false });
-    return;
-  }
-  if (err instanceof CygnetError) {
-    res.status(err.httpStatus === 307 ? 503 : err.httpStatus).json({ code: err.code, message: err.message });
-    return;
-  }
-  res.status(500).json({ code: 'CYG_INTERNAL', message: describeError(err), node: node.id });
+  if (e.type === 'entity.too.large') return { status: 413, body: { code: 'CYG_BAD_REQUEST', message: `value: expected at most ${MAX_VALUE_BYTES} bytes` } };
+  if (e.type === 'entity.parse.failed') return { status: 400, body: { code: 'CYG_BAD_REQUEST', message: `body: expected JSON {"from": string, "to": string}: ${describeError(err)}` } };
+  // Definitely not applied: safe for the client to retry.
+  if (err instanceof ProposalDroppedError) return { status: 503, body: { code: err.code, message: err.message, applied: false } };
+  if (err instanceof CygnetError) return { status: err.httpStatus === 307 ? 503 : err.httpStatus, body: { code: err.code, message: err.message } };
+  return { status: 500, body: { code: 'CYG_INTERNAL', message: describeError(err), node: node.id } };
 }

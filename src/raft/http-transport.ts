@@ -1,53 +1,37 @@
 /**
- * Raft over HTTP/1.1: `POST /raft/v1/messages` with a protobuf
- * `cygnet.raft.MessageBatch` body (`application/x-protobuf`), answered 204.
+ * Raft over HTTP/1.1 on one listening port.
  *
- * Sending: one `PeerSender` per peer with an undici keep-alive `Pool`, a
- * bounded queue (drop oldest on overflow: Raft re-sends what matters), at most
- * a few pipelined requests in flight per peer (one connection keeps per-link order), each carrying everything
- * queued meanwhile (up to MAX_IN_FLIGHT_PER_PEER pipelined on one connection),
- * and exponential backoff after a failure. `send()` only
- * enqueues: it never blocks the node loop and never throws.
+ * Sending: one `PeerStream` per peer (`peer-stream.ts`) — a long-lived
+ * connection upgraded from `GET /raft/v1/stream` carrying length-prefixed
+ * protobuf `MessageBatch` frames one way, with a bounded queue (drop oldest on
+ * overflow: Raft re-sends what matters) and backoff after a failed connect.
+ * `send()` only enqueues and then flushes each touched peer once: it never
+ * blocks the node loop, never throws, and a Ready's messages to one peer share
+ * one frame.
  *
- * Receiving: validates method, media type, size and every message (decode
- * errors → 400 with the field path; a message addressed to another node → 400)
- * before handing the batch to the node. A malformed peer cannot crash us.
+ * Receiving: the stream upgrade, and `POST /raft/v1/messages` with one protobuf
+ * `cygnet.raft.MessageBatch` body (`application/x-protobuf`, answered 204) for
+ * simple clients and tests. Both validate size and every message (decode
+ * errors → 400 / stream dropped, with the field path; a message addressed to
+ * another node likewise) before handing the batch to the node. A malformed
+ * peer cannot crash us; upgraded sockets are tracked and destroyed on close.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
-import type { Clock, TimerHandle } from '../common/clock.ts';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Clock } from '../common/clock.ts';
 import { systemClock } from '../common/clock.ts';
 import { CygnetError, describeError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { componentLogger } from '../common/log.ts';
-import { decodeBatch, encodeBatch } from './codec.ts';
+import { decodeBatch, type DecodedBatch } from './codec.ts';
+import { MAX_BODY_BYTES, PeerStream, RAFT_STREAM_PATH, RAFT_STREAM_PROTOCOL } from './peer-stream.ts';
+import { FrameDecoder } from './stream-frames.ts';
 import type { InboundHandler, Transport } from './transport.ts';
 import type { Message, NodeId } from './types.ts';
 
 export const RAFT_MESSAGES_PATH = '/raft/v1/messages';
 export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
-
-/** Per-peer queue bound: a few election timeouts of traffic; beyond it the oldest is stale anyway. */
-export const MAX_QUEUED_MESSAGES_PER_PEER = 4096;
-/** Messages per request: keeps one request well under the body limit in practice. */
-export const MAX_MESSAGES_PER_REQUEST = 512;
-/** Payload bytes per request (approximate): a batch is cut here so it always fits MAX_BODY_BYTES. */
-export const MAX_BYTES_PER_REQUEST = 16 * 1024 * 1024;
-/** Inbound body limit: a sender cuts batches at MAX_BYTES_PER_REQUEST; one message (≤ the core's maxBytesPerMsg / snapshot chunk) fits easily. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
-/**
- * Requests in flight per peer, pipelined on ONE keep-alive connection so the
- * peer still receives batches in send order; a heartbeat in flight then does
- * not delay the next append by a round trip.
- */
-export const MAX_IN_FLIGHT_PER_PEER = 4;
-/** Backoff after a failed send: doubles from min to max, reset by a success. */
-export const SEND_BACKOFF_MIN_MS = 20;
-export const SEND_BACKOFF_MAX_MS = 1000;
-/** A peer that accepts the connection but never answers must not hold the queue forever. */
-export const SEND_TIMEOUT_MS = 5000;
-export const CONNECT_TIMEOUT_MS = 1000;
+export { MAX_BODY_BYTES, MAX_BYTES_PER_REQUEST, MAX_MESSAGES_PER_REQUEST, MAX_QUEUED_MESSAGES_PER_PEER, RAFT_STREAM_PATH, RAFT_STREAM_PROTOCOL } from './peer-stream.ts';
 
 export interface HttpTransportOptions {
   readonly id: NodeId;
@@ -67,7 +51,8 @@ export class HttpTransport implements Transport {
   private readonly clock: Clock;
   private readonly log: Logger;
   private senderMeta: string;
-  private readonly senders = new Map<NodeId, PeerSender>();
+  private readonly senders = new Map<NodeId, PeerStream>();
+  private readonly streams = new Set<Socket>();
   private server: Server | undefined;
   private handler: InboundHandler | undefined;
   private closed = false;
@@ -97,6 +82,7 @@ export class HttpTransport implements Transport {
     const { host, port } = splitHostPort(this.listen);
     const server = createServer({ noDelay: true }, (req, res) => this.handleRequest(req, res));
     server.keepAliveTimeout = 60_000;
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -109,6 +95,9 @@ export class HttpTransport implements Transport {
 
   send(messages: readonly Message[]): void {
     if (this.closed) return;
+    // Queue everything first, then start at most one request per peer: a Ready's
+    // heartbeat and append to the same peer travel in one batch, not two requests.
+    const touched = new Set<PeerStream>();
     for (const m of messages) {
       const s = this.senders.get(m.to);
       if (s === undefined) {
@@ -116,7 +105,9 @@ export class HttpTransport implements Transport {
         continue;
       }
       s.enqueue(m);
+      touched.add(s);
     }
+    for (const s of touched) s.flush();
   }
 
   setPeer(id: NodeId, address: string): void {
@@ -124,7 +115,7 @@ export class HttpTransport implements Transport {
     const existing = this.senders.get(id);
     if (existing !== undefined && existing.address === address) return;
     existing?.close();
-    this.senders.set(id, new PeerSender(this.id, id, address, () => this.senderMeta, this.clock, this.log));
+    this.senders.set(id, new PeerStream(this.id, id, address, splitHostPort(address), () => this.senderMeta, this.clock, this.log));
   }
 
   removePeer(id: NodeId): void {
@@ -143,6 +134,8 @@ export class HttpTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.senders.values()) s.close();
+    for (const sock of this.streams) sock.destroy();
+    this.streams.clear();
     const server = this.server;
     if (server !== undefined) {
       await new Promise<void>((resolve) => {
@@ -176,10 +169,7 @@ export class HttpTransport implements Transport {
     req.on('end', () => {
       if (size > MAX_BODY_BYTES) return;
       try {
-        const batch = decodeBatch(Buffer.concat(chunks));
-        batch.messages.forEach((m, i) => {
-          if (m.to !== this.id) throw new CygnetError('CYG_VALIDATION', `messages[${i}].to: expected this node ${this.id}, got ${m.to}`);
-        });
+        const batch = this.checkBatch(decodeBatch(Buffer.concat(chunks)));
         if (this.closed || this.handler === undefined) return reply(503, 'raft transport closed\n');
         this.handler(batch);
         res.writeHead(204).end();
@@ -190,125 +180,46 @@ export class HttpTransport implements Transport {
       }
     });
   }
-}
 
-/** Queue + a bounded window of pipelined requests + backoff for one peer. */
-class PeerSender {
-  readonly address: string;
-  private readonly from: NodeId;
-  private readonly to: NodeId;
-  private readonly meta: () => string;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly pool: Pool;
-  private queue: Message[] = [];
-  private inFlight = 0;
-  private backoffMs = 0;
-  private backoffTimer: TimerHandle | undefined;
-  private closed = false;
-  sent = 0;
-  failed = 0;
-  dropped = 0;
-
-  constructor(from: NodeId, to: NodeId, address: string, meta: () => string, clock: Clock, log: Logger) {
-    this.from = from;
-    this.to = to;
-    this.address = address;
-    this.meta = meta;
-    this.clock = clock;
-    this.log = log;
-    this.pool = new Pool(`http://${address}`, {
-      connections: 1,
-      pipelining: MAX_IN_FLIGHT_PER_PEER,
-      keepAliveTimeout: 30_000,
-      headersTimeout: SEND_TIMEOUT_MS,
-      bodyTimeout: SEND_TIMEOUT_MS,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
-    });
-  }
-
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  enqueue(m: Message): void {
-    if (this.closed) return;
-    this.queue.push(m);
-    if (this.queue.length > MAX_QUEUED_MESSAGES_PER_PEER) {
-      const over = this.queue.length - MAX_QUEUED_MESSAGES_PER_PEER;
-      this.queue.splice(0, over);
-      this.dropped += over;
-    }
-    this.maybeSend();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.queue = [];
-    this.backoffTimer?.cancel();
-    void this.pool.destroy().catch(() => undefined);
-  }
-
-  private maybeSend(): void {
-    if (this.closed || this.inFlight >= MAX_IN_FLIGHT_PER_PEER || this.backoffTimer !== undefined || this.queue.length === 0) return;
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && n < MAX_MESSAGES_PER_REQUEST && (n === 0 || bytes < MAX_BYTES_PER_REQUEST)) {
-      bytes += approxBytes(this.queue[n] as Message);
-      n++;
-    }
-    const batch = this.queue.splice(0, n);
-    this.inFlight++;
-    void this.post(batch).then((ok) => {
-      this.inFlight--;
-      if (ok) {
-        this.sent += batch.length;
-        this.backoffMs = 0;
-        this.maybeSend();
-        return;
+  private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const refuse = (status: string, text: string) => {
+      socket.on('error', () => undefined);
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+    };
+    if (req.url !== RAFT_STREAM_PATH) return refuse('404 Not Found', `no such path ${req.url ?? ''}; raft peers upgrade ${RAFT_STREAM_PATH}\n`);
+    if ((req.headers.upgrade ?? '').toLowerCase() !== RAFT_STREAM_PROTOCOL) return refuse('400 Bad Request', `expected Upgrade: ${RAFT_STREAM_PROTOCOL}\n`);
+    if (this.closed || this.handler === undefined) return refuse('503 Service Unavailable', 'raft transport closed\n');
+    socket.setNoDelay(true);
+    socket.setTimeout(0);
+    socket.setKeepAlive(true, 10_000);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${RAFT_STREAM_PROTOCOL}\r\n\r\n`);
+    this.streams.add(socket);
+    socket.on('close', () => this.streams.delete(socket));
+    socket.on('error', () => undefined);
+    const frames = new FrameDecoder(MAX_BODY_BYTES);
+    const onData = (chunk: Buffer): void => {
+      try {
+        for (const f of frames.push(chunk)) {
+          const batch = this.checkBatch(decodeBatch(f));
+          if (this.closed || this.handler === undefined) return;
+          this.handler(batch);
+        }
+      } catch (err) {
+        this.log.warn({ err: describeError(err) }, 'dropping raft stream after a bad frame');
+        socket.destroy();
       }
-      // Dropped: Raft re-sends from its own state. Wait before trying the peer again.
-      this.failed += batch.length;
-      this.backoffMs = Math.min(SEND_BACKOFF_MAX_MS, this.backoffMs === 0 ? SEND_BACKOFF_MIN_MS : this.backoffMs * 2);
-      if (this.backoffTimer !== undefined) return;
-      this.backoffTimer = this.clock.setTimer(this.backoffMs, () => {
-        this.backoffTimer = undefined;
-        this.maybeSend();
-      });
+    };
+    socket.on('data', onData);
+    if (head.length > 0) onData(head);
+  }
+
+  /** Every message must be addressed to this node. */
+  private checkBatch(batch: DecodedBatch): DecodedBatch {
+    batch.messages.forEach((m, i) => {
+      if (m.to !== this.id) throw new CygnetError('CYG_VALIDATION', `messages[${i}].to: expected this node ${this.id}, got ${m.to}`);
     });
+    return batch;
   }
-
-  private async post(batch: Message[]): Promise<boolean> {
-    try {
-      const res = await this.pool.request({
-        method: 'POST',
-        path: RAFT_MESSAGES_PATH,
-        headers: { 'content-type': PROTOBUF_MEDIA_TYPE },
-        body: encodeBatch(this.from, batch, this.meta()),
-      });
-      const text = res.statusCode === 204 ? '' : await res.body.text();
-      if (res.statusCode === 204) {
-        await res.body.dump();
-        return true;
-      }
-      this.log.warn({ to: this.to, status: res.statusCode, body: text.slice(0, 200) }, 'peer refused raft batch');
-      return false;
-    } catch (err) {
-      if (!this.closed) this.log.debug({ to: this.to, err: describeError(err) }, 'raft send failed');
-      return false;
-    }
-  }
-}
-
-/** Rough encoded size of a message, for cutting batches (entry payloads dominate). */
-function approxBytes(m: Message): number {
-  if (m.type === 'AppendEntries') {
-    let b = 64;
-    for (const e of m.entries) b += e.data.length + 24;
-    return b;
-  }
-  if (m.type === 'InstallSnapshot') return 128 + m.chunk.length;
-  return 64;
 }
 
 export function splitHostPort(addr: string): { host: string; port: number } {

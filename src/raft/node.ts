@@ -9,7 +9,9 @@
  *                              ▼  schedule(): one loop at a time
  *      while core.hasReady(): rd = core.ready()
  *         1. storage.persist(snapshot, entries, hardState)   (write + fsync, group-committed)
- *         2. transport.send(rd.messages)   (a leader with unchanged term/vote sends during 1)
+ *         2. transport.send(rd.messages)   (a leader with unchanged term/vote sends during 1,
+ *            or — a Ready with no new entries — in a microtask after 3, so the callers
+ *            it resolved answer their clients first; Readies' messages stay in order)
  *         3. restore snapshot / apply committedEntries → resolve proposals; serve readStates
  *         4. core.advance(rd); maybe snapshot + compact
  *
@@ -392,8 +394,13 @@ export class RaftNode<R> {
     // durable. Only when term and vote are unchanged — a new term/vote must be durable
     // before anyone hears of it.
     const early = rd.messages.length > 0 && this.core.status.role === 'leader' && (rd.hardState === undefined || (rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote));
-    if (early && !this.closing) this.transport.send(rd.messages);
-    await this.storage.persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
+    // Start the write + fsync first (the fsync runs on a pool thread), then send while it runs.
+    // A leader Ready without new entries (commit notices, heartbeats) sends after applying,
+    // so the clients waiting on the newly committed entries are answered first.
+    const sendWithPersist = early && rd.entries.length > 0;
+    const persisted = this.storage.persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
+    if (sendWithPersist && !this.closing) this.transport.send(rd.messages);
+    await persisted;
     if (rd.hardState !== undefined) {
       this.persistedTerm = rd.hardState.term;
       this.persistedVote = rd.hardState.vote;
@@ -413,6 +420,13 @@ export class RaftNode<R> {
     for (const rs of rd.readStates) {
       const p = this.reads.get(ctxKey(rs.requestCtx));
       if (p !== undefined) p.index = rs.index;
+    }
+    if (early && !sendWithPersist && !this.closing) {
+      // After the callers' continuations (queued by the resolves above) have answered their clients.
+      const msgs = rd.messages;
+      queueMicrotask(() => {
+        if (!this.closing) this.transport.send(msgs);
+      });
     }
     this.core.advance(rd);
     this.serveReads();
