@@ -8,10 +8,14 @@
  * p50/p99/max. Tasks are spread over the 3 agents' offers, at most
  * BENCH_BATCH tasks per ACCEPT. Afterwards everything is torn down: TEARDOWN
  * (the master kills every task), then the agents stop with
- * --kill-tasks-on-exit, then the master. Prints a markdown table.
+ * --kill-tasks-on-exit, then the master. Prints a markdown table, including
+ * what the task supervisors cost once all tasks run (processes whose command
+ * line names `task-supervisor` and this run's temp dir: PSS and RSS from
+ * /proc/<pid>/smaps_rollup, CPU from /proc/<pid>/stat) and the agents' CPU.
  *
  * Env: BENCH_TASKS (500), BENCH_BATCH (50), BENCH_CODEC (json|protobuf, json).
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +39,39 @@ const clients: SchedulerClient[] = [];
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Kernel clock ticks per second (USER_HZ) for /proc/<pid>/stat utime/stime. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** utime + stime of `pid` in ms (children not included), or 0 when unreadable. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+
+/** Count, PSS/RSS (kB) and CPU (ms) summed over the live task supervisors under `root`. */
+function supervisorCost(root: string): { count: number; pssKb: number; rssKb: number; cpuMs: number } {
+  const sum = { count: 0, pssKb: 0, rssKb: 0, cpuMs: 0 };
+  for (const name of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (!cmd.includes('task-supervisor') || !cmd.includes(root)) continue;
+      const smaps = readFileSync(`/proc/${name}/smaps_rollup`, 'utf8');
+      sum.pssKb += Number(/^Pss:\s+(\d+)/m.exec(smaps)?.[1] ?? 0);
+      sum.rssKb += Number(/^Rss:\s+(\d+)/m.exec(smaps)?.[1] ?? 0);
+      sum.cpuMs += cpuMs(Number(name));
+      sum.count++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
 }
 
 async function main(): Promise<void> {
@@ -95,6 +132,8 @@ async function main(): Promise<void> {
   }
   await fw.rec.waitFor(`all ${taskCount} RUNNING`, () => (runningAt.size + failed.length >= taskCount ? true : undefined), Math.max(1, deadline - performance.now()));
   const finished = Math.max(...runningAt.values());
+  const sup = supervisorCost(root);
+  const agentsCpuMs = agents.reduce((t, a) => t + cpuMs(a.proc.pid), 0);
 
   const latencies = [...runningAt.entries()].map(([id, t]) => t - (acceptedAt.get(id) ?? t)).sort((a, b) => a - b);
   const seconds = (finished - started) / 1000;
@@ -106,6 +145,10 @@ async function main(): Promise<void> {
     ['launch latency p50 (ACCEPT → RUNNING)', `${percentile(latencies, 50).toFixed(0)} ms`],
     ['launch latency p99', `${percentile(latencies, 99).toFixed(0)} ms`],
     ['launch latency max', `${(latencies[latencies.length - 1] ?? NaN).toFixed(0)} ms`],
+    ['task supervisors alive', String(sup.count)],
+    ['per supervisor: PSS / RSS', `${(sup.pssKb / Math.max(1, sup.count) / 1024).toFixed(2)} MB / ${(sup.rssKb / Math.max(1, sup.count) / 1024).toFixed(1)} MB`],
+    ['all supervisors: CPU (per supervisor)', `${(sup.cpuMs / 1000).toFixed(2)} s (${(sup.cpuMs / Math.max(1, sup.count)).toFixed(1)} ms)`],
+    ['3 agents: CPU up to the last RUNNING', `${(agentsCpuMs / 1000).toFixed(2)} s`],
   ];
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
   process.stdout.write([

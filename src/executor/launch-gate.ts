@@ -2,11 +2,12 @@
  * A FIFO counting gate bounding how many task launches (supervisor process
  * starts) run at once on one agent. Pure (no I/O, no timers).
  *
- * Why: each launch starts a `node` supervisor (~0.1 s of CPU on a loaded
- * 2-core host). Starting a whole ACCEPT's worth (50+) at once makes them all
- * finish late, and starves the agent's own event loop (heartbeats) and every
- * other process on the host. With the gate, launches complete in arrival
- * order at the same total rate.
+ * Why: each launch forks (the agent blocks in `child_process.spawn` until
+ * the child has exec'd) and starts a supervisor. With the former `node`
+ * supervisor (~0.1 s of CPU each on a loaded 2-core host) starting a whole
+ * ACCEPT's worth (50+) at once made them all finish late and starved the
+ * agent's own event loop (heartbeats); the `/bin/sh` supervisor is ~50× cheaper,
+ * but a burst is still bounded so launches complete in arrival order.
  *
  * Invariants: at most `limit` functions run at once; waiters start in the
  * order they called `run`; a slot is released whether `fn` resolves or throws.

@@ -3,7 +3,7 @@
  * come from outside (the /files API, fetched archives).
  *
  *   <workDir>/sandboxes/<frameworkId>/<taskId>/<runUuid>/   the task's cwd
- *       stdout, stdout.1, stderr, stderr.1                  capped logs (see supervisor)
+ *       stdout, stdout.1, stderr, stderr.1                  capped logs (see log-cap.ts)
  *       .cygnet-exit.json                                   written by the supervisor
  *   <workDir>/meta/                                         checkpoints (checkpoint-store.ts)
  *

@@ -1,17 +1,19 @@
 /**
  * The I/O shell around one task's OS processes: launches the supervisor
- * (./supervisor/task-supervisor.mjs) detached, learns the task's pid (= its
- * process group id), signals the group, and resolves `exited` the instant the
- * supervisor exits (child 'exit' event) with what it recorded.
+ * (./supervisor/task-supervisor.sh under /bin/sh) detached, learns the task's
+ * pid (= its process group id), signals the group, and resolves `exited` the
+ * instant the supervisor exits (child 'exit' event) with what it recorded.
  *
  * A re-attached process (after an agent restart) is no longer our child: it is
  * watched by polling /proc/<supervisorPid>/stat every `REATTACH_POLL_MS`,
  * comparing the process start time so a reused PID is never mistaken for it.
  * Invariant: `exited` resolves exactly once; signals go to -pgid only, never
- * to a PID we cannot prove is ours.
+ * to a PID we cannot prove is ours. A task file that cannot be executed is
+ * refused before anything is spawned (ENOENT/EACCES, as node's spawn said).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock, TimerHandle } from '../common/clock.ts';
 import { CygnetError } from '../common/errors.ts';
@@ -19,7 +21,97 @@ import { CygnetError } from '../common/errors.ts';
 /** How often a re-attached (non-child) supervisor is checked for liveness. */
 export const REATTACH_POLL_MS = 200;
 
-const SUPERVISOR_PATH = fileURLToPath(new URL('./supervisor/task-supervisor.mjs', import.meta.url));
+const SUPERVISOR_PATH = fileURLToPath(new URL('./supervisor/task-supervisor.sh', import.meta.url));
+
+/** The shell that runs the supervisor script (dash on Debian). */
+const SHELL = '/bin/sh';
+
+/** Absolute path of a system tool the supervisor needs (util-linux, coreutils: Essential on Debian). */
+function systemTool(name: string): string {
+  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    const p = `${dir}/${name}`;
+    if (existsSync(p)) return p;
+  }
+  throw new CygnetError('CYG_CONFIG', `cannot start task supervisor: '${name}' not found in /usr/bin, /bin, /usr/sbin or /sbin`);
+}
+
+let toolsCache: string[] | undefined;
+/** [setsid, env, sync, mv], resolved once. */
+function supervisorTools(): string[] {
+  toolsCache ??= ['setsid', 'env', 'sync', 'mv'].map(systemTool);
+  return toolsCache;
+}
+
+/** While a new task has not yet become its own group leader, it is re-checked this often. */
+export const GROUP_POLL_MS = 2;
+/** Longest wait for a new task to become its own group leader before it is reported anyway. */
+export const GROUP_WAIT_MAX_MS = 10_000;
+
+/** Process group id of `pid` from /proc (zombies included), or undefined if there is no such process. */
+export function processGroupId(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name: state ppid pgrp ...
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves once `pid` leads its own process group (setsid(1) ran), or is
+ * gone, or after GROUP_WAIT_MAX_MS; at once for pid <= 0.
+ */
+export function waitForOwnGroup(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (pid <= 0) {
+      resolve();
+      return;
+    }
+    const deadline = Date.now() + GROUP_WAIT_MAX_MS;
+    const check = () => {
+      const pgid = processGroupId(pid);
+      if (pgid === undefined || pgid === pid || Date.now() >= deadline) resolve();
+      else setTimeout(check, GROUP_POLL_MS);
+    };
+    check();
+  });
+}
+
+/** An Error carrying an errno-style code, worded as node's spawn words it. */
+function spawnError(code: 'ENOENT' | 'EACCES', file: string): Error {
+  return Object.assign(new Error(`${code}: spawn ${file} ${code}`), { code });
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks that `file` resolves to an executable as execvp would (relative to
+ * `cwd` when it has a '/', else through PATH); throws ENOENT / EACCES.
+ */
+export function checkExecutable(file: string, cwd: string, pathVar: string | undefined): void {
+  if (file === '') throw spawnError('ENOENT', file);
+  if (file.includes('/')) {
+    const p = path.resolve(cwd, file);
+    if (isExecutableFile(p)) return;
+    throw spawnError(existsSync(p) ? 'EACCES' : 'ENOENT', file);
+  }
+  let found = false;
+  for (const dir of (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const p = path.resolve(cwd, dir === '' ? '.' : dir, file);
+    if (isExecutableFile(p)) return;
+    if (existsSync(p)) found = true;
+  }
+  throw spawnError(found ? 'EACCES' : 'ENOENT', file);
+}
 
 export interface TaskExit {
   /** Exit status when the task exited normally. */
@@ -36,6 +128,7 @@ export interface LaunchSpec {
   env: Record<string, string>;
   /** The sandbox: working directory, and where stdout/stderr go. */
   cwd: string;
+  /** Cap per log file; enforced by the agent (log-cap.ts), not by the supervisor. */
   logCapBytes: number;
   /** Where the supervisor records the exit (inside the sandbox). */
   exitPath: string;
@@ -127,10 +220,24 @@ export class TaskProcess {
   /** Spawns the supervisor; resolves when the task's pid is known (or the spawn failed). */
   static launch(spec: LaunchSpec): Promise<TaskProcess> {
     return new Promise((resolve, reject) => {
-      const sup = spawn(process.execPath, [SUPERVISOR_PATH, JSON.stringify(spec)], {
+      try {
+        checkExecutable(spec.file, spec.cwd, spec.env.PATH);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      let tools: string[];
+      try {
+        tools = supervisorTools();
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      const sup = spawn(SHELL, [SUPERVISOR_PATH, spec.exitPath, ...tools, spec.file, ...spec.args], {
+        cwd: spec.cwd,
+        env: spec.env,
         detached: true,
         stdio: ['ignore', 'pipe', 'ignore'],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       });
       const supervisorPid = sup.pid;
       if (supervisorPid === undefined) {
@@ -150,19 +257,18 @@ export class TaskProcess {
       const settle = (taskPid: number) => {
         if (settled) return;
         settled = true;
-        resolve(new TaskProcess({ supervisorPid, supervisorStartTime: startTime, taskPid }, exited));
+        // The pid is printed right after the fork; signals to -pid only work once setsid(1) has run.
+        void waitForOwnGroup(taskPid).then(() => {
+          resolve(new TaskProcess({ supervisorPid, supervisorStartTime: startTime, taskPid }, exited));
+        });
       };
       sup.stdout?.setEncoding('utf8');
       sup.stdout?.on('data', (chunk: string) => {
         line += chunk;
         const nl = line.indexOf('\n');
         if (nl < 0) return;
-        try {
-          const v = JSON.parse(line.slice(0, nl)) as { pid?: unknown };
-          settle(typeof v.pid === 'number' ? v.pid : 0);
-        } catch {
-          settle(0);
-        }
+        const pid = Number(line.slice(0, nl).trim());
+        settle(Number.isSafeInteger(pid) && pid > 0 ? pid : 0);
       });
       sup.stdout?.on('end', () => settle(0));
       (sup.stdout as { unref?: () => void } | null)?.unref?.();

@@ -16,7 +16,10 @@
  * sends SIGTERM to the task's process group, then SIGKILL after the kill
  * policy's grace period (default DEFAULT_KILL_GRACE_MS). The supervisor start
  * goes through the optional `launchGate` (the agent's LaunchGate); a kill
- * while waiting there ends the task KILLED without spawning it.
+ * while waiting there ends the task KILLED without spawning it. While the
+ * task runs its stdout/stderr are checked against the cap every
+ * LOG_CHECK_INTERVAL_MS, and trimmed once more when it exits, before the
+ * terminal status (log-cap.ts).
  */
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../common/clock.ts';
@@ -24,6 +27,7 @@ import { describeError } from '../common/errors.ts';
 import type { KillPolicy, Reason, Source, TaskInfo, TaskState } from './types.ts';
 import { computeArgv, computeTaskEnv } from './task-env.ts';
 import { EXIT_FILE, createSandbox } from './sandbox.ts';
+import { LOG_CHECK_INTERVAL_MS, LOG_FILES, capFinishedLog, capLiveLog } from './log-cap.ts';
 import { TaskProcess, describeExit, killOrphanInSandbox, type ProcessIdentity, type TaskExit } from './task-process.ts';
 
 /** Mesos' default grace period between SIGTERM and SIGKILL. */
@@ -57,6 +61,8 @@ export interface TaskRunnerOptions {
   host: string;
   clock: Clock;
   logCapBytes?: number;
+  /** How often a running task's logs are checked against the cap (default LOG_CHECK_INTERVAL_MS). */
+  logCheckIntervalMs?: number;
   fetch?: FetchFn;
   /** Called synchronously, in order, for every status the task goes through. */
   onStatus: (draft: StatusDraft) => void;
@@ -102,6 +108,8 @@ export class TaskRunner {
   private proc: TaskProcess | undefined;
   private killRequested = false;
   private killTimer: TimerHandle | undefined;
+  /** The next check of the task's logs against the cap (log-cap.ts) while it runs. */
+  private logTimer: TimerHandle | undefined;
   private readonly fetchAbort = new AbortController();
   private terminalMessage: string | undefined;
   private recovered = false;
@@ -240,11 +248,28 @@ export class TaskRunner {
   detach(): void {
     this.detached = true;
     this.killTimer?.cancel();
+    this.logTimer?.cancel();
     this.proc?.detach();
   }
 
   private watch(proc: TaskProcess): void {
-    void proc.exited.then((exit) => {
+    const cap = this.opts.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
+    const interval = this.opts.logCheckIntervalMs ?? LOG_CHECK_INTERVAL_MS;
+    const logs = LOG_FILES.map((name) => path.join(this.opts.sandbox, name));
+    let exited = false;
+    const checkLogs = () => {
+      this.logTimer = undefined;
+      void Promise.all(logs.map((f) => capLiveLog(f, cap))).then(() => {
+        if (!exited && !this.detached) this.logTimer = this.opts.clock.setTimer(interval, checkLogs);
+      });
+    };
+    this.logTimer = this.opts.clock.setTimer(this.recovered ? 0 : interval, checkLogs);
+    void proc.exited.then(async (exit) => {
+      exited = true;
+      this.logTimer?.cancel();
+      this.logTimer = undefined;
+      if (this.detached) return;
+      await Promise.all(logs.map((f) => capFinishedLog(f, cap)));
       if (this.detached) return;
       this.killTimer?.cancel();
       const draft = computeTerminalStatus(exit, this.killRequested, this.recovered);

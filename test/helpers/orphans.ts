@@ -1,13 +1,13 @@
 /**
  * Tasks outlive their agent on purpose (a restarted agent re-attaches them),
  * so a test that SIGKILLs an agent leaves its tasks running. This finds the
- * task supervisors (src/executor/supervisor/task-supervisor.mjs) whose
+ * task supervisors (src/executor/supervisor/task-supervisor.sh) whose
  * sandbox lies under a directory and kills them and their tasks' process
  * groups. Linux /proc only; elsewhere it does nothing.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
-const supervisorMarker = 'task-supervisor.mjs';
+const supervisorMarker = 'task-supervisor.';
 
 function readProc(pid: string, file: string): string | undefined {
   try {

@@ -1,6 +1,7 @@
 /**
  * The task runner against real processes: state sequence, exit status and
- * signal messages, kill-policy escalation, log cap under heavy output, env.
+ * signal messages (exit > 128 vs signal), default signal dispositions, own
+ * session, kill-policy escalation, log cap under heavy output, env.
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -26,12 +27,12 @@ describe('executor/task-runner', function () {
   after(async () => { await rm(dir, { recursive: true, force: true }); });
 
   /** Kills the task once it is RUNNING and (if given) has created `readyFile` in its sandbox. */
-  async function run(t: TaskInfo, opts: { killAfterRunning?: boolean; readyFile?: string; logCapBytes?: number } = {}) {
+  async function run(t: TaskInfo, opts: { killAfterRunning?: boolean; readyFile?: string; logCapBytes?: number; logCheckIntervalMs?: number } = {}) {
     const statuses: StatusDraft[] = [];
     const sandbox = path.join(dir, t.task_id.value);
     const runner: TaskRunner = new TaskRunner({
       task: t, frameworkId: 'fw1', agentId: 'a1', sandbox, host: '127.0.0.1', clock: systemClock,
-      logCapBytes: opts.logCapBytes,
+      logCapBytes: opts.logCapBytes, logCheckIntervalMs: opts.logCheckIntervalMs,
       onStatus: (d) => statuses.push(d),
       onRunning: () => {
         if (!opts.killAfterRunning) return;
@@ -65,6 +66,21 @@ describe('executor/task-runner', function () {
     expect(statuses.at(-1)!.message).to.equal('Command terminated by signal SIGUSR1');
   });
 
+  it('an exit status above 128 is not taken for a signal', async () => {
+    const { statuses } = await run(task('exit138', { value: 'exit 138' }));
+    expect(statuses.at(-1)!.message).to.equal('Command exited with status 138');
+  });
+
+  it('the task starts with default signal dispositions (nothing ignored) in its own session', async () => {
+    const { statuses, sandbox } = await run(task('sigs', { value: 'grep -E "^SigIgn" /proc/$$/status; cut -d" " -f1,5,6 /proc/$$/stat' }));
+    expect(statuses.at(-1)!.state).to.equal('TASK_FINISHED');
+    const [ign, ids] = (await readFile(path.join(sandbox, 'stdout'), 'utf8')).trim().split('\n');
+    expect(ign).to.match(/^SigIgn:\s+0+$/);
+    const [pid, pgid, sid] = ids!.trim().split(/\s+/);
+    expect(pgid).to.equal(pid);
+    expect(sid).to.equal(pid);
+  });
+
   it('a missing binary → FAILED, launch failed', async () => {
     const { statuses } = await run(task('enoent', { shell: false, value: '/nonexistent/binary' }));
     expect(statuses.at(-1)!.state).to.equal('TASK_FAILED');
@@ -93,6 +109,14 @@ describe('executor/task-runner', function () {
     expect((await stat(path.join(sandbox, 'stdout'))).size).to.be.at.most(cap);
     expect((await stat(path.join(sandbox, 'stdout.1'))).size).to.be.at.most(cap);
     expect(await readFile(path.join(sandbox, 'stderr'), 'utf8')).to.equal('done\n');
+  });
+
+  it('caps the log while the task runs: rotated to .1, the task keeps appending at the new end', async () => {
+    const script = 'head -c 5000 /dev/zero; i=0; while [ ! -f stdout.1 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo after';
+    const { states, sandbox } = await run(task('live-cap', { value: script }), { logCapBytes: 1000, logCheckIntervalMs: 20 });
+    expect(states.at(-1)).to.equal('TASK_FINISHED');
+    expect(await readFile(path.join(sandbox, 'stdout'), 'utf8')).to.equal('after\n');
+    expect(await readFile(path.join(sandbox, 'stdout.1'))).to.deep.equal(Buffer.alloc(1000));
   });
 
   it('sets MESOS_* and PORT0/PORT_<NAME> from the ports resource and discovery names', async () => {
