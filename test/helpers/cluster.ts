@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { freePort, waitForPort } from './net.ts';
-import { spawnCygnet, type ManagedProcess } from './processes.ts';
+import { closeAllClients, teardownAllClients } from './frameworks.ts';
+import { describeLiveProcesses, killAllProcesses, spawnCygnet, type ManagedProcess } from './processes.ts';
+import { removeTempDirs } from './tmp.ts';
 
 export interface MasterHandle {
   readonly port: number;
@@ -72,4 +74,22 @@ export async function restartAgent(agent: AgentHandle): Promise<AgentHandle> {
 
 export function agentWorkDir(root: string, i: number): string {
   return path.join(root, `agent-${i}`);
+}
+
+/**
+ * The cleanup every end-to-end suite needs, registered in the calling
+ * `describe`: frameworks torn down after each test (live processes printed
+ * when one failed), then clients closed, processes killed and temp dirs (with
+ * any tasks left under them) removed after the suite.
+ */
+export function registerClusterCleanup(): void {
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') process.stderr.write(`${describeLiveProcesses()}\n`);
+    await teardownAllClients();
+  });
+  after(async () => {
+    await closeAllClients();
+    await killAllProcesses();
+    await removeTempDirs();
+  });
 }

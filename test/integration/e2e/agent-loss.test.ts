@@ -7,10 +7,9 @@
  */
 import { expect } from 'chai';
 import path from 'node:path';
-import { startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
-import { closeAllClients, launchTask, teardownAllClients, newFramework, offerAttribute } from '../../helpers/frameworks.ts';
-import { describeLiveProcesses, killAllProcesses } from '../../helpers/processes.ts';
-import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
+import { registerClusterCleanup, startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
+import { launchTask, newFramework, offerAttribute } from '../../helpers/frameworks.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
 import { masterAgentTimeoutArgs } from './timeouts.ts';
 
 describe('e2e: agent loss', function () {
@@ -30,16 +29,7 @@ describe('e2e: agent loss', function () {
     });
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') process.stderr.write(`${describeLiveProcesses()}\n`);
-    await teardownAllClients();
-  });
-
-  after(async () => {
-    await closeAllClients();
-    await killAllProcesses();
-    await removeTempDirs();
-  });
+  registerClusterCleanup();
 
   it('3. SIGKILLed agent → TASK_LOST (normal) / TASK_UNREACHABLE (PARTITION_AWARE) + FAILURE', async () => {
     const onDoomed = (o: Parameters<typeof offerAttribute>[0]): boolean => offerAttribute(o, 'node') === 'doomed';

@@ -17,10 +17,9 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { restartAgent, startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
-import { closeAllClients, launchTask, teardownAllClients, newFramework, offerAttribute, type TestFramework } from '../../helpers/frameworks.ts';
-import { describeLiveProcesses, killAllProcesses } from '../../helpers/processes.ts';
-import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
+import { registerClusterCleanup, restartAgent, startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
+import { launchTask, newFramework, offerAttribute, type TestFramework } from '../../helpers/frameworks.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
 import type { TaskState } from '../../../src/protocol/mesos-types.ts';
 
 const onAgent = (node: string) => (o: Parameters<typeof offerAttribute>[0]): boolean => offerAttribute(o, 'node') === node;
@@ -101,16 +100,7 @@ describe('e2e: tasks through master and agents', function () {
     })));
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') process.stderr.write(`${describeLiveProcesses()}\n`);
-    await teardownAllClients();
-  });
-
-  after(async () => {
-    await closeAllClients();
-    await killAllProcesses();
-    await removeTempDirs();
-  });
+  registerClusterCleanup();
 
   it('1. launches a real command, reports STARTING/RUNNING, takes ACKs, kills it → TASK_KILLED', async () => {
     const fw = newFramework(master.address, { name: 'e2e-basic' }, { autoAcknowledge: false });
