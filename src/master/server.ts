@@ -1,6 +1,7 @@
 /**
  * The master's express 5 app: the Scheduler API, the agent API, and the
- * read-only operator endpoints (/state, /health, /metrics, /master/redirect).
+ * read-only operator endpoints (/state, /frameworks, /slaves, /tasks, /health,
+ * /metrics, /master/redirect; each also under /master as Mesos serves them).
  * Bodies are read raw (the codec decodes them), bounded by MAX_BODY_BYTES
  * (413 beyond). Unknown paths answer 404 JSON. No state here: everything is
  * delegated to the MasterNode.
@@ -13,7 +14,7 @@ import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { renderMetrics } from './metrics.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
-import { renderState } from './state-json.ts';
+import { frameworksView, renderState, slavesView, tasksView } from './state-json.ts';
 
 export function createMasterApp(node: MasterNode, log: Logger): express.Express {
   const app = express();
@@ -30,6 +31,11 @@ export function createMasterApp(node: MasterNode, log: Logger): express.Express 
     app.get(`${prefix}/state.json`, (_req, res) => {
       res.json(renderState(node.core, node.clock.nowMs()));
     });
+    for (const [path, view] of [['frameworks', frameworksView], ['slaves', slavesView], ['tasks', tasksView]] as const) {
+      app.get(`${prefix}/${path}`, (_req, res) => {
+        res.json(view(renderState(node.core, node.clock.nowMs())));
+      });
+    }
     app.get(`${prefix}/health`, (_req, res) => {
       res.status(200).type('text/plain').send('ok\n');
     });

@@ -145,3 +145,21 @@ export function renderState(core: MasterCore, nowMs: number): Record<string, unk
     offered_resources: resourceMap(offered),
   };
 }
+
+type StateJson = ReturnType<typeof renderState>;
+
+/** Mesos' `/frameworks`: the frameworks part of /state. */
+export function frameworksView(state: StateJson): Record<string, unknown> {
+  return { frameworks: state.frameworks, completed_frameworks: state.completed_frameworks, unregistered_frameworks: [] };
+}
+
+/** Mesos' `/slaves`: the agents part of /state. */
+export function slavesView(state: StateJson): Record<string, unknown> {
+  return { slaves: state.slaves, recovered_slaves: [] };
+}
+
+/** Mesos' `/tasks`: every known task, live ones first, then the bounded completed list. */
+export function tasksView(state: StateJson): Record<string, unknown> {
+  const live = (state.frameworks as { tasks: unknown[] }[]).flatMap((f) => f.tasks);
+  return { tasks: [...live, ...(state.completed_tasks as unknown[])] };
+}

@@ -147,4 +147,21 @@ describe('master HTTP edge (scheduler API)', function () {
     expect(metrics).to.contain('cygnet_master_agents{state="active"} 0');
     expect(metrics).to.contain('cygnet_master_allocation_cycle_seconds_count');
   });
+
+  it('Mesos operator views /frameworks, /slaves, /tasks answer, also under /master (as Mesos clients call them)', async () => {
+    const state = JSON.parse((await get(`${master.url}/state`)).text) as { frameworks: { id: string }[]; slaves: unknown[] };
+    for (const prefix of ['', '/master']) {
+      const fws = await get(`${master.url}${prefix}/frameworks`);
+      expect(fws.status).to.equal(200);
+      const fwBody = JSON.parse(fws.text) as { frameworks: { id: string }[]; completed_frameworks: unknown[]; unregistered_frameworks: unknown[] };
+      expect(fwBody.frameworks.map((f) => f.id)).to.deep.equal(state.frameworks.map((f) => f.id));
+      expect(fwBody.completed_frameworks).to.be.an('array');
+      expect(fwBody.unregistered_frameworks).to.deep.equal([]);
+      const slaves = JSON.parse((await get(`${master.url}${prefix}/slaves`)).text) as { slaves: unknown[]; recovered_slaves: unknown[] };
+      expect(slaves.slaves).to.deep.equal(state.slaves);
+      expect(slaves.recovered_slaves).to.deep.equal([]);
+      const tasks = JSON.parse((await get(`${master.url}${prefix}/tasks`)).text) as { tasks: unknown[] };
+      expect(tasks.tasks).to.be.an('array');
+    }
+  });
 });
