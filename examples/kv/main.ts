@@ -105,6 +105,13 @@ export async function runKv(args: KvArgs): Promise<{ close(): Promise<void> }> {
     tickMs: args.tickMs,
     electionTicks: args.electionTicks,
     snapshotEntries: args.snapshotEntries,
+    // A member whose WAL failed can no longer vote or replicate; lingering would hide that
+    // (and keep a stale role in /status). Exit so it is restarted and recovers from its WAL.
+    onFatal: (err) => {
+      log.fatal({ err: describeError(err) }, 'raft storage failed; exiting');
+      process.stderr.write(`kv: raft storage failed: ${describeError(err)}\n`);
+      process.exit(1);
+    },
   });
   const server = createServer(withFastPut(node, buildKvApp(node, sm)));
   server.keepAliveTimeout = 60_000;

@@ -14,7 +14,8 @@
  * simple clients and tests. Both validate size and every message (decode
  * errors → 400 / stream dropped, with the field path; a message addressed to
  * another node likewise) before handing the batch to the node. A malformed
- * peer cannot crash us; upgraded sockets are tracked and destroyed on close.
+ * peer cannot crash us; upgraded sockets are tracked and destroyed on close,
+ * and as soon as their sender ends its side (a partial frame is dropped).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -123,6 +124,11 @@ export class HttpTransport implements Transport {
     this.senders.delete(id);
   }
 
+  /** Inbound peer streams currently open (for tests and status pages). */
+  get inboundStreams(): number {
+    return this.streams.size;
+  }
+
   /** Per-peer counters, for status pages and benchmarks. */
   peerStats(): Record<number, { sent: number; failed: number; dropped: number; queued: number }> {
     const out: Record<number, { sent: number; failed: number; dropped: number; queued: number }> = {};
@@ -197,6 +203,13 @@ export class HttpTransport implements Transport {
     socket.on('close', () => this.streams.delete(socket));
     socket.on('error', () => undefined);
     const frames = new FrameDecoder(MAX_BODY_BYTES);
+    // The HTTP server allows half-open sockets and its own 'end' handling is detached by the
+    // upgrade: without this, a sender that ends its side (or dies: the kernel sends FIN) would
+    // leave this socket — and any partial frame it held — open forever.
+    socket.on('end', () => {
+      if (frames.pending > 0) this.log.debug({ bytes: frames.pending }, 'raft stream ended inside a frame; dropping the partial frame');
+      socket.destroy();
+    });
     const onData = (chunk: Buffer): void => {
       try {
         for (const f of frames.push(chunk)) {

@@ -77,6 +77,12 @@ export interface RaftNodeOptions<R> {
   readonly clock?: Clock;
   readonly random?: Random;
   readonly log?: Logger;
+  /**
+   * Called once if the node stops participating because persisting failed. The node then
+   * never ticks or sends again, yet its last role stays in `status()`: a process should
+   * exit (and be restarted from its WAL) rather than linger as a silent member.
+   */
+  readonly onFatal?: (err: unknown) => void;
 }
 
 export interface ProposeOutcome<R> {
@@ -151,6 +157,7 @@ export class RaftNode<R> {
   private loopDone: Promise<void> = Promise.resolve();
   private closing = false;
   private fatal: unknown = undefined;
+  private readonly onFatal: ((err: unknown) => void) | undefined;
   /** Term and vote as last made durable: a Ready changing either must persist before sending. */
   private persistedTerm: number;
   private persistedVote: NodeId;
@@ -172,6 +179,7 @@ export class RaftNode<R> {
     this.maxPendingProposals = opts.maxPendingProposals ?? DEFAULT_MAX_PENDING_PROPOSALS;
     this.applied = applied;
     this.snapshotIndex = applied;
+    this.onFatal = opts.onFatal;
     for (const [id, addr] of opts.peers) this.peerAddresses.set(id, addr);
   }
 
@@ -370,6 +378,9 @@ export class RaftNode<R> {
     this.running = true;
     this.loopDone = this.runLoop().finally(() => {
       this.running = false;
+      // A schedule() between runLoop's last check and here only set `again`: honour it now,
+      // or that work would wait for the next tick (forever under a ManualClock).
+      if (this.again && !this.closing) this.schedule();
     });
   }
 
@@ -385,6 +396,7 @@ export class RaftNode<R> {
       this.log.error({ err: describeError(err) }, 'raft node stopped: storage failure');
       this.tickTimer?.cancel();
       this.failAll(new CygnetError('CYG_INTERNAL', `storage failure: ${describeError(err)}`));
+      this.onFatal?.(err);
     }
   }
 

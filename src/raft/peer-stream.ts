@@ -19,7 +19,9 @@
  *    SEND_TIMEOUT_MS loses the connection.
  *  - After a failed connect the oldest batch is dropped (counted `failed`:
  *    Raft re-sends from its own state) and the next attempt waits an
- *    exponential backoff (SEND_BACKOFF_MIN_MS..MAX_MS), reset by a connect.
+ *    exponential backoff (SEND_BACKOFF_MIN_MS..MAX_MS), reset by a connect; the
+ *    connect deadline likewise grows (CONNECT_TIMEOUT_MS..MAX_MS) so a starved
+ *    but live peer is eventually reached.
  */
 import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
@@ -46,7 +48,14 @@ export const SEND_BACKOFF_MIN_MS = 20;
 export const SEND_BACKOFF_MAX_MS = 1000;
 /** A peer that stops reading (socket buffer stays full) this long loses the connection. */
 export const SEND_TIMEOUT_MS = 5000;
+/**
+ * How long a connect + upgrade may take before the attempt is abandoned: starts at
+ * CONNECT_TIMEOUT_MS and doubles with each consecutive failure up to CONNECT_TIMEOUT_MAX_MS
+ * (reset by a success). A fixed timeout shorter than a starved peer's event-loop lag would
+ * fail every attempt for as long as the load lasts, keeping the link down.
+ */
 export const CONNECT_TIMEOUT_MS = 1000;
+export const CONNECT_TIMEOUT_MAX_MS = 8000;
 
 export class PeerStream {
   readonly address: string;
@@ -61,6 +70,7 @@ export class PeerStream {
   private socket: Socket | undefined;
   private connecting = false;
   private backoffMs = 0;
+  private connectFailures = 0;
   private backoffTimer: TimerHandle | undefined;
   private drainTimer: TimerHandle | undefined;
   private closed = false;
@@ -133,13 +143,14 @@ export class PeerStream {
       this.connecting = false;
       this.connectFailed(why);
     };
+    const timeoutMs = connectTimeoutMs(this.connectFailures);
     const req = httpRequest({
       host: this.host,
       port: this.port,
       method: 'GET',
       path: RAFT_STREAM_PATH,
       agent: false,
-      timeout: CONNECT_TIMEOUT_MS,
+      timeout: timeoutMs,
       headers: { connection: 'Upgrade', upgrade: RAFT_STREAM_PROTOCOL },
     });
     req.on('upgrade', (_res, socket: Socket) => {
@@ -155,7 +166,7 @@ export class PeerStream {
       res.resume();
       fail(`peer answered ${res.statusCode ?? 0} instead of 101 to the stream upgrade`);
     });
-    req.on('timeout', () => req.destroy(new Error(`no upgrade within ${CONNECT_TIMEOUT_MS} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`no upgrade within ${timeoutMs} ms`)));
     req.on('error', (err) => fail(describeError(err)));
     req.end();
   }
@@ -166,7 +177,11 @@ export class PeerStream {
     socket.setKeepAlive(true, 10_000);
     this.socket = socket;
     this.backoffMs = 0;
+    this.connectFailures = 0;
     socket.on('data', () => undefined); // the peer sends nothing after 101
+    // The peer never half-closes on purpose: an 'end' means it is gone; drop the socket now
+    // rather than waiting for a write to fail.
+    socket.on('end', () => socket.destroy());
     socket.on('drain', () => {
       this.drainTimer?.cancel();
       this.drainTimer = undefined;
@@ -189,6 +204,7 @@ export class PeerStream {
   private connectFailed(why: string): void {
     if (this.closed) return;
     this.log.debug({ to: this.to, why }, 'raft stream connect failed');
+    this.connectFailures++;
     const lost = this.queue.splice(0, cutBatch(this.queue));
     this.failed += lost.length;
     this.backoffMs = Math.min(SEND_BACKOFF_MAX_MS, this.backoffMs === 0 ? SEND_BACKOFF_MIN_MS : this.backoffMs * 2);
@@ -197,6 +213,11 @@ export class PeerStream {
       this.flush();
     });
   }
+}
+
+/** The connect + upgrade deadline after `failures` consecutive failed attempts. */
+export function connectTimeoutMs(failures: number): number {
+  return Math.min(CONNECT_TIMEOUT_MAX_MS, CONNECT_TIMEOUT_MS * 2 ** Math.min(failures, 16));
 }
 
 /** How many queued messages go in the next frame (by count and approximate bytes). */
