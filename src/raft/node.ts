@@ -37,7 +37,7 @@ import { RaftCore } from './core.ts';
 import { NotLeaderError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTimeoutError, ShuttingDownError } from './errors.ts';
 import type { RaftStorage } from './storage.ts';
 import type { InboundBatch, Transport } from './transport.ts';
-import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready, Role } from './types.ts';
+import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready, Role, Status } from './types.ts';
 import { decodeConfChange, defaultRaftConfig } from './types.ts';
 
 export interface AppliedEntry {
@@ -91,20 +91,11 @@ export interface ProposeOutcome<R> {
   readonly result: R;
 }
 
-export interface NodeStatus {
-  readonly id: NodeId;
-  readonly role: Role;
-  readonly term: number;
-  readonly leader: NodeId;
-  readonly commit: number;
-  readonly applied: number;
-  /** First index still in the in-memory log (entries before it are only in a snapshot). */
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-  readonly conf: ConfState;
+/** The core's status as an operator sees it; `applied` is what the state machine has applied. */
+export type NodeStatus = Pick<Status, 'id' | 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'firstIndex' | 'lastIndex' | 'conf'> & {
   /** The leader's sender metadata (e.g. its client API address) when known. */
   readonly leaderMeta: string | undefined;
-}
+};
 
 export const DEFAULT_TICK_MS = 100;
 export const DEFAULT_SNAPSHOT_ENTRIES = 10_000;

@@ -127,6 +127,14 @@ describe('raft peer stream under socket faults', function () {
     return t;
   }
 
+  /** Starts `rx` on a free port (closed after the test) and a sender to it, on `clock` when given. */
+  async function receiverAndSender(rx: FreezableReceiver, clock?: ManualClock): Promise<{ rx: FreezableReceiver; tx: HttpTransport }> {
+    const [port] = await freePorts(1);
+    cleanups.push(() => rx.close());
+    await rx.start(port);
+    return { rx, tx: await sender(port, clock) };
+  }
+
   async function receiver(port: number, terms: number[]): Promise<HttpTransport> {
     const t = new HttpTransport({ id: 2, listen: `127.0.0.1:${port}`, log: silent });
     cleanups.push(() => t.close());
@@ -148,12 +156,8 @@ describe('raft peer stream under socket faults', function () {
   }
 
   it('a peer frozen briefly gets everything, in order, on the same connection once it reads again', async () => {
-    const [port] = await freePorts(1);
-    const rx = new FreezableReceiver();
-    cleanups.push(() => rx.close());
-    await rx.start(port);
     const clock = new ManualClock();
-    const tx = await sender(port, clock);
+    const { rx, tx } = await receiverAndSender(new FreezableReceiver(), clock);
     rx.freeze();
     tx.send([bigAppend(1, 2, 1)]);
     tx.send([hb(1, 2, 2)]);
@@ -168,12 +172,8 @@ describe('raft peer stream under socket faults', function () {
   });
 
   it('a peer frozen past SEND_TIMEOUT_MS loses the connection; the sender reconnects and delivers once it reads', async () => {
-    const [port] = await freePorts(1);
-    const rx = new FreezableReceiver();
-    cleanups.push(() => rx.close());
-    await rx.start(port);
     const clock = new ManualClock();
-    const tx = await sender(port, clock);
+    const { rx, tx } = await receiverAndSender(new FreezableReceiver(), clock);
     rx.freeze();
     tx.send([bigAppend(1, 2, 1)]);
     await waitFor('the stream to be open and written to', () => ((tx.peerStats()[2]?.sent ?? 0) > 0 ? true : undefined));
@@ -185,12 +185,9 @@ describe('raft peer stream under socket faults', function () {
   });
 
   it(`reaches a starved peer that answers the upgrade later than CONNECT_TIMEOUT_MS (${CONNECT_TIMEOUT_MS} ms)`, async () => {
-    const [port] = await freePorts(1);
-    const rx = new FreezableReceiver();
-    rx.upgradeDelayMs = CONNECT_TIMEOUT_MS + 500;
-    cleanups.push(() => rx.close());
-    await rx.start(port);
-    const tx = await sender(port);
+    const starved = new FreezableReceiver();
+    starved.upgradeDelayMs = CONNECT_TIMEOUT_MS + 500;
+    const { rx, tx } = await receiverAndSender(starved);
     // Raft keeps sending (heartbeats); a fixed 1 s deadline would abandon every attempt.
     let term = 1;
     await waitFor('a message through the slow upgrade', () => {
