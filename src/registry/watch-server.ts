@@ -85,6 +85,13 @@ export class RegistryWatchServer {
     return this.watchers.size;
   }
 
+  /** Bytes written to open streams and not yet taken by the kernel, summed (a gauge for metrics). */
+  queuedBytes(): number {
+    let sum = 0;
+    for (const w of this.watchers) sum += w.queuedBytes;
+    return sum;
+  }
+
   /** Ends every open stream (the peers will reconnect elsewhere) and refuses new ones. */
   close(): void {
     this.closed = true;
@@ -177,6 +184,10 @@ class Watcher implements RegistrySubscriber {
     for (const frame of this.subscription.frames) this.write(frame);
     this.server.log.debug({ since, kind: this.subscription.kind }, 'registry watcher opened');
     this.arm(this.server.heartbeatIntervalMs);
+  }
+
+  get queuedBytes(): number {
+    return this.done ? 0 : this.res.writableLength;
   }
 
   deliver(frame: Buffer): void {
