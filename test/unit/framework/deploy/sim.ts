@@ -60,11 +60,15 @@ export class DeploySim {
     return this.healthCounts === 'healthy' ? 'healthy' : 'running';
   }
 
-  /** Everything in flight completes: pending instances become ready, killed ones go. */
-  settle(): void {
+  /**
+   * Everything in flight completes: pending instances become ready, killed
+   * ones go; with `replaceUnhealthy`, unhealthy ones go too (what the health
+   * monitor does to an instance that stays unhealthy).
+   */
+  settle(opts: { replaceUnhealthy?: boolean } = {}): void {
     this.nowMs += 1000;
     for (const i of [...this.instances.values()]) {
-      if (i.status === 'killing') this.instances.delete(i.instanceId);
+      if (i.status === 'killing' || (opts.replaceUnhealthy === true && i.status === 'unhealthy')) this.instances.delete(i.instanceId);
       else if (i.status === 'scheduled' || i.status === 'staging' || i.status === 'running') {
         if (i.startedAtMs === undefined) i.startedAtMs = this.nowMs;
         i.status = this.readyStatus;
