@@ -73,7 +73,7 @@ function buildHealthCheck(hc: HealthCheck, hostPorts: readonly number[]): MesosH
     grace_period_seconds: hc.gracePeriodSeconds,
   };
   if (hc.protocol === 'COMMAND') return { ...timing, type: 'COMMAND', command: { shell: true, value: hc.command.value } };
-  const port = 'port' in hc ? hc.port : (hostPorts[hc.portIndex] ?? 0);
+  const port = hc.port ?? hostPorts[hc.portIndex ?? 0] ?? 0;
   if (!('path' in hc)) return { ...timing, type: 'TCP', tcp: { port } };
   const https = hc.protocol === 'HTTPS' || hc.protocol === 'MESOS_HTTPS';
   return { ...timing, type: 'HTTP', http: { port, path: hc.path, ...(https ? { scheme: 'https' } : {}) } };
