@@ -20,6 +20,20 @@ const HEALTH_KEYS = new Set([
   'protocol', 'ipProtocol', 'timeoutSeconds', 'delaySeconds',
 ]);
 
+/**
+ * The keyword arguments of marathon-python's `MarathonApp.__init__` (thefactory/marathon-python,
+ * marathon/models/app.py), camel-cased: that client builds apps with `MarathonApp(**response)`
+ * and fails on any key outside this list.
+ */
+const MARATHON_PYTHON_APP_KEYS = new Set([
+  'acceptedResourceRoles', 'args', 'backoffFactor', 'backoffSeconds', 'cmd', 'constraints', 'container', 'cpus',
+  'dependencies', 'deployments', 'disk', 'env', 'executor', 'healthChecks', 'id', 'role', 'instances', 'killSelection',
+  'labels', 'lastTaskFailure', 'maxLaunchDelaySeconds', 'mem', 'ports', 'requirePorts', 'storeUrls', 'taskRateLimit',
+  'tasks', 'tasksRunning', 'tasksStaged', 'tasksHealthy', 'taskKillGracePeriodSeconds', 'tasksUnhealthy',
+  'upgradeStrategy', 'unreachableStrategy', 'uris', 'user', 'version', 'versionInfo', 'ipAddress', 'fetch', 'taskStats',
+  'readinessChecks', 'readinessCheckResults', 'secrets', 'portDefinitions', 'residency', 'gpus', 'networks',
+]);
+
 function versionOf(json: unknown): AppVersion {
   return firstAppVersion(parseAppDefinition(json), T0);
 }
@@ -79,6 +93,7 @@ describe('framework/app renderApp', () => {
     it(`prints only Marathon's keys for ${name}`, () => {
       const json = renderApp(versionOf(loadFixture(name)));
       for (const key of Object.keys(json)) expect(MARATHON_APP_KEYS.has(key), key).to.equal(true);
+      for (const key of Object.keys(json)) expect(MARATHON_PYTHON_APP_KEYS.has(key), `marathon-python: ${key}`).to.equal(true);
       for (const hc of (json.healthChecks ?? []) as Record<string, unknown>[]) {
         for (const key of Object.keys(hc)) expect(HEALTH_KEYS.has(key), key).to.equal(true);
       }
