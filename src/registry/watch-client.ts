@@ -45,7 +45,7 @@ import { deadStreamHeartbeats, defaultHeartbeatIntervalMs, registryWatchPath, ty
  */
 export const DEFAULT_MAX_REGISTRY_RECORD_BYTES = 64 * 1024 * 1024;
 
-/** Reconnect backoff: the first retry after ~100 ms (a replica restart), never more than 10 s apart. */
+/** Reconnect backoff: the first retry after 100-200 ms (a replica restart), never more than 10 s apart. */
 export const defaultRegistryBackoff: BackoffPolicy = { minMs: 100, maxMs: 10_000 };
 
 /** How much of an error body we quote in a log line. */
@@ -203,8 +203,10 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
         this.notify('disconnected', { url, reason: outcome.reason });
       }
       if (outcome.synced) failures = 0;
-      const delayMs = computeBackoffMs(failures, this.backoff, this.random);
       failures++;
+      // From the first retry on the wait is jittered (in [min, 2·min] at first), so the watchers of a
+      // replica that restarts do not all come back in the same millisecond.
+      const delayMs = computeBackoffMs(failures, this.backoff, this.random);
       this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       this.log.warn({ url, reason: outcome.reason, retryInMs: delayMs, next: this.urls[this.urlIndex] }, 'registry watch stream ended; reconnecting');
       await this.sleep(delayMs);
