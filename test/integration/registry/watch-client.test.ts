@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.ts';
 import { encodeRecord } from '../../../src/protocol/recordio.ts';
@@ -333,5 +333,35 @@ describe('registry watch client against a misbehaving server', () => {
     await waitFor(() => c.connected, 'reconnected');
     expect(fake.urls).to.deep.equal(['/v1/registry/watch', '/v1/registry/watch?since=1']);
     expect(c.state.endpoint('kept.1')?.appId).to.equal('/kept');
+  });
+
+  it('gives up on a server that accepts the connection but never answers, and close() stops the retries', async () => {
+    const sockets = new Set<Socket>();
+    let accepted = 0;
+    const mute = createTcpServer((sock) => {
+      accepted++;
+      sockets.add(sock);
+      sock.resume();
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const disconnects: string[] = [];
+    const c = new RegistryWatchClient({ urls: [`127.0.0.1:${(mute.address() as AddressInfo).port}`], heartbeatIntervalMs: 50, backoff: { minMs: 5, maxMs: 10 }, log: silent });
+    c.on('disconnected', (i) => disconnects.push(i.reason));
+    c.start();
+    try {
+      await waitFor(() => accepted >= 2, 'a second connection after the first timed out');
+      await c.close();
+      await waitFor(() => sockets.size === 0, 'the client closed its sockets');
+      const after = accepted;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(accepted).to.equal(after);
+      expect(disconnects).to.deep.equal([]);
+      expect(c.connected).to.equal(false);
+    } finally {
+      await c.close();
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((resolve) => mute.close(() => resolve()));
+    }
   });
 });
