@@ -335,6 +335,31 @@ describe('registry watch client against a misbehaving server', () => {
     expect(c.state.endpoint('kept.1')?.appId).to.equal('/kept');
   });
 
+  it('backs off further each time a peer syncs and then breaks the protocol (ManualClock)', async () => {
+    const clock = new ManualClock();
+    fake = new FakeServer(goodThenBad('hello world\n'));
+    const url = await fake.listen();
+    // random ≈ 1: every wait is at its ceiling, min·2^failures: ~200, ~400, ~800 ms.
+    const c = new RegistryWatchClient({ urls: [url], clock, random: { next: () => 0.999 }, backoff: { minMs: 100, maxMs: 10_000 }, log: silent });
+    client = c;
+    let disconnects = 0;
+    c.on('disconnected', () => disconnects++);
+    c.start();
+    const f = fake;
+    // 'disconnected' is emitted just before the backoff timer is set, in the same tick.
+    await waitFor(() => disconnects === 1, 'first stream broken');
+    clock.advance(199);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(f.urls).to.have.length(1);
+    clock.advance(1);
+    await waitFor(() => disconnects === 2, 'second attempt after ~200 ms, broken too');
+    clock.advance(200);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(f.urls, 'the wait doubled').to.have.length(2);
+    clock.advance(200);
+    await waitFor(() => f.urls.length === 3, 'third attempt after ~400 ms');
+  });
+
   it('gives up on a server that accepts the connection but never answers, and close() stops the retries', async () => {
     const sockets = new Set<Socket>();
     let accepted = 0;
