@@ -40,6 +40,8 @@ import type { Resource } from '../../protocol/mesos-types.ts';
 export function computePlacement(input: PlacementInput, pipeline: readonly PlacementChecker[] = buildPlacementPipeline()): PlacementResult {
   const slots = input.offers.map((o) => new OfferSlot(o));
   const apps = indexApps(input);
+  // GROUP_BY's instance count when a request does not say: fixed for the round, before any launch.
+  const defaultInstances = new Map([...apps].map(([appId, app]) => [appId, app.size + countRequests(input, appId)]));
   const launches: Launch[] = [];
   const unplaced = new Map<string, NoMatch>();
   const failedShapes = new Map<string, readonly OfferRejection[]>();
@@ -54,7 +56,7 @@ export function computePlacement(input: PlacementInput, pipeline: readonly Place
       continue;
     }
     const acceptedRoles = acceptedRolesOf(request);
-    const instances = request.instances ?? app.size + countRequests(input, request.appId);
+    const instances = request.instances ?? defaultInstances.get(request.appId)!;
     const candidate = (slot: OfferSlot): Candidate => ({ request, slot, app, acceptedRoles, instances });
     // Search with each pipeline run stopping at its first refusal; an offer
     // with none of the app's instances on its agent cannot be beaten (ties go
