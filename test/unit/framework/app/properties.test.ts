@@ -82,6 +82,40 @@ function randomApp(rng: Random): Record<string, unknown> {
   return app;
 }
 
+/** Keys the fuzz plants anywhere: the app's own field names, nested names, and prototype names. */
+const FUZZ_KEYS = [
+  'id', 'cmd', 'args', 'env', 'instances', 'cpus', 'constraints', 'fetch', 'uris', 'ports', 'portDefinitions', 'healthChecks',
+  'readinessChecks', 'upgradeStrategy', 'labels', 'unreachableStrategy', 'networks', 'secrets', 'version', 'container', 'tty',
+  'port', 'portIndex', 'protocol', 'path', 'command', 'value', 'name', 'uri', 'mode', 'secret', '__proto__', 'constructor',
+];
+const FUZZ_LEAVES: readonly unknown[] = [
+  null, -1, 0, 70000, 0.5, Number.NaN, Number.POSITIVE_INFINITY, -0, 2 ** 53, '', 'x', 'HTTP', 'unique', '..', 'disabled',
+  '2026-01-01T00:00:00Z', '(', '%zz', true, [], {},
+];
+
+/** Replaces one random spot (possibly deep inside) of `v` with a leaf, a list or an object of leaves. */
+function mutateDeep(rng: Random, v: unknown, depth: number): unknown {
+  if (depth > 4 || rng.next() < 0.2) {
+    const leaf = pick(rng, FUZZ_LEAVES);
+    if (rng.next() < 0.2) return [leaf];
+    if (rng.next() < 0.2) return Object.fromEntries([[pick(rng, FUZZ_KEYS), leaf]]);
+    return leaf;
+  }
+  if (Array.isArray(v) && v.length > 0) {
+    const copy: unknown[] = [...(v as unknown[])];
+    const i = randomInt(rng, 0, copy.length);
+    copy[i] = mutateDeep(rng, copy[i], depth + 1);
+    return copy;
+  }
+  if (typeof v === 'object' && v !== null) {
+    const entries = Object.entries(v);
+    const key = entries.length > 0 && maybe(rng) ? (pick(rng, entries)[0]) : pick(rng, FUZZ_KEYS);
+    const old = (v as Record<string, unknown>)[key];
+    return Object.fromEntries([...entries.filter(([k]) => k !== key), [key, mutateDeep(rng, old, depth + 1)]]);
+  }
+  return pick(rng, FUZZ_LEAVES);
+}
+
 const GARBAGE: readonly unknown[] = [-1, 1.5, 'x', true, [], {}, [[]], 1e300, { a: { b: [1] } }, '', -0.0001];
 const MUTABLE = ['id', 'cmd', 'instances', 'cpus', 'mem', 'disk', 'portDefinitions', 'healthChecks', 'constraints', 'fetch', 'env', 'labels', 'upgradeStrategy', 'unreachableStrategy', 'killSelection', 'backoffFactor', 'requirePorts', 'acceptedResourceRoles'];
 
@@ -124,5 +158,35 @@ describe('framework/app properties over seeded random apps', () => {
       }
     }
     expect(refused).to.be.greaterThan(SEEDS / 2);
+  });
+
+  it(`a fuzz of deep mutations never throws anything but a 422 (${SEEDS * 5} bodies, parse and both PUTs)`, () => {
+    const current = parseAppDefinition(randomApp(new SeededRandom(1)));
+    const outcomes = { accepted: 0, refused: 0 };
+    for (let seed = 1; seed <= SEEDS * 5; seed++) {
+      const rng = new SeededRandom(seed * 104729);
+      let body: unknown = randomApp(rng);
+      for (let i = randomInt(rng, 1, 4); i > 0; i--) body = mutateDeep(rng, body, 0);
+      const calls = [
+        () => parseAppDefinition(body),
+        () => applyAppUpdate(current, body),
+        () => applyAppUpdate(current, body, { partialUpdate: false }),
+      ];
+      for (const call of calls) {
+        try {
+          call();
+          outcomes.accepted++;
+        } catch (err) {
+          if (!(err instanceof AppValidationError)) {
+            throw new Error(`seed ${seed}: ${JSON.stringify(body)} threw ${String(err)}`, { cause: err });
+          }
+          expect(err.body.details.length).to.be.greaterThan(0);
+          outcomes.refused++;
+        }
+      }
+    }
+    // The fuzz reaches both sides: mutations the rules tolerate, and refusals.
+    expect(outcomes.accepted).to.be.greaterThan(100);
+    expect(outcomes.refused).to.be.greaterThan(100);
   });
 });
