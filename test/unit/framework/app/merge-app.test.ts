@@ -33,6 +33,15 @@ describe('framework/app applyAppUpdate (PUT partialUpdate=true, PATCH)', () => {
     expect(changedFields(web, next)).to.deep.equal(['cpus', 'env', 'labels']);
   });
 
+  it('updates of the same current definition stay independent of each other', () => {
+    const first = applyAppUpdate(web, { labels: { a: 'b' }, healthChecks: [] });
+    const second = applyAppUpdate(web, { instances: 4 });
+    expect(first.labels).to.deep.equal({ a: 'b' });
+    expect(second.labels).to.deep.equal(web.labels);
+    expect(second.healthChecks).to.deep.equal(web.healthChecks);
+    expect(applyAppUpdate(web, {})).to.deep.equal(web);
+  });
+
   it('keeps the current value for a null field, as Marathon does', () => {
     const next = applyAppUpdate(web, { cmd: null, mem: null, instances: 2 });
     expect(next.cmd).to.equal(web.cmd);
