@@ -193,9 +193,12 @@ export class FrameworkScheduler {
         await this.o.propose({ type: 'SetCluster', master, ...(this.o.apiAddress !== undefined ? { leader: this.o.apiAddress } : {}) });
       }
       await this.reconcileAll();
-      this.reconciled = true;
     } catch (err) {
-      this.log.error({ err: describeError(err) }, 'post-subscribe work failed');
+      this.log.error({ err: describeError(err) }, 'post-subscribe work failed; the periodic reconciliation retries');
+    } finally {
+      // Launching waits for the first reconciliation to have been asked, not for it to succeed:
+      // a master that refuses RECONCILE must not stop every deployment.
+      this.reconciled = true;
     }
     this.scheduleReconcile();
     this.kick();
