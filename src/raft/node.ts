@@ -412,6 +412,7 @@ export class RaftNode<R> {
     if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
     if (rd.entries.length > 0) this.rejectOverwritten(rd.entries);
     if (rd.snapshot !== undefined) {
+      this.log.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, 'snapshot installed from the leader');
       this.sm.restore(rd.snapshot.data);
       this.applied = rd.snapshot.meta.index;
       this.snapshotIndex = rd.snapshot.meta.index;

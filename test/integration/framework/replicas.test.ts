@@ -73,7 +73,8 @@ describe('app framework on 3 replicas', function () {
     for (let i = 1; i <= 3; i++) {
       await startAgent({ master: master.address, workDir: agentWorkDir(root, i), ip: `127.0.0.${i}`, name: `agent-${i}`, resources: `cpus:8;mem:8192;disk:1000;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`, extraArgs: ['--max-concurrent-launches', '16'] });
     }
-    g = await startFrameworkGroup(master.address, root);
+    // Small snapshots, so a replica that was away catches up from one (see the last test).
+    g = await startFrameworkGroup(master.address, root, 3, ['--snapshot-entries', '50', '--catch-up-entries', '1']);
     const leader = await actingLeader(g);
     await waitFor('subscribed', async () => ((await api(leader.url, 'GET', '/v2/info')).body as { frameworkId: string | null }).frameworkId ?? undefined);
   });
@@ -204,5 +205,26 @@ describe('app framework on 3 replicas', function () {
     leader = await actingLeader(g);
     for (const f of g.replicas) expect(await snapshot(f.url), `state on ${f.url}`).to.deep.equal(expected);
     await expectMasterAgrees(master, leader.url, '/durable', 1);
+  });
+
+  it('brings a replica that was down through many writes back from a snapshot', async () => {
+    let leader = await actingLeader(g);
+    const away = g.replicas.find((f) => f !== leader) as FrameworkHandle;
+    away.proc.child.kill('SIGKILL');
+    await away.proc.exited;
+    // Far more entries than --snapshot-entries: the others compact their logs past where it stopped.
+    expect((await api(leader.url, 'POST', '/v2/apps', { id: '/churn', cmd: 'sleep 708', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
+    for (let i = 1; i <= 60; i++) {
+      const r = await api(leader.url, 'PUT', '/v2/apps/churn?force=true', { labels: { round: String(i) } });
+      expect(r.status, r.text).to.equal(200);
+    }
+    await restart(away);
+    const back = g.replicas.find((f) => f.dataDir === away.dataDir) as FrameworkHandle;
+    leader = await actingLeader(g);
+    const leaderApplied = (await view(leader))?.applied ?? 0;
+    await waitFor('the returning replica to catch up', async () => ((await view(back))?.applied ?? 0) >= leaderApplied ? true : undefined, 30_000, 100);
+    const app = (await api(back.url, 'GET', '/v2/apps/churn', undefined, { 'cygnet-stale-ok': 'true' })).body as { app: { labels: Record<string, string> } };
+    expect(app.app.labels.round).to.equal('60');
+    expect(back.proc.lines.join('\n')).to.match(/snapshot installed from the leader/);
   });
 });
