@@ -14,6 +14,10 @@
  * unacknowledged updates are re-queued with their original uuids and re-sent
  * once the master answers SUBSCRIBED.
  *
+ * A task is (framework id, task id): two frameworks may launch the same task
+ * id here. The task table, the update streams, the checkpoints
+ * (meta/frameworks/<fw>/tasks/<task>.json) and the UPDATE call all carry both.
+ *
  * Acks: an ACKNOWLEDGE is checkpointed before the task's next update is sent
  * (StatusUpdateManager holds the stream until `release`), so after a restart
  * only the update that was in flight is re-sent. The SUBSCRIBE call carries
@@ -42,7 +46,7 @@ import { HealthMonitor } from './health-monitor.ts';
 import { LaunchGate } from './launch-gate.ts';
 import { MasterLink } from './master-link.ts';
 import { checkIdComponent, sandboxDir } from './sandbox.ts';
-import { StatusUpdateManager } from './status-update-manager.ts';
+import { StatusUpdateManager, streamKey } from './status-update-manager.ts';
 import { TaskRunner, killGraceMs, type StatusDraft } from './task-runner.ts';
 import type { ProcessIdentity } from './task-process.ts';
 import type { AgentInfo, Attribute, FrameworkInfo, KillPolicy, Resource, TaskInfo, TaskStatus } from './types.ts';
@@ -120,6 +124,7 @@ class AgentNode implements AgentHandle, AgentView {
   private readonly sum: StatusUpdateManager;
   private readonly link: MasterLink;
   private readonly launchGate: LaunchGate;
+  /** By streamKey(frameworkId, taskId). */
   readonly tasks = new Map<string, TaskEntry>();
   readonly frameworks = new Map<string, FrameworkInfo>();
   /** Last FrameworkInfo checkpointed per framework id, so each launch does not rewrite it. */
@@ -146,7 +151,7 @@ class AgentNode implements AgentHandle, AgentView {
       initialBackoffMs: opts.statusRetryInitialMs,
       maxBackoffMs: opts.statusRetryMaxMs,
       isTerminal,
-      send: (u) => { void this.link.sendUpdate(u.status); },
+      send: (u) => { void this.link.sendUpdate(u.frameworkId, u.status); },
     });
     this.link = new MasterLink({
       master: opts.master,
@@ -246,7 +251,7 @@ class AgentNode implements AgentHandle, AgentView {
   private recoverTask(cp: TaskCheckpoint): void {
     const entry: TaskEntry = { frameworkId: cp.frameworkId, task: cp.task, runUuid: cp.runUuid, sandbox: cp.sandbox, process: cp.process, latest: cp.latest, chain: Promise.resolve() };
     const taskId = cp.task.task_id.value;
-    this.tasks.set(taskId, entry);
+    this.tasks.set(streamKey(cp.frameworkId, taskId), entry);
     for (const status of cp.pending) this.sum.add({ frameworkId: cp.frameworkId, status });
     if (cp.latest !== undefined && isTerminal(cp.latest.state)) {
       if (cp.pending.length === 0) this.forget(entry);
@@ -254,7 +259,7 @@ class AgentNode implements AgentHandle, AgentView {
     }
     const runner = this.newRunner(entry);
     if (cp.process !== undefined && cp.process.taskPid > 0) {
-      this.log.info({ taskId, pid: cp.process.taskPid }, 'recovering task');
+      this.log.info({ taskId, frameworkId: cp.frameworkId, pid: cp.process.taskPid }, 'recovering task');
       runner.recover(cp.process);
       if (cp.latest?.state === 'TASK_RUNNING') this.startHealth(entry);
     } else {
@@ -295,8 +300,9 @@ class AgentNode implements AgentHandle, AgentView {
       return;
     }
     const taskId = task.task_id.value;
-    if (this.tasks.has(taskId)) {
-      this.log.info({ taskId }, 'duplicate LAUNCH ignored');
+    const key = streamKey(frameworkId, taskId);
+    if (this.tasks.has(key)) {
+      this.log.info({ taskId, frameworkId }, 'duplicate LAUNCH ignored');
       return;
     }
     try {
@@ -308,7 +314,7 @@ class AgentNode implements AgentHandle, AgentView {
     }
     const runUuid = randomUUID();
     const entry: TaskEntry = { frameworkId, task, runUuid, sandbox: sandboxDir(this.opts.workDir, frameworkId, taskId, runUuid), chain: Promise.resolve() };
-    this.tasks.set(taskId, entry);
+    this.tasks.set(key, entry);
     this.frameworks.set(frameworkId, launch!.framework_info);
     entry.chain = this.persistFramework(launch!.framework_info).then(() => this.checkpoint(entry))
       .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint launched task; running it anyway'));
@@ -330,14 +336,15 @@ class AgentNode implements AgentHandle, AgentView {
 
   private handleKill(event: AgentEvent): void {
     const taskId = event.kill?.task_id?.value;
-    if (taskId === undefined) return;
-    const entry = this.tasks.get(taskId);
+    const frameworkId = event.kill?.framework_id?.value;
+    if (taskId === undefined || frameworkId === undefined) return;
+    const entry = this.tasks.get(streamKey(frameworkId, taskId));
     if (entry?.runner !== undefined && entry.runner.phase !== 'terminated') {
       entry.runner.kill(event.kill?.kill_policy as KillPolicy | undefined);
       return;
     }
     if (entry === undefined) {
-      this.sendUncheckpointed(event.kill?.framework_id?.value ?? '', {
+      this.sendUncheckpointed(frameworkId, {
         task_id: { value: taskId }, state: 'TASK_LOST', reason: 'REASON_TASK_UNKNOWN', source: 'SOURCE_AGENT', message: 'Attempted to kill an unknown task',
       });
     }
@@ -345,10 +352,11 @@ class AgentNode implements AgentHandle, AgentView {
 
   private handleAcknowledge(event: AgentEvent): void {
     const ack = event.acknowledge;
-    if (ack?.task_id?.value === undefined || typeof ack.uuid !== 'string') return;
-    const out = this.sum.acknowledge(ack.task_id.value, ack.uuid);
+    const frameworkId = ack?.framework_id?.value;
+    if (ack?.task_id?.value === undefined || frameworkId === undefined || typeof ack.uuid !== 'string') return;
+    const out = this.sum.acknowledge(frameworkId, ack.task_id.value, ack.uuid);
     if (out.kind !== 'acked') return;
-    const entry = this.tasks.get(ack.task_id.value);
+    const entry = this.tasks.get(streamKey(frameworkId, ack.task_id.value));
     if (entry === undefined) return;
     if (out.remaining === 0 && isTerminal(out.update.status.state)) {
       this.forget(entry);
@@ -359,7 +367,7 @@ class AgentNode implements AgentHandle, AgentView {
     entry.chain = entry.chain
       .then(() => this.checkpoint(entry))
       .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint acknowledgement'))
-      .then(() => this.sum.release(taskId));
+      .then(() => this.sum.release(frameworkId, taskId));
   }
 
   private handleShutdownFramework(event: AgentEvent): void {
@@ -369,16 +377,21 @@ class AgentNode implements AgentHandle, AgentView {
     }
   }
 
+  /** Re-sends the latest status of the named tasks (all when none) of one framework (any when none given). */
   private handleReconcile(event: AgentEvent): void {
+    const fw = event.reconcile?.framework_id?.value;
     const ids = event.reconcile?.task_ids?.map((t) => t.value) ?? [];
-    const wanted = ids.length > 0 ? ids : [...this.tasks.keys()];
-    for (const id of wanted) {
-      const entry = this.tasks.get(id);
-      if (entry === undefined) {
-        this.sendUncheckpointed('', { task_id: { value: id }, state: 'TASK_LOST', reason: 'REASON_RECONCILIATION', source: 'SOURCE_AGENT', message: 'Task unknown to the agent' });
-      } else if (!this.sum.resend(id) && entry.latest !== undefined) {
-        const { state, message, reason, source, healthy } = entry.latest;
-        this.report(entry, { state, message, reason, source, healthy });
+    const ofFramework = [...this.tasks.values()].filter((e) => fw === undefined || e.frameworkId === fw);
+    const wanted = ids.length > 0 ? ids.map((id) => ({ id, entries: ofFramework.filter((e) => e.task.task_id.value === id) })) : ofFramework.map((e) => ({ id: e.task.task_id.value, entries: [e] }));
+    for (const { id, entries } of wanted) {
+      if (entries.length === 0) {
+        this.sendUncheckpointed(fw ?? '', { task_id: { value: id }, state: 'TASK_LOST', reason: 'REASON_RECONCILIATION', source: 'SOURCE_AGENT', message: 'Task unknown to the agent' });
+      }
+      for (const entry of entries) {
+        if (!this.sum.resend(entry.frameworkId, id) && entry.latest !== undefined) {
+          const { state, message, reason, source, healthy } = entry.latest;
+          this.report(entry, { state, message, reason, source, healthy });
+        }
       }
     }
   }
@@ -454,7 +467,7 @@ class AgentNode implements AgentHandle, AgentView {
   }
 
   private checkpoint(entry: TaskEntry, extra?: TaskStatus): Promise<void> {
-    const pending = this.sum.pendingFor(entry.task.task_id.value).map((u) => u.status);
+    const pending = this.sum.pendingFor(entry.frameworkId, entry.task.task_id.value).map((u) => u.status);
     if (extra !== undefined) pending.push(extra);
     const cp: TaskCheckpoint = { frameworkId: entry.frameworkId, task: entry.task, runUuid: entry.runUuid, sandbox: entry.sandbox, pending };
     if (entry.process !== undefined) cp.process = entry.process;
@@ -469,8 +482,8 @@ class AgentNode implements AgentHandle, AgentView {
   private forget(entry: TaskEntry): void {
     const taskId = entry.task.task_id.value;
     entry.health?.stop();
-    this.tasks.delete(taskId);
-    this.sum.forget(taskId);
+    this.tasks.delete(streamKey(entry.frameworkId, taskId));
+    this.sum.forget(entry.frameworkId, taskId);
     entry.chain = entry.chain.then(() => this.store.removeTask(entry.frameworkId, taskId)).catch((err: unknown) => {
       this.log.error({ err: describeError(err), taskId }, 'cannot remove task checkpoint');
     });
@@ -482,15 +495,19 @@ class AgentNode implements AgentHandle, AgentView {
     // TaskInfo carries no framework id: tasks[i] and frameworks[i] describe one task.
     const tasks: TaskInfo[] = [];
     const statuses: TaskStatus[] = [];
+    const statusFrameworks: { value: string }[] = [];
     const frameworks: FrameworkInfo[] = [];
     // A task launched but not yet STARTING has no status: it is still reported
-    // (the master matches statuses by task id and keeps it STAGING), otherwise
+    // (the master matches statuses by framework and task id and keeps it STAGING), otherwise
     // the master would think it gone and mark it lost.
     for (const e of this.tasks.values()) {
       tasks.push(e.task);
-      if (e.latest !== undefined) statuses.push(e.latest);
+      if (e.latest !== undefined) {
+        statuses.push(e.latest);
+        statusFrameworks.push({ value: e.frameworkId });
+      }
       frameworks.push(this.frameworks.get(e.frameworkId) ?? { user: '', name: '', id: { value: e.frameworkId } });
     }
-    return { agent_info: info, tasks, task_statuses: statuses, frameworks };
+    return { agent_info: info, tasks, task_statuses: statuses, frameworks, task_status_framework_ids: statusFrameworks };
   }
 }
