@@ -6,7 +6,13 @@
  * Flow of a status: runner decides (StatusDraft) → agent stamps it (uuid,
  * agent id, timestamp) → checkpoint (fsync) → StatusUpdateManager → UPDATE
  * call. Per task these steps are chained, so updates reach the master in the
- * order the task went through them, and never before they are durable.
+ * order the task went through them, and never before they are durable: a
+ * failed status (or ack) checkpoint is retried with backoff and counted in
+ * /metrics, and the status waits. A task whose launch checkpoint fails is
+ * never started; its framework gets TASK_FAILED saying why.
+ *
+ * An unreadable checkpoint (EACCES, EIO, corrupt) stops the agent at start
+ * with an error naming the file, unless `discardUnreadableCheckpoints`.
  *
  * Recovery (`startAgent` on a work dir with meta/): tasks whose supervisor is
  * alive are re-attached; those that exited meanwhile report their real exit
@@ -40,6 +46,7 @@ import type { MediaType } from '../protocol/media.ts';
 import { isTerminal } from '../protocol/task-states.ts';
 import { computeAgentAttributes, computeAgentResources, detectHostFacts } from './agent-resources.ts';
 import { createAgentApp, type AgentView } from './agent-server.ts';
+import type { CheckpointFs } from './checkpoint-fs.ts';
 import { CheckpointStore, type TaskCheckpoint } from './checkpoint-store.ts';
 import { fetchTaskUris } from './fetcher.ts';
 import { HealthMonitor } from './health-monitor.ts';
@@ -79,6 +86,12 @@ export interface AgentOptions {
   logCapBytes?: number;
   /** Supervisor starts allowed at once (default DEFAULT_MAX_CONCURRENT_LAUNCHES); later launches queue FIFO. */
   maxConcurrentLaunches?: number;
+  /** Skip (and log) checkpoints that cannot be read instead of refusing to start. Default false. */
+  discardUnreadableCheckpoints?: boolean;
+  /** First delay before retrying a failed checkpoint write (default CHECKPOINT_RETRY_INITIAL_MS). */
+  checkpointRetryInitialMs?: number;
+  /** The disk under the checkpoints (tests inject one that fails). Default node:fs. */
+  checkpointFs?: CheckpointFs;
   clock?: Clock;
   random?: Random;
 }
@@ -107,6 +120,13 @@ interface TaskEntry {
 }
 
 export const DEFAULT_AGENT_HEARTBEAT_MS = 5000;
+/**
+ * A failed checkpoint write is retried for as long as the agent runs — reporting without it
+ * would break "a restarted agent knows every status it reported" — backing off from this…
+ */
+export const CHECKPOINT_RETRY_INITIAL_MS = 100;
+/** …doubling up to this, so a disk that stays broken costs one attempt per task every few seconds. */
+export const CHECKPOINT_RETRY_MAX_MS = 5000;
 /** shutdown() gives each task at most this long between SIGTERM and SIGKILL (bounds Ctrl-C of a local cluster). */
 export const SHUTDOWN_MAX_GRACE_MS = 2000;
 
@@ -131,6 +151,9 @@ class AgentNode implements AgentHandle, AgentView {
   private readonly frameworkWrites = new Map<string, { json: string; done: Promise<void> }>();
   private id: string | undefined;
   private closed = false;
+  private checkpointFailureCount = 0;
+  /** Wakes checkpoint retries that are waiting out their backoff (close() ends them at once). */
+  private readonly retryWakeups = new Set<() => void>();
   private server: Server | undefined;
   private portValue = 0;
   resources: Resource[] = [];
@@ -144,7 +167,7 @@ class AgentNode implements AgentHandle, AgentView {
     this.log = componentLogger('agent');
     this.hostname = opts.hostname ?? opts.advertiseIp ?? (opts.ip === '0.0.0.0' ? osHostname() : opts.ip);
     this.startedAtMs = this.clock.nowMs();
-    this.store = new CheckpointStore(opts.workDir);
+    this.store = new CheckpointStore(opts.workDir, opts.checkpointFs);
     this.launchGate = new LaunchGate(opts.maxConcurrentLaunches);
     this.sum = new StatusUpdateManager({
       clock: this.clock,
@@ -185,6 +208,10 @@ class AgentNode implements AgentHandle, AgentView {
     return this.sum.pendingCount();
   }
 
+  checkpointFailures(): number {
+    return this.checkpointFailureCount;
+  }
+
   async start(): Promise<void> {
     await mkdir(this.opts.workDir, { recursive: true });
     this.resources = computeAgentResources(await detectHostFacts(this.opts.workDir).catch(() => ({ cpus: 1, memTotalMb: 0, diskTotalMb: 0 })), this.opts.resources);
@@ -209,6 +236,7 @@ class AgentNode implements AgentHandle, AgentView {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const wake of this.retryWakeups) wake();
     await this.link.close();
     this.sum.stop();
     for (const e of this.tasks.values()) {
@@ -238,8 +266,8 @@ class AgentNode implements AgentHandle, AgentView {
   // ---- recovery -------------------------------------------------------
 
   private async recover(): Promise<void> {
-    const state = await this.store.recover();
-    for (const p of state.problems) this.log.error({ problem: p }, 'unreadable checkpoint skipped');
+    const state = await this.store.recover({ discardUnreadable: this.opts.discardUnreadableCheckpoints === true });
+    for (const p of state.problems) this.log.error({ problem: p }, 'unreadable checkpoint discarded (--discard-unreadable-checkpoints)');
     this.id = state.agentId;
     for (const [id, fw] of state.frameworks) {
       this.frameworks.set(id, fw);
@@ -316,10 +344,26 @@ class AgentNode implements AgentHandle, AgentView {
     const entry: TaskEntry = { frameworkId, task, runUuid, sandbox: sandboxDir(this.opts.workDir, frameworkId, taskId, runUuid), chain: Promise.resolve() };
     this.tasks.set(key, entry);
     this.frameworks.set(frameworkId, launch!.framework_info);
-    entry.chain = this.persistFramework(launch!.framework_info).then(() => this.checkpoint(entry))
-      .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint launched task; running it anyway'));
     const runner = this.newRunner(entry);
-    void entry.chain.then(() => runner.start()).catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'launch failed'));
+    // Not started unless durable: a task the agent would forget on restart must not run.
+    entry.chain = this.persistFramework(launch!.framework_info).then(() => this.checkpoint(entry)).then(
+      () => { void runner.start(); },
+      (err: unknown) => this.failLaunch(entry, err),
+    );
+  }
+
+  /** The launch could not be checkpointed: the task never starts and its framework hears why. */
+  private failLaunch(entry: TaskEntry, err: unknown): void {
+    const taskId = entry.task.task_id.value;
+    this.checkpointFailureCount++;
+    this.log.error({ err: describeError(err), taskId, frameworkId: entry.frameworkId }, 'cannot checkpoint launched task; not starting it');
+    entry.runner?.detach();
+    this.tasks.delete(streamKey(entry.frameworkId, taskId));
+    this.sum.forget(entry.frameworkId, taskId);
+    this.sendUncheckpointed(entry.frameworkId, {
+      task_id: entry.task.task_id, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT',
+      message: `Task not started: the agent could not checkpoint it: ${describeError(err)}`,
+    });
   }
 
   /** Checkpoints a FrameworkInfo unless the same one is already written (or being written). */
@@ -365,9 +409,8 @@ class AgentNode implements AgentHandle, AgentView {
     // The ack is made durable before the next update goes out (see StatusUpdateManager).
     const taskId = ack.task_id.value;
     entry.chain = entry.chain
-      .then(() => this.checkpoint(entry))
-      .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint acknowledgement'))
-      .then(() => this.sum.release(frameworkId, taskId));
+      .then(() => this.durably(entry, 'acknowledgement', () => this.checkpoint(entry)))
+      .then(() => this.sum.release(frameworkId, taskId), () => undefined);
   }
 
   private handleShutdownFramework(event: AgentEvent): void {
@@ -461,9 +504,37 @@ class AgentNode implements AgentHandle, AgentView {
     entry.latest = status;
     this.log.info({ status: describeTaskStatus(status) }, 'status');
     entry.chain = entry.chain
-      .then(() => this.checkpoint(entry, status))
-      .catch((err: unknown) => this.log.error({ err: describeError(err) }, 'checkpoint failed; reporting anyway'))
-      .then(() => this.sum.add({ frameworkId: entry.frameworkId, status }));
+      .then(() => this.durably(entry, `status ${status.state}`, () => this.checkpoint(entry, status)))
+      .then(() => this.sum.add({ frameworkId: entry.frameworkId, status }), () => undefined);
+  }
+
+  /**
+   * Runs a checkpoint write until it succeeds, retrying with backoff (CHECKPOINT_RETRY_*);
+   * each failure is logged and counted. Rejects only if the agent closes first: then what
+   * it was to make durable is not reported at all.
+   */
+  private async durably(entry: TaskEntry, what: string, write: () => Promise<void>): Promise<void> {
+    let delayMs = this.opts.checkpointRetryInitialMs ?? CHECKPOINT_RETRY_INITIAL_MS;
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        this.checkpointFailureCount++;
+        this.log.error({ err: describeError(err), taskId: entry.task.task_id.value, frameworkId: entry.frameworkId, retryInMs: delayMs }, `cannot checkpoint ${what}; not reporting it until it is durable`);
+      }
+      if (this.closed) throw new Error('agent closed before the checkpoint succeeded');
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          timer.cancel();
+          this.retryWakeups.delete(wake);
+          resolve();
+        };
+        const timer = this.clock.setTimer(delayMs, wake);
+        this.retryWakeups.add(wake);
+      });
+      if (this.closed) throw new Error('agent closed before the checkpoint succeeded');
+      delayMs = Math.min(CHECKPOINT_RETRY_MAX_MS, delayMs * 2);
+    }
   }
 
   private checkpoint(entry: TaskEntry, extra?: TaskStatus): Promise<void> {
