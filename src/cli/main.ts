@@ -15,6 +15,8 @@ import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
 import { parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
+import { applyLogFormat, logFormatHelp, takeLogFormatFlag } from './log-format-flag.ts';
+import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from '../common/log.ts';
 
 /** Exit code for a usage error (bad flag or value), as BSD sysexits EX_USAGE-lite / GNU tools. */
 export const usageExitCode = 2;
@@ -38,7 +40,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--agents <n>', 'number of agents').env('CYGNET_LOCAL_AGENTS').default(3).argParser(parsePositiveInt(maxLocalAgents)))
     .addOption(new Option('--work-dir <dir>', 'root of the work dirs (master/, agent-N/)').env('CYGNET_LOCAL_WORK_DIR').default('./.cygnet/local').argParser(parseNonEmpty))
     .addOption(new Option('--ip <ip>', 'address every daemon binds to').env('CYGNET_LOCAL_IP').default('127.0.0.1').argParser(parseNonEmpty))
-    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string }) => {
+    .addOption(new Option('--log-format <format>', 'json lines, or one readable line per event (default: pretty on a terminal, json when piped); passed on to the daemons').env(LOG_FORMAT_ENV).choices(LOG_FORMATS))
+    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; logFormat?: LogFormat }) => {
+      applyLogFormat(opts.logFormat);
       actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip });
     });
 
@@ -63,11 +67,12 @@ function addDaemonCommand(program: Command, name: string, description: string, h
     .allowExcessArguments(true)
     .argument('[flags...]')
     .action(async (_flags: string[], _opts: unknown, cmd: Command) => {
-      const argv = cmd.args;
+      const { argv, format } = takeLogFormatFlag(cmd.args);
       if (argv.includes('--help') || argv.includes('-h')) {
-        process.stdout.write(help());
+        process.stdout.write(`${help()}${logFormatHelp}`);
         return;
       }
+      applyLogFormat(format);
       actionExitCode = await run(argv, (line) => process.stdout.write(`${line}\n`));
     });
 }
