@@ -115,6 +115,8 @@ interface TaskEntry {
   killedByHealthCheck?: boolean;
   process?: ProcessIdentity;
   latest?: TaskStatus;
+  /** The latest status known to be checkpointed: the only one a re-SUBSCRIBE may report. */
+  durableLatest?: TaskStatus;
   /** Serializes checkpoint-then-enqueue per task. */
   chain: Promise<void>;
 }
@@ -277,7 +279,7 @@ class AgentNode implements AgentHandle, AgentView {
   }
 
   private recoverTask(cp: TaskCheckpoint): void {
-    const entry: TaskEntry = { frameworkId: cp.frameworkId, task: cp.task, runUuid: cp.runUuid, sandbox: cp.sandbox, process: cp.process, latest: cp.latest, chain: Promise.resolve() };
+    const entry: TaskEntry = { frameworkId: cp.frameworkId, task: cp.task, runUuid: cp.runUuid, sandbox: cp.sandbox, process: cp.process, latest: cp.latest, durableLatest: cp.latest, chain: Promise.resolve() };
     const taskId = cp.task.task_id.value;
     this.tasks.set(streamKey(cp.frameworkId, taskId), entry);
     for (const status of cp.pending) this.sum.add({ frameworkId: cp.frameworkId, status });
@@ -505,7 +507,10 @@ class AgentNode implements AgentHandle, AgentView {
     this.log.info({ status: describeTaskStatus(status) }, 'status');
     entry.chain = entry.chain
       .then(() => this.durably(entry, `status ${status.state}`, () => this.checkpoint(entry, status)))
-      .then(() => this.sum.add({ frameworkId: entry.frameworkId, status }), () => undefined);
+      .then(() => {
+        entry.durableLatest = status;
+        this.sum.add({ frameworkId: entry.frameworkId, status });
+      }, () => undefined);
   }
 
   /**
@@ -573,8 +578,8 @@ class AgentNode implements AgentHandle, AgentView {
     // the master would think it gone and mark it lost.
     for (const e of this.tasks.values()) {
       tasks.push(e.task);
-      if (e.latest !== undefined) {
-        statuses.push(e.latest);
+      if (e.durableLatest !== undefined) {
+        statuses.push(e.durableLatest);
         statusFrameworks.push({ value: e.frameworkId });
       }
       frameworks.push(this.frameworks.get(e.frameworkId) ?? { user: '', name: '', id: { value: e.frameworkId } });
