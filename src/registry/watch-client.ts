@@ -237,7 +237,9 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
       const decoder = new RecordIODecoder(this.maxRecordBytes);
       const utf8 = new TextDecoder('utf-8', { fatal: true });
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        for (const bytes of decoder.push(chunk)) {
+        // Records that arrived in the same chunk as bad framing are still good: apply them first.
+        const { records, error } = decoder.pushSome(chunk);
+        for (const bytes of records) {
           let record: WatchRecord;
           try {
             record = parseWatchRecord(JSON.parse(utf8.decode(bytes)));
@@ -254,6 +256,7 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
           }
           if (this.closed) return { reason: 'client closed', synced, peerFault: false };
         }
+        if (error !== undefined) throw error;
       }
       return { reason: 'server ended the stream', synced, peerFault: false };
     } catch (err) {
