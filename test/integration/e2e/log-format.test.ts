@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../helpers/net.ts';
-import { killAllProcesses, spawnCygnet } from '../../helpers/processes.ts';
+import { killAllProcesses, spawnCygnet, type ManagedProcess } from '../../helpers/processes.ts';
 import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
 
 const PRETTY = /\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[master\] master started \{/;
@@ -34,7 +34,11 @@ async function freeBasePort(): Promise<number> {
 
 describe('e2e: log format', function () {
   this.timeout(60_000);
+  let local: ManagedProcess | undefined;
   afterEach(async () => {
+    // SIGTERM first: `cygnet local` stops its daemons then; a SIGKILL would orphan them.
+    await local?.stop(10_000);
+    local = undefined;
     await killAllProcesses();
     await removeTempDirs();
   });
@@ -54,7 +58,7 @@ describe('e2e: log format', function () {
   it('cygnet local passes its format to the daemons it prefixes', async () => {
     const root = await makeTempDir('cygnet-e2e-logfmt-');
     const base = await freeBasePort();
-    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '1', '--framework-replicas', '0', '--work-dir', path.join(root, 'c'), '--log-format', 'pretty'], { env: noInheritedFormat });
+    local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '1', '--framework-replicas', '0', '--work-dir', path.join(root, 'c'), '--log-format', 'pretty'], { env: noInheritedFormat });
     expect(await local.waitForLine(/^\[master\] .*master started/, 45_000)).to.match(new RegExp(`^\\[master\\] ${PRETTY.source}`));
     expect(await local.waitForLine(/^\[agent-1\] .*agent started/, 45_000)).to.match(/^\[agent-1\] \[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[agent\] agent started \{/);
     expect(local.lines.filter((l) => /^\[(master|agent-1)\] \{/.test(l))).to.deep.equal([]);
