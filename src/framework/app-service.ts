@@ -39,6 +39,9 @@ export interface AppServiceOptions {
   readonly onWrite?: () => void;
 }
 
+/** Marathon's `local_port_min`/`local_port_max`: where service ports for `port: 0` come from. */
+export const servicePortRange = { min: 10_000, max: 20_000 } as const;
+
 /** Label naming a deadline in seconds for this app's deployments (cygnet's extension). */
 export const deadlineLabel = 'CYGNET_DEPLOYMENT_DEADLINE_SECONDS';
 /** Label asking for a rollback when a deployment misses its deadline. */
@@ -197,6 +200,35 @@ export class AppService {
 
   // ---- helpers -----------------------------------------------------------
 
+  /**
+   * Marathon gives every `port: 0` a service port, unique in the cluster, from
+   * 10000–20000, and an update keeps the ports the app already had (the load
+   * balancer's TCP frontends and DNS clients rely on them staying put).
+   */
+  private withServicePorts(def: AppDefinition): AppDefinition {
+    if (!def.portDefinitions.some((p) => p.port === 0)) return def;
+    const used = new Set<number>();
+    for (const app of this.state.apps()) {
+      if (app.id === def.id) continue;
+      for (const p of app.current.definition.portDefinitions) used.add(p.port);
+    }
+    const previous = this.state.app(def.id)?.current.definition.portDefinitions ?? [];
+    let next = servicePortRange.min;
+    const portDefinitions = def.portDefinitions.map((p, i) => {
+      if (p.port !== 0) return p;
+      const kept = previous[i]?.port;
+      if (kept !== undefined && kept >= servicePortRange.min && kept <= servicePortRange.max && !used.has(kept)) {
+        used.add(kept);
+        return { ...p, port: kept };
+      }
+      while (used.has(next) || def.portDefinitions.some((q) => q.port === next)) next++;
+      if (next > servicePortRange.max) throw new ConflictError(`no free service port left in ${servicePortRange.min}-${servicePortRange.max}`);
+      used.add(next);
+      return { ...p, port: next };
+    });
+    return { ...def, portDefinitions };
+  }
+
   private mustApp(rawId: string): AppRecord {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
@@ -213,7 +245,7 @@ export class AppService {
 
   private newVersion(def: AppDefinition, scaledFrom: AppVersion | undefined): AppVersion {
     const now = this.nextVersionTime();
-    return { definition: def, version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: scaledFrom?.versionInfo.lastConfigChangeAt ?? now } };
+    return { definition: this.withServicePorts(def), version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: scaledFrom?.versionInfo.lastConfigChangeAt ?? now } };
   }
 
   private deployment(appId: string, kind: DeploymentKind, v: AppVersion, from: AppRecord | undefined, now: number): DeploymentRecord {
