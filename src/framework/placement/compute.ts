@@ -29,6 +29,7 @@ import type {
   InstanceRequest,
   Launch,
   NoMatch,
+  PlacedInstance,
   NoOfferMatchReason,
   OfferRejection,
   PlacementInput,
@@ -39,16 +40,17 @@ import type { Resource } from '../../protocol/mesos-types.ts';
 /** Runs one round. See the file comment for the algorithm. */
 export function computePlacement(input: PlacementInput, pipeline: readonly PlacementChecker[] = buildPlacementPipeline()): PlacementResult {
   const slots = input.offers.map((o) => new OfferSlot(o));
-  const apps = indexApps(input);
+  const apps: Groups = { byKey: new Map(), launched: [] };
   // GROUP_BY's instance count when a request does not say: fixed for the round, before any launch.
-  const defaultInstances = new Map([...apps].map(([appId, app]) => [appId, app.size + countRequests(input, appId)]));
+  const defaultInstances = new Map<string, number>();
+  for (const r of input.requests) if (!defaultInstances.has(r.appId)) defaultInstances.set(r.appId, groupOf(apps, input, r).size + countRequests(input, r.appId));
   const launches: Launch[] = [];
   const unplaced = new Map<string, NoMatch>();
   const failedShapes = new Map<string, readonly OfferRejection[]>();
   const usedBy = new Map<string, Set<string>>(); // appId → offerIds launched on
 
   for (const request of input.requests) {
-    const app = apps.get(request.appId)!;
+    const app = groupOf(apps, input, request);
     const shape = shapeKey(request);
     const known = failedShapes.get(shape);
     if (known !== undefined) {
@@ -76,7 +78,7 @@ export function computePlacement(input: PlacementInput, pipeline: readonly Place
     }
     launches.push(launchOn(best, request, acceptedRoles, input));
     best.launches++;
-    app.add({
+    const launched: PlacedInstance = {
       appId: request.appId,
       instanceId: request.instanceId,
       agentId: best.agentId,
@@ -84,7 +86,9 @@ export function computePlacement(input: PlacementInput, pipeline: readonly Place
       attributes: best.offer.attributes ?? [],
       region: best.offer.domain?.fault_domain?.region.name,
       zone: best.offer.domain?.fault_domain?.zone.name,
-    });
+      configVersion: request.configVersion,
+    };
+    addLaunched(apps, launched);
     let used = usedBy.get(request.appId);
     if (used === undefined) usedBy.set(request.appId, (used = new Set()));
     used.add(best.offerId);
@@ -106,11 +110,41 @@ export function computePlacement(input: PlacementInput, pipeline: readonly Place
   };
 }
 
-function indexApps(input: PlacementInput): Map<string, AppPlacements> {
-  const apps = new Map<string, AppPlacements>();
-  for (const r of input.requests) if (!apps.has(r.appId)) apps.set(r.appId, new AppPlacements(r.appId));
-  for (const p of input.placed) apps.get(p.appId)?.add(p);
-  return apps;
+/**
+ * Placed instances grouped as constraints see them: per app and config
+ * version (`groupKey`). A placed instance without a config version counts in
+ * every group of its app; one with a version only in that version's group.
+ * Groups are built on first use, from `input.placed`.
+ */
+interface Groups {
+  readonly byKey: Map<string, AppPlacements>;
+  /** Launches of this round, so a group built late sees them too. */
+  readonly launched: PlacedInstance[];
+}
+
+function groupKey(appId: string, configVersion: string | undefined): string {
+  return configVersion === undefined ? `${appId}\u0000*` : `${appId}\u0000=${configVersion}`;
+}
+
+function counts(configVersion: string | undefined, p: PlacedInstance): boolean {
+  return configVersion === undefined || p.configVersion === undefined || p.configVersion === configVersion;
+}
+
+function groupOf(groups: Groups, input: PlacementInput, r: InstanceRequest): AppPlacements {
+  const key = groupKey(r.appId, r.configVersion);
+  let g = groups.byKey.get(key);
+  if (g === undefined) {
+    g = new AppPlacements(r.appId, r.configVersion);
+    for (const p of input.placed) if (p.appId === r.appId && counts(r.configVersion, p)) g.add(p);
+    for (const p of groups.launched) if (p.appId === r.appId && counts(r.configVersion, p)) g.add(p);
+    groups.byKey.set(key, g);
+  }
+  return g;
+}
+
+function addLaunched(groups: Groups, p: PlacedInstance): void {
+  groups.launched.push(p);
+  for (const g of groups.byKey.values()) if (g.appId === p.appId && counts(g.configVersion, p)) g.add(p);
 }
 
 function countRequests(input: PlacementInput, appId: string): number {
@@ -121,7 +155,7 @@ function countRequests(input: PlacementInput, appId: string): number {
 
 /** Everything placement reads of a request but its instance id. */
 function shapeKey(r: InstanceRequest): string {
-  return [r.appId, JSON.stringify([r.cpus, r.memMb, r.diskMb, r.portCount, r.requiredPorts ?? null, r.constraints, r.role, r.acceptedResourceRoles, r.instances ?? null])].join('\u0000');
+  return [r.appId, JSON.stringify([r.cpus, r.memMb, r.diskMb, r.portCount, r.requiredPorts ?? null, r.constraints, r.role, r.acceptedResourceRoles, r.instances ?? null, r.configVersion ?? null])].join('\u0000');
 }
 
 const NO_REFUSALS: readonly Refusal[] = [];

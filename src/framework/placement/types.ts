@@ -81,6 +81,15 @@ export interface InstanceRequest {
    * placed instances plus its requests in this call.
    */
   readonly instances?: number;
+  /**
+   * The app version whose configuration this instance runs (Marathon's
+   * `lastConfigChangeVersion`). When set, the request's constraints and the
+   * default spread count only placed instances of the same `configVersion`
+   * (and those that do not say), as Marathon ignores instances of older
+   * configurations: so a rolling update of a `hostname:UNIQUE` app on a full
+   * cluster can put a new instance beside the old one it replaces.
+   */
+  readonly configVersion?: string;
 }
 
 /** An instance already running (or launched earlier in this round) on an agent. */
@@ -93,16 +102,16 @@ export interface PlacedInstance {
   /** The agent's fault domain, for `@region` / `@zone` constraints. */
   readonly region?: string;
   readonly zone?: string;
+  /** See `InstanceRequest.configVersion`; absent counts for every request of the app. */
+  readonly configVersion?: string;
 }
 
 export interface PlacementInput {
   readonly offers: readonly Offer[];
   readonly requests: readonly InstanceRequest[];
   /**
-   * The live instances constraints count, of the apps in `requests` (others
-   * are ignored). Marathon counts only instances of the app's current
-   * configuration, so that a new instance may land beside an old one that is
-   * about to be replaced: the shell chooses which to pass.
+   * The live instances of the apps in `requests` (others are ignored), for
+   * constraints and spread; filtered per request by `configVersion`.
    */
   readonly placed: readonly PlacedInstance[];
   readonly nowMs: number;

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { SeededRandom } from '../../../../src/common/random.ts';
-import { computePlacement, OfferStatsAccumulator, type InstanceRequest, type PlacedInstance, type PlacementResult } from '../../../../src/framework/placement/index.ts';
+import { computePlacement, OfferStatsAccumulator, type ConstraintTriple, type InstanceRequest, type PlacedInstance, type PlacementResult } from '../../../../src/framework/placement/index.ts';
 import type { Offer } from '../../../../src/protocol/mesos-types.ts';
 import { makeOffer, makeRequest, placedOn } from './helpers.ts';
 
@@ -74,6 +74,29 @@ describe('computePlacement', () => {
     const maxPer = place(offers, [1, 2, 3, 4, 5].map((k) => makeRequest('/m', `m.${k}`, { constraints: [['hostname', 'MAX_PER', '2']] })));
     expect(maxPer.launches).to.have.length(4);
     expect([...maxPer.unplaced.keys()]).to.deep.equal(['m.5']);
+  });
+
+  it('counts only instances of the request\'s config version (Marathon ignores older configurations)', () => {
+    const offers = ['a1', 'a2', 'a3'].map((agent) => makeOffer({ agent }));
+    const old = ['a1', 'a2', 'a3'].map((agent, k) => ({ ...placedOn('/u', `old${k}`, { agent }), configVersion: 'v1' }));
+    const unique: ConstraintTriple[] = [['hostname', 'UNIQUE']];
+    // A rolling update of a UNIQUE app on a full cluster: the new ones go beside the old ones, still one per host.
+    const p = place(offers, [1, 2, 3, 4].map((k) => makeRequest('/u', `new${k}`, { constraints: unique, configVersion: 'v2' })), old);
+    expect(p.launches.map((l) => l.agentId)).to.deep.equal(['a1', 'a2', 'a3']);
+    expect([...p.unplaced.keys()]).to.deep.equal(['new4']);
+    // Without a config version every instance counts.
+    expect(place(offers, [makeRequest('/u', 'x', { constraints: unique })], old).launches).to.deep.equal([]);
+    // A placed instance that does not say counts for every version.
+    const unversioned = [placedOn('/u', 'legacy', { agent: 'a1' })];
+    expect(place(offers, [makeRequest('/u', 'y', { constraints: unique, configVersion: 'v2' })], unversioned).launches.map((l) => l.agentId)).to.deep.equal(['a2']);
+    // Mixed versions in one round: each version's launches count for its own later requests only.
+    const mixed = place(offers, [
+      makeRequest('/u', 'p1', { constraints: unique, configVersion: 'v1' }),
+      makeRequest('/u', 'q1', { constraints: unique, configVersion: 'v2' }),
+      makeRequest('/u', 'p2', { constraints: unique, configVersion: 'v1' }),
+      makeRequest('/u', 'q2', { constraints: unique, configVersion: 'v2' }),
+    ]);
+    expect(mixed.launches.map((l) => `${l.instanceId}@${l.agentId}`)).to.deep.equal(['p1@a1', 'q1@a1', 'p2@a2', 'q2@a2']);
   });
 
   it('GROUP_BY spreads over racks within one round', () => {
