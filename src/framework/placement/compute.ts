@@ -23,6 +23,7 @@ import { AppPlacements } from './app-placements.ts';
 import { acceptedRolesOf, buildPlacementPipeline, type Candidate, type PlacementChecker, type Refusal } from './pipeline.ts';
 import { pickDynamicPorts } from './ports.ts';
 import { OfferSlot } from './offer-slot.ts';
+import { REASON_FUNNEL } from './types.ts';
 import type {
   AppRoundStats,
   ConstraintExplanation,
@@ -59,7 +60,7 @@ export function computePlacement(input: PlacementInput, pipeline: readonly Place
     }
     const acceptedRoles = acceptedRolesOf(request);
     const instances = request.instances ?? defaultInstances.get(request.appId)!;
-    const candidate = (slot: OfferSlot): Candidate => ({ request, slot, app, acceptedRoles, instances });
+    const candidate = (slot: OfferSlot): Candidate => ({ request, slot, app, acceptedRoles, instances, nowMs: input.nowMs, drainingMs: input.drainingMs ?? 0 });
     // Search with each pipeline run stopping at its first refusal; an offer
     // with none of the app's instances on its agent cannot be beaten (ties go
     // to offer order), so the search stops there.
@@ -173,12 +174,14 @@ function runPipeline(pipeline: readonly PlacementChecker[], c: Candidate, firstO
 }
 
 function rejection(slot: OfferSlot, refusals: readonly Refusal[]): OfferRejection {
-  const reasons: NoOfferMatchReason[] = [];
+  const seen = new Set<NoOfferMatchReason>();
   const failedConstraints: ConstraintExplanation[] = [];
   for (const r of refusals) {
-    if (!reasons.includes(r.reason)) reasons.push(r.reason);
+    seen.add(r.reason);
+    for (const also of r.alsoReasons ?? []) seen.add(also);
     if (r.constraints !== undefined) failedConstraints.push(...r.constraints);
   }
+  const reasons = REASON_FUNNEL.filter((r) => seen.has(r));
   return { offerId: slot.offerId, agentId: slot.agentId, hostname: slot.offer.hostname, reasons, failedConstraints };
 }
 

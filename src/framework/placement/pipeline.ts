@@ -25,10 +25,14 @@ export interface Candidate {
   readonly acceptedRoles: ReadonlySet<string>;
   /** The app's target instance count (GROUP_BY). */
   readonly instances: number;
+  readonly nowMs: number;
+  readonly drainingMs: number;
 }
 
 export interface Refusal {
   readonly reason: NoOfferMatchReason;
+  /** Further reasons the same refusal stands for (Marathon files maintenance under two). */
+  readonly alsoReasons?: readonly NoOfferMatchReason[];
   readonly constraints?: readonly ConstraintExplanation[];
 }
 
@@ -41,6 +45,7 @@ export interface PlacementChecker {
 export function buildPlacementPipeline(): readonly PlacementChecker[] {
   return [
     roleChecker,
+    maintenanceChecker,
     ...CONSTRAINT_OPERATORS.map(constraintChecker),
     scalarChecker('cpus', 'InsufficientCpus', (r) => r.cpus),
     scalarChecker('mem', 'InsufficientMemory', (r) => r.memMb),
@@ -64,6 +69,23 @@ const roleChecker: PlacementChecker = {
   check(c) {
     if (c.slot.allocationRole !== undefined && c.slot.allocationRole !== c.request.role) return { reason: 'UnfulfilledRole' };
     return c.slot.hasAcceptedRole(c.acceptedRoles) ? undefined : { reason: 'UnfulfilledRole' };
+  },
+};
+
+/**
+ * An agent in (or within `drainingMs` of) its maintenance window takes no new
+ * instance. Marathon records this as both UnfulfilledConstraint and
+ * AgentMaintenance (so the funnel counts it as a constraint); so do we.
+ */
+const maintenanceChecker: PlacementChecker = {
+  name: 'maintenance',
+  check(c) {
+    const u = c.slot.offer.unavailability;
+    if (u === undefined) return undefined;
+    const startMs = u.start.nanoseconds / 1e6;
+    if (c.nowMs <= startMs - c.drainingMs) return undefined;
+    if (u.duration !== undefined && c.nowMs > startMs + u.duration.nanoseconds / 1e6) return undefined;
+    return { reason: 'AgentMaintenance', alsoReasons: ['UnfulfilledConstraint'] };
   },
 };
 

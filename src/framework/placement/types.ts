@@ -115,6 +115,12 @@ export interface PlacementInput {
    */
   readonly placed: readonly PlacedInstance[];
   readonly nowMs: number;
+  /**
+   * Marathon's `--draining_seconds` (default 0), in ms: an agent whose
+   * maintenance window (the offer's `unavailability`) starts within this much
+   * of now, and has not ended, takes no new instance (AgentMaintenance).
+   */
+  readonly drainingMs?: number;
   /** Picks host ports from offered ranges (port 0 → any free port). */
   readonly random: Random;
 }
@@ -147,7 +153,7 @@ export interface OfferRejection {
   readonly offerId: string;
   readonly agentId: string;
   readonly hostname: string;
-  /** Every checker that said no (not only the first), in pipeline order. */
+  /** Every reason a checker gave (not only the first), in Marathon's funnel order. */
   readonly reasons: readonly NoOfferMatchReason[];
   /** The constraints that failed (empty unless `UnfulfilledConstraint` is among the reasons). */
   readonly failedConstraints: readonly ConstraintExplanation[];

@@ -124,6 +124,21 @@ describe('computePlacement', () => {
       expect(reasonsOf(p, 'a.1')).to.deep.equal([['InsufficientCpus']]);
     });
 
+    it('an agent in its maintenance window (or within drainingMs of it) takes nothing: AgentMaintenance', () => {
+      const at = (startMs: number, durationMs?: number): Offer => ({
+        ...makeOffer({ agent: 'a1' }),
+        unavailability: { start: { nanoseconds: startMs * 1e6 }, ...(durationMs === undefined ? {} : { duration: { nanoseconds: durationMs * 1e6 } }) },
+      });
+      const reasonsAt = (offer: Offer, drainingMs = 0): string[] => {
+        const p = computePlacement({ offers: [offer], requests: [makeRequest('/a', 'a.1')], placed: [], nowMs: 10_000, drainingMs, random: new SeededRandom(1) });
+        return p.launches.length > 0 ? ['launched'] : [...p.unplaced.get('a.1')!.rejections[0].reasons];
+      };
+      expect(reasonsAt(at(5_000))).to.deep.equal(['UnfulfilledConstraint', 'AgentMaintenance']);
+      expect(reasonsAt(at(5_000, 2_000)), 'window over').to.deep.equal(['launched']);
+      expect(reasonsAt(at(20_000)), 'window ahead').to.deep.equal(['launched']);
+      expect(reasonsAt(at(20_000), 15_000), 'draining').to.deep.equal(['UnfulfilledConstraint', 'AgentMaintenance']);
+    });
+
     it('an offer allocated to another role is not the app\'s', () => {
       const p = place([makeOffer({ agent: 'a1', role: 'batch' })], [makeRequest('/a', 'a.1', { role: 'web' })]);
       expect(reasonsOf(p, 'a.1')).to.deep.equal([['UnfulfilledRole']]);
