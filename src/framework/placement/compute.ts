@@ -244,7 +244,7 @@ function roundStats(requests: readonly InstanceRequest[], usedBy: ReadonlyMap<st
     const used = usedBy.get(appId) ?? new Set<string>();
     const unusedOffers = (waiting?.rejections ?? [])
       .filter((rej) => !used.has(rej.offerId))
-      .map((rej) => ({ agentId: rej.agentId, offerId: rej.offerId, reasons: rej.reasons }));
+      .map((rej) => ({ agentId: rej.agentId, offerId: rej.offerId, hostname: rej.hostname, reasons: rej.reasons, failedConstraints: rej.failedConstraints.map((c) => c.describe) }));
     out.push({ appId, usedOffers: used.size, unusedOffers });
   }
   return out;

@@ -167,6 +167,16 @@ export interface NoMatch {
   readonly rejections: readonly OfferRejection[];
 }
 
+/** An offer an app processed and did not use. */
+export interface UnusedOffer {
+  readonly agentId: string;
+  readonly offerId: string;
+  readonly hostname: string;
+  readonly reasons: readonly NoOfferMatchReason[];
+  /** `describe` lines of the constraints that failed (empty unless a constraint did). */
+  readonly failedConstraints: readonly string[];
+}
+
 /**
  * What one app saw of one round, in Marathon's terms: an app *processes* an
  * offer when it launched on it (used) or when it still had an instance
@@ -176,8 +186,8 @@ export interface NoMatch {
 export interface AppRoundStats {
   readonly appId: string;
   readonly usedOffers: number;
-  /** One per unused offer processed: the agent and the reasons it did not fit. */
-  readonly unusedOffers: readonly { readonly agentId: string; readonly offerId: string; readonly reasons: readonly NoOfferMatchReason[] }[];
+  /** One per unused offer processed: the agent, the reasons it did not fit, and which constraints failed. */
+  readonly unusedOffers: readonly UnusedOffer[];
 }
 
 export interface PlacementSummary {

@@ -194,8 +194,8 @@ describe('computePlacement', () => {
         appId: '/a',
         usedOffers: 1,
         unusedOffers: [
-          { agentId: 'a2', offerId: 'o2', reasons: ['InsufficientCpus'] },
-          { agentId: 'a3', offerId: 'o3', reasons: ['UnfulfilledConstraint', 'InsufficientMemory'] },
+          { agentId: 'a2', offerId: 'o2', hostname: 'a2.host', reasons: ['InsufficientCpus'], failedConstraints: [] },
+          { agentId: 'a3', offerId: 'o3', hostname: 'a3.host', reasons: ['UnfulfilledConstraint', 'InsufficientMemory'], failedConstraints: ['rack:UNLIKE:x: rack=x matches'] },
         ],
       }]);
       const stats = new OfferStatsAccumulator();
@@ -218,6 +218,7 @@ describe('computePlacement', () => {
         ['InsufficientCpus', 2, 4], ['InsufficientMemory', 0, 2], ['InsufficientDisk', 0, 2], ['InsufficientGpus', 0, 2], ['InsufficientPorts', 0, 2],
         ['DeclinedScarceResources', 0, 2],
       ]);
+      expect(stats.lastUnusedByAgent().map((u) => [u.agentId, u.failedConstraints])).to.deep.equal([['a2', []], ['a3', ['rack:UNLIKE:x: rack=x matches']]]);
       stats.reset();
       expect(stats.summary()).to.deep.equal({
         processedOffersCount: 0,
