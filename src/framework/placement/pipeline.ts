@@ -2,9 +2,10 @@
  * The placement pipeline: one-concern checkers, each deciding whether one
  * offer (what is left of it) can take one instance, and saying why not as a
  * Marathon `NoOfferMatchReason`. `buildPlacementPipeline()` reads top to
- * bottom as the algorithm. Every checker runs (not only up to the first
- * refusal), so the API can show all the reasons; the summary counts only the
- * first in Marathon's funnel order.
+ * bottom as the algorithm. While searching, a run stops at the first
+ * refusal; for an instance nothing fits, every checker runs against every
+ * offer, so the API can show all the reasons (the summary counts only the
+ * first in Marathon's funnel order).
  *
  * Pure; no I/O.
  */
