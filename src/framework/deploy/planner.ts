@@ -38,7 +38,8 @@
  *   the last new instance to be ready either way, then one kill).
  *   Which excess to kill first: other versions before a targeted version's
  *   surplus; then scheduled, staging, unhealthy, running-but-not-ready,
- *   ready; then per killSelection (YOUNGEST_FIRST: latest start first, never
+ *   ready; then the shell's killPriority (GROUP_BY balance); then per
+ *   killSelection (YOUNGEST_FIRST: latest start first, never
  *   started counting as youngest); then instance id, for determinism.
  *
  * Idempotent: launched instances come back `scheduled` (active, so not
@@ -110,7 +111,7 @@ export function computePlannerView(input: PlannerInput): PlannerView {
     if (list === undefined) obsolete.push(i);
     else list.push(i);
   }
-  const order = killOrder(input.killSelection, input.healthCounts);
+  const order = killOrder(input.killSelection, input.healthCounts, input.killPriority);
   const surplus: PlannerInstance[] = [];
   let readyInTarget = 0;
   for (const [version, list] of activeByVersion) {
@@ -163,12 +164,20 @@ function isDone(input: PlannerInput, view: PlannerView): boolean {
   return true;
 }
 
-/** Sort comparator: first in the array is killed first. */
-export function killOrder(selection: KillSelection, healthCounts: PlannerInput['healthCounts']): (a: PlannerInstance, b: PlannerInstance) => number {
+/** Sort comparator: first in the array is killed first (status, then `priority`, then killSelection, then id). */
+export function killOrder(
+  selection: KillSelection,
+  healthCounts: PlannerInput['healthCounts'],
+  priority: readonly string[] = [],
+): (a: PlannerInstance, b: PlannerInstance) => number {
   const rank = (i: PlannerInstance): number => (isReady(i, healthCounts) ? STATUS_KILL_RANK.healthy : Math.min(STATUS_KILL_RANK[i.status], STATUS_KILL_RANK.running));
+  const position = new Map(priority.map((id, k) => [id, k]));
+  const pos = (i: PlannerInstance): number => position.get(i.instanceId) ?? Number.MAX_SAFE_INTEGER;
   return (a, b) => {
     const r = rank(a) - rank(b);
     if (r !== 0) return r;
+    const p = pos(a) - pos(b);
+    if (p !== 0) return p;
     const sa = a.startedAtMs ?? Number.POSITIVE_INFINITY;
     const sb = b.startedAtMs ?? Number.POSITIVE_INFINITY;
     if (sa !== sb) return selection === 'YOUNGEST_FIRST' ? (sb > sa ? 1 : -1) : sa > sb ? 1 : -1;
