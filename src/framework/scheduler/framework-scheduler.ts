@@ -30,8 +30,9 @@ import type { CommandResult, FrameworkCommand, LaunchDecision, StatusUpdate } fr
 import type { FrameworkState } from '../state/framework-state.ts';
 import { isTerminalTaskState } from '../state/framework-state.ts';
 import type { AppRecord, InstanceRecord } from '../state/model.ts';
-import { computePlacement, OfferStatsAccumulator } from '../placement/index.ts';
-import type { InstanceRequest, PlacedInstance, ProcessedOffersSummary } from '../placement/types.ts';
+import { computePlacement, computeSpreadKillOrder, OfferStatsAccumulator } from '../placement/index.ts';
+import type { ConstraintTriple, InstanceRequest, PlacedInstance, ProcessedOffersSummary } from '../placement/types.ts';
+import type { Constraint } from '../app/app-definition.ts';
 import { computeDeploymentStep } from '../deploy/index.ts';
 import type { InstanceStatus, PlannerInstance } from '../deploy/types.ts';
 import { constraintToTriple } from '../app/constraints.ts';
@@ -172,8 +173,13 @@ export class FrameworkScheduler {
   }
 
   /** Why the app's waiting instances are not placed, as of the last offer round. */
-  unplacedOf(appId: string): unknown {
-    return this.offerStats.get(appId)?.lastUnusedByAgent() ?? [];
+  unplacedOf(appId: string): unknown[] {
+    // Marathon's `lastUnusedOffers` entry, plus which constraints refused the offer.
+    return (this.offerStats.get(appId)?.lastUnusedByAgent() ?? []).map((u) => ({
+      offer: { id: u.offerId, agentId: u.agentId, hostname: u.hostname },
+      reason: u.reasons,
+      failedConstraints: u.failedConstraints,
+    }));
   }
 
   /** Marathon's processedOffersSummary for the app, if it has waited for offers. */
@@ -321,12 +327,16 @@ export class FrameworkScheduler {
       const instances = this.state.instancesOf(app.id);
       const def = app.current.definition;
       const targets = this.state.targetsOf(app);
+      const triples = def.constraints.map(tripleOf);
+      // GROUP_BY apps scale down evenly across their groups, as Marathon does.
+      const groupBy = triples.some((c) => c[1] === 'GROUP_BY');
       const plan = computeDeploymentStep({
         targets: targets.map((t) => ({ version: t.version, count: t.count })),
         instances: instances.map((i) => this.plannerInstance(i)),
         strategy: def.upgradeStrategy,
         healthCounts: def.healthChecks.length > 0 ? 'healthy' : 'running',
         killSelection: def.killSelection,
+        ...(groupBy ? { killPriority: computeSpreadKillOrder(triples, this.placedOf(app.id)) } : {}),
       });
       for (const l of plan.launch) {
         const version = targets.find((t) => t.version === l.version)?.launchVersion;
@@ -482,20 +492,18 @@ export class FrameworkScheduler {
         diskMb: def.disk,
         portCount: def.portDefinitions.length,
         ...(def.requirePorts ? { requiredPorts: def.portDefinitions.map((p) => p.port) } : {}),
-        constraints: def.constraints.map((c) => constraintToTriple(c) as unknown as readonly [string, string, string?]),
+        constraints: def.constraints.map(tripleOf),
         role: def.role ?? this.o.role ?? '*',
         acceptedResourceRoles: def.acceptedResourceRoles ?? [],
+        // Constraints count only instances of the same configuration (Marathon's rule), so a rolling
+        // update of a hostname:UNIQUE app on a full cluster can put new instances beside old ones.
+        configVersion: inst.configVersion,
+        instances: def.instances,
       });
     }
-    const attrsByAgent = new Map(offers.map((o) => [o.agent_id.value, o.attributes ?? []]));
-    const placed: PlacedInstance[] = [];
-    for (const appId of appIds) {
-      for (const i of this.state.instancesOf(appId)) {
-        if (i.agentId === undefined || i.phase === 'scheduled') continue;
-        placed.push({ appId, instanceId: i.instanceId, agentId: i.agentId, hostname: i.hostname ?? '', attributes: attrsByAgent.get(i.agentId) ?? this.knownAttributes.get(i.agentId) ?? [] });
-      }
-    }
     for (const o of offers) this.knownAttributes.set(o.agent_id.value, o.attributes ?? []);
+    const placed: PlacedInstance[] = [];
+    for (const appId of appIds) placed.push(...this.placedOf(appId));
     const result = computePlacement({ offers, requests, placed, nowMs: now, random: this.random });
     for (const round of result.summary.apps) {
       let acc = this.offerStats.get(round.appId);
@@ -548,5 +556,21 @@ export class FrameworkScheduler {
     await Promise.all(sends);
   }
 
+  /** Agent attributes as last offered: constraints on attributes need them for instances placed earlier. */
   private readonly knownAttributes = new Map<string, NonNullable<Offer['attributes']>>();
+
+  /** The app's instances that hold (or held until a relaunch) a place on an agent. */
+  private placedOf(appId: string): PlacedInstance[] {
+    const out: PlacedInstance[] = [];
+    for (const i of this.state.instancesOf(appId)) {
+      if (i.agentId === undefined || i.phase === 'scheduled') continue;
+      out.push({ appId, instanceId: i.instanceId, agentId: i.agentId, hostname: i.hostname ?? '', attributes: this.knownAttributes.get(i.agentId) ?? [], configVersion: i.configVersion });
+    }
+    return out;
+  }
+}
+
+function tripleOf(c: Constraint): ConstraintTriple {
+  const [field, operator, value] = constraintToTriple(c);
+  return value === undefined ? [field ?? '', operator ?? ''] : [field ?? '', operator ?? '', value];
 }

@@ -75,6 +75,8 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
       const app = await getApp(base, id);
       return app !== undefined && app.deployments.length === 0 && app.tasksHealthy === 4 && app.tasks?.every((t) => t.version === app.version) && app.tasks.length === 4 ? app : undefined;
     }, 90_000);
+    // The stream may trail the API by a moment: wait for the deployment's end on it before replaying.
+    await waitFor('deployment_success on the stream', async () => (events.ofType('deployment_success').length > 0 ? true : undefined), 10_000, 20);
     events.close();
     expect(v2.version).to.not.equal(v1.version);
 
