@@ -142,6 +142,7 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
   app.command('scale').description('set the number of instances').argument('<id>', 'app id').argument('<instances>', 'instances', parseInstanceCount)
     .option('--force', 'supersede a running deployment', false)
     .action(run(async (c, o, id: string, n: number, opts: { force: boolean }) => {
+      await c.getApp(id); // Marathon's PUT creates a missing app; scaling one that is not there is a 404 here
       write('scaled', id, o, await c.updateApp(id, { instances: n }, opts.force) as unknown as Json);
     }));
 
@@ -149,6 +150,7 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
     .requiredOption('-f, --file <file>', 'fields to change (JSON; - for stdin)').option('--force', 'supersede a running deployment', false)
     .action(run(async (c, o, id: string, opts: { file: string; force: boolean }) => {
       const patch = readJsonFile(opts.file);
+      await c.getApp(id); // as for scale: `update` changes an existing app, `create` makes one
       write('updated', id, o, await c.updateApp(id, patch, opts.force) as unknown as Json);
     }));
 
