@@ -35,9 +35,14 @@ export function queryList(req: Request, name: string): string[] {
   return list.map(String).flatMap((s) => s.split(','));
 }
 
+/**
+ * A boolean query parameter. Case-insensitive, as Marathon's (Java's
+ * `Boolean.valueOf`): Python's `requests` sends `force=True`, and
+ * marathon-python's `force=True` must supersede a deployment.
+ */
 export function flag(req: Request, name: string): boolean {
   const v = req.query[name];
-  return v === 'true' || v === '1' || v === '';
+  return typeof v === 'string' && (v.toLowerCase() === 'true' || v === '1' || v === '');
 }
 
 export function sendWrite(res: Response, status: number, w: WriteOutcome): void {
