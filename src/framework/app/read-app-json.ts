@@ -135,6 +135,14 @@ const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
 
 const ANY_PORT = { min: 0, max: 65535 } as const;
 const NON_NEGATIVE = { min: 0 } as const;
+/**
+ * cygnet's bound on `instances` (Marathon has none): the replicated state
+ * makes one record per instance when the write applies, so one request for
+ * 1e8 instances exhausted the replica's heap, and again on every restart
+ * while replaying the committed write. 10,000 is far above what one app
+ * asks of a cluster of this size; beyond it the answer is `error.max`.
+ */
+export const maxInstancesPerApp = 10_000;
 
 export interface ReadAppOptions {
   /** `true` for POST and full PUT; `false` for a partial update, where every field is optional. */
@@ -184,7 +192,7 @@ function readFields(r: SchemaReader, o: JsonObject, opts: ReadAppOptions): RawAp
   set('executor', opt('executor', str({ pattern: EXECUTOR_PATTERN })));
   set('fetch', opt('fetch', (v, p) => r.array(v, p, (x, q) => readArtifact(r, x, q))));
   set('healthChecks', opt('healthChecks', (v, p) => r.array(v, p, (x, q) => readHealthCheck(r, x, q))));
-  set('instances', opt('instances', int(NON_NEGATIVE)));
+  set('instances', opt('instances', int({ min: 0, max: maxInstancesPerApp })));
   set('labels', opt('labels', (v, p) => r.stringMap(v, p)));
   set('maxLaunchDelaySeconds', opt('maxLaunchDelaySeconds', int(NON_NEGATIVE)));
   set('mem', opt('mem', dbl(NON_NEGATIVE)));
