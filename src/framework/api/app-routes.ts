@@ -115,6 +115,8 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
     case 'PUT':
       return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false' }));
     case 'PATCH':
+      // Marathon's PATCH never creates (allowCreation = false): a missing app is a 404, not a 422 for its missing cmd.
+      mustApp(ctx, id);
       return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: true }));
     case 'DELETE':
       return sendWrite(res, 200, await ctx.apps.remove(id, { force }));
