@@ -23,7 +23,7 @@ import { makeTempDir } from '../../helpers/tmp.ts';
 
 const SEED = Number(process.env.CYGNET_FUZZ_SEED ?? 20261206);
 /** Enough to hit every route with every kind of mutation many times, in a few seconds. */
-const CASES = 1200;
+const CASES = Number(process.env.CYGNET_FUZZ_CASES ?? 1200);
 /** Requests in flight at once: enough to interleave writes, few enough for a shared 2-core box. */
 const CONCURRENCY = 8;
 /** Below the server's 1 MB body limit, so the big bodies reach the parsers. */
