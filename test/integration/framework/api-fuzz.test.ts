@@ -236,6 +236,9 @@ describe('framework API: fuzz and precise errors', function () {
     ['id (pattern)', { id: '/Bad_Id' }, 'Invalid JSON', '/id', 'error.pattern'],
     ['id (type)', { id: 5 }, 'Invalid JSON', '/id', 'error.expected.jsstring'],
     ['id (empty)', { id: '' }, 'Invalid JSON', '/id', 'error.minLength'],
+    // Regression (seed 77, 8000 cases): a 40,000-character id was accepted; its URL then exceeded the
+    // server's header limit (the app could not be read or deleted) and the 201's Location header overflowed clients.
+    ['id (beyond cygnet bound)', { id: `/${'a'.repeat(1024)}` }, 'Invalid JSON', '/id', 'error.maxLength'],
     ['id (reserved segment)', { id: '/a/restart' }, 'Object is not valid', '/id', 'must not end with any of the following reserved keywords: restart, tasks, versions, ., ..'],
     ['cmd and args missing', { cmd: undefined }, 'Object is not valid', '/', "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."],
     ['cmd (type)', { cmd: ['sleep'] }, 'Invalid JSON', '/cmd', 'error.expected.jsstring'],
