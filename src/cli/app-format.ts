@@ -138,6 +138,7 @@ export function formatWrite(verb: string, id: string, body: Json): string {
 
 /** One line per event: time, type, and the fields that say what happened. */
 export function formatEvent(type: string, data: unknown): string {
+  if (typeof data !== 'object' || data === null) return `${dash} ${type} ${cut(str(data), 200)}`;
   const d = obj(data);
   const parts = [str(d.timestamp), type];
   if (typeof d.appId === 'string') parts.push(d.appId);

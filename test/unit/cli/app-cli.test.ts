@@ -165,6 +165,34 @@ describe('cli: cygnet app', () => {
     expect(srv.seen).to.deep.equal([]);
   });
 
+  it('follows the event stream, one line per event, until stopped', async () => {
+    const sse = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: event_stream_attached\ndata: {"eventType":"event_stream_attached","timestamp":"t0"}\n\n`);
+      res.write(`id: 1.0\nevent: status_update_event\ndata: {"eventType":"status_update_event","timestamp":"t1","appId":"/a","taskId":"a.1","taskStatus":"TASK_RUNNING"}\n\n`);
+      res.write(`: keep-alive\n\nevent: deployment_success\ndata: {"timestamp":"t2","id":"d1"}\n\n`);
+      res.write(`event: x\ndata: ${req.url ?? ''}\n\n`);
+    });
+    await new Promise<void>((resolve) => sse.listen(0, '127.0.0.1', resolve));
+    const stop = new AbortController();
+    const out: string[] = [];
+    const done = main(['app', '--url', `http://127.0.0.1:${(sse.address() as AddressInfo).port}`, 'events', '--type', 'status_update_event', 'deployment_success'], () => undefined, {
+      out: (l) => {
+        out.push(l);
+        if (out.length === 3) stop.abort();
+      },
+      stopSignal: stop.signal,
+    });
+    expect(await done).to.equal(0);
+    sse.closeAllConnections();
+    sse.close();
+    expect(out).to.deep.equal([
+      't1 status_update_event /a a.1 TASK_RUNNING',
+      't2 deployment_success deployment d1',
+      '- x /v2/events?event_type=status_update_event&event_type=deployment_success',
+    ]);
+  });
+
   it('an unreachable framework is exit 1 with the address', async () => {
     const err: string[] = [];
     const code = await main(['app', '--url', 'http://127.0.0.1:1', 'list'], (l) => err.push(l), { out: () => undefined });
