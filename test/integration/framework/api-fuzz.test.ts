@@ -112,13 +112,22 @@ function mutateLeaf(rng: Random, v: unknown): unknown {
   }
 }
 
+/** JSON bytes of `v`; a value nested too deep for this process's own stringify is sent as raw nesting instead. */
+function jsonBytes(v: unknown): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(v));
+  } catch {
+    return Buffer.from(`{"id": "/deep", "cmd": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`);
+  }
+}
+
 /** A body as bytes: JSON of a mutated app (or canary/task-kill body), or raw bytes that are not JSON / not UTF-8. */
 function randomBody(rng: Random, id: string): Buffer | undefined {
   const r = rng.next();
   if (r < 0.08) return undefined;
-  if (r < 0.62) return Buffer.from(JSON.stringify(mutate(rng, rng.next() < 0.5 ? validApp(id) : mutate(rng, validApp(id)))));
-  if (r < 0.7) return Buffer.from(JSON.stringify(mutate(rng, { app: { cmd: 'sleep 700' }, instances: 1, weight: 0.2 })));
-  if (r < 0.74) return Buffer.from(JSON.stringify(mutate(rng, { ids: ['a.1', 'b.2'] })));
+  if (r < 0.62) return jsonBytes(mutate(rng, rng.next() < 0.5 ? validApp(id) : mutate(rng, validApp(id))));
+  if (r < 0.7) return jsonBytes(mutate(rng, { app: { cmd: 'sleep 700' }, instances: 1, weight: 0.2 }));
+  if (r < 0.74) return jsonBytes(mutate(rng, { ids: ['a.1', 'b.2'] }));
   switch (randomInt(rng, 0, 9)) {
     case 0: return Buffer.from([0xff, 0xfe, 0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0xe2, 0x82, 0x7d]); // invalid UTF-8 inside JSON-ish bytes
     case 1: return Buffer.concat([Buffer.from('{"id":"/a","cmd":"'), Buffer.from([0xed, 0xa0, 0x80, 0xf8, 0x88, 0x80]), Buffer.from('"}')]);
