@@ -47,10 +47,8 @@ export class ApiUnreachableError extends CygnetError {
   }
 }
 
-export interface WriteAnswer {
-  readonly version: string;
-  readonly deploymentId: string;
-}
+/** What every write answers (a type, not an interface, so it is also a `Json`). */
+export type WriteAnswer = { readonly version: string; readonly deploymentId: string };
 
 export interface CanaryRequest {
   readonly app: Record<string, unknown>;
@@ -91,41 +89,41 @@ export class AppApiClient {
   }
 
   updateApp(id: string, patch: unknown, force: boolean): Promise<WriteAnswer> {
-    return this.call('PUT', `/v2/apps${appPath(id)}${query({ force })}`, patch) as Promise<unknown> as Promise<WriteAnswer>;
+    return this.call<WriteAnswer>('PUT', `/v2/apps${appPath(id)}${query({ force })}`, patch);
   }
 
   versions(id: string): Promise<{ versions: string[] }> {
-    return this.call('GET', `/v2/apps${appPath(id)}/versions`) as Promise<unknown> as Promise<{ versions: string[] }>;
+    return this.call<{ versions: string[] }>('GET', `/v2/apps${appPath(id)}/versions`);
   }
 
   restartApp(id: string, force: boolean): Promise<WriteAnswer> {
-    return this.call('POST', `/v2/apps${appPath(id)}/restart${query({ force })}`) as Promise<unknown> as Promise<WriteAnswer>;
+    return this.call<WriteAnswer>('POST', `/v2/apps${appPath(id)}/restart${query({ force })}`);
   }
 
   deleteApp(id: string, force: boolean): Promise<WriteAnswer> {
-    return this.call('DELETE', `/v2/apps${appPath(id)}${query({ force })}`) as Promise<unknown> as Promise<WriteAnswer>;
+    return this.call<WriteAnswer>('DELETE', `/v2/apps${appPath(id)}${query({ force })}`);
   }
 
   tasks(id: string): Promise<{ tasks: Json[] }> {
-    return this.call('GET', `/v2/apps${appPath(id)}/tasks`) as Promise<unknown> as Promise<{ tasks: Json[] }>;
+    return this.call<{ tasks: Json[] }>('GET', `/v2/apps${appPath(id)}/tasks`);
   }
 
   async deployments(): Promise<Json[]> {
-    const body: unknown = await this.call('GET', '/v2/deployments');
+    const body = await this.call<unknown>('GET', '/v2/deployments');
     if (!Array.isArray(body)) throw new ApiError(200, 'answer to GET /v2/deployments is not a list', undefined, []);
     return body as Json[];
   }
 
   startCanary(id: string, body: CanaryRequest, force: boolean): Promise<WriteAnswer> {
-    return this.call('POST', `/v1/apps${appPath(id)}/canary${query({ force })}`, body) as Promise<unknown> as Promise<WriteAnswer>;
+    return this.call<WriteAnswer>('POST', `/v1/apps${appPath(id)}/canary${query({ force })}`, body);
   }
 
   promoteCanary(id: string): Promise<WriteAnswer> {
-    return this.call('POST', `/v1/apps${appPath(id)}/canary/promote`) as Promise<unknown> as Promise<WriteAnswer>;
+    return this.call<WriteAnswer>('POST', `/v1/apps${appPath(id)}/canary/promote`);
   }
 
   abortCanary(id: string): Promise<WriteAnswer> {
-    return this.call('POST', `/v1/apps${appPath(id)}/canary/abort`) as Promise<unknown> as Promise<WriteAnswer>;
+    return this.call<WriteAnswer>('POST', `/v1/apps${appPath(id)}/canary/abort`);
   }
 
   /** Streams `/v2/events` and hands each event to `onEvent` until `signal` aborts or the server ends it. */
@@ -156,7 +154,8 @@ export class AppApiClient {
     }
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<Json> {
+  /** One request; the answer's JSON is trusted to be `T` (the API's documented shape), a non-2xx throws ApiError. */
+  async call<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
     let res;
     try {
       res = await request(`${this.baseUrl}${path}`, {
@@ -175,9 +174,9 @@ export class AppApiClient {
       throw new ApiError(res.statusCode, `not the leader; try --url at ${String(loc)}`, undefined, []);
     }
     if (res.statusCode >= 300) throw errorOf(res.statusCode, text);
-    if (text === '') return {};
+    if (text === '') return {} as T;
     try {
-      return JSON.parse(text) as Json;
+      return JSON.parse(text) as T;
     } catch {
       throw new ApiError(res.statusCode, `answer is not JSON: ${text.slice(0, 200)}`, undefined, []);
     }

@@ -12,7 +12,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../common/errors.ts';
-import { AppApiClient, ApiError, ApiUnreachableError, type Json } from './app-client.ts';
+import { AppApiClient, ApiError, ApiUnreachableError, type Json, type WriteAnswer } from './app-client.ts';
 import { formatApp, formatAppList, formatDeployments, formatEvent, formatTasks, formatWrite } from './app-format.ts';
 
 export const defaultApiUrl = 'http://127.0.0.1:8080';
@@ -116,7 +116,7 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
     if (o.json) io.out(JSON.stringify(body, null, 2));
     else human().forEach(io.out);
   };
-  const write = (verb: string, id: string, o: CommonOpts, body: Json): void => print(o, body, () => [formatWrite(verb, id, body)]);
+  const write = (verb: string, id: string, o: CommonOpts, body: WriteAnswer): void => print(o, body, () => [formatWrite(verb, id, body)]);
 
   app.command('create').description('create an app from a JSON definition')
     .requiredOption('-f, --file <file>', 'app definition (JSON; - for stdin)').option('--force', 'supersede a running deployment', false)
@@ -143,7 +143,7 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
     .option('--force', 'supersede a running deployment', false)
     .action(run(async (c, o, id: string, n: number, opts: { force: boolean }) => {
       await c.getApp(id); // Marathon's PUT creates a missing app; scaling one that is not there is a 404 here
-      write('scaled', id, o, await c.updateApp(id, { instances: n }, opts.force) as unknown as Json);
+      write('scaled', id, o, await c.updateApp(id, { instances: n }, opts.force));
     }));
 
   app.command('update').description('change an app: the JSON fields given replace the current ones').argument('<id>', 'app id')
@@ -151,7 +151,7 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
     .action(run(async (c, o, id: string, opts: { file: string; force: boolean }) => {
       const patch = readJsonFile(opts.file);
       await c.getApp(id); // as for scale: `update` changes an existing app, `create` makes one
-      write('updated', id, o, await c.updateApp(id, patch, opts.force) as unknown as Json);
+      write('updated', id, o, await c.updateApp(id, patch, opts.force));
     }));
 
   app.command('rollback').description('go back to a version (default: the one before the current configuration)').argument('<id>', 'app id')
@@ -163,7 +163,7 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
         version = previousConfigVersion(list.versions, (current.app ?? {}) as Json);
         if (version === undefined) throw new ApiError(404, `app ${id} has no earlier version to roll back to`, undefined, []);
       }
-      write(`rolled back to ${version}:`, id, o, await c.updateApp(id, { version }, opts.force) as unknown as Json);
+      write(`rolled back to ${version}:`, id, o, await c.updateApp(id, { version }, opts.force));
     }));
 
   const canary = app.command('canary').description('move some instances to a new version and give them a share of traffic; then promote or abort')
@@ -177,18 +177,18 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
       if (opts.instances === undefined || opts.instances < 1) throw new ConfigError('canary: --instances <k> (1 or more) is required');
       if (opts.weight === undefined) throw new ConfigError('canary: --weight <w> is required');
       const patch = readJsonFile(opts.file);
-      write('canary started on', id, o, await c.startCanary(id, { app: patch, instances: opts.instances, weight: opts.weight }, opts.force) as unknown as Json);
+      write('canary started on', id, o, await c.startCanary(id, { app: patch, instances: opts.instances, weight: opts.weight }, opts.force));
     }));
   canary.command('promote').description('move every instance to the canary version').argument('<id>', 'app id')
-    .action(run(async (c, o, id: string) => write('canary promoted on', id, o, await c.promoteCanary(id) as unknown as Json)));
+    .action(run(async (c, o, id: string) => write('canary promoted on', id, o, await c.promoteCanary(id))));
   canary.command('abort').description('return the canary instances to the base version').argument('<id>', 'app id')
-    .action(run(async (c, o, id: string) => write('canary aborted on', id, o, await c.abortCanary(id) as unknown as Json)));
+    .action(run(async (c, o, id: string) => write('canary aborted on', id, o, await c.abortCanary(id))));
 
   app.command('restart').description('rolling restart of every instance').argument('<id>', 'app id').option('--force', 'supersede a running deployment', false)
-    .action(run(async (c, o, id: string, opts: { force: boolean }) => write('restarting', id, o, await c.restartApp(id, opts.force) as unknown as Json)));
+    .action(run(async (c, o, id: string, opts: { force: boolean }) => write('restarting', id, o, await c.restartApp(id, opts.force))));
 
   app.command('delete').description('destroy an app and kill its tasks').argument('<id>', 'app id').option('--force', 'supersede a running deployment', false)
-    .action(run(async (c, o, id: string, opts: { force: boolean }) => write('deleting', id, o, await c.deleteApp(id, opts.force) as unknown as Json)));
+    .action(run(async (c, o, id: string, opts: { force: boolean }) => write('deleting', id, o, await c.deleteApp(id, opts.force))));
 
   app.command('tasks').description("an app's tasks").argument('<id>', 'app id')
     .action(run(async (c, o, id: string) => {
