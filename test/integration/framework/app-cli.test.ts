@@ -70,6 +70,44 @@ describe('cygnet app against a real cluster', function () {
     expect((await cli('list')).out).to.deep.equal(['no apps']);
   });
 
+  it('runs a canary, promotes it, and rolls back to the previous configuration', async () => {
+    const url = cluster.framework.url;
+    const file = path.join(root, 'shop.json');
+    const patch = path.join(root, 'canary.json');
+    await writeFile(file, JSON.stringify({ id: '/cli/shop', cmd: 'sleep 601', cpus: 0.1, mem: 16, instances: 2 }));
+    await writeFile(patch, JSON.stringify({ cmd: 'sleep 602' }));
+    expect((await cli('create', '-f', file)).code).to.equal(0);
+    const base = await waitForApp(url, '/cli/shop', 2);
+
+    const started = await cli('canary', '/cli/shop', '-f', patch, '--instances', '1', '--weight', '0.2');
+    expect(started.err).to.deep.equal([]);
+    expect(started.out[0]).to.match(/^canary started on \/cli\/shop: deployment /);
+    const versionsOf = (app: { tasks?: { version: string }[] }) => (app.tasks ?? []).map((t) => t.version).sort();
+    const split = await waitFor('one canary task beside one base task', async () => {
+      const app = await waitForApp(url, '/cli/shop', 2);
+      return new Set(versionsOf(app)).size === 2 ? app : undefined;
+    }, 60_000);
+    expect(versionsOf(split)).to.include(base.version);
+
+    expect((await cli('canary', 'promote', '/cli/shop')).code).to.equal(0);
+    const promoted = await waitFor('every task on the canary version', async () => {
+      const app = await waitForApp(url, '/cli/shop', 2);
+      return versionsOf(app).every((v) => v !== base.version) ? app : undefined;
+    }, 60_000);
+    const shown = await cli('show', '/cli/shop');
+    expect(shown.out).to.include('cmd:          sleep 602');
+
+    const rolledBack = await cli('rollback', '/cli/shop');
+    expect(rolledBack.err).to.deep.equal([]);
+    expect(rolledBack.out[0]).to.match(/^rolled back to \S+: \/cli\/shop: deployment /);
+    await waitFor('the rollback to finish', async () => {
+      const app = await waitForApp(url, '/cli/shop', 2);
+      return versionsOf(app).every((v) => v !== promoted.version) ? app : undefined;
+    }, 60_000);
+    expect((await cli('show', '/cli/shop')).out).to.include('cmd:          sleep 601');
+    expect((await cli('delete', '/cli/shop')).code).to.equal(0);
+  });
+
   it('prints a 404 as an error line and exits 1', async () => {
     for (const argv of [['scale', '/cli/none', '2'], ['show', '/cli/none'], ['tasks', '/cli/none']]) {
       expect(await cli(...argv), argv.join(' ')).to.deep.equal({ code: 1, out: [], err: ["error: App '/cli/none' does not exist (HTTP 404)"] });
