@@ -39,16 +39,22 @@ function requests(apps: number, perApp: number, constraints: ConstraintTriple[])
   return out;
 }
 
-function measure(fn: () => void): { median: number; p99: number } {
+/** Wall time, and this process's CPU time (user + system): on a shared, loaded machine the CPU time is the steadier figure. */
+function measure(fn: () => void): { median: number; p99: number; cpuMedian: number } {
   for (let k = 0; k < WARMUP; k++) fn();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let k = 0; k < RUNS; k++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], p99: times[Math.min(times.length - 1, Math.ceil(times.length * 0.99) - 1)] };
+  cpu.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)], p99: times[Math.min(times.length - 1, Math.ceil(times.length * 0.99) - 1)], cpuMedian: cpu[Math.floor(cpu.length / 2)] };
 }
 
 const big = 'cpus:1000;mem:1000000;disk:1000000;ports:[31000-32999]';
@@ -68,17 +74,17 @@ function rollingInput(n: number): PlannerInput {
 
 console.log(`placement / planner benchmark — ${RUNS} runs after ${WARMUP} warm-up; node ${process.version}; ${cpus().length} cpus; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('');
-console.log('| case | launches | median ms | p99 ms |');
-console.log('|---|---:|---:|---:|');
+console.log('| case | launches | median ms | p99 ms | median CPU ms |');
+console.log('|---|---:|---:|---:|---:|');
 for (const c of placementCases) {
   const input = c.input();
   const launched = computePlacement(input).launches.length;
   const m = measure(() => computePlacement(c.input()));
-  console.log(`| placement: ${c.name} | ${launched} | ${m.median.toFixed(2)} | ${m.p99.toFixed(2)} |`);
+  console.log(`| placement: ${c.name} | ${launched} | ${m.median.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.cpuMedian.toFixed(2)} |`);
 }
 for (const n of [1000, 10000]) {
   const input = rollingInput(n);
   const step = computeDeploymentStep(input);
   const m = measure(() => computeDeploymentStep(input));
-  console.log(`| planner: rolling step, ${n} old + ${n / 2} new | ${step.launch.reduce((s, l) => s + l.count, 0)} (+${step.kill.length} kills) | ${m.median.toFixed(2)} | ${m.p99.toFixed(2)} |`);
+  console.log(`| planner: rolling step, ${n} old + ${n / 2} new | ${step.launch.reduce((s, l) => s + l.count, 0)} (+${step.kill.length} kills) | ${m.median.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.cpuMedian.toFixed(2)} |`);
 }

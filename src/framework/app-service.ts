@@ -11,7 +11,7 @@ import type { Clock } from '../common/clock.ts';
 import { ConflictError, CygnetError, NotFoundError, ValidationError } from '../common/errors.ts';
 import type { AppDefinition, AppVersion } from './app/app-definition.ts';
 import { parseAppDefinition } from './app/parse-app.ts';
-import { applyAppUpdate, isScaleOnly } from './app/merge-app.ts';
+import { applyAppUpdate, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
 import { normalizeAppId } from './app/app-id.ts';
 import type { CommandResult, FrameworkCommand } from './state/commands.ts';
 import type { FrameworkState } from './state/framework-state.ts';
@@ -38,6 +38,9 @@ export interface AppServiceOptions {
   /** Called after every committed write, so the scheduler plans at once. */
   readonly onWrite?: () => void;
 }
+
+/** Marathon's `local_port_min`/`local_port_max`: where service ports for `port: 0` come from. */
+export const servicePortRange = { min: 10_000, max: 20_000 } as const;
 
 /** Label naming a deadline in seconds for this app's deployments (cygnet's extension). */
 export const deadlineLabel = 'CYGNET_DEPLOYMENT_DEADLINE_SECONDS';
@@ -72,13 +75,16 @@ export class AppService {
   async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean } = {}): Promise<WriteOutcome> {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
-    if (isVersionOnly(body)) return this.rollback(id, body.version, opts);
+    // `{"version": v}` (with at most the app's `id` beside it) is a rollback; readRollbackVersion 422s other mixes.
+    const rollbackTo = readRollbackVersion(body);
+    if (rollbackTo !== undefined) return this.rollback(id, rollbackTo, opts);
     if (app === undefined) {
       // Marathon's PUT creates the app when it does not exist.
       const def = parseAppDefinition(withId(body, id));
       return this.put(this.newVersion(def, undefined), 'start', undefined, opts.force ?? false);
     }
-    const next = opts.partial === false ? parseAppDefinition(withId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
+    // A full replace takes the id from the URL, as Marathon does; a merge keeps the body's id to check it.
+    const next = opts.partial === false ? parseAppDefinition(withPathId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
     if (next.id !== id) throw new ValidationError('id', `the app's own id ${id}`, next.id);
     const scale = isScaleOnly(app.current.definition, next);
     const v = this.newVersion(next, scale ? app.current : undefined);
@@ -194,6 +200,35 @@ export class AppService {
 
   // ---- helpers -----------------------------------------------------------
 
+  /**
+   * Marathon gives every `port: 0` a service port, unique in the cluster, from
+   * 10000–20000, and an update keeps the ports the app already had (the load
+   * balancer's TCP frontends and DNS clients rely on them staying put).
+   */
+  private withServicePorts(def: AppDefinition): AppDefinition {
+    if (!def.portDefinitions.some((p) => p.port === 0)) return def;
+    const used = new Set<number>();
+    for (const app of this.state.apps()) {
+      if (app.id === def.id) continue;
+      for (const p of app.current.definition.portDefinitions) used.add(p.port);
+    }
+    const previous = this.state.app(def.id)?.current.definition.portDefinitions ?? [];
+    let next = servicePortRange.min;
+    const portDefinitions = def.portDefinitions.map((p, i) => {
+      if (p.port !== 0) return p;
+      const kept = previous[i]?.port;
+      if (kept !== undefined && kept >= servicePortRange.min && kept <= servicePortRange.max && !used.has(kept)) {
+        used.add(kept);
+        return { ...p, port: kept };
+      }
+      while (used.has(next) || def.portDefinitions.some((q) => q.port === next)) next++;
+      if (next > servicePortRange.max) throw new ConflictError(`no free service port left in ${servicePortRange.min}-${servicePortRange.max}`);
+      used.add(next);
+      return { ...p, port: next };
+    });
+    return { ...def, portDefinitions };
+  }
+
   private mustApp(rawId: string): AppRecord {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
@@ -210,7 +245,7 @@ export class AppService {
 
   private newVersion(def: AppDefinition, scaledFrom: AppVersion | undefined): AppVersion {
     const now = this.nextVersionTime();
-    return { definition: def, version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: scaledFrom?.versionInfo.lastConfigChangeAt ?? now } };
+    return { definition: this.withServicePorts(def), version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: scaledFrom?.versionInfo.lastConfigChangeAt ?? now } };
   }
 
   private deployment(appId: string, kind: DeploymentKind, v: AppVersion, from: AppRecord | undefined, now: number): DeploymentRecord {
@@ -249,8 +284,9 @@ export class AppService {
   }
 }
 
-function isVersionOnly(body: unknown): body is { version: string } {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 1 && typeof (body as { version?: unknown }).version === 'string';
+function withPathId(body: unknown, id: string): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return { ...body, id };
 }
 
 /** The body with `id` set to the path's id when the body has none (Marathon takes the path's). */

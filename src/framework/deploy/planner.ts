@@ -20,14 +20,26 @@
  *              maxLive  = ⌊T × (1 + maximumOverCapacity)⌋ (+1 exception),
  *      T = the sum of the target counts (capacity.ts)
  *   2. kill every excess instance that is not ready (it serves nothing);
- *   3. kill excess ready instances while the ready count stays ≥ minReady;
- *      a deployment that starts below minReady kills no ready instance until
- *      replacements bring it above (Marathon's `healthy - minHealthy`);
+ *   3. kill excess ready instances, as many as are
+ *        - replaced: ready excess beyond the T − (ready target instances)
+ *          still covering for target instances not ready yet, or
+ *        - in the way: needed to make room for missing target instances that
+ *          the maximum does not leave room for (slots already being freed
+ *          count), whichever is more,
+ *      but never so many that fewer than minReady stay ready; a deployment
+ *      that starts below minReady kills no ready instance until
+ *      replacements lift it;
  *   4. launch each target version's missing instances (count − active),
  *      in target order, while live + launched ≤ maxLive.
+ *   Marathon kills `ready − minReady` old instances at once when the update
+ *   starts; here a ready old instance goes only when it is replaced or in
+ *   the way, so when the maximum leaves room the app keeps its full ready
+ *   count during the update (and finishes about as soon: the end waits for
+ *   the last new instance to be ready either way, then one kill).
  *   Which excess to kill first: other versions before a targeted version's
  *   surplus; then scheduled, staging, unhealthy, running-but-not-ready,
- *   ready; then per killSelection (YOUNGEST_FIRST: latest start first, never
+ *   ready; then the shell's killPriority (GROUP_BY balance); then per
+ *   killSelection (YOUNGEST_FIRST: latest start first, never
  *   started counting as youngest); then instance id, for determinism.
  *
  * Idempotent: launched instances come back `scheduled` (active, so not
@@ -73,6 +85,8 @@ export interface PlannerView {
   readonly activeByVersion: ReadonlyMap<string, readonly PlannerInstance[]>;
   /** Excess active instances, in kill order. */
   readonly excess: readonly PlannerInstance[];
+  /** Ready instances within their version's count (not excess). */
+  readonly readyInTarget: number;
   readonly killing: number;
 }
 
@@ -97,41 +111,47 @@ export function computePlannerView(input: PlannerInput): PlannerView {
     if (list === undefined) obsolete.push(i);
     else list.push(i);
   }
-  const order = killOrder(input.killSelection, input.healthCounts);
+  const order = killOrder(input.killSelection, input.healthCounts, input.killPriority);
   const surplus: PlannerInstance[] = [];
+  let readyInTarget = 0;
   for (const [version, list] of activeByVersion) {
-    const extra = list.length - targetCount.get(version)!;
-    if (extra > 0) surplus.push(...[...list].sort(order).slice(0, extra));
+    const count = targetCount.get(version)!;
+    const readyOfVersion = list.filter((i) => isReady(i, input.healthCounts)).length;
+    readyInTarget += Math.min(count, readyOfVersion);
+    // Not-ready instances rank first in kill order, so the surplus keeps the ready ones.
+    if (list.length > count) surplus.push(...[...list].sort(order).slice(0, list.length - count));
   }
   const excess = [...obsolete.sort(order), ...surplus.sort(order)];
-  return { total, bounds: computeCapacity(total, input.strategy, ready), live: input.instances.length, ready, activeByVersion, excess, killing };
+  return { total, bounds: computeCapacity(total, input.strategy, ready), live: input.instances.length, ready, activeByVersion, excess, readyInTarget, killing };
 }
 
 /** One planning step. See the file comment. */
 export function computeDeploymentStep(input: PlannerInput): PlannerStep {
   const view = computePlannerView(input);
-  const kill: string[] = [];
-  let ready = view.ready;
-  for (const i of view.excess) {
-    if (!isReady(i, input.healthCounts)) {
-      kill.push(i.instanceId);
-    } else if (ready - 1 >= view.bounds.minReady) {
-      kill.push(i.instanceId);
-      ready--;
-    }
-  }
+  const excessReady = view.excess.filter((i) => isReady(i, input.healthCounts));
+  const kill = view.excess.filter((i) => !isReady(i, input.healthCounts)).map((i) => i.instanceId);
+  let missing = 0;
+  for (const t of input.targets) missing += Math.max(0, Math.max(0, t.count) - view.activeByVersion.get(t.version)!.length);
+  const room = Math.max(0, view.bounds.maxLive - view.live);
+  // Slots that free up without a further kill: instances being killed, and the not-ready excess killed now.
+  const shortfall = Math.max(0, missing - room - view.killing - kill.length);
+  // Ready excess still covering for target instances that are not ready yet.
+  const keep = Math.max(0, view.total - view.readyInTarget);
+  const replaced = Math.max(0, excessReady.length - keep);
+  const readyKills = Math.min(excessReady.length, Math.max(shortfall, replaced), Math.max(0, view.ready - view.bounds.minReady));
+  for (const i of excessReady.slice(0, readyKills)) kill.push(i.instanceId);
+
   const launch: LaunchAction[] = [];
-  let room = view.bounds.maxLive - view.live;
+  let left = room;
   for (const t of input.targets) {
-    const missing = Math.max(0, t.count) - view.activeByVersion.get(t.version)!.length;
-    const n = Math.min(missing, Math.max(0, room));
+    const n = Math.min(Math.max(0, t.count) - view.activeByVersion.get(t.version)!.length, left);
     if (n > 0) {
       launch.push({ version: t.version, count: n });
-      room -= n;
+      left -= n;
     }
   }
   const done = isDone(input, view);
-  return { launch, kill, done, describe: describeStep(view, launch, kill, done, ready) };
+  return { launch, kill, done, describe: describeStep(view, launch, kill, done, view.ready - readyKills) };
 }
 
 function isDone(input: PlannerInput, view: PlannerView): boolean {
@@ -144,12 +164,20 @@ function isDone(input: PlannerInput, view: PlannerView): boolean {
   return true;
 }
 
-/** Sort comparator: first in the array is killed first. */
-export function killOrder(selection: KillSelection, healthCounts: PlannerInput['healthCounts']): (a: PlannerInstance, b: PlannerInstance) => number {
+/** Sort comparator: first in the array is killed first (status, then `priority`, then killSelection, then id). */
+export function killOrder(
+  selection: KillSelection,
+  healthCounts: PlannerInput['healthCounts'],
+  priority: readonly string[] = [],
+): (a: PlannerInstance, b: PlannerInstance) => number {
   const rank = (i: PlannerInstance): number => (isReady(i, healthCounts) ? STATUS_KILL_RANK.healthy : Math.min(STATUS_KILL_RANK[i.status], STATUS_KILL_RANK.running));
+  const position = new Map(priority.map((id, k) => [id, k]));
+  const pos = (i: PlannerInstance): number => position.get(i.instanceId) ?? Number.MAX_SAFE_INTEGER;
   return (a, b) => {
     const r = rank(a) - rank(b);
     if (r !== 0) return r;
+    const p = pos(a) - pos(b);
+    if (p !== 0) return p;
     const sa = a.startedAtMs ?? Number.POSITIVE_INFINITY;
     const sb = b.startedAtMs ?? Number.POSITIVE_INFINITY;
     if (sa !== sb) return selection === 'YOUNGEST_FIRST' ? (sb > sa ? 1 : -1) : sa > sb ? 1 : -1;

@@ -57,6 +57,13 @@ export interface PlannerInput {
   /** What counts as ready: `healthy` with health checks, `running` without. */
   readonly healthCounts: 'healthy' | 'running';
   readonly killSelection: KillSelection;
+  /**
+   * Instance ids the shell would rather kill first, e.g. placement's
+   * `computeSpreadKillOrder` to keep GROUP_BY groups even on scale-down.
+   * Consulted after status (not-ready first) and before killSelection; ids
+   * not listed come after the listed ones.
+   */
+  readonly killPriority?: readonly string[];
 }
 
 export interface LaunchAction {

@@ -15,12 +15,15 @@ import type { PlacedInstance } from './types.ts';
 
 export class AppPlacements {
   readonly appId: string;
+  /** The config version whose requests this group serves (undefined: every instance of the app). */
+  readonly configVersion: string | undefined;
   private readonly list: PlacedInstance[] = [];
   private readonly byField = new Map<string, Map<string | undefined, number>>();
   private readonly byAgent = new Map<string, number>();
 
-  constructor(appId: string) {
+  constructor(appId: string, configVersion?: string) {
     this.appId = appId;
+    this.configVersion = configVersion;
   }
 
   get instances(): readonly PlacedInstance[] {

@@ -52,7 +52,8 @@ export interface ConstraintVerdict {
  */
 export function explainConstraints(request: InstanceRequest, offer: Offer, placed: readonly PlacedInstance[]): ConstraintVerdict[] {
   const app = new AppPlacements(request.appId);
-  for (const p of placed) if (p.appId === request.appId) app.add(p);
+  const cv = request.configVersion;
+  for (const p of placed) if (p.appId === request.appId && (cv === undefined || p.configVersion === undefined || p.configVersion === cv)) app.add(p);
   const instances = request.instances ?? app.size + 1;
   return request.constraints.map((constraint) => {
     const op = constraint[1];

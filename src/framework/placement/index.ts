@@ -10,3 +10,4 @@ export { OfferStatsAccumulator, funnelReason, declinedOfferSteps } from './offer
 export { describeLaunch, describeNoMatch, describePlacement, describeRejection, explainConstraints, type ConstraintVerdict } from './describe.ts';
 export { CONSTRAINT_OPERATORS, isConstraintOperator, constraintName, type ConstraintOperator } from './constraints.ts';
 export { attributeValueString, formatScalar } from './field-values.ts';
+export { computeSpreadKillOrder } from './kill-spread.ts';

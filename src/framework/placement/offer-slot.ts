@@ -15,44 +15,6 @@
 import { mergeRanges, rangesCount, resourceRole, roundScalar, toMilli } from '../../common/resources.ts';
 import type { Offer, Range, Resource } from '../../protocol/mesos-types.ts';
 
-/** A free port range and the offered resource it belongs to. */
-export interface FreeRange {
-  readonly begin: number;
-  readonly end: number;
-  readonly entry: number;
-}
-
-/**
- * Removes one port from sorted, disjoint ranges in place (binary search, one
- * split at most); false when the port is not there.
- */
-function removePort(ranges: Range[], port: number): boolean {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const r = ranges[mid];
-    if (port < r.begin) hi = mid - 1;
-    else if (port > r.end) lo = mid + 1;
-    else {
-      if (r.begin === r.end) ranges.splice(mid, 1);
-      else if (port === r.begin) ranges[mid] = { begin: r.begin + 1, end: r.end };
-      else if (port === r.end) ranges[mid] = { begin: r.begin, end: r.end - 1 };
-      else ranges.splice(mid, 1, { begin: r.begin, end: port - 1 }, { begin: port + 1, end: r.end });
-      return true;
-    }
-  }
-  return false;
-}
-
-function copyForLaunch(r: Resource): Resource {
-  const out: Resource = { name: r.name, type: r.type };
-  if (r.role !== undefined) out.role = r.role;
-  if (r.allocation_info !== undefined) out.allocation_info = { ...r.allocation_info };
-  if (r.reservations !== undefined) out.reservations = r.reservations.map((x) => ({ ...x }));
-  return out;
-}
-
 export class OfferSlot {
   readonly offer: Offer;
   readonly offerId: string;
@@ -116,25 +78,24 @@ export class OfferSlot {
     return taken;
   }
 
-  /** Free port ranges of accepted roles, in offer order. */
-  freePortRanges(accepted: ReadonlySet<string>): FreeRange[] {
-    const out: FreeRange[] = [];
-    this.entries.forEach((r, entry) => {
-      if (r.name !== 'ports' || r.ranges === undefined || !accepted.has(resourceRole(r))) return;
-      for (const x of r.ranges.range) out.push({ begin: x.begin, end: x.end, entry });
-    });
+  /** Free port ranges of accepted roles, one sorted list per offered resource, in offer order (views, not copies). */
+  freePortLists(accepted: ReadonlySet<string>): readonly (readonly Range[])[] {
+    const out: Range[][] = [];
+    for (let k = 0; k < this.entries.length; k++) {
+      const r = this.entries[k];
+      if (this.portCounts[k] > 0 && r.ranges !== undefined && accepted.has(this.roles[k])) out.push(r.ranges.range);
+    }
     return out;
+  }
+
+  hasPorts(ports: readonly number[], accepted: ReadonlySet<string>): boolean {
+    return ports.every((p) => this.entries.some((r, k) => r.name === 'ports' && r.ranges !== undefined && accepted.has(this.roles[k]) && findPort(r.ranges.range, p) >= 0));
   }
 
   freePortCount(accepted: ReadonlySet<string>): number {
     let n = 0;
     for (let k = 0; k < this.entries.length; k++) if (this.portCounts[k] > 0 && accepted.has(this.roles[k])) n += this.portCounts[k];
     return n;
-  }
-
-  hasPorts(ports: readonly number[], accepted: ReadonlySet<string>): boolean {
-    const free = this.freePortRanges(accepted);
-    return ports.every((p) => free.some((r) => r.begin <= p && p <= r.end));
   }
 
   /** Takes the given host ports (each must be free); one ports resource per offered resource used. */
@@ -154,9 +115,41 @@ export class OfferSlot {
     }
     return taken;
   }
+}
 
-  /** What is left, for describe() in transcripts. */
-  remaining(): readonly Resource[] {
-    return this.entries.filter((r) => (r.scalar !== undefined ? r.scalar.value > 0 : r.ranges !== undefined ? rangesCount(r.ranges.range) > 0 : true));
+/**
+ * Removes one port from sorted, disjoint ranges in place (binary search, one
+ * split at most); false when the port is not there.
+ */
+function removePort(ranges: Range[], port: number): boolean {
+  const at = findPort(ranges, port);
+  if (at < 0) return false;
+  const r = ranges[at];
+  if (r.begin === r.end) ranges.splice(at, 1);
+  else if (port === r.begin) ranges[at] = { begin: r.begin + 1, end: r.end };
+  else if (port === r.end) ranges[at] = { begin: r.begin, end: r.end - 1 };
+  else ranges.splice(at, 1, { begin: r.begin, end: port - 1 }, { begin: port + 1, end: r.end });
+  return true;
+}
+
+/** Index of the range holding `port` in sorted, disjoint ranges (binary search), or -1. */
+function findPort(ranges: readonly Range[], port: number): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid];
+    if (port < r.begin) hi = mid - 1;
+    else if (port > r.end) lo = mid + 1;
+    else return mid;
   }
+  return -1;
+}
+
+function copyForLaunch(r: Resource): Resource {
+  const out: Resource = { name: r.name, type: r.type };
+  if (r.role !== undefined) out.role = r.role;
+  if (r.allocation_info !== undefined) out.allocation_info = { ...r.allocation_info };
+  if (r.reservations !== undefined) out.reservations = r.reservations.map((x) => ({ ...x }));
+  return out;
 }

@@ -22,7 +22,7 @@
  * Pure (time comes in as `nowMs`); no I/O.
  */
 
-import { REASON_FUNNEL, type AppRoundStats, type DeclinedOfferStep, type NoOfferMatchReason, type ProcessedOffersSummary } from './types.ts';
+import { REASON_FUNNEL, type AppRoundStats, type DeclinedOfferStep, type NoOfferMatchReason, type ProcessedOffersSummary, type UnusedOffer } from './types.ts';
 
 const funnelRank = new Map<NoOfferMatchReason, number>(REASON_FUNNEL.map((r, i) => [r, i]));
 
@@ -51,7 +51,7 @@ export class OfferStatsAccumulator {
   private lastUsedAtMs: number | undefined;
   private lastUnusedAtMs: number | undefined;
   private readonly launchAttempt = new Map<NoOfferMatchReason, number>();
-  private readonly lastByAgent = new Map<string, readonly NoOfferMatchReason[]>();
+  private readonly lastByAgent = new Map<string, UnusedOffer>();
 
   /** Adds one round's statistics of this app (from `PlacementResult.summary.apps`). */
   record(round: AppRoundStats, nowMs: number): void {
@@ -62,7 +62,7 @@ export class OfferStatsAccumulator {
     for (const u of round.unusedOffers) {
       const reason = funnelReason(u.reasons);
       if (reason !== undefined) this.launchAttempt.set(reason, (this.launchAttempt.get(reason) ?? 0) + 1);
-      this.lastByAgent.set(u.agentId, u.reasons);
+      this.lastByAgent.set(u.agentId, u);
     }
   }
 
@@ -79,8 +79,8 @@ export class OfferStatsAccumulator {
   /** Marathon's `processedOffersSummary`, field for field. */
   summary(): ProcessedOffersSummary {
     const last = new Map<NoOfferMatchReason, number>();
-    for (const reasons of this.lastByAgent.values()) {
-      const reason = funnelReason(reasons);
+    for (const u of this.lastByAgent.values()) {
+      const reason = funnelReason(u.reasons);
       if (reason !== undefined) last.set(reason, (last.get(reason) ?? 0) + 1);
     }
     // Marathon's key order, and no key for a time that never happened.
@@ -94,8 +94,12 @@ export class OfferStatsAccumulator {
     };
   }
 
-  /** The last reasons per agent (Marathon's `lastUnusedOffers`), agent ids sorted. */
-  lastUnusedByAgent(): readonly { readonly agentId: string; readonly reasons: readonly NoOfferMatchReason[] }[] {
-    return [...this.lastByAgent].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([agentId, reasons]) => ({ agentId, reasons }));
+  /**
+   * The last unused offer of each agent with its reasons and failed
+   * constraints (Marathon's `lastUnusedOffers`, plus which constraint said
+   * no), by agent id.
+   */
+  lastUnusedByAgent(): readonly UnusedOffer[] {
+    return [...this.lastByAgent].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, u]) => u);
   }
 }

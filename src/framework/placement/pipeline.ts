@@ -2,9 +2,10 @@
  * The placement pipeline: one-concern checkers, each deciding whether one
  * offer (what is left of it) can take one instance, and saying why not as a
  * Marathon `NoOfferMatchReason`. `buildPlacementPipeline()` reads top to
- * bottom as the algorithm. Every checker runs (not only up to the first
- * refusal), so the API can show all the reasons; the summary counts only the
- * first in Marathon's funnel order.
+ * bottom as the algorithm. While searching, a run stops at the first
+ * refusal; for an instance nothing fits, every checker runs against every
+ * offer, so the API can show all the reasons (the summary counts only the
+ * first in Marathon's funnel order).
  *
  * Pure; no I/O.
  */
@@ -25,10 +26,14 @@ export interface Candidate {
   readonly acceptedRoles: ReadonlySet<string>;
   /** The app's target instance count (GROUP_BY). */
   readonly instances: number;
+  readonly nowMs: number;
+  readonly drainingMs: number;
 }
 
 export interface Refusal {
   readonly reason: NoOfferMatchReason;
+  /** Further reasons the same refusal stands for (Marathon files maintenance under two). */
+  readonly alsoReasons?: readonly NoOfferMatchReason[];
   readonly constraints?: readonly ConstraintExplanation[];
 }
 
@@ -41,6 +46,7 @@ export interface PlacementChecker {
 export function buildPlacementPipeline(): readonly PlacementChecker[] {
   return [
     roleChecker,
+    maintenanceChecker,
     ...CONSTRAINT_OPERATORS.map(constraintChecker),
     scalarChecker('cpus', 'InsufficientCpus', (r) => r.cpus),
     scalarChecker('mem', 'InsufficientMemory', (r) => r.memMb),
@@ -64,6 +70,23 @@ const roleChecker: PlacementChecker = {
   check(c) {
     if (c.slot.allocationRole !== undefined && c.slot.allocationRole !== c.request.role) return { reason: 'UnfulfilledRole' };
     return c.slot.hasAcceptedRole(c.acceptedRoles) ? undefined : { reason: 'UnfulfilledRole' };
+  },
+};
+
+/**
+ * An agent in (or within `drainingMs` of) its maintenance window takes no new
+ * instance. Marathon records this as both UnfulfilledConstraint and
+ * AgentMaintenance (so the funnel counts it as a constraint); so do we.
+ */
+const maintenanceChecker: PlacementChecker = {
+  name: 'maintenance',
+  check(c) {
+    const u = c.slot.offer.unavailability;
+    if (u === undefined) return undefined;
+    const startMs = u.start.nanoseconds / 1e6;
+    if (c.nowMs <= startMs - c.drainingMs) return undefined;
+    if (u.duration !== undefined && c.nowMs > startMs + u.duration.nanoseconds / 1e6) return undefined;
+    return { reason: 'AgentMaintenance', alsoReasons: ['UnfulfilledConstraint'] };
   },
 };
 

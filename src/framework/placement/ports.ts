@@ -1,42 +1,44 @@
 /**
  * Host-port choice. With `requirePorts` the app gets exactly the ports it
- * names; otherwise every port is picked from the offer, as Marathon does:
- * the free ranges are shuffled, a random start index is drawn over their
- * concatenation, and the ports are taken consecutively from there with
- * wrap-around. Random, so that one app's freed port is rarely handed straight
- * to another app before load balancers have caught up; consecutive, so the
- * ranges do not fragment.
+ * names; otherwise every port is picked from the offer: a start drawn
+ * uniformly over all free ports (in offer order), then the following free
+ * ports, wrapping around at the end. Random, so that a port one app just
+ * freed is rarely handed straight to another before load balancers have
+ * caught up (Marathon's reason); consecutive, so ranges do not fragment.
+ * Marathon also shuffles the ranges first; that only changes which range
+ * follows the end of another, so it is left out: it cost an allocation and a
+ * random draw per free range on every launch, which showed in profiles of
+ * 10,000-instance rounds.
  *
- * Pure given the `Random`; no I/O.
+ * Pure given the `Random`; no I/O, no allocation but the result.
  */
 
 import type { Random } from '../../common/random.ts';
 import { randomInt } from '../../common/random.ts';
-import type { FreeRange } from './offer-slot.ts';
+import type { Range } from '../../protocol/mesos-types.ts';
 
-/** `count` distinct ports from `free`, or undefined when there are fewer. */
-export function pickDynamicPorts(free: readonly FreeRange[], count: number, random: Random): number[] | undefined {
+/** `count` distinct ports from the free ranges (sorted, disjoint lists), or undefined when there are fewer. */
+export function pickDynamicPorts(lists: readonly (readonly Range[])[], count: number, random: Random): number[] | undefined {
   if (count === 0) return [];
-  const shuffled = [...free];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = randomInt(random, 0, i + 1);
-    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
-  }
   let total = 0;
-  for (const r of shuffled) total += r.end - r.begin + 1;
+  for (const list of lists) for (const r of list) total += r.end - r.begin + 1;
   if (total < count) return undefined;
-  let index = randomInt(random, 0, total);
+  let skip = randomInt(random, 0, total);
   const out: number[] = [];
-  for (let k = 0; k < count; k++, index = (index + 1) % total) out.push(portAt(shuffled, index));
-  return out;
-}
-
-function portAt(ranges: readonly FreeRange[], index: number): number {
-  let i = index;
-  for (const r of ranges) {
-    const size = r.end - r.begin + 1;
-    if (i < size) return r.begin + i;
-    i -= size;
+  // Two passes over the lists cover the wrap-around: the first skips to the start.
+  for (let pass = 0; pass < 2 && out.length < count; pass++) {
+    for (const list of lists) {
+      for (const r of list) {
+        const size = r.end - r.begin + 1;
+        if (skip >= size) {
+          skip -= size;
+          continue;
+        }
+        for (let p = r.begin + skip; p <= r.end && out.length < count; p++) out.push(p);
+        skip = 0;
+        if (out.length === count) return out;
+      }
+    }
   }
-  throw new Error(`invariant: port index ${index} beyond the free ranges`);
+  return out.length === count ? out : undefined;
 }

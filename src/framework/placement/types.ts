@@ -81,6 +81,15 @@ export interface InstanceRequest {
    * placed instances plus its requests in this call.
    */
   readonly instances?: number;
+  /**
+   * The app version whose configuration this instance runs (Marathon's
+   * `lastConfigChangeVersion`). When set, the request's constraints and the
+   * default spread count only placed instances of the same `configVersion`
+   * (and those that do not say), as Marathon ignores instances of older
+   * configurations: so a rolling update of a `hostname:UNIQUE` app on a full
+   * cluster can put a new instance beside the old one it replaces.
+   */
+  readonly configVersion?: string;
 }
 
 /** An instance already running (or launched earlier in this round) on an agent. */
@@ -93,19 +102,25 @@ export interface PlacedInstance {
   /** The agent's fault domain, for `@region` / `@zone` constraints. */
   readonly region?: string;
   readonly zone?: string;
+  /** See `InstanceRequest.configVersion`; absent counts for every request of the app. */
+  readonly configVersion?: string;
 }
 
 export interface PlacementInput {
   readonly offers: readonly Offer[];
   readonly requests: readonly InstanceRequest[];
   /**
-   * The live instances constraints count, of the apps in `requests` (others
-   * are ignored). Marathon counts only instances of the app's current
-   * configuration, so that a new instance may land beside an old one that is
-   * about to be replaced: the shell chooses which to pass.
+   * The live instances of the apps in `requests` (others are ignored), for
+   * constraints and spread; filtered per request by `configVersion`.
    */
   readonly placed: readonly PlacedInstance[];
   readonly nowMs: number;
+  /**
+   * Marathon's `--draining_seconds` (default 0), in ms: an agent whose
+   * maintenance window (the offer's `unavailability`) starts within this much
+   * of now, and has not ended, takes no new instance (AgentMaintenance).
+   */
+  readonly drainingMs?: number;
   /** Picks host ports from offered ranges (port 0 → any free port). */
   readonly random: Random;
 }
@@ -138,7 +153,7 @@ export interface OfferRejection {
   readonly offerId: string;
   readonly agentId: string;
   readonly hostname: string;
-  /** Every checker that said no (not only the first), in pipeline order. */
+  /** Every reason a checker gave (not only the first), in Marathon's funnel order. */
   readonly reasons: readonly NoOfferMatchReason[];
   /** The constraints that failed (empty unless `UnfulfilledConstraint` is among the reasons). */
   readonly failedConstraints: readonly ConstraintExplanation[];
@@ -152,6 +167,16 @@ export interface NoMatch {
   readonly rejections: readonly OfferRejection[];
 }
 
+/** An offer an app processed and did not use. */
+export interface UnusedOffer {
+  readonly agentId: string;
+  readonly offerId: string;
+  readonly hostname: string;
+  readonly reasons: readonly NoOfferMatchReason[];
+  /** `describe` lines of the constraints that failed (empty unless a constraint did). */
+  readonly failedConstraints: readonly string[];
+}
+
 /**
  * What one app saw of one round, in Marathon's terms: an app *processes* an
  * offer when it launched on it (used) or when it still had an instance
@@ -161,8 +186,8 @@ export interface NoMatch {
 export interface AppRoundStats {
   readonly appId: string;
   readonly usedOffers: number;
-  /** One per unused offer processed: the agent and the reasons it did not fit. */
-  readonly unusedOffers: readonly { readonly agentId: string; readonly offerId: string; readonly reasons: readonly NoOfferMatchReason[] }[];
+  /** One per unused offer processed: the agent, the reasons it did not fit, and which constraints failed. */
+  readonly unusedOffers: readonly UnusedOffer[];
 }
 
 export interface PlacementSummary {

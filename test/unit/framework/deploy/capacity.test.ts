@@ -43,6 +43,21 @@ describe('deployment capacity bounds', () => {
     expect([...list].sort(killOrder('OLDEST_FIRST', 'running')).map((x) => x.instanceId)).to.deep.equal(['q', 's', 'u', 'h-old', 'r', 'h-new']);
   });
 
+  it('killPriority ranks after status and before killSelection', () => {
+    const i = (instanceId: string, status: PlannerInstance['status'], startedAtMs?: number): PlannerInstance => ({ instanceId, version: 'v1', status, startedAtMs });
+    const list = [i('x', 'healthy', 1), i('y', 'healthy', 9), i('z', 'staging'), i('w', 'healthy', 5)];
+    expect([...list].sort(killOrder('YOUNGEST_FIRST', 'healthy', ['x', 'z'])).map((v) => v.instanceId)).to.deep.equal(['z', 'x', 'y', 'w']);
+    const step = computeDeploymentStep({
+      targets: [{ version: 'v1', count: 2 }],
+      instances: list,
+      strategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
+      healthCounts: 'healthy',
+      killSelection: 'YOUNGEST_FIRST',
+      killPriority: ['x'],
+    });
+    expect(step.kill).to.deep.equal(['z', 'x']);
+  });
+
   it('progress counts units of work against the baseline', () => {
     const input = {
       targets: [{ version: 'v2', count: 2 }],

@@ -5,7 +5,7 @@
  * (docs/docs/constraints.md) and its Constraints.scala behaviour.
  */
 import { expect } from 'chai';
-import { explainConstraints, formatScalar } from '../../../../src/framework/placement/index.ts';
+import { computeSpreadKillOrder, explainConstraints, formatScalar } from '../../../../src/framework/placement/index.ts';
 import { makeOffer, makeRequest, parseConstraint, placedOn } from './helpers.ts';
 
 interface Row {
@@ -149,5 +149,19 @@ describe('placement constraints (one table per operator)', () => {
   it('formats scalars as Mesos prints them (at most 3 decimals, half-even, no trailing zeros)', () => {
     const cases: [number, string][] = [[0.8, '0.8'], [2, '2'], [1.1005, '1.1'], [1.00051, '1.001'], [1.0015, '1.002'], [0.0004, '0'], [12.5, '12.5'], [-1.25, '-1.25']];
     for (const [v, text] of cases) expect(formatScalar(v), String(v)).to.equal(text);
+  });
+
+  it('scale-down kill order keeps GROUP_BY groups even (largest group first, ties in input order)', () => {
+    const on = (id: string, rack: string, color = 'blue') => placedOn('/app', id, { agent: id, attributes: `rack:${rack};color:${color}` });
+    const instances = [on('a1', 'a'), on('a2', 'a'), on('a3', 'a'), on('b1', 'b'), on('c1', 'c'), on('c2', 'c')];
+    const order = computeSpreadKillOrder([['rack', 'GROUP_BY', '3']], instances);
+    expect(order).to.deep.equal(['a1', 'a2', 'c1', 'a3', 'b1', 'c2']);
+    // Killing the first three leaves one per rack.
+    expect(order.slice(0, 3).map((id) => id[0]).sort()).to.deep.equal(['a', 'a', 'c']);
+    // Two GROUP_BY fields: the sum of both group sizes decides.
+    const two = [on('a1', 'a', 'red'), on('c1', 'c', 'blue'), on('b1', 'b', 'red'), on('b2', 'b', 'red')];
+    expect(computeSpreadKillOrder([['rack', 'GROUP_BY'], ['color', 'GROUP_BY']], two)[0]).to.equal('b1');
+    // No GROUP_BY: no preference.
+    expect(computeSpreadKillOrder([['hostname', 'UNIQUE']], instances)).to.deep.equal([]);
   });
 });

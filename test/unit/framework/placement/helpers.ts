@@ -35,6 +35,7 @@ export function makeRequest(appId: string, instanceId: string, o: Partial<Omit<I
     role: o.role ?? '*',
     acceptedResourceRoles: o.acceptedResourceRoles ?? [],
     instances: o.instances,
+    configVersion: o.configVersion,
   };
 }
 

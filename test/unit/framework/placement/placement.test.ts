@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { SeededRandom } from '../../../../src/common/random.ts';
-import { computePlacement, OfferStatsAccumulator, type InstanceRequest, type PlacedInstance, type PlacementResult } from '../../../../src/framework/placement/index.ts';
+import { computePlacement, OfferStatsAccumulator, type ConstraintTriple, type InstanceRequest, type PlacedInstance, type PlacementResult } from '../../../../src/framework/placement/index.ts';
 import type { Offer } from '../../../../src/protocol/mesos-types.ts';
 import { makeOffer, makeRequest, placedOn } from './helpers.ts';
 
@@ -76,6 +76,29 @@ describe('computePlacement', () => {
     expect([...maxPer.unplaced.keys()]).to.deep.equal(['m.5']);
   });
 
+  it('counts only instances of the request\'s config version (Marathon ignores older configurations)', () => {
+    const offers = ['a1', 'a2', 'a3'].map((agent) => makeOffer({ agent }));
+    const old = ['a1', 'a2', 'a3'].map((agent, k) => ({ ...placedOn('/u', `old${k}`, { agent }), configVersion: 'v1' }));
+    const unique: ConstraintTriple[] = [['hostname', 'UNIQUE']];
+    // A rolling update of a UNIQUE app on a full cluster: the new ones go beside the old ones, still one per host.
+    const p = place(offers, [1, 2, 3, 4].map((k) => makeRequest('/u', `new${k}`, { constraints: unique, configVersion: 'v2' })), old);
+    expect(p.launches.map((l) => l.agentId)).to.deep.equal(['a1', 'a2', 'a3']);
+    expect([...p.unplaced.keys()]).to.deep.equal(['new4']);
+    // Without a config version every instance counts.
+    expect(place(offers, [makeRequest('/u', 'x', { constraints: unique })], old).launches).to.deep.equal([]);
+    // A placed instance that does not say counts for every version.
+    const unversioned = [placedOn('/u', 'legacy', { agent: 'a1' })];
+    expect(place(offers, [makeRequest('/u', 'y', { constraints: unique, configVersion: 'v2' })], unversioned).launches.map((l) => l.agentId)).to.deep.equal(['a2']);
+    // Mixed versions in one round: each version's launches count for its own later requests only.
+    const mixed = place(offers, [
+      makeRequest('/u', 'p1', { constraints: unique, configVersion: 'v1' }),
+      makeRequest('/u', 'q1', { constraints: unique, configVersion: 'v2' }),
+      makeRequest('/u', 'p2', { constraints: unique, configVersion: 'v1' }),
+      makeRequest('/u', 'q2', { constraints: unique, configVersion: 'v2' }),
+    ]);
+    expect(mixed.launches.map((l) => `${l.instanceId}@${l.agentId}`)).to.deep.equal(['p1@a1', 'q1@a1', 'p2@a2', 'q2@a2']);
+  });
+
   it('GROUP_BY spreads over racks within one round', () => {
     const offers = ['a', 'b', 'c'].flatMap((rack) => [1, 2].map((n) => makeOffer({ agent: `${rack}${n}`, attributes: `rack:${rack}` })));
     const p = place(offers, [1, 2, 3, 4, 5, 6].map((k) => makeRequest('/g', `g.${k}`, { constraints: [['rack', 'GROUP_BY', '3']], instances: 6 })));
@@ -99,6 +122,21 @@ describe('computePlacement', () => {
     it('acceptedResourceRoles ["*"] takes only unreserved resources', () => {
       const p = place([makeOffer({ agent: 'a1', resources: 'cpus(web):4;mem(web):256;cpus:0.05;mem:512' })], [makeRequest('/a', 'a.1', { role: 'web', acceptedResourceRoles: ['*'] })]);
       expect(reasonsOf(p, 'a.1')).to.deep.equal([['InsufficientCpus']]);
+    });
+
+    it('an agent in its maintenance window (or within drainingMs of it) takes nothing: AgentMaintenance', () => {
+      const at = (startMs: number, durationMs?: number): Offer => ({
+        ...makeOffer({ agent: 'a1' }),
+        unavailability: { start: { nanoseconds: startMs * 1e6 }, ...(durationMs === undefined ? {} : { duration: { nanoseconds: durationMs * 1e6 } }) },
+      });
+      const reasonsAt = (offer: Offer, drainingMs = 0): string[] => {
+        const p = computePlacement({ offers: [offer], requests: [makeRequest('/a', 'a.1')], placed: [], nowMs: 10_000, drainingMs, random: new SeededRandom(1) });
+        return p.launches.length > 0 ? ['launched'] : [...p.unplaced.get('a.1')!.rejections[0].reasons];
+      };
+      expect(reasonsAt(at(5_000))).to.deep.equal(['UnfulfilledConstraint', 'AgentMaintenance']);
+      expect(reasonsAt(at(5_000, 2_000)), 'window over').to.deep.equal(['launched']);
+      expect(reasonsAt(at(20_000)), 'window ahead').to.deep.equal(['launched']);
+      expect(reasonsAt(at(20_000), 15_000), 'draining').to.deep.equal(['UnfulfilledConstraint', 'AgentMaintenance']);
     });
 
     it('an offer allocated to another role is not the app\'s', () => {
@@ -156,8 +194,8 @@ describe('computePlacement', () => {
         appId: '/a',
         usedOffers: 1,
         unusedOffers: [
-          { agentId: 'a2', offerId: 'o2', reasons: ['InsufficientCpus'] },
-          { agentId: 'a3', offerId: 'o3', reasons: ['UnfulfilledConstraint', 'InsufficientMemory'] },
+          { agentId: 'a2', offerId: 'o2', hostname: 'a2.host', reasons: ['InsufficientCpus'], failedConstraints: [] },
+          { agentId: 'a3', offerId: 'o3', hostname: 'a3.host', reasons: ['UnfulfilledConstraint', 'InsufficientMemory'], failedConstraints: ['rack:UNLIKE:x: rack=x matches'] },
         ],
       }]);
       const stats = new OfferStatsAccumulator();
@@ -180,6 +218,7 @@ describe('computePlacement', () => {
         ['InsufficientCpus', 2, 4], ['InsufficientMemory', 0, 2], ['InsufficientDisk', 0, 2], ['InsufficientGpus', 0, 2], ['InsufficientPorts', 0, 2],
         ['DeclinedScarceResources', 0, 2],
       ]);
+      expect(stats.lastUnusedByAgent().map((u) => [u.agentId, u.failedConstraints])).to.deep.equal([['a2', []], ['a3', ['rack:UNLIKE:x: rack=x matches']]]);
       stats.reset();
       expect(stats.summary()).to.deep.equal({
         processedOffersCount: 0,

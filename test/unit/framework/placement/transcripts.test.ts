@@ -4,7 +4,8 @@
  * few rounds. Commands:
  *   agent <id> resources=<text> [attributes=<text>] [host=<name>]
  *   app <id> [cpus=] [mem=] [disk=] [ports=<n>] [require=<p,p>] [constraints=<f:OP[:v]>,...]
- *       [role=] [accepted=<r,r>] [instances=<n>]
+ *       [role=] [accepted=<r,r>] [instances=<n>] [version=<config version>]
+ *                                    (defining an app again replaces it for later `queue`s)
  *   queue <app> n=<k>               k more instances wait (ids <app>.1, <app>.2, …)
  *   round now=<ms> [agents=<a,b>]   one offer per agent (its free resources), place, apply
  *   stats <app>                      the app's processedOffersSummary, one line per key
@@ -77,6 +78,7 @@ function handler(): (command: string) => string[] {
           role: kv.get('role') ?? '*',
           acceptedResourceRoles: list('accepted'),
           instances: kv.has('instances') ? Number(kv.get('instances')) : undefined,
+          configVersion: kv.get('version'),
         });
         return ['ok'];
       }
@@ -102,8 +104,10 @@ function handler(): (command: string) => string[] {
         for (const l of result.launches) {
           const agent = agents.get(l.agentId)!;
           agent.free = subtract(agent.free, l.resources);
-          placed.set(l.instanceId, { p: { appId: l.appId, instanceId: l.instanceId, agentId: l.agentId, hostname: l.hostname, attributes: agent.attributes }, launch: l });
-          queue.splice(queue.findIndex((r) => r.instanceId === l.instanceId), 1);
+          const k = queue.findIndex((r) => r.instanceId === l.instanceId);
+          const configVersion = queue[k].configVersion;
+          placed.set(l.instanceId, { p: { appId: l.appId, instanceId: l.instanceId, agentId: l.agentId, hostname: l.hostname, attributes: agent.attributes, configVersion }, launch: l });
+          queue.splice(k, 1);
         }
         for (const s of result.summary.apps) {
           let acc = stats.get(s.appId);
