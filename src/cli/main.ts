@@ -1,5 +1,6 @@
 /**
- * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`.
+ * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`,
+ * `cygnet framework`, and `cygnet app` to drive the framework's API.
  *
  * Owns flag parsing at the top level and the CLI's error contract: a bad
  * flag or value prints exactly one line on stderr and exits with code 2 (no
@@ -15,6 +16,7 @@ import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
+import { addAppCommand, type AppCliIo } from './app-command.ts';
 import { parseCount, parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
 import { applyLogFormat, logFormatHelp, takeLogFormatFlag } from './log-format-flag.ts';
 import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from '../common/log.ts';
@@ -31,7 +33,19 @@ export const maxFrameworkReplicas = 7;
 /** Exit code set by the command that ran (main() resets it per run). */
 let actionExitCode = 0;
 
-export function buildProgram(): Command {
+export interface ProgramIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Ends a following command (`app events`); Ctrl-C does in the shell. */
+  readonly stopSignal?: AbortSignal;
+}
+
+const processIo: ProgramIo = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+};
+
+export function buildProgram(io: ProgramIo = processIo): Command {
   const program = new Command('cygnet')
     .description('cygnet: a two-level cluster manager (Mesos-style master and agents)')
     .showHelpAfterError(false)
@@ -55,6 +69,8 @@ export function buildProgram(): Command {
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
   addDaemonCommand(program, 'agent', 'run an agent: advertise this host and run tasks (see `cygnet agent --help`)', agentHelp, runAgent);
   addDaemonCommand(program, 'framework', 'run a replica of the app framework: Marathon /v2 API (see `cygnet framework --help`)', frameworkHelp, runFrameworkCli);
+  const appIo: AppCliIo = { ...io, setExit: (code) => { actionExitCode = code; } };
+  addAppCommand(program, appIo);
 
   return program;
 }
@@ -85,8 +101,8 @@ function addDaemonCommand(program: Command, name: string, description: string, h
 }
 
 /** Runs the CLI; returns instead of exiting so it can be tested in-process. */
-export async function main(argv: readonly string[], stderr: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: readonly string[], stderr: (line: string) => void = processIo.err, io: Partial<ProgramIo> = {}): Promise<number> {
+  const program = buildProgram({ out: io.out ?? processIo.out, err: stderr, ...(io.stopSignal !== undefined ? { stopSignal: io.stopSignal } : {}) });
   actionExitCode = 0;
   let lastError = '';
   const configure = (cmd: Command): void => {

@@ -35,9 +35,14 @@ export function queryList(req: Request, name: string): string[] {
   return list.map(String).flatMap((s) => s.split(','));
 }
 
+/**
+ * A boolean query parameter. Case-insensitive, as Marathon's (Java's
+ * `Boolean.valueOf`): Python's `requests` sends `force=True`, and
+ * marathon-python's `force=True` must supersede a deployment.
+ */
 export function flag(req: Request, name: string): boolean {
   const v = req.query[name];
-  return v === 'true' || v === '1' || v === '';
+  return typeof v === 'string' && (v.toLowerCase() === 'true' || v === '1' || v === '');
 }
 
 export function sendWrite(res: Response, status: number, w: WriteOutcome): void {
@@ -110,6 +115,8 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
     case 'PUT':
       return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false' }));
     case 'PATCH':
+      // Marathon's PATCH never creates (allowCreation = false): a missing app is a 404, not a 422 for its missing cmd.
+      mustApp(ctx, id);
       return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: true }));
     case 'DELETE':
       return sendWrite(res, 200, await ctx.apps.remove(id, { force }));

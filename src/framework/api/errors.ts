@@ -36,7 +36,9 @@ export function apiErrorAnswer(err: unknown): { status: number; body: Record<str
 
 export function sendApiError(res: Response, err: unknown, log: Logger): void {
   const { status, body } = apiErrorAnswer(err);
-  if (status >= 500) log.error({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'request failed');
+  // 503 is an expected state (no leader elected yet, shutting down), not a fault: one line, no stack.
+  if (status === 503) log.warn({ err: describeError(err) }, 'request refused: unavailable');
+  else if (status >= 500) log.error({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'request failed');
   if (res.headersSent) {
     res.end();
     return;

@@ -135,6 +135,22 @@ const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
 
 const ANY_PORT = { min: 0, max: 65535 } as const;
 const NON_NEGATIVE = { min: 0 } as const;
+/**
+ * cygnet's bound on `instances` (Marathon has none): the replicated state
+ * makes one record per instance when the write applies, so one request for
+ * 1e8 instances exhausted the replica's heap, and again on every restart
+ * while replaying the committed write. 10,000 is far above what one app
+ * asks of a cluster of this size; beyond it the answer is `error.max`.
+ */
+export const maxInstancesPerApp = 10_000;
+/**
+ * cygnet's bound on an app id's length (Marathon has none). Ids travel in URL
+ * paths, `Location` headers and task ids: a 40,000-character id was accepted,
+ * and then its URL was beyond the HTTP server's 16 KB header limit, so the
+ * app could be neither read nor deleted, and the 201's `Location` header
+ * overflowed clients. 1,024 keeps every URL and task id far below the limit.
+ */
+export const maxAppIdLength = 1024;
 
 export interface ReadAppOptions {
   /** `true` for POST and full PUT; `false` for a partial update, where every field is optional. */
@@ -168,7 +184,7 @@ function readFields(r: SchemaReader, o: JsonObject, opts: ReadAppOptions): RawAp
   const bool = (v: unknown, p: string) => r.boolean(v, p);
   const strings = (v: unknown, p: string) => r.array(v, p, (x, q) => r.string(x, q));
 
-  if (hasField(o, 'id')) set('id', r.string(field(o, 'id'), '/id', { minLength: 1, matches: isPathIdSyntax }));
+  if (hasField(o, 'id')) set('id', r.string(field(o, 'id'), '/id', { minLength: 1, maxLength: maxAppIdLength, matches: isPathIdSyntax }));
   else if (opts.requireId) r.violations.add('/id', Object.hasOwn(o, 'id') ? 'error.expected.jsstring' : 'error.path.missing');
 
   set('acceptedResourceRoles', opt('acceptedResourceRoles', strings));
@@ -178,13 +194,13 @@ function readFields(r: SchemaReader, o: JsonObject, opts: ReadAppOptions): RawAp
   set('cmd', opt('cmd', str({ minLength: 1 })));
   set('constraints', opt('constraints', (v, p) => r.array(v, p, (x, q) => r.array(x, q, (y, s) => r.string(y, s), { minItems: 2, maxItems: 3 }))));
   set('cpus', opt('cpus', dbl({ min: 0.001 })));
-  set('dependencies', opt('dependencies', (v, p) => r.array(v, p, (x, q) => r.string(x, q, { minLength: 1, matches: isPathIdSyntax }))));
+  set('dependencies', opt('dependencies', (v, p) => r.array(v, p, (x, q) => r.string(x, q, { minLength: 1, maxLength: maxAppIdLength, matches: isPathIdSyntax }))));
   set('disk', opt('disk', dbl(NON_NEGATIVE)));
   set('env', opt('env', (v, p) => readEnv(r, v, p)));
   set('executor', opt('executor', str({ pattern: EXECUTOR_PATTERN })));
   set('fetch', opt('fetch', (v, p) => r.array(v, p, (x, q) => readArtifact(r, x, q))));
   set('healthChecks', opt('healthChecks', (v, p) => r.array(v, p, (x, q) => readHealthCheck(r, x, q))));
-  set('instances', opt('instances', int(NON_NEGATIVE)));
+  set('instances', opt('instances', int({ min: 0, max: maxInstancesPerApp })));
   set('labels', opt('labels', (v, p) => r.stringMap(v, p)));
   set('maxLaunchDelaySeconds', opt('maxLaunchDelaySeconds', int(NON_NEGATIVE)));
   set('mem', opt('mem', dbl(NON_NEGATIVE)));
