@@ -333,12 +333,19 @@ export class FrameworkState implements StateMachine<CommandResult> {
 
   private applySchedule(cmd: Extract<FrameworkCommand, { type: 'Schedule' }>): CommandResult {
     const accepted: string[] = [];
+    // Indexes in use, per app, computed once per command: a 10,000-instance scale is one command.
+    const usedByApp = new Map<string, { used: Set<number>; next: number }>();
     for (const s of cmd.instances) {
       const configVersion = this.configVersionOf(s.appId, s.version);
       if (this.instancesById.has(s.instanceId) || configVersion === undefined) continue;
-      const used = new Set(this.instancesOf(s.appId).map((i) => i.index));
-      let index = 0;
-      while (used.has(index)) index++;
+      let slot = usedByApp.get(s.appId);
+      if (slot === undefined) {
+        slot = { used: new Set(this.instancesOf(s.appId).map((i) => i.index)), next: 0 };
+        usedByApp.set(s.appId, slot);
+      }
+      while (slot.used.has(slot.next)) slot.next++;
+      const index = slot.next;
+      slot.used.add(index);
       this.addInstance({ instanceId: s.instanceId, appId: s.appId, index, version: s.version, configVersion, phase: 'scheduled', incarnation: 0, hostPorts: [] });
       accepted.push(s.instanceId);
     }
@@ -407,6 +414,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     const def = this.definitionOf(inst.appId, inst.version);
     const wasEndpoint = this.isEndpoint(inst);
     const wasHealthy = inst.healthy;
+    const wasState = inst.mesosState;
     inst.mesosState = u.state;
     if (u.agentId !== undefined) inst.agentId = u.agentId;
     if (u.message !== undefined) inst.lastMessage = u.message;
@@ -441,7 +449,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
         inst.phase = 'launched';
       }
       if (u.healthy !== undefined) inst.healthy = u.healthy;
-      if (wasHealthy !== inst.healthy || u.state !== inst.mesosState) this.emitStatus(inst, u);
+      if (wasHealthy !== inst.healthy || u.state !== wasState) this.emitStatus(inst, u);
       if (inst.healthy === true && wasHealthy !== true) inst.healthySinceMs = u.timestampMs;
       if (inst.healthy !== undefined && wasHealthy !== inst.healthy) {
         this.emit({ eventType: 'health_status_changed_event', timestamp: iso(atMs), appId: inst.appId, instanceId: inst.instanceId, taskId: inst.taskId, version: inst.version, alive: inst.healthy });
