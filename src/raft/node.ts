@@ -91,6 +91,12 @@ export interface ProposeOutcome<R> {
   readonly result: R;
 }
 
+/**
+ * A read-only window on the core, for checkers (the simulator's SafetyChecker) and
+ * debugging: status and log contents, no way to drive it.
+ */
+export type CoreView = Pick<RaftCore, 'id' | 'status' | 'logTerm' | 'logEntry' | 'describe'>;
+
 /** The core's status as an operator sees it; `applied` is what the state machine has applied. */
 export type NodeStatus = Pick<Status, 'id' | 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'firstIndex' | 'lastIndex' | 'conf'> & {
   /** The leader's sender metadata (e.g. its client API address) when known. */
@@ -282,6 +288,11 @@ export class RaftNode<R> {
       conf: s.conf,
       leaderMeta: s.leader === 0 ? undefined : this.metaOf(s.leader),
     };
+  }
+
+  /** The core, read-only: what the simulator's safety checks inspect after every event. */
+  get view(): CoreView {
+    return this.core;
   }
 
   /** Metadata a peer sent with its batches (e.g. its client API address). */

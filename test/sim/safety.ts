@@ -7,7 +7,7 @@
  * Each check throws SafetyViolation naming the property and the evidence.
  */
 import type { Entry, NodeId } from '../../src/raft/types.ts';
-import type { RaftCore } from '../../src/raft/core.ts';
+import type { CoreView } from '../../src/raft/node.ts';
 
 export class SafetyViolation extends Error {}
 
@@ -27,7 +27,7 @@ export class SafetyChecker {
   private readonly wasLeader = new Map<NodeId, number>();
 
   /** Call after every event with every live core; returns the number of leaders elected so far. */
-  observe(cores: readonly RaftCore[]): number {
+  observe(cores: readonly CoreView[]): number {
     for (const c of cores) {
       const s = c.status;
       if (s.role !== 'leader') {
@@ -53,7 +53,7 @@ export class SafetyChecker {
     return this.leaderOfTerm.size;
   }
 
-  private checkLeaderCompleteness(c: RaftCore): void {
+  private checkLeaderCompleteness(c: CoreView): void {
     const s = c.status;
     for (const [index, term] of this.committedInTerm) {
       if (term >= s.term || index < s.firstIndex) continue;
@@ -78,13 +78,13 @@ export class SafetyChecker {
   }
 
   /** Log matching across all pairs (O(nodes² · log)); run periodically and at the end. */
-  checkLogMatching(cores: readonly RaftCore[]): void {
+  checkLogMatching(cores: readonly CoreView[]): void {
     for (let a = 0; a < cores.length; a++) {
       for (let b = a + 1; b < cores.length; b++) this.checkPair(cores[a], cores[b]);
     }
   }
 
-  private checkPair(x: RaftCore, y: RaftCore): void {
+  private checkPair(x: CoreView, y: CoreView): void {
     const sx = x.status;
     const sy = y.status;
     const lo = Math.max(sx.firstIndex, sy.firstIndex);
