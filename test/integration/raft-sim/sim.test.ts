@@ -1,6 +1,6 @@
 /**
  * The deterministic Raft simulation (test/sim) over the production RaftNode
- * shell: 300 seeds, each a faulty phase (partitions incl. one-way, drops,
+ * shell: 240 seeds, each a faulty phase (partitions incl. one-way, drops,
  * duplicates, reordering, crashes losing unsynced writes, snapshots,
  * membership changes, leadership transfers) then a liveness phase; safety
  * checked after every event, acknowledged writes must survive, and the client
@@ -16,8 +16,8 @@ import { expect } from 'chai';
 import { FAULT_KINDS, missingFaults, replayCommand, runSeed } from '../../sim/simulator.ts';
 import type { BrokenVariant, FailureKind, SimResult, SimStats } from '../../sim/simulator.ts';
 
-const SEEDS = 300;
-const PER_CASE = 50;
+const SEEDS = 240;
+const PER_CASE = 40;
 
 /** Runs seeds from 1 until one fails; the broken variants fail within a few. */
 async function firstFailure(broken: BrokenVariant, maxSeeds: number): Promise<SimResult | undefined> {
