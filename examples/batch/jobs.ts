@@ -53,23 +53,28 @@ function show(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v);
 }
 
+/** `path.key`, or `key` at the root. */
+function field(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
 function knownKeys(o: Json, path: string, keys: readonly string[]): void {
   for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw new ValidationError(`${path}${path ? '.' : ''}${k}`, `one of the fields ${keys.join(', ')}`, 'an unknown field');
+    if (!keys.includes(k)) throw new ValidationError(field(path, k), `one of the fields ${keys.join(', ')}`, 'an unknown field');
   }
 }
 
 function positiveNumber(o: Json, key: string, path: string, fallback?: number): number {
   const v = o[key];
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ValidationError(`${path}.${key}`, 'a positive number', show(v));
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ValidationError(field(path, key), 'a positive number', show(v));
   return v;
 }
 
 function count(o: Json, key: string, path: string, fallback: number, min: number): number {
   const v = o[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ValidationError(`${path}.${key}`, `an integer >= ${min}`, show(v));
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ValidationError(field(path, key), `an integer >= ${min}`, show(v));
   return v;
 }
 
