@@ -537,6 +537,10 @@ export class RaftNode<R> {
 
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
+    // A leader's snapshot stepped in while this Ready was being persisted may already have
+    // replaced the core's log up to past `index` (it reaches us in the next Ready): it
+    // supersedes ours, and `index` can no longer be snapshotted.
+    if (this.core.logTerm(index) === undefined) return;
     const snap = this.core.createSnapshot(index, this.sm.snapshot());
     await this.storage.saveSnapshot(snap);
     this.snapshotIndex = index;

@@ -19,6 +19,14 @@ import type { BrokenVariant, FailureKind, SimResult, SimStats } from '../../sim/
 const SEEDS = 240;
 const PER_CASE = 40;
 
+/**
+ * Seeds beyond SEEDS that once found a bug in the shell, replayed for good:
+ *  - 875: a leader's snapshot stepped into the core while a Ready was being persisted;
+ *    the shell then tried to snapshot an index the core had already dropped and
+ *    stopped on a RaftAssertionError (node.ts takeSnapshot).
+ */
+const REGRESSION_SEEDS = [875];
+
 /** Runs seeds from 1 until one fails; the broken variants fail within a few. */
 async function firstFailure(broken: BrokenVariant, maxSeeds: number): Promise<SimResult | undefined> {
   for (let seed = 1; seed <= maxSeeds; seed++) {
@@ -46,6 +54,13 @@ describe('raft simulation', function () {
       expect(stats.reduce((n, s) => n + s.ops, 0)).to.be.greaterThan(PER_CASE * 20); // the workload really ran
     });
   }
+
+  it(`regression seeds ${REGRESSION_SEEDS.join(', ')} pass`, async () => {
+    for (const seed of REGRESSION_SEEDS) {
+      const r = await runSeed(seed);
+      expect(r.ok, `seed ${seed} (${r.failureKind}): ${r.failure}`).to.equal(true);
+    }
+  });
 
   it('without fault injection the coverage check fails: no fault kind happens', async () => {
     const stats: SimStats[] = [];
