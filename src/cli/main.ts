@@ -14,6 +14,7 @@ import { CygnetError } from '../common/errors.ts';
 import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
+import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
 
 /** Exit code for a usage error (bad flag or value), as BSD sysexits EX_USAGE-lite / GNU tools. */
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
 
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
   addDaemonCommand(program, 'agent', 'run an agent: advertise this host and run tasks (see `cygnet agent --help`)', agentHelp, runAgent);
+  addDaemonCommand(program, 'framework', 'run a replica of the app framework: Marathon /v2 API (see `cygnet framework --help`)', frameworkHelp, runFrameworkCli);
 
   return program;
 }
