@@ -17,13 +17,14 @@ const program = new Command()
   .option('--seed <n>', 'run exactly this seed')
   .option('--from <n>', 'first seed', '1')
   .option('--steps <ms>', 'virtual ms of the faulty phase', String(defaultSimOptions.safetyMs))
+  .option('--voters <n>', 'initial voters', String(defaultSimOptions.initialVoters))
   .option('--no-faults', 'inject no faults (the coverage check must then fail)')
   .addOption(new Option('--broken <variant>', 'run a deliberately broken variant').choices(['ackBeforeFsync', 'readsWithoutBarrier']))
   .option('--verbose', 'print a trace on failure (and stats per seed)', false)
   .parse();
 
-const o = program.opts<{ seeds: string; seed?: string; from: string; steps: string; faults: boolean; broken?: BrokenVariant; verbose: boolean }>();
-const opts: Partial<SimOptions> = { safetyMs: Number(o.steps), verbose: o.verbose, faults: o.faults, broken: o.broken };
+const o = program.opts<{ seeds: string; seed?: string; from: string; steps: string; voters: string; faults: boolean; broken?: BrokenVariant; verbose: boolean }>();
+const opts: Partial<SimOptions> = { safetyMs: Number(o.steps), initialVoters: Number(o.voters), verbose: o.verbose, faults: o.faults, broken: o.broken };
 const seeds = o.seed !== undefined ? [Number(o.seed)] : Array.from({ length: Number(o.seeds) }, (_, k) => Number(o.from) + k);
 
 const started = performance.now();

@@ -24,6 +24,7 @@ import { checkOperations } from '../../src/lincheck/checker.ts';
 import { kvModel } from '../../src/lincheck/models.ts';
 import { ackBeforeFsyncStorage } from './broken-variants.ts';
 import { EventQueue } from './event-queue.ts';
+import { decodeCommand } from './kv-machine.ts';
 import { SimNetwork, calmNetwork } from './sim-network.ts';
 import { SimServer } from './sim-server.ts';
 import type { ServerOptions } from './sim-server.ts';
@@ -159,6 +160,8 @@ class Simulation {
   private readonly serverOptions: ServerOptions;
   /** A started leadership transfer: counted once the target leads in a later term. */
   private transfer: { to: NodeId; term: number } | undefined;
+  /** Every op id some node applied (a dropped op reported later is checked against it). */
+  private readonly appliedOps = new Set<number>();
 
   constructor(readonly seed: number, readonly opts: SimOptions) {
     this.rng = new SeededRandom(seed);
@@ -197,6 +200,12 @@ class Simulation {
   }
 
   private onApply(s: SimServer, e: AppliedEntry): void {
+    const opId = decodeCommand(e.data).opId;
+    this.appliedOps.add(opId);
+    const dropped = this.workload.dropped.get(opId);
+    if (dropped !== undefined) {
+      this.fail(`op ${opId} applied at ${e.index} (term ${e.term}) on node ${s.id}, but its proposer said: ${dropped}`, 'durability');
+    }
     try {
       this.safety.onApply(s.id, { index: e.index, term: e.term, type: 'normal', data: e.data });
     } catch (err) {
@@ -498,6 +507,10 @@ class Simulation {
     } catch (err) {
       if (err instanceof SafetyViolation) return this.fail(err.message, 'safety');
       throw err;
+    }
+    // A write its proposer reported as dropped (not applied) must never be applied anywhere.
+    for (const [opId, why] of this.workload.dropped) {
+      if (this.appliedOps.has(opId)) return this.fail(`op ${opId} was applied, but its proposer said: ${why}`, 'durability');
     }
     // Every acknowledged write survived: applied (with its term) at its index on every member.
     for (const w of this.workload.acked) {

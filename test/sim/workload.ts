@@ -54,6 +54,8 @@ export interface AckedWrite {
 export class Workload {
   readonly history: Operation<KvInput, KvOutput>[] = [];
   readonly acked: AckedWrite[] = [];
+  /** Writes the node reported as dropped (opId -> its message): none of them may ever be applied. */
+  readonly dropped = new Map<number, string>();
   private nextOpId = 1;
   private nextClientId = 1;
   private readonly inFlight = new Map<number, Pending>();
@@ -152,6 +154,7 @@ export class Workload {
           this.retry(p, err.leader);
         } else if (err instanceof ProposalDroppedError) {
           this.trace(`op ${p.opId} dropped: ${err.message}`);
+          this.dropped.set(p.opId, err.message);
           this.abandon(p);
         } else this.finishUnknown(p);
       },
