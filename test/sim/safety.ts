@@ -26,14 +26,19 @@ export class SafetyChecker {
   private readonly termCommitSeen = new Map<NodeId, { term: number; commit: number }>();
   private readonly wasLeader = new Map<NodeId, number>();
 
-  /** Call after every event with every live core; returns the number of leaders elected so far. */
-  observe(cores: readonly CoreView[]): number {
+  /**
+   * Call after every event with every live core; returns the number of leaders elected so
+   * far and the current leaders as `id@term` (reading each core's status once).
+   */
+  observe(cores: readonly CoreView[]): { elections: number; leaders: string } {
+    let leaders = '';
     for (const c of cores) {
       const s = c.status;
       if (s.role !== 'leader') {
         this.wasLeader.delete(c.id);
         continue;
       }
+      leaders += `${leaders === '' ? '' : ','}${c.id}@${s.term}`;
       const known = this.leaderOfTerm.get(s.term);
       if (known !== undefined && known !== c.id) {
         throw new SafetyViolation(`election safety: nodes ${known} and ${c.id} both leader in term ${s.term}`);
@@ -50,7 +55,7 @@ export class SafetyChecker {
       }
       this.termCommitSeen.set(c.id, { term: s.term, commit: s.commit });
     }
-    return this.leaderOfTerm.size;
+    return { elections: this.leaderOfTerm.size, leaders };
   }
 
   private checkLeaderCompleteness(c: CoreView): void {

@@ -24,7 +24,7 @@ import { checkOperations } from '../../src/lincheck/checker.ts';
 import { kvModel } from '../../src/lincheck/models.ts';
 import { ackBeforeFsyncStorage } from './broken-variants.ts';
 import { EventQueue } from './event-queue.ts';
-import { decodeCommand } from './kv-machine.ts';
+import { opIdOf } from './kv-machine.ts';
 import { SimNetwork, calmNetwork } from './sim-network.ts';
 import { SimServer } from './sim-server.ts';
 import type { ServerOptions } from './sim-server.ts';
@@ -200,7 +200,7 @@ class Simulation {
   }
 
   private onApply(s: SimServer, e: AppliedEntry): void {
-    const opId = decodeCommand(e.data).opId;
+    const opId = opIdOf(e.data);
     this.appliedOps.add(opId);
     const dropped = this.workload.dropped.get(opId);
     if (dropped !== undefined) {
@@ -257,8 +257,11 @@ class Simulation {
         return;
       }
       const views = this.liveServers().map((s) => s.view).filter((v) => v !== undefined);
+      let now = leaders;
       try {
-        this.stats.elections = this.safety.observe(views);
+        const seen = this.safety.observe(views);
+        this.stats.elections = seen.elections;
+        now = seen.leaders;
         if (++sinceLogMatch >= this.opts.logMatchEvery) {
           sinceLogMatch = 0;
           this.safety.checkLogMatching(views);
@@ -267,7 +270,6 @@ class Simulation {
         if (err instanceof SafetyViolation) this.fail(err.message, 'safety');
         else throw err;
       }
-      const now = views.filter((v) => v.status.role === 'leader').map((v) => `${v.id}@${v.status.term}`).join(',');
       if (now !== leaders) {
         this.log(`leaders: ${now || 'none'}`);
         leaders = now;
