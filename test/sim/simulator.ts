@@ -8,6 +8,7 @@
  *
  *   safety phase (faults)  →  liveness phase (healed: must elect and commit)
  *   → every acknowledged write applied on all members → history linearizable
+ *   (and throughout: no write its node reported as dropped is ever applied)
  *
  * Safety properties are checked after every event (safety.ts). Determinism:
  * every event is a queue entry run to completion, microtasks included (the
