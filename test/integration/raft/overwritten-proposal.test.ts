@@ -100,10 +100,12 @@ describe('RaftNode: a proposal overwritten on its leader may still commit elsewh
   it('resolves with its result once the entry commits through another leader', async () => {
     const l = await until('a first leader', leaderAmong(IDS));
     const [a, ...g] = IDS.filter((id) => id !== l);
-    await until('warm-up write applied', () => {
-      void m(l).node.propose(put('k', '0')).catch(() => undefined);
-      return IDS.every((id) => m(id).sm.get('k') !== undefined) ? true : undefined;
-    }, 50);
+    void m(l).node.propose(put('k', '0')).catch(() => undefined);
+    // Every log ends at the same index, so N's first entry lands exactly on P's slot.
+    await until('warm-up write applied everywhere', () => {
+      const last = m(l).node.status().lastIndex;
+      return IDS.every((id) => m(id).sm.get('k') !== undefined && m(id).node.status().lastIndex === last && m(id).node.status().applied === last) ? true : undefined;
+    });
 
     // 1. L and A cut off from G; P reaches A only.
     rule = isolated([l, a]);
@@ -122,8 +124,10 @@ describe('RaftNode: a proposal overwritten on its leader may still commit elsewh
     // 3. N reaches L (and only L) and overwrites P's slot there.
     const lAndN = [l, n];
     rule = (msg) => (lAndN.includes(msg.from) && lAndN.includes(msg.to) ? false : isolated([l])(msg) || isolated([a])(msg) || noAppendsInG(msg));
-    await until('P overwritten on L', () => (m(l).node.view.logTerm(index) !== termP ? true : undefined));
-    await until('L handled the overwrite', () => (m(l).node.status().lastIndex >= index ? true : undefined), 5);
+    await until('P overwritten on L', () => {
+      const t = m(l).node.view.logTerm(index);
+      return t !== undefined && t !== termP ? true : undefined;
+    });
 
     // 4. N and L cut off; only A (holding P) can win G's votes; it commits P.
     rule = (msg) => isolated([l])(msg) || isolated([n])(msg);
