@@ -7,6 +7,7 @@ export * from './app-definition.ts';
 export { AppValidationError, InvalidJsonError, parseJsonBody, type MarathonErrorDetail, type MarathonValidationBody } from './app-errors.ts';
 export * from './app-id.ts';
 export * from './app-version.ts';
+export * from './health-check.ts';
 export {
   CONSTRAINT_MESSAGES,
   compileFullMatch,

@@ -105,16 +105,32 @@ const SET_FIELDS = ['constraints', 'healthChecks', 'dependencies', 'acceptedReso
  * set-like lists sorted. Equal texts ⇔ equal definitions; usable as a hash input.
  */
 export function canonicalDefinitionText(def: AppDefinition): string {
+  return JSON.stringify([def.instances, configText(def)]);
+}
+
+/**
+ * Definitions are immutable (frozen by the parser), so each one's text is
+ * computed once; the WeakMap lets it go with the definition.
+ */
+const configTextCache = new WeakMap<AppDefinition, string>();
+
+/** The canonical text of everything but `instances`. */
+function configText(def: AppDefinition): string {
+  const cached = configTextCache.get(def);
+  if (cached !== undefined) return cached;
   const json = renderDefinition(def);
+  delete json.instances;
   for (const key of SET_FIELDS) {
     const list = json[key];
     if (Array.isArray(list)) json[key] = [...(list as JsonValue[])].map(stableStringify).sort().map((s) => JSON.parse(s) as JsonValue);
   }
-  return stableStringify(json);
+  const text = stableStringify(json);
+  if (Object.isFrozen(def)) configTextCache.set(def, text);
+  return text;
 }
 
 export function definitionsEqual(a: AppDefinition, b: AppDefinition): boolean {
-  return canonicalDefinitionText(a) === canonicalDefinitionText(b);
+  return a === b || (a.instances === b.instances && configText(a) === configText(b));
 }
 
 /**
@@ -122,7 +138,7 @@ export function definitionsEqual(a: AppDefinition, b: AppDefinition): boolean {
  * equal, so going from `a` to `b` needs no restart, only a scale (or nothing).
  */
 export function isRestartEquivalent(a: AppDefinition, b: AppDefinition): boolean {
-  return canonicalDefinitionText({ ...a, instances: 0 }) === canonicalDefinitionText({ ...b, instances: 0 });
+  return a === b || configText(a) === configText(b);
 }
 
 /** `true` when only `instances` changed: a scale, not a new configuration. */

@@ -133,9 +133,8 @@ type Derived = Pick<
 >;
 
 function assemble(raw: RawApp, d: Derived): AppDefinition {
-  const env: Record<string, string> = {};
-  const envEntries = Object.entries(raw.env ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
-  Object.assign(env, Object.fromEntries(envEntries));
+  // fromEntries defines own properties: a `__proto__` variable stays data, never a prototype.
+  const env = Object.fromEntries(Object.entries(raw.env ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const def: AppDefinition = {
     id: d.id,
     ...(raw.cmd !== undefined ? { cmd: raw.cmd } : {}),

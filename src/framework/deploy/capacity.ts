@@ -30,11 +30,11 @@ export interface CapacityBounds {
 }
 
 export function minReadyOf(total: number, s: UpgradeStrategy): number {
-  return Math.ceil(total * s.minimumHealthCapacity - EPSILON);
+  return Math.max(0, Math.ceil(total * s.minimumHealthCapacity - EPSILON));
 }
 
 export function maxLiveOf(total: number, s: UpgradeStrategy): number {
-  return Math.floor(total * (1 + s.maximumOverCapacity) + EPSILON);
+  return Math.max(0, Math.floor(total * (1 + s.maximumOverCapacity) + EPSILON));
 }
 
 /** The bounds for `total` target instances when `ready` are ready now. */

@@ -77,6 +77,10 @@ export interface PlannerView {
 }
 
 export function computePlannerView(input: PlannerInput): PlannerView {
+  const versions = new Set(input.targets.map((t) => t.version));
+  if (versions.size !== input.targets.length) {
+    throw new Error(`invalid planner input: a version is targeted twice in [${input.targets.map((t) => t.version).join(', ')}]`);
+  }
   const total = input.targets.reduce((s, t) => s + Math.max(0, t.count), 0);
   const targetCount = new Map(input.targets.map((t) => [t.version, Math.max(0, t.count)]));
   const activeByVersion = new Map<string, PlannerInstance[]>(input.targets.map((t) => [t.version, []]));

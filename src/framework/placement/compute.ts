@@ -20,7 +20,7 @@
  */
 
 import { AppPlacements } from './app-placements.ts';
-import { acceptedRolesOf, buildPlacementPipeline, type Candidate, type PlacementChecker } from './pipeline.ts';
+import { acceptedRolesOf, buildPlacementPipeline, type Candidate, type PlacementChecker, type Refusal } from './pipeline.ts';
 import { pickDynamicPorts } from './ports.ts';
 import { OfferSlot } from './offer-slot.ts';
 import type {
@@ -40,6 +40,8 @@ import type { Resource } from '../../protocol/mesos-types.ts';
 export function computePlacement(input: PlacementInput, pipeline: readonly PlacementChecker[] = buildPlacementPipeline()): PlacementResult {
   const slots = input.offers.map((o) => new OfferSlot(o));
   const apps = indexApps(input);
+  // GROUP_BY's instance count when a request does not say: fixed for the round, before any launch.
+  const defaultInstances = new Map([...apps].map(([appId, app]) => [appId, app.size + countRequests(input, appId)]));
   const launches: Launch[] = [];
   const unplaced = new Map<string, NoMatch>();
   const failedShapes = new Map<string, readonly OfferRejection[]>();
@@ -54,18 +56,20 @@ export function computePlacement(input: PlacementInput, pipeline: readonly Place
       continue;
     }
     const acceptedRoles = acceptedRolesOf(request);
-    const instances = request.instances ?? app.size + countRequests(input, request.appId);
-    const rejections: OfferRejection[] = [];
+    const instances = request.instances ?? defaultInstances.get(request.appId)!;
+    const candidate = (slot: OfferSlot): Candidate => ({ request, slot, app, acceptedRoles, instances });
+    // Search with each pipeline run stopping at its first refusal; an offer
+    // with none of the app's instances on its agent cannot be beaten (ties go
+    // to offer order), so the search stops there.
     let best: OfferSlot | undefined;
     for (const slot of slots) {
-      const refusals = runPipeline(pipeline, { request, slot, app, acceptedRoles, instances });
-      if (refusals.length > 0) {
-        rejections.push(rejection(slot, refusals));
-      } else if (best === undefined || app.onAgent(slot.agentId) < app.onAgent(best.agentId)) {
-        best = slot;
-      }
+      if (runPipeline(pipeline, candidate(slot), true).length > 0) continue;
+      if (best === undefined || app.onAgent(slot.agentId) < app.onAgent(best.agentId)) best = slot;
+      if (app.onAgent(best.agentId) === 0) break;
     }
     if (best === undefined) {
+      // Nothing fits: now every checker runs against every offer, for the reasons.
+      const rejections = slots.map((slot) => rejection(slot, runPipeline(pipeline, candidate(slot), false)));
       failedShapes.set(shape, rejections);
       unplaced.set(request.instanceId, { appId: request.appId, instanceId: request.instanceId, rejections });
       continue;
@@ -120,16 +124,21 @@ function shapeKey(r: InstanceRequest): string {
   return [r.appId, JSON.stringify([r.cpus, r.memMb, r.diskMb, r.portCount, r.requiredPorts ?? null, r.constraints, r.role, r.acceptedResourceRoles, r.instances ?? null])].join('\u0000');
 }
 
-function runPipeline(pipeline: readonly PlacementChecker[], c: Candidate): { reason: NoOfferMatchReason; constraints?: readonly ConstraintExplanation[] }[] {
-  const out: { reason: NoOfferMatchReason; constraints?: readonly ConstraintExplanation[] }[] = [];
+const NO_REFUSALS: readonly Refusal[] = [];
+
+/** The refusals of `c`, all of them, or only the first with `firstOnly`. */
+function runPipeline(pipeline: readonly PlacementChecker[], c: Candidate, firstOnly: boolean): readonly Refusal[] {
+  let out: Refusal[] | undefined;
   for (const checker of pipeline) {
     const refusal = checker.check(c);
-    if (refusal !== undefined) out.push(refusal);
+    if (refusal === undefined) continue;
+    if (firstOnly) return [refusal];
+    (out ??= []).push(refusal);
   }
-  return out;
+  return out ?? NO_REFUSALS;
 }
 
-function rejection(slot: OfferSlot, refusals: readonly { reason: NoOfferMatchReason; constraints?: readonly ConstraintExplanation[] }[]): OfferRejection {
+function rejection(slot: OfferSlot, refusals: readonly Refusal[]): OfferRejection {
   const reasons: NoOfferMatchReason[] = [];
   const failedConstraints: ConstraintExplanation[] = [];
   for (const r of refusals) {

@@ -53,7 +53,7 @@ function compile(pattern: string): RegExp | null {
   let re = patternCache.get(pattern);
   if (re === undefined) {
     try {
-      re = new RegExp(`^(?:${pattern})$`, 'u');
+      re = new RegExp(`^(?:${pattern})$`);
     } catch {
       re = null;
     }

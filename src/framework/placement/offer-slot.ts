@@ -5,13 +5,14 @@
  * what was offered, as the master requires.
  *
  * Invariants: `entries` are private copies of the offer's resources (the
- * input is never mutated); amounts only go down; a take is all or nothing
+ * input is never mutated); their port ranges are sorted, disjoint and merged;
+ * amounts only go down; a take is all or nothing
  * (callers check with the `…Available`/`has…` methods first).
  *
  * Pure; no I/O.
  */
 
-import { mergeRanges, rangesContain, rangesCount, resourceRole, roundScalar, subtractRanges, toMilli } from '../../common/resources.ts';
+import { mergeRanges, rangesCount, resourceRole, roundScalar, toMilli } from '../../common/resources.ts';
 import type { Offer, Range, Resource } from '../../protocol/mesos-types.ts';
 
 /** A free port range and the offered resource it belongs to. */
@@ -19,6 +20,29 @@ export interface FreeRange {
   readonly begin: number;
   readonly end: number;
   readonly entry: number;
+}
+
+/**
+ * Removes one port from sorted, disjoint ranges in place (binary search, one
+ * split at most); false when the port is not there.
+ */
+function removePort(ranges: Range[], port: number): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid];
+    if (port < r.begin) hi = mid - 1;
+    else if (port > r.end) lo = mid + 1;
+    else {
+      if (r.begin === r.end) ranges.splice(mid, 1);
+      else if (port === r.begin) ranges[mid] = { begin: r.begin + 1, end: r.end };
+      else if (port === r.end) ranges[mid] = { begin: r.begin, end: r.end - 1 };
+      else ranges.splice(mid, 1, { begin: r.begin, end: port - 1 }, { begin: port + 1, end: r.end });
+      return true;
+    }
+  }
+  return false;
 }
 
 function copyForLaunch(r: Resource): Resource {
@@ -37,6 +61,10 @@ export class OfferSlot {
   readonly allocationRole: string | undefined;
   launches = 0;
   private readonly entries: Resource[];
+  /** Per entry: its role (`*` unreserved), computed once. */
+  private readonly roles: string[];
+  /** Per entry: free ports left (0 for non-port resources), kept in step with `entries`. */
+  private readonly portCounts: number[];
 
   constructor(offer: Offer) {
     this.offer = offer;
@@ -47,18 +75,23 @@ export class OfferSlot {
       scalar: r.scalar === undefined ? undefined : { value: r.scalar.value },
       ranges: r.ranges === undefined ? undefined : { range: mergeRanges(r.ranges.range) },
     }));
+    this.roles = this.entries.map(resourceRole);
+    this.portCounts = this.entries.map((r) => (r.name === 'ports' && r.ranges !== undefined ? rangesCount(r.ranges.range) : 0));
     this.allocationRole = offer.allocation_info?.role ?? offer.resources?.find((r) => r.allocation_info?.role !== undefined)?.allocation_info?.role;
   }
 
   /** Whether any offered resource is of an accepted role (Marathon's UnfulfilledRole test). */
   hasAcceptedRole(accepted: ReadonlySet<string>): boolean {
-    return this.entries.some((r) => accepted.has(resourceRole(r)));
+    return this.roles.some((role) => accepted.has(role));
   }
 
   /** Milli-units of a scalar left in resources of accepted roles. */
   scalarAvailableMilli(name: string, accepted: ReadonlySet<string>): number {
     let sum = 0;
-    for (const r of this.entries) if (r.name === name && r.scalar !== undefined && accepted.has(resourceRole(r))) sum += toMilli(r.scalar.value);
+    for (let k = 0; k < this.entries.length; k++) {
+      const r = this.entries[k];
+      if (r.name === name && r.scalar !== undefined && accepted.has(this.roles[k])) sum += toMilli(r.scalar.value);
+    }
     return sum;
   }
 
@@ -95,7 +128,7 @@ export class OfferSlot {
 
   freePortCount(accepted: ReadonlySet<string>): number {
     let n = 0;
-    for (const r of this.freePortRanges(accepted)) n += r.end - r.begin + 1;
+    for (let k = 0; k < this.entries.length; k++) if (this.portCounts[k] > 0 && accepted.has(this.roles[k])) n += this.portCounts[k];
     return n;
   }
 
@@ -106,22 +139,18 @@ export class OfferSlot {
 
   /** Takes the given host ports (each must be free); one ports resource per offered resource used. */
   takePorts(ports: readonly number[], accepted: ReadonlySet<string>): Resource[] {
-    const free = this.freePortRanges(accepted);
     const byEntry = new Map<number, Range[]>();
     for (const p of ports) {
-      const r = free.find((x) => x.begin <= p && p <= x.end);
-      if (r === undefined) throw new Error(`invariant: port ${p} is not free in offer ${this.offerId}`);
-      const list = byEntry.get(r.entry) ?? [];
+      const entry = this.entries.findIndex((r, k) => r.name === 'ports' && accepted.has(this.roles[k]) && r.ranges !== undefined && removePort(r.ranges.range, p));
+      if (entry < 0) throw new Error(`invariant: port ${p} is not free in offer ${this.offerId}`);
+      this.portCounts[entry]--;
+      const list = byEntry.get(entry) ?? [];
       list.push({ begin: p, end: p });
-      byEntry.set(r.entry, list);
+      byEntry.set(entry, list);
     }
     const taken: Resource[] = [];
     for (const [entry, list] of [...byEntry].sort((a, b) => a[0] - b[0])) {
-      const r = this.entries[entry];
-      const used = mergeRanges(list);
-      if (r.ranges === undefined || !rangesContain(r.ranges.range, used)) throw new Error(`invariant: ports ${JSON.stringify(used)} not in offer ${this.offerId}`);
-      r.ranges = { range: subtractRanges(r.ranges.range, used) };
-      taken.push({ ...copyForLaunch(r), ranges: { range: used } });
+      taken.push({ ...copyForLaunch(this.entries[entry]), ranges: { range: mergeRanges(list) } });
     }
     return taken;
   }

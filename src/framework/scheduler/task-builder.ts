@@ -66,7 +66,8 @@ function marathonEnv(def: AppDefinition, spec: LaunchSpec): Record<string, strin
 
 function buildHealthCheck(hc: HealthCheck, hostPorts: readonly number[]): MesosHealthCheck {
   const timing = {
-    delay_seconds: hc.delaySeconds,
+    // Marathon probes its own checks (HTTP, HTTPS, TCP, COMMAND) from the start; only Mesos-run ones wait delaySeconds.
+    delay_seconds: hc.protocol.startsWith('MESOS_') ? hc.delaySeconds : 0,
     interval_seconds: hc.intervalSeconds,
     timeout_seconds: hc.timeoutSeconds,
     consecutive_failures: hc.maxConsecutiveFailures,
