@@ -46,9 +46,13 @@ export interface FrameworkNodeOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot for slow followers; beyond them a follower gets the snapshot. */
+  readonly catchUpEntries?: number;
   readonly stepIntervalMs?: number;
   readonly reconcileIntervalMs?: number;
   readonly registryHeartbeatMs?: number;
+  /** Start as a new member of a running group: no bootstrap; the leader adds it (learner, then voter). */
+  readonly join?: boolean;
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -117,9 +121,11 @@ export class FrameworkNode {
       storage: new FileStorage(path.join(o.dataDir, 'raft')),
       transport: new HttpTransport({ id: o.id, listen: o.peers.get(o.id) ?? '', peers: o.peers, senderMeta: node.apiAddr, log: node.log.child({ sub: 'raft-transport' }) }),
       stateMachine: node.state,
+      ...(o.join === true ? { bootstrap: { voters: [], learners: [] } } : {}),
       ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
       ...(o.electionTicks !== undefined ? { electionTicks: o.electionTicks } : {}),
       ...(o.snapshotEntries !== undefined ? { snapshotEntries: o.snapshotEntries } : {}),
+      ...(o.catchUpEntries !== undefined ? { catchUpEntries: o.catchUpEntries } : {}),
       clock: node.clock,
       log: node.log.child({ sub: 'raft' }),
       onFatal: (err) => {
