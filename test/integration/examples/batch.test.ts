@@ -12,6 +12,11 @@
  * updates that the slow jobs finished — without relaunching them — and exit 1
  * naming the one job that failed for good. Every run of every job appends a
  * line to runs.log, so "ran exactly once" is checked, not assumed.
+ *
+ * A third case edits the state file of a killed framework so that a job is
+ * "launching" with a task the master never saw (as if the process died between
+ * saving and sending the LAUNCH): reconciliation must answer TASK_LOST and the
+ * job must run once, as attempt 2.
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -20,7 +25,7 @@ import path from 'node:path';
 import { registerClusterCleanup, startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
 import { spawnProcess, type ManagedProcess } from '../../helpers/processes.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
-import { loadState, type BatchState } from '../../../examples/batch/state-file.ts';
+import { loadState, saveState, type BatchState } from '../../../examples/batch/state-file.ts';
 
 const mainTs = path.join(import.meta.dirname, '../../../examples/batch/main.ts');
 
@@ -54,7 +59,8 @@ describe('examples/batch: a custom framework on the SDK', function () {
   before(async function () {
     this.timeout(120_000);
     root = await makeTempDir('cygnet-batch-');
-    master = await startMaster({ workDir: path.join(root, 'master') });
+    // Reconciliation answers "unknown task" 1 s after the master starts (Mesos waits for agents to re-register first).
+    master = await startMaster({ workDir: path.join(root, 'master'), extraArgs: ['--agent-reregister-timeout', '1secs'] });
     agents = await Promise.all(['a', 'b'].map((rack) => startAgent({
       master: master.address,
       workDir: path.join(root, `agent-${rack}`),
@@ -111,6 +117,7 @@ describe('examples/batch: a custom framework on the SDK', function () {
     const output = second.lines.join('\n');
     expect(code, output).to.equal(1);
     expect(output).to.contain('resuming batch');
+    expect(output).to.match(/"failover":true,"reconciling":[1-9]/);
     expect(output).to.contain('batch finished: 5 done, 1 failed (hopeless)');
 
     const after = await loadState(stateFile);
@@ -127,5 +134,39 @@ describe('examples/batch: a custom framework on the SDK', function () {
     // Placement by attribute: slow-2 ran in a sandbox of the rack-b agent.
     expect(await readFile(path.join(out, 'slow-2.where'), 'utf8')).to.contain(agents[1].workDir);
     expect(existsSync(stateFile)).to.equal(true);
+  });
+
+  it('a job saved as launching whose LAUNCH never left: reconciliation answers TASK_LOST and the job is retried', async () => {
+    const out = path.join(root, 'out-ghost');
+    const jobsFile = path.join(root, 'ghost-jobs.json');
+    const stateFile = path.join(root, 'ghost.state.json');
+    const record = (id: string): string => `mkdir -p ${out} && echo ${id} >> ${out}/runs.log`;
+    await writeFile(jobsFile, JSON.stringify({
+      concurrency: 1,
+      backoff: { minMs: 200, maxMs: 1000 },
+      jobs: [
+        { id: 'blocker', command: `${record('blocker')} && while [ ! -e ${out}/release ]; do sleep 0.1; done` },
+        { id: 'ghost', command: record('ghost') },
+      ],
+    }));
+    const args = ['--master', master.address, '--jobs', jobsFile, '--state', stateFile, '--failover-timeout', '120'];
+    const first = startBatch('batch-ghost-1', args);
+    const saved = await waitForState(stateFile, 'the blocker running', (s) => s.jobs.blocker.phase === 'running');
+    await first.kill9();
+    // As if the process had died between saving "launching" and sending the LAUNCH.
+    expect(saved.jobs.ghost.phase).to.equal('waiting');
+    await saveState(stateFile, { ...saved, jobs: { ...saved.jobs, ghost: { phase: 'launching', attempts: 1, taskId: 'ghost.1', ...(saved.jobs.blocker.agentId !== undefined ? { agentId: saved.jobs.blocker.agentId } : {}) } } });
+    await writeFile(path.join(out, 'release'), '');
+
+    const second = startBatch('batch-ghost-2', args);
+    const { code } = await second.exited;
+    const output = second.lines.join('\n');
+    expect(code, output).to.equal(0);
+    expect(output).to.match(/"job":"ghost","task":"ghost.1","state":"TASK_LOST"/);
+    expect(output).to.contain('batch finished: 2 done, 0 failed');
+    const after = await loadState(stateFile);
+    expect(after?.frameworkId).to.equal(saved.frameworkId);
+    expect(after?.jobs.ghost).to.deep.include({ phase: 'done', attempts: 2, taskId: 'ghost.2' });
+    expect(Object.fromEntries(runsOf(await readFile(path.join(out, 'runs.log'), 'utf8')))).to.deep.equal({ blocker: 1, ghost: 1 });
   });
 });
