@@ -12,6 +12,18 @@ export function randomInt(rng: Random, lo: number, hi: number): number {
   return lo + Math.floor(rng.next() * (hi - lo));
 }
 
+/**
+ * Fisher-Yates: shuffles `items` in place, every permutation equally likely for a
+ * uniform `rng` (a random-comparator sort is neither uniform nor stable across engines).
+ */
+export function shuffle<T>(rng: Random, items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(rng, 0, i + 1);
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
 /** mulberry32: small, fast, good enough for scheduling jitter and simulation. */
 export class SeededRandom implements Random {
   private state: number;

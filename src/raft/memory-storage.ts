@@ -32,7 +32,7 @@ export class MemoryStorage {
   }
 
   /** Buffers the persistent parts of a Ready (not durable until fsync). */
-  write(rd: Ready): void {
+  write(rd: Pick<Ready, 'hardState' | 'snapshot' | 'entries'>): void {
     if (rd.hardState === undefined && rd.snapshot === undefined && rd.entries.length === 0) return;
     this.pending.push({
       ...(rd.hardState ? { hardState: rd.hardState } : {}),

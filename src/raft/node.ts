@@ -18,8 +18,9 @@
  * Invariants:
  *  - Nothing is sent before what it depends on is durable; a proposal resolves
  *    only after its entry is committed AND applied, with the state machine's
- *    result. A proposal whose log slot ends up holding another term's entry is
- *    rejected (`ProposalDroppedError`), never left hanging; every proposal and
+ *    result. A proposal whose log slot is committed with another term's entry is
+ *    rejected (`ProposalDroppedError`) — not merely overwritten in this node's
+ *    log, since a copy elsewhere may still commit (Figure 8); every proposal and
  *    read has a deadline (`ProposalTimeoutError`, outcome unknown).
  *  - Applied entries reach the state machine in index order, exactly once per
  *    process lifetime (after a restart: snapshot restore, then the log suffix).
@@ -93,6 +94,12 @@ export interface ProposeOutcome<R> {
   readonly term: number;
   readonly result: R;
 }
+
+/**
+ * A read-only window on the core, for checkers (the simulator's SafetyChecker) and
+ * debugging: status and log contents, no way to drive it.
+ */
+export type CoreView = Pick<RaftCore, 'id' | 'status' | 'logTerm' | 'logEntry' | 'describe'>;
 
 /** The core's status as an operator sees it; `applied` is what the state machine has applied. */
 export type NodeStatus = Pick<Status, 'id' | 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'firstIndex' | 'lastIndex' | 'conf'> & {
@@ -287,6 +294,11 @@ export class RaftNode<R> {
     };
   }
 
+  /** The core, read-only: what the simulator's safety checks inspect after every event. */
+  get view(): CoreView {
+    return this.core;
+  }
+
   /** Metadata a peer sent with its batches (e.g. its client API address). */
   metaOf(id: NodeId): string | undefined {
     return this.peerMeta.get(id);
@@ -320,6 +332,10 @@ export class RaftNode<R> {
   }
 
   private track<T>(index: number, term: number, what: string): Promise<ProposeOutcome<T>> {
+    // An earlier proposal of ours at this index lost its slot in our log (we now lead again,
+    // on a shorter log); its entry may still commit through another node, so: unknown.
+    const earlier = this.proposals.get(index);
+    if (earlier !== undefined) this.settle(index, earlier, new ProposalOutcomeUnknownError(index, 'its slot was reused by a later proposal; it may still commit elsewhere'));
     return new Promise<ProposeOutcome<T>>((resolve, reject) => {
       const timer = this.clock.setTimer(this.proposalTimeoutMs, () => {
         this.proposals.delete(index);
@@ -443,7 +459,6 @@ export class RaftNode<R> {
     }
     if (!early && rd.messages.length > 0 && !this.closing) this.transport.send(rd.messages);
     if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
-    if (rd.entries.length > 0) this.rejectOverwritten(rd.entries);
     if (rd.snapshot !== undefined) {
       this.log.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, 'snapshot installed from the leader');
       this.sm.restore(rd.snapshot.data);
@@ -511,16 +526,6 @@ export class RaftNode<R> {
     }
   }
 
-  /** A proposal whose slot was re-written by another leader's entry will never be applied: reject it now. */
-  private rejectOverwritten(entries: readonly Entry[]): void {
-    for (const e of entries) {
-      const p = this.proposals.get(e.index);
-      if (p !== undefined && p.term !== e.term) {
-        this.settle(e.index, p, new ProposalDroppedError(e.index, `overwritten by term ${e.term}'s entry`));
-      }
-    }
-  }
-
   private handleSoftState(role: Role, leader: NodeId): void {
     const leaderChanged = leader !== this.leader;
     this.role = role;
@@ -534,12 +539,9 @@ export class RaftNode<R> {
       r.timer.cancel();
       r.reject(this.notLeader(leader, 'notLeader'));
     }
-    // Proposals whose entry is already gone from the log cannot commit.
-    for (const [index, p] of this.proposals) {
-      const t = this.core.logTerm(index);
-      if (t !== undefined && t !== p.term) this.settle(index, p, new ProposalDroppedError(index, `leader changed; slot now holds term ${t}`));
-      else if (t === undefined && index > this.core.status.lastIndex) this.settle(index, p, new ProposalDroppedError(index, 'leader changed; entry no longer in the log'));
-    }
+    // Proposals whose entry left this node's log are NOT settled here: a copy on another
+    // node may still be committed by a later leader (Raft paper, Figure 8). Only the entry
+    // committed at their index decides (applyEntry), or a snapshot past it, or the deadline.
   }
 
   private settle(index: number, p: PendingProposal<R>, err: unknown): void {
@@ -560,6 +562,10 @@ export class RaftNode<R> {
 
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
+    // A leader's snapshot stepped in while this Ready was being persisted may already have
+    // replaced the core's log up to past `index` (it reaches us in the next Ready): it
+    // supersedes ours, and `index` can no longer be snapshotted.
+    if (this.core.logTerm(index) === undefined) return;
     const snap = this.core.createSnapshot(index, this.sm.snapshot());
     await this.storage.saveSnapshot(snap).catch((err: unknown) => {
       throw new StorageFailureError(`saving the snapshot at ${index}`, err);

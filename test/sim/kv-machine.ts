@@ -17,6 +17,12 @@ export function encodeCommand(cmd: KvCommand): Uint8Array {
   return enc.encode(JSON.stringify(cmd));
 }
 
+/** The op id alone, without parsing the whole command (the simulator reads it on every apply). */
+export function opIdOf(data: Uint8Array): number {
+  const m = /^\{"opId":(\d+)/.exec(dec.decode(data.subarray(0, 24)));
+  return m === null ? decodeCommand(data).opId : Number(m[1]);
+}
+
 export function decodeCommand(data: Uint8Array): KvCommand {
   return JSON.parse(dec.decode(data)) as KvCommand;
 }

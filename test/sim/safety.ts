@@ -7,7 +7,7 @@
  * Each check throws SafetyViolation naming the property and the evidence.
  */
 import type { Entry, NodeId } from '../../src/raft/types.ts';
-import type { RaftCore } from '../../src/raft/core.ts';
+import type { CoreView } from '../../src/raft/node.ts';
 
 export class SafetyViolation extends Error {}
 
@@ -26,14 +26,19 @@ export class SafetyChecker {
   private readonly termCommitSeen = new Map<NodeId, { term: number; commit: number }>();
   private readonly wasLeader = new Map<NodeId, number>();
 
-  /** Call after every event with every live core; returns the number of leaders elected so far. */
-  observe(cores: readonly RaftCore[]): number {
+  /**
+   * Call after every event with every live core; returns the number of leaders elected so
+   * far and the current leaders as `id@term` (reading each core's status once).
+   */
+  observe(cores: readonly CoreView[]): { elections: number; leaders: string } {
+    let leaders = '';
     for (const c of cores) {
       const s = c.status;
       if (s.role !== 'leader') {
         this.wasLeader.delete(c.id);
         continue;
       }
+      leaders += `${leaders === '' ? '' : ','}${c.id}@${s.term}`;
       const known = this.leaderOfTerm.get(s.term);
       if (known !== undefined && known !== c.id) {
         throw new SafetyViolation(`election safety: nodes ${known} and ${c.id} both leader in term ${s.term}`);
@@ -50,10 +55,10 @@ export class SafetyChecker {
       }
       this.termCommitSeen.set(c.id, { term: s.term, commit: s.commit });
     }
-    return this.leaderOfTerm.size;
+    return { elections: this.leaderOfTerm.size, leaders };
   }
 
-  private checkLeaderCompleteness(c: RaftCore): void {
+  private checkLeaderCompleteness(c: CoreView): void {
     const s = c.status;
     for (const [index, term] of this.committedInTerm) {
       if (term >= s.term || index < s.firstIndex) continue;
@@ -78,13 +83,13 @@ export class SafetyChecker {
   }
 
   /** Log matching across all pairs (O(nodes² · log)); run periodically and at the end. */
-  checkLogMatching(cores: readonly RaftCore[]): void {
+  checkLogMatching(cores: readonly CoreView[]): void {
     for (let a = 0; a < cores.length; a++) {
       for (let b = a + 1; b < cores.length; b++) this.checkPair(cores[a], cores[b]);
     }
   }
 
-  private checkPair(x: RaftCore, y: RaftCore): void {
+  private checkPair(x: CoreView, y: CoreView): void {
     const sx = x.status;
     const sy = y.status;
     const lo = Math.max(sx.firstIndex, sy.firstIndex);

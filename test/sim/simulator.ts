@@ -1,27 +1,40 @@
 /**
- * The deterministic Raft simulator: one seed drives node clocks (with drift),
- * the network (drop, delay, duplicate, reorder, partitions incl. one-way),
- * disk (fsync latency, crash losing unsynced writes), snapshots/compaction,
- * membership changes, leadership transfers and a KV workload.
+ * The deterministic Raft simulator: one seed drives every server's clock
+ * (with drift), the network (drop, delay, duplicate, reorder, partitions incl.
+ * one-way), the disks (fsync latency, power loss dropping unsynced writes),
+ * snapshots/compaction, membership changes, leadership transfers and a KV
+ * workload. The servers are the production `RaftNode` shell (src/raft/node.ts)
+ * over simulated storage, transport and clock (sim-server.ts).
  *
  *   safety phase (faults)  →  liveness phase (healed: must elect and commit)
  *   → every acknowledged write applied on all members → history linearizable
+ *   (and throughout: no write its node reported as dropped is ever applied)
  *
- * Safety properties are checked after every event (safety.ts). `runSeed`
- * never throws for a protocol bug: it returns the failure with the seed.
+ * Safety properties are checked after every event (safety.ts). Determinism:
+ * every event is a queue entry run to completion, microtasks included (the
+ * node's promise chains), before the next; a run is bounded by virtual time
+ * and a step budget, never by wall-clock time. `runSeed` never throws for a
+ * protocol bug: it returns the failure with the seed.
  */
-import { SeededRandom, randomInt } from '../../src/common/random.ts';
+import { createHash } from 'node:crypto';
+import { SeededRandom, randomInt, shuffle } from '../../src/common/random.ts';
 import type { Random } from '../../src/common/random.ts';
-import { defaultRaftConfig } from '../../src/raft/types.ts';
-import type { Message, NodeId, RaftConfig } from '../../src/raft/types.ts';
+import type { Message, NodeId } from '../../src/raft/types.ts';
+import type { AppliedEntry } from '../../src/raft/node.ts';
 import { checkOperations } from '../../src/lincheck/checker.ts';
 import { kvModel } from '../../src/lincheck/models.ts';
+import { ackBeforeFsyncStorage } from './broken-variants.ts';
 import { EventQueue } from './event-queue.ts';
+import { opIdOf } from './kv-machine.ts';
 import { SimNetwork, calmNetwork } from './sim-network.ts';
-import { SimNode } from './sim-node.ts';
-import type { SimNodeOptions } from './sim-node.ts';
+import { SimServer } from './sim-server.ts';
+import type { ServerOptions } from './sim-server.ts';
+import { correctStorage } from './sim-storage.ts';
 import { SafetyChecker, SafetyViolation } from './safety.ts';
 import { Workload } from './workload.ts';
+
+/** Deliberately broken variants, for showing that the checkers fire (broken-variants.ts). */
+export type BrokenVariant = 'ackBeforeFsync' | 'readsWithoutBarrier';
 
 export interface SimOptions {
   /** Virtual milliseconds of the faulty phase. */
@@ -33,9 +46,20 @@ export interface SimOptions {
   readonly clients: number;
   /** Run the log-matching check every this many events. */
   readonly logMatchEvery: number;
-  readonly lincheckTimeoutMs: number;
+  /**
+   * Step budget for one seed: a run that needs more events is a failure (a livelock or a
+   * runaway timer), not a hang. ~10× what a seed normally takes.
+   */
+  readonly maxEvents: number;
+  /** Step budget of the linearizability search per key (configurations explored). */
+  readonly lincheckMaxExplored: number;
   /** Probability that a node loses power between writing a Ready and its fsync. */
   readonly crashBeforeFsyncRate: number;
+  /** Inject faults in the safety phase (off only to show the coverage check fails without them). */
+  readonly faults: boolean;
+  readonly broken: BrokenVariant | undefined;
+  /** Hash every delivered message into the trace digest (for the replay test). */
+  readonly digestMessages: boolean;
   /** Print a trace of faults and roles. */
   readonly verbose: boolean;
 }
@@ -46,9 +70,13 @@ export const defaultSimOptions: SimOptions = {
   initialVoters: 3,
   maxMembers: 5,
   clients: 6,
-  logMatchEvery: 50,
-  lincheckTimeoutMs: 20000,
-  crashBeforeFsyncRate: 0.005,
+  logMatchEvery: 100,
+  maxEvents: 200_000,
+  lincheckMaxExplored: 1_000_000,
+  crashBeforeFsyncRate: 0.002,
+  faults: true,
+  broken: undefined,
+  digestMessages: false,
   verbose: false,
 };
 
@@ -56,7 +84,9 @@ export interface SimStats {
   events: number;
   messages: number;
   elections: number;
+  partitions: number;
   crashes: number;
+  powerLosses: number;
   confChanges: number;
   transfers: number;
   snapshotsInstalled: number;
@@ -67,132 +97,199 @@ export interface SimStats {
   finalCommit: number;
 }
 
+/** Which check stopped the run. */
+export type FailureKind = 'safety' | 'durability' | 'linearizability' | 'liveness' | 'budget' | 'exception';
+
 export interface SimResult {
   readonly seed: number;
   readonly ok: boolean;
   readonly failure?: string;
+  readonly failureKind?: FailureKind;
   readonly stats: SimStats;
+  /** sha256 of the run's trace (faults, roles, ops; messages too with `digestMessages`). */
+  readonly digest: string;
 }
 
-const raftConfig: Omit<RaftConfig, 'id' | 'random'> = {
-  ...defaultRaftConfig,
+/** The fault kinds a healthy suite must see at least once over its seeds. */
+export const FAULT_KINDS = ['crashes', 'partitions', 'snapshotsInstalled', 'confChanges', 'transfers'] as const;
+
+/** Fault kinds that never happened in these runs' stats (empty = every kind was exercised). */
+export function missingFaults(stats: readonly SimStats[]): string[] {
+  return FAULT_KINDS.filter((k) => stats.every((s) => s[k] === 0));
+}
+
+const serverOptions: Omit<ServerOptions, 'raft' | 'storage'> = {
+  tickMs: 10,
   electionTicks: 10,
   heartbeatTicks: 2,
-  maxInflightMsgs: 8,
-  maxEntriesPerMsg: 16,
-  snapshotChunkBytes: 64,
+  snapshotEvery: 40,
+  catchUpEntries: 5,
+  proposalTimeoutMs: 1000,
+  maxDiskLatencyMs: 3,
 };
 
-const nodeOptions: SimNodeOptions = { raft: raftConfig, tickMs: 10, snapshotEvery: 40, keepAfterCompact: 5, maxDiskLatencyMs: 3 };
-
 /** Per-seed protocol variants: pre-vote and check-quorum are each off in a quarter of the seeds. */
-function pickNodeOptions(rng: Random): SimNodeOptions {
+function pickServerOptions(rng: Random, broken: BrokenVariant | undefined): ServerOptions {
   const preVote = rng.next() < 0.75;
   const checkQuorum = rng.next() < 0.75;
-  return { ...nodeOptions, raft: { ...raftConfig, preVote, checkQuorum } };
+  return {
+    ...serverOptions,
+    raft: { maxInflightMsgs: 8, maxEntriesPerMsg: 16, snapshotChunkBytes: 64, preVote, checkQuorum },
+    storage: broken === 'ackBeforeFsync' ? ackBeforeFsyncStorage : correctStorage,
+  };
 }
+
+/** Lets every microtask (the nodes' promise chains) run to completion before the next event. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class Simulation {
   readonly queue = new EventQueue();
   readonly rng: Random;
-  readonly nodes = new Map<NodeId, SimNode>();
+  readonly servers = new Map<NodeId, SimServer>();
   readonly net: SimNetwork;
   readonly safety = new SafetyChecker();
   readonly workload: Workload;
   readonly stats: SimStats = {
-    events: 0, messages: 0, elections: 0, crashes: 0, confChanges: 0, transfers: 0,
+    events: 0, messages: 0, elections: 0, partitions: 0, crashes: 0, powerLosses: 0, confChanges: 0, transfers: 0,
     snapshotsInstalled: 0, ops: 0, unknownOps: 0, ackedWrites: 0, finalTerm: 0, finalCommit: 0,
   };
-  private failure: string | undefined;
+  private failure: { message: string; kind: FailureKind } | undefined;
   private nextId: NodeId;
-  private faultsOn = true;
+  private faultsOn: boolean;
   private readonly trace: string[] = [];
-  private readonly nodeOptions: SimNodeOptions;
+  private readonly digest = createHash('sha256');
+  private readonly serverOptions: ServerOptions;
+  /** A started leadership transfer: counted once the target leads in a later term. */
+  private transfer: { to: NodeId; term: number } | undefined;
+  /** Every op id some node applied (a dropped op reported later is checked against it). */
+  private readonly appliedOps = new Set<number>();
 
   constructor(readonly seed: number, readonly opts: SimOptions) {
     this.rng = new SeededRandom(seed);
-    this.nodeOptions = pickNodeOptions(this.rng);
+    this.faultsOn = opts.faults;
+    this.serverOptions = pickServerOptions(this.rng, opts.broken);
     this.net = new SimNetwork(this.queue, this.rng, (m) => this.deliver(m));
     this.workload = new Workload(
-      { clients: opts.clients, keys: ['a', 'b', 'c'], opTimeoutMs: 400, maxThinkMs: 10 },
+      { clients: opts.clients, keys: ['a', 'b', 'c'], opTimeoutMs: 400, maxThinkMs: 10, readsWithoutBarrier: opts.broken === 'readsWithoutBarrier' },
       this.queue,
       this.rng,
-      () => this.liveNodes(),
+      () => this.liveServers(),
+      (line) => this.log(line),
     );
     const voters = Array.from({ length: opts.initialVoters }, (_, k) => k + 1);
     this.nextId = voters.length + 1;
-    for (const id of voters) this.addNode(id, { voters, learners: [] });
+    for (const id of voters) this.addServer(id, { voters, learners: [] });
   }
 
-  private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
-    const node = new SimNode(id, conf, this.nodeOptions, this.queue, this.rng, {
-      send: (m) => this.net.send(m),
-      onApply: (n, e, out) => {
-        this.safety.onApply(n.id, e);
-        this.workload.onApply(n, e, out);
-      },
-      onSnapshotRestored: (n) => {
+  private addServer(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimServer {
+    const server = new SimServer(id, conf, this.serverOptions, this.queue, this.rng, this.net, {
+      onApply: (s, e) => this.onApply(s, e),
+      onSnapshotInstalled: (s) => {
         this.stats.snapshotsInstalled++;
-        this.workload.onSnapshotRestored(n);
+        this.log(`snapshot installed on ${s.id} at ${s.appliedIndex}`);
       },
-      onReadState: (n, rs) => this.workload.onReadState(n, rs),
-      onFailure: (msg) => this.fail(msg),
-      crashBeforeFsync: () => this.faultsOn && this.rng.next() < this.opts.crashBeforeFsyncRate,
-      onCrashed: (n) => this.crashed(n, 'before fsync'),
+      powerLossBeforeFsync: () => this.faultsOn && this.rng.next() < this.opts.crashBeforeFsyncRate,
+      onPowerLoss: (s) => {
+        this.stats.powerLosses++;
+        this.crashed(s, 'before fsync');
+      },
+      onFailure: (msg) => this.fail(msg, 'exception'),
     });
-    this.nodes.set(id, node);
-    return node;
+    this.servers.set(id, server);
+    server.start();
+    return server;
+  }
+
+  private onApply(s: SimServer, e: AppliedEntry): void {
+    const opId = opIdOf(e.data);
+    this.appliedOps.add(opId);
+    const dropped = this.workload.dropped.get(opId);
+    if (dropped !== undefined) {
+      this.fail(`op ${opId} applied at ${e.index} (term ${e.term}) on node ${s.id}, but its proposer said: ${dropped}`, 'durability');
+    }
+    try {
+      this.safety.onApply(s.id, { index: e.index, term: e.term, type: 'normal', data: e.data });
+    } catch (err) {
+      if (err instanceof SafetyViolation) this.fail(err.message, 'safety');
+      else throw err;
+    }
   }
 
   private deliver(m: Message): void {
     this.stats.messages++;
-    this.nodes.get(m.to)?.receive(m);
+    if (this.opts.digestMessages) this.digest.update(`${this.queue.now} ${m.from}>${m.to} ${m.type} ${m.term}\n`);
+    this.servers.get(m.to)?.receive(m);
   }
 
-  liveNodes(): SimNode[] {
-    return [...this.nodes.values()].filter((n) => n.up);
+  liveServers(): SimServer[] {
+    return [...this.servers.values()].filter((s) => s.node !== undefined);
   }
 
   private log(line: string): void {
+    this.digest.update(`${this.queue.now} ${line}\n`);
     if (this.opts.verbose) this.trace.push(`${this.queue.now.toFixed(1).padStart(8)} ${line}`);
   }
 
-  fail(msg: string): void {
-    this.failure ??= msg;
+  fail(message: string, kind: FailureKind): void {
+    this.failure ??= { message, kind };
   }
 
-  private leader(): SimNode | undefined {
-    let best: SimNode | undefined;
-    for (const n of this.liveNodes()) {
-      const s = n.core.status;
-      if (s.role === 'leader' && (best === undefined || s.term > best.core.status.term)) best = n;
+  private leader(): SimServer | undefined {
+    let best: SimServer | undefined;
+    let bestTerm = -1;
+    for (const s of this.liveServers()) {
+      const st = s.view?.status;
+      if (st?.role === 'leader' && st.term > bestTerm) {
+        best = s;
+        bestTerm = st.term;
+      }
     }
     return best;
   }
 
   /** Runs events until `until` or a failure; safety is checked after each event. */
-  private runUntil(until: number, stopWhen?: () => boolean): void {
+  private async runUntil(until: number, stopWhen?: () => boolean): Promise<void> {
     let sinceLogMatch = 0;
     let leaders = '';
     while (this.failure === undefined && this.queue.runNext(until)) {
-      this.stats.events++;
-      const cores = this.liveNodes().map((n) => n.core);
+      await settle();
+      if (++this.stats.events > this.opts.maxEvents) {
+        this.fail(`step budget exhausted: more than ${this.opts.maxEvents} events`, 'budget');
+        return;
+      }
+      const views = this.liveServers().map((s) => s.view).filter((v) => v !== undefined);
+      let now = leaders;
       try {
-        this.stats.elections = this.safety.observe(cores);
+        const seen = this.safety.observe(views);
+        this.stats.elections = seen.elections;
+        now = seen.leaders;
         if (++sinceLogMatch >= this.opts.logMatchEvery) {
           sinceLogMatch = 0;
-          this.safety.checkLogMatching(cores);
+          this.safety.checkLogMatching(views);
         }
       } catch (err) {
-        if (err instanceof SafetyViolation) this.fail(err.message);
+        if (err instanceof SafetyViolation) this.fail(err.message, 'safety');
         else throw err;
       }
-      if (this.opts.verbose) {
-        const now = cores.filter((c) => c.status.role === 'leader').map((c) => `${c.id}@${c.status.term}`).join(',');
-        if (now !== leaders) this.log(`leaders: ${now || 'none'}`);
+      if (now !== leaders) {
+        this.log(`leaders: ${now || 'none'}`);
         leaders = now;
+        this.noteTransfer();
       }
       if (stopWhen?.()) return;
+    }
+  }
+
+  private noteTransfer(): void {
+    const t = this.transfer;
+    const l = this.leader();
+    if (t === undefined || l === undefined) return;
+    const term = l.view?.status.term ?? 0;
+    if (term <= t.term) return;
+    this.transfer = undefined;
+    if (l.id === t.to) {
+      this.stats.transfers++;
+      this.log(`transfer to ${t.to} done in term ${term}`);
     }
   }
 
@@ -209,7 +306,7 @@ class Simulation {
   }
 
   private members(): NodeId[] {
-    return [...this.nodes.values()].filter((n) => !n.stopped).map((n) => n.id);
+    return [...this.servers.values()].filter((s) => !s.stopped).map((s) => s.id);
   }
 
   private injectFault(): void {
@@ -217,33 +314,21 @@ class Simulation {
     const ids = this.members();
     const pick = (): NodeId => ids[randomInt(this.rng, 0, ids.length)];
     if (r < 0.15) {
-      const shuffled = [...ids].sort(() => this.rng.next() - 0.5);
+      const shuffled = shuffle(this.rng, [...ids]);
       const cut = randomInt(this.rng, 1, shuffled.length);
       const oneWay = this.rng.next() < 0.3;
-      const heal = this.net.partition(shuffled.slice(0, cut), shuffled.slice(cut), oneWay);
-      const what = `${shuffled.slice(0, cut)} | ${shuffled.slice(cut)}${oneWay ? ' (one-way)' : ''}`;
-      this.log(`partition ${what}`);
-      this.queue.after(100 + this.rng.next() * 700, () => {
-        heal();
-        this.log(`heal ${what}`);
-      });
+      this.partition(shuffled.slice(0, cut), shuffled.slice(cut), oneWay);
     } else if (r < 0.25) {
       // Often the leader: a deposed leader that does not know it yet is the interesting case.
       const id = this.rng.next() < 0.6 ? (this.leader()?.id ?? pick()) : pick();
-      const heal = this.net.partition([id], ids.filter((o) => o !== id), false);
-      this.log(`isolate ${id}`);
-      this.queue.after(100 + this.rng.next() * 700, () => {
-        heal();
-        this.log(`heal isolate ${id}`);
-      });
+      this.partition([id], ids.filter((o) => o !== id), false);
     } else if (r < 0.4) {
-      const n = this.nodes.get(pick());
-      if (n === undefined || !n.up) return;
+      const s = this.servers.get(pick());
+      if (s === undefined || !s.up) return;
       // Often the leader, to exercise failover.
-      const target = this.rng.next() < 0.5 ? (this.leader() ?? n) : n;
+      const target = this.rng.next() < 0.5 ? (this.leader() ?? s) : s;
       target.crash();
       this.crashed(target, '');
-
     } else if (r < 0.55) {
       this.net.faults = {
         dropRate: this.rng.next() * 0.2,
@@ -255,166 +340,205 @@ class Simulation {
     } else if (r < 0.7) {
       this.changeMembership();
     } else if (r < 0.8) {
-      const l = this.leader();
-      if (l === undefined) return;
-      const voters = l.core.status.conf.voters.filter((v) => v !== l.id);
-      if (voters.length === 0) return;
-      const to = voters[randomInt(this.rng, 0, voters.length)];
-      if (l.act((c) => c.transferLeadership(to)).ok) {
-        this.stats.transfers++;
-        this.log(`transfer ${l.id} -> ${to}`);
-      }
+      this.transferLeadership();
     } else {
       this.net.faults = { ...calmNetwork };
     }
   }
 
-  private crashed(n: SimNode, how: string): void {
-    this.workload.onCrash(n);
+  private partition(a: NodeId[], b: NodeId[], oneWay: boolean): void {
+    if (b.length === 0) return;
+    const heal = this.net.partition(a, b, oneWay);
+    const what = `${a} | ${b}${oneWay ? ' (one-way)' : ''}`;
+    this.stats.partitions++;
+    this.log(`partition ${what}`);
+    this.queue.after(100 + this.rng.next() * 700, () => {
+      heal();
+      this.log(`heal ${what}`);
+    });
+  }
+
+  private transferLeadership(): void {
+    const l = this.leader();
+    const s = l?.view?.status;
+    if (l?.node === undefined || s === undefined) return;
+    const voters = s.conf.voters.filter((v) => v !== l.id);
+    if (voters.length === 0) return;
+    const to = voters[randomInt(this.rng, 0, voters.length)];
+    try {
+      l.node.transferLeadership(to);
+      this.transfer = { to, term: s.term };
+      this.log(`transfer ${l.id} -> ${to}`);
+    } catch (err) {
+      this.log(`transfer ${l.id} -> ${to} refused: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private crashed(s: SimServer, how: string): void {
+    this.workload.onCrash(s);
     this.stats.crashes++;
-    this.log(`crash ${n.id} ${how}`);
+    this.log(`crash ${s.id} ${how}`);
     this.queue.after(20 + this.rng.next() * 300, () => {
-      n.restart();
-      this.log(`restart ${n.id}`);
+      s.restart();
+      this.log(`restart ${s.id}`);
     });
   }
 
   private changeMembership(): void {
     const l = this.leader();
-    if (l === undefined) return;
-    const conf = l.core.status.conf;
+    const node = l?.node;
+    const conf = l?.view?.status.conf;
+    if (node === undefined || conf === undefined) return;
     const r = this.rng.next();
+    const done = (what: string) => (): void => {
+      this.stats.confChanges++;
+      this.log(`${what} applied`);
+    };
+    const refused = (what: string) => (err: unknown): void => this.log(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
     if (conf.learners.length > 0 && r < 0.5) {
-      const node = conf.learners[0];
-      if (l.act((c) => c.proposeConfChange({ type: 'addVoter', node })).ok) this.noteConf(`promote ${node}`);
+      const id = conf.learners[0];
+      this.log(`promote ${id}`);
+      node.addVoter(id, `sim-${id}`).then(done(`promote ${id}`), refused(`promote ${id}`));
     } else if (conf.voters.length + conf.learners.length < this.opts.maxMembers && r < 0.8) {
-      const id = this.nextId;
-      if (l.act((c) => c.proposeConfChange({ type: 'addLearner', node: id })).ok) {
-        this.nextId++;
-        this.addNode(id, { voters: [], learners: [] });
-        this.noteConf(`add learner ${id}`);
-      }
+      const id = this.nextId++;
+      this.log(`add learner ${id}`);
+      node.addLearner(id, `sim-${id}`).then(done(`add learner ${id}`), refused(`add learner ${id}`));
+      this.addServer(id, { voters: [], learners: [] });
     } else if (conf.voters.length > 3) {
-      const node = conf.voters[randomInt(this.rng, 0, conf.voters.length)];
-      if (l.act((c) => c.proposeConfChange({ type: 'removeNode', node })).ok) {
-        this.noteConf(`remove ${node}`);
-        this.watchRemoval(node);
-      }
+      const id = conf.voters[randomInt(this.rng, 0, conf.voters.length)];
+      this.log(`remove ${id}`);
+      node.removeNode(id).then(done(`remove ${id}`), refused(`remove ${id}`));
+      this.watchRemoval(id);
     }
   }
 
-  private noteConf(what: string): void {
-    this.stats.confChanges++;
-    this.log(what);
-  }
-
   /** Stops a removed node once some member has applied its removal. */
-  private watchRemoval(node: NodeId): void {
+  private watchRemoval(id: NodeId): void {
     this.queue.after(50, () => {
-      const removed = this.liveNodes().some((n) => n.id !== node && !n.core.status.conf.voters.includes(node) && !n.core.status.conf.learners.includes(node) && n.core.status.conf.voters.length > 0);
+      const removed = this.liveServers().some((s) => {
+        const conf = s.view?.status.conf;
+        return s.id !== id && conf !== undefined && conf.voters.length > 0 && !conf.voters.includes(id) && !conf.learners.includes(id);
+      });
       if (removed) {
-        this.nodes.get(node)?.stop();
-        this.log(`stopped ${node}`);
-      } else this.watchRemoval(node);
+        this.servers.get(id)?.stop();
+        this.log(`stopped ${id}`);
+      } else this.watchRemoval(id);
     });
   }
 
   // -------------------------------------------------------------------------
   // Phases
 
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     try {
+      await settle();
       this.workload.start();
       this.scheduleFaults();
-      this.runUntil(this.opts.safetyMs);
-      if (this.failure === undefined) this.liveness();
+      await this.runUntil(this.opts.safetyMs);
+      if (this.failure === undefined) await this.liveness();
       if (this.failure === undefined) this.finalChecks();
     } catch (err) {
-      this.fail(`exception: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.fail(`exception: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 'exception');
     }
+    // Whatever is still in flight belongs to this run only: silence it so it cannot leak into the next.
+    for (const s of this.servers.values()) s.stop();
     this.stats.ops = this.workload.history.length;
     this.stats.unknownOps = this.workload.unknown;
     this.stats.ackedWrites = this.workload.acked.length;
-    const l = this.leader();
-    this.stats.finalTerm = l?.core.status.term ?? 0;
-    this.stats.finalCommit = l?.core.status.commit ?? 0;
     if (this.opts.verbose) {
       console.log(this.trace.join('\n'));
-      for (const n of this.nodes.values()) console.log(n.describe());
+      for (const s of this.servers.values()) console.log(s.describe());
     }
-    return { seed: this.seed, ok: this.failure === undefined, ...(this.failure ? { failure: this.failure } : {}), stats: this.stats };
+    const f = this.failure;
+    return {
+      seed: this.seed,
+      ok: f === undefined,
+      ...(f !== undefined ? { failure: f.message, failureKind: f.kind } : {}),
+      stats: this.stats,
+      digest: this.digest.digest('hex'),
+    };
   }
 
-  private liveness(): void {
+  private async liveness(): Promise<void> {
     this.faultsOn = false;
     this.net.heal();
     this.net.faults = { ...calmNetwork };
-    for (const n of this.nodes.values()) n.restart();
+    for (const s of this.servers.values()) s.restart();
     this.log('liveness phase');
     const deadline = this.queue.now + this.opts.livenessMs;
     // A fresh write must be acknowledged through the healed cluster.
     const ackedBefore = this.workload.acked.length;
-    this.runUntil(deadline, () => this.workload.acked.length > ackedBefore);
+    await this.runUntil(deadline, () => this.workload.acked.length > ackedBefore);
     if (this.failure !== undefined) return;
     if (this.workload.acked.length === ackedBefore) {
-      this.fail(`liveness: no write acknowledged within ${this.opts.livenessMs} ms after healing (leader ${this.leader()?.id ?? 'none'})`);
+      this.fail(`liveness: no write acknowledged within ${this.opts.livenessMs} ms after healing (leader ${this.leader()?.id ?? 'none'})`, 'liveness');
       return;
     }
     this.workload.stop();
-    this.runUntil(deadline, () => this.converged());
+    await this.runUntil(deadline, () => this.converged());
     this.workload.drain();
     if (this.failure === undefined && !this.converged()) {
-      this.fail(`liveness: members did not converge within ${this.opts.livenessMs} ms`);
+      this.fail(`liveness: members did not converge within ${this.opts.livenessMs} ms`, 'liveness');
     }
+    const s = this.leader()?.view?.status;
+    this.stats.finalTerm = s?.term ?? 0;
+    this.stats.finalCommit = s?.commit ?? 0;
   }
 
   /** A leader with its whole log committed; every member (leader's conf) is live and has applied it. */
   private converged(): boolean {
     const l = this.leader();
-    if (l === undefined) return false;
-    const s = l.core.status;
+    const v = l?.view;
+    if (l === undefined || v === undefined) return false;
+    const s = v.status;
     // The leader has committed its whole log, including an entry of its own term.
-    if (s.applied < s.commit || s.commit < s.lastIndex || l.core.logTerm(s.commit) !== s.term) return false;
+    if (l.appliedIndex < s.commit || s.commit < s.lastIndex || v.logTerm(s.commit) !== s.term) return false;
     for (const id of [...s.conf.voters, ...s.conf.learners]) {
-      const n = this.nodes.get(id);
-      if (n === undefined || !n.up || n.appliedIndex < s.commit) return false;
+      const m = this.servers.get(id);
+      if (m?.node === undefined || m.appliedIndex < s.commit) return false;
     }
     return true;
   }
 
   private finalChecks(): void {
     const l = this.leader();
-    if (l === undefined) return this.fail('final: no leader');
-    const members = [...l.core.status.conf.voters, ...l.core.status.conf.learners].map((id) => this.nodes.get(id)).filter((n) => n !== undefined);
+    const conf = l?.view?.status.conf;
+    if (l === undefined || conf === undefined) return this.fail('final: no leader', 'liveness');
+    const members = [...conf.voters, ...conf.learners].map((id) => this.servers.get(id)).filter((s) => s !== undefined);
     try {
-      this.safety.checkLogMatching(members.map((n) => n.core));
+      this.safety.checkLogMatching(members.map((s) => s.view).filter((v) => v !== undefined));
     } catch (err) {
-      if (err instanceof SafetyViolation) return this.fail(err.message);
+      if (err instanceof SafetyViolation) return this.fail(err.message, 'safety');
       throw err;
+    }
+    // A write its proposer reported as dropped (not applied) must never be applied anywhere.
+    for (const [opId, why] of this.workload.dropped) {
+      if (this.appliedOps.has(opId)) return this.fail(`op ${opId} was applied, but its proposer said: ${why}`, 'durability');
     }
     // Every acknowledged write survived: applied (with its term) at its index on every member.
     for (const w of this.workload.acked) {
       const at = this.safety.appliedAt.get(w.index);
       if (at === undefined || at.term !== w.term) {
-        return this.fail(`acknowledged write at ${w.index} (term ${w.term}) lost: index holds ${at ? `term ${at.term}` : 'nothing'}`);
+        return this.fail(`acknowledged write at ${w.index} (term ${w.term}) lost: index holds ${at ? `term ${at.term}` : 'nothing'}`, 'durability');
       }
-      for (const n of members) {
-        if (n.appliedIndex < w.index) return this.fail(`acknowledged write at ${w.index} not applied on member ${n.id} (applied ${n.appliedIndex})`);
+      for (const s of members) {
+        if (s.appliedIndex < w.index) return this.fail(`acknowledged write at ${w.index} not applied on member ${s.id} (applied ${s.appliedIndex})`, 'durability');
       }
     }
-    const states = new Set(members.filter((n) => n.appliedIndex === l.appliedIndex).map((n) => n.kv.describe()));
-    if (states.size > 1) return this.fail(`members at applied index ${l.appliedIndex} hold different KV states: ${[...states].join(' / ')}`);
-    const verdict = checkOperations(kvModel, this.workload.history, { timeoutMs: this.opts.lincheckTimeoutMs });
-    if (verdict === 'illegal') this.fail(`history of ${this.workload.history.length} ops is not linearizable`);
-    if (verdict === 'unknown') this.fail(`linearizability check timed out (${this.workload.history.length} ops)`);
+    const states = new Set(members.filter((s) => s.appliedIndex === l.appliedIndex).map((s) => s.kv.describe()));
+    if (states.size > 1) return this.fail(`members at applied index ${l.appliedIndex} hold different KV states: ${[...states].join(' / ')}`, 'safety');
+    const verdict = checkOperations(kvModel, this.workload.history, { maxExploredPerPartition: this.opts.lincheckMaxExplored });
+    if (verdict === 'illegal') this.fail(`history of ${this.workload.history.length} ops is not linearizable`, 'linearizability');
+    if (verdict === 'unknown') this.fail(`linearizability check exceeded its step budget (${this.workload.history.length} ops)`, 'budget');
   }
 }
 
-export function runSeed(seed: number, opts: Partial<SimOptions> = {}): SimResult {
+export function runSeed(seed: number, opts: Partial<SimOptions> = {}): Promise<SimResult> {
   return new Simulation(seed, { ...defaultSimOptions, ...opts }).run();
 }
 
 export function replayCommand(seed: number, opts: Partial<SimOptions> = {}): string {
   const extra = opts.safetyMs !== undefined && opts.safetyMs !== defaultSimOptions.safetyMs ? ` --steps ${opts.safetyMs}` : '';
-  return `npm run sim -- --seed ${seed}${extra} --verbose`;
+  const broken = opts.broken !== undefined ? ` --broken ${opts.broken}` : '';
+  return `npm run sim -- --seed ${seed}${extra}${broken} --verbose`;
 }

@@ -1,28 +1,36 @@
 /**
- * Clients of the simulated KV service. Each client runs one operation at a
- * time against some node (following leader hints), and records it in the
- * history: call/return in virtual ms, output undefined + ret Infinity when the
- * outcome is unknown (the node crashed or the op timed out after it was
- * proposed). Writes go through propose(); gets through readIndex().
- * An op that was never proposed, or whose log slot was taken by another
- * entry, did not happen and is left out of the history.
+ * Clients of the simulated KV service, speaking to each server's `RaftNode`
+ * as an application would: writes through `propose()`, gets through the
+ * `read()` barrier then the local state machine. Each client runs one
+ * operation at a time against some server (following leader hints) and
+ * records it in the history: call/return in virtual ms; output undefined and
+ * ret Infinity when the outcome is unknown (timeout, crash, or the node says
+ * so). A write the node refused (not leader) or reports as dropped (its slot
+ * went to another entry) did not happen and is left out of the history — the
+ * simulation holds the node to that promise.
  */
 import type { Random } from '../../src/common/random.ts';
 import { randomInt } from '../../src/common/random.ts';
 import type { Operation } from '../../src/lincheck/types.ts';
 import type { KvInput, KvOutput } from '../../src/lincheck/models.ts';
-import type { Entry, NodeId, ReadState } from '../../src/raft/types.ts';
+import { NotLeaderError, ProposalDroppedError } from '../../src/raft/errors.ts';
+import type { NodeId } from '../../src/raft/types.ts';
 import type { EventQueue } from './event-queue.ts';
-import type { SimNode } from './sim-node.ts';
+import type { SimServer } from './sim-server.ts';
 import { encodeCommand } from './kv-machine.ts';
 
 export interface WorkloadOptions {
   readonly clients: number;
   readonly keys: readonly string[];
-  /** Give up on a proposed op after this long: outcome unknown. */
+  /** Give up on an op after this long: outcome unknown. */
   readonly opTimeoutMs: number;
   /** Think time between ops of one client. */
   readonly maxThinkMs: number;
+  /**
+   * Test-only broken variant: a server that believes it leads answers gets from its
+   * own state machine without the read barrier (a deposed leader serves stale data).
+   */
+  readonly readsWithoutBarrier: boolean;
 }
 
 interface Pending {
@@ -30,13 +38,11 @@ interface Pending {
   readonly clientId: number;
   readonly input: KvInput;
   readonly call: number;
-  node?: SimNode;
-  /** Writes: where the proposal landed. */
+  /** A write handed to a node that accepted it: it may have happened. */
+  proposed: boolean;
+  /** Acknowledged writes: where they landed. */
   index?: number;
   term?: number;
-  /** Reads: the ctx, and the read index once granted. */
-  ctx?: string;
-  readIndex?: number;
   done: boolean;
 }
 
@@ -45,15 +51,15 @@ export interface AckedWrite {
   readonly term: number;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
 export class Workload {
   readonly history: Operation<KvInput, KvOutput>[] = [];
   readonly acked: AckedWrite[] = [];
+  /** Writes the node reported as dropped (opId -> its message): none of them may ever be applied. */
+  readonly dropped = new Map<number, string>();
   private nextOpId = 1;
   private nextClientId = 1;
   private readonly inFlight = new Map<number, Pending>();
+  private readonly onServer = new Map<number, SimServer>();
   private running = true;
   completed = 0;
   unknown = 0;
@@ -62,7 +68,8 @@ export class Workload {
     private readonly opts: WorkloadOptions,
     private readonly queue: EventQueue,
     private readonly rng: Random,
-    private readonly liveNodes: () => SimNode[],
+    private readonly liveServers: () => SimServer[],
+    private readonly trace: (line: string) => void,
   ) {}
 
   start(): void {
@@ -89,104 +96,108 @@ export class Workload {
 
   private issue(clientId: number): void {
     if (!this.running) return;
-    const p: Pending = { opId: this.nextOpId++, clientId, input: this.randomInput(), call: this.queue.now, done: false };
+    const p: Pending = { opId: this.nextOpId++, clientId, input: this.randomInput(), call: this.queue.now, proposed: false, done: false };
     this.inFlight.set(p.opId, p);
-    this.attempt(p, undefined, 0);
+    this.attempt(p, undefined);
     this.queue.after(this.opts.opTimeoutMs, () => this.finishUnknown(p));
   }
 
-  private pickNode(hint: NodeId | undefined): SimNode | undefined {
-    const live = this.liveNodes();
+  private pickServer(hint: NodeId | undefined): SimServer | undefined {
+    const live = this.liveServers();
     if (live.length === 0) return undefined;
     const byHint = hint === undefined ? undefined : live.find((n) => n.id === hint);
     return byHint ?? live[randomInt(this.rng, 0, live.length)];
   }
 
-  private attempt(p: Pending, hint: NodeId | undefined, tries: number): void {
+  private retry(p: Pending, leader: NodeId): void {
+    this.queue.after(leader === 0 ? 10 + this.rng.next() * 20 : 1, () => this.attempt(p, leader === 0 ? undefined : leader));
+  }
+
+  private attempt(p: Pending, hint: NodeId | undefined): void {
     if (p.done || !this.running) return;
-    const node = this.pickNode(hint);
-    const retry = (leader: NodeId): void => {
-      this.queue.after(leader === 0 ? 10 + this.rng.next() * 20 : 1, () => this.attempt(p, leader === 0 ? undefined : leader, tries + 1));
-    };
-    if (node === undefined) return retry(0);
-    if (p.input.op === 'get') {
-      // Set before asking: the read state may come back synchronously (no fsync needed).
-      p.node = node;
-      p.ctx = `r${p.opId}.${tries}`;
-      const r = node.act((c) => c.readIndex(enc.encode(p.ctx ?? '')));
-      if (!r.ok) return retry(r.leader);
+    const server = this.pickServer(hint);
+    const node = server?.node;
+    if (server === undefined || node === undefined) return this.retry(p, 0);
+    // Follow the leader hint as a client redirected by NotLeaderError would (without paying
+    // for an Error per misdirected attempt); the node's own refusal still covers the races.
+    const status = node.status();
+    if (status.role !== 'leader' && status.leader !== 0 && this.rng.next() < 0.9) return this.retry(p, status.leader);
+    this.onServer.set(p.opId, server);
+    const input = p.input;
+    if (input.op === 'get') {
+      if (this.opts.readsWithoutBarrier) {
+        if (status.role !== 'leader') return this.retry(p, status.leader);
+        return this.finish(p, { value: server.kv.get(input.key) });
+      }
+      node.read().then(
+        () => {
+          if (server.node === node) this.finish(p, { value: server.kv.get(input.key) });
+        },
+        (err: unknown) => {
+          if (!p.done) this.retry(p, err instanceof NotLeaderError ? err.leader : 0);
+        },
+      );
       return;
     }
-    const r = node.act((c) => c.propose(encodeCommand({ opId: p.opId, input: p.input })));
-    if (!r.ok) return retry(r.reason === 'notLeader' ? r.leader : 0);
-    p.node = node;
-    p.index = r.index;
-    p.term = r.term;
+    p.proposed = true;
+    node.propose(encodeCommand({ opId: p.opId, input })).then(
+      (o) => {
+        if (server.node !== node) return;
+        p.index = o.index;
+        p.term = o.term;
+        this.finish(p, o.result);
+      },
+      (err: unknown) => {
+        if (p.done) return;
+        if (err instanceof NotLeaderError) {
+          p.proposed = false;
+          this.retry(p, err.leader);
+        } else if (err instanceof ProposalDroppedError) {
+          this.trace(`op ${p.opId} dropped: ${err.message}`);
+          this.dropped.set(p.opId, err.message);
+          this.abandon(p);
+        } else this.finishUnknown(p);
+      },
+    );
   }
 
-  /** A node applied entry e (its output, for normal commands). */
-  onApply(node: SimNode, e: Entry, output: KvOutput | undefined): void {
-    for (const p of this.inFlight.values()) {
-      if (p.node !== node) continue;
-      if (p.index === e.index) {
-        if (p.term === e.term && output !== undefined) this.finish(p, output);
-        else this.abandon(p); // our slot went to another entry: the op never happened
-      } else if (p.readIndex !== undefined && node.appliedIndex >= p.readIndex) {
-        this.finish(p, { value: node.kv.get(p.input.key) });
-      }
-    }
-  }
-
-  onReadState(node: SimNode, rs: ReadState): void {
-    const ctx = dec.decode(rs.requestCtx);
-    for (const p of this.inFlight.values()) {
-      if (p.node !== node || p.ctx !== ctx) continue;
-      p.readIndex = rs.index;
-      if (node.appliedIndex >= rs.index) this.finish(p, { value: node.kv.get(p.input.key) });
-    }
-  }
-
-  /** The node restored a snapshot: ops waiting for indexes it skipped have unknown outcomes. */
-  onSnapshotRestored(node: SimNode): void {
-    for (const p of [...this.inFlight.values()]) {
-      if (p.node !== node) continue;
-      if (p.index !== undefined && p.index <= node.appliedIndex) this.finishUnknown(p);
-      else if (p.readIndex !== undefined && node.appliedIndex >= p.readIndex) this.finish(p, { value: node.kv.get(p.input.key) });
-    }
-  }
-
-  onCrash(node: SimNode): void {
-    for (const p of [...this.inFlight.values()]) if (p.node === node) this.finishUnknown(p);
+  onCrash(server: SimServer): void {
+    for (const p of [...this.inFlight.values()]) if (this.onServer.get(p.opId) === server) this.finishUnknown(p);
   }
 
   private finish(p: Pending, output: KvOutput): void {
     if (p.done) return;
-    p.done = true;
-    this.inFlight.delete(p.opId);
+    this.close(p);
     this.completed++;
     this.history.push({ clientId: p.clientId, input: p.input, output, call: p.call, ret: this.queue.now });
     if (p.input.op !== 'get' && p.index !== undefined && p.term !== undefined) this.acked.push({ index: p.index, term: p.term });
+    this.trace(`op ${p.opId} ${JSON.stringify(p.input)} -> ${JSON.stringify(output)}`);
     this.startClient(p.clientId);
   }
 
   /** Outcome unknown: a proposed write stays in the history (it may have happened); a read is dropped. */
   private finishUnknown(p: Pending): void {
     if (p.done) return;
-    p.done = true;
-    this.inFlight.delete(p.opId);
-    if (p.input.op !== 'get' && p.index !== undefined) {
+    this.close(p);
+    if (p.input.op !== 'get' && p.proposed) {
       this.unknown++;
       this.history.push({ clientId: p.clientId, input: p.input, output: undefined, call: p.call, ret: Infinity });
     }
+    this.trace(`op ${p.opId} unknown`);
     // A client whose op is unknown continues under a new identity (ops of one client stay sequential).
     this.startClient(this.nextClientId++);
   }
 
   private abandon(p: Pending): void {
     if (p.done) return;
+    this.close(p);
+    this.startClient(p.clientId);
+  }
+
+  private close(p: Pending): void {
     p.done = true;
     this.inFlight.delete(p.opId);
-    this.startClient(p.clientId);
+    this.onServer.delete(p.opId);
   }
 
   /** Ends every op still in flight (as unknown). */
