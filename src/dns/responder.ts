@@ -1,0 +1,127 @@
+/**
+ * One query in, one answer out: the decision every transport shares.
+ *
+ *   parse (hot path, else careful path) ─ malformed → drop / FORMERR
+ *   class not IN, opcode not QUERY       → REFUSED / NOTIMP
+ *   EDNS version > 0                     → BADVERS (RFC 6891 §6.1.3)
+ *   name in the zone, type present       → pre-encoded answer
+ *   name in the zone, type absent        → NODATA + SOA
+ *   name under the domain, not in zone   → NXDOMAIN + SOA
+ *   anything else, client allowed        → cache, else forward upstream
+ *   anything else, client not allowed    → REFUSED
+ *
+ * Zone answers are synchronous; only a forwarded cache miss returns a
+ * promise. The zone is swapped whole (`setZone`), so a query never sees
+ * half of a rebuild. Every answer over UDP respects the client's size limit.
+ */
+import { badVersExtendedRcode, type CompiledZone, maxTcpMessageBytes, udpLimit, writeAnswer, writeError, writeNegative } from './answers.ts';
+import type { Forwarder } from './forwarder.ts';
+import type { DnsMetrics } from './metrics.ts';
+import { parseQuery, parseQuerySlow, type Query } from './query.ts';
+import type { RecursionAcl } from './recursion-acl.ts';
+import { flagTC, headerBytes, Rcode, RRClass, RRType } from './wire.ts';
+
+export type Transport = 'udp' | 'tcp';
+export type Reply = Buffer | undefined | Promise<Buffer | undefined>;
+
+export class DnsResponder {
+  private zone: CompiledZone;
+  private readonly acl: RecursionAcl;
+  private readonly forwarder: Forwarder | undefined;
+  readonly metrics: DnsMetrics;
+
+  constructor(zone: CompiledZone, acl: RecursionAcl, forwarder: Forwarder | undefined, metrics: DnsMetrics) {
+    this.zone = zone;
+    this.acl = acl;
+    this.forwarder = forwarder;
+    this.metrics = metrics;
+  }
+
+  get currentZone(): CompiledZone {
+    return this.zone;
+  }
+
+  setZone(zone: CompiledZone): void {
+    this.zone = zone;
+  }
+
+  /** Answers one message from `clientAddress`; undefined means send nothing. */
+  handle(packet: Buffer, transport: Transport, clientAddress: string): Reply {
+    const m = this.metrics;
+    if (transport === 'udp') m.queriesUdp++;
+    else m.queriesTcp++;
+    let q = parseQuery(packet);
+    if (q === undefined) {
+      const slow = parseQuerySlow(packet);
+      if (slow.kind === 'drop') {
+        m.dropped++;
+        return undefined;
+      }
+      if (slow.kind === 'error') {
+        m.countRcode(slow.rcode);
+        return writeError(slow.id, slow.flags, slow.rcode, slow.question, false, false);
+      }
+      q = slow.query;
+    }
+    m.countQuery(q.qtype);
+    const limit = transport === 'udp' ? udpLimit(q) : maxTcpMessageBytes;
+    const recursionAllowed = this.forwarder !== undefined && this.acl.allows(clientAddress);
+    if (q.edns && q.ednsVersion !== 0) return this.error(q, 0, recursionAllowed, badVersExtendedRcode);
+    if (q.qtype === RRType.OPT || q.qtype === RRType.AXFR || q.qtype === 251 /* IXFR */) return this.error(q, Rcode.NOTIMP, recursionAllowed);
+
+    const zone = this.zone;
+    const name = zone.byKey.get(q.key);
+    if (name !== undefined || this.inZone(q.key)) {
+      if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.error(q, Rcode.REFUSED, recursionAllowed);
+      m.authoritative++;
+      const answer = name?.byType.get(q.qtype);
+      if (answer !== undefined) {
+        m.countRcode(Rcode.NOERROR);
+        return writeAnswer(answer, q, limit, recursionAllowed);
+      }
+      const rcode = name === undefined ? Rcode.NXDOMAIN : Rcode.NOERROR;
+      m.countRcode(rcode);
+      return writeNegative(zone, q, rcode, limit, recursionAllowed);
+    }
+    if (!recursionAllowed || this.forwarder === undefined) {
+      m.refused++;
+      return this.error(q, Rcode.REFUSED, false);
+    }
+    m.forwarded++;
+    const cached = this.forwarder.fromCache(q);
+    if (cached !== undefined) {
+      m.cacheHits++;
+      return this.fit(cached, q, limit);
+    }
+    m.cacheMisses++;
+    return this.forwarder.forward(q, transport === 'tcp').then((b) => this.fit(b, q, limit));
+  }
+
+  /** Is the wire-form key at or below the zone apex (on a label boundary)? */
+  private inZone(key: string): boolean {
+    const apex = this.zone.apexKey;
+    if (!key.endsWith(apex)) return false;
+    let pos = 0;
+    while (pos < key.length) {
+      if (key.length - pos === apex.length) return true;
+      pos += key.charCodeAt(pos) + 1;
+    }
+    return false;
+  }
+
+  private error(q: Query, rcode: number, recursionAllowed: boolean, extendedRcode = 0): Buffer {
+    this.metrics.countRcode(rcode);
+    return writeError(q.id, q.flags, rcode, q.question, q.edns, recursionAllowed, extendedRcode);
+  }
+
+  /** An upstream answer bigger than the client's UDP limit becomes an empty TC answer. */
+  private fit(answer: Buffer, q: Query, limit: number): Buffer {
+    this.metrics.countRcode(answer.length >= 4 ? answer[3] & 0xf : Rcode.SERVFAIL);
+    if (answer.length <= limit) return answer;
+    const out = Buffer.from(answer.subarray(0, headerBytes + q.question.length));
+    out.writeUInt16BE(out.readUInt16BE(2) | flagTC, 2);
+    out.writeUInt32BE(0, 6);
+    out.writeUInt16BE(0, 10);
+    return out;
+  }
+}
