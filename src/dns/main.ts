@@ -5,7 +5,7 @@
  * `close()` stops both.
  */
 import { componentLogger } from '../common/log.ts';
-import { RegistryWatchClient } from '../registry/watch-client.ts';
+import { RegistryWatchClient, type RegistryWatchClientOptions } from '../registry/watch-client.ts';
 import { DnsServer, type RegistryFeed } from './dns-server.ts';
 import type { DnsFlags } from './flags.ts';
 
@@ -26,9 +26,10 @@ export function feedOf(client: RegistryWatchClient): RegistryFeed {
   };
 }
 
-export async function startDns(flags: DnsFlags): Promise<RunningDns> {
+/** `watch`: extra watch-client options (tests shorten the heartbeat and backoff). */
+export async function startDns(flags: DnsFlags, watchOptions: Partial<RegistryWatchClientOptions> = {}): Promise<RunningDns> {
   const log = componentLogger('dns');
-  const watch = new RegistryWatchClient({ urls: flags.registry, log: componentLogger('dns-registry-watch') });
+  const watch = new RegistryWatchClient({ log: componentLogger('dns-registry-watch'), ...watchOptions, urls: flags.registry });
   const server = new DnsServer({
     listen: flags.listen,
     domain: flags.domain,

@@ -4,7 +4,7 @@ import { compileZone } from '../../../src/dns/answers.ts';
 import { DnsMetrics } from '../../../src/dns/metrics.ts';
 import { RecursionAcl } from '../../../src/dns/recursion-acl.ts';
 import { DnsResponder } from '../../../src/dns/responder.ts';
-import { RegistryView } from '../../../src/dns/registry-view.ts';
+import { RegistryState } from '../../../src/registry/registry-state.ts';
 import { Rcode, RRType } from '../../../src/dns/wire.ts';
 import { buildZone } from '../../../src/dns/zone.ts';
 import { SeededRandom, randomInt } from '../../../src/common/random.ts';
@@ -17,9 +17,8 @@ function endpoint(taskId: string, index: number, ip: string): RegistryEndpoint {
 }
 
 function responder(instances: number): DnsResponder {
-  const view = new RegistryView();
   const endpoints = Array.from({ length: instances }, (_, i) => endpoint(`t${i}`, i, `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`));
-  view.apply({ type: 'SNAPSHOT', clusterId: 'c', revision: 3, cluster: {}, apps: [{ id: '/shop/web', labels: {}, ports: [{ name: 'http', protocol: 'tcp', servicePort: 0, labels: {} }], endpoints }] });
+  const view = RegistryState.fromSnapshot({ type: 'SNAPSHOT', clusterId: 'c', revision: 3, cluster: {}, apps: [{ id: '/shop/web', labels: {}, ports: [{ name: 'http', protocol: 'tcp', servicePort: 0, labels: {} }], endpoints }] });
   const zone = compileZone(buildZone(view, { domain: 'cygnet', ttlSec: 5, negativeTtlSec: 5 }), view.revision);
   // No forwarder: names outside the zone are REFUSED.
   return new DnsResponder(zone, new RecursionAcl(['127.0.0.0/8']), undefined, new DnsMetrics());
@@ -30,7 +29,7 @@ function query(name: string, type: number, opts: { edns?: number; id?: number } 
   p.header.id = opts.id ?? 0x1234;
   p.header.rd = 1;
   p.questions.push({ name, type, class: Packet.CLASS.IN } as dns2.Packet.Question);
-  if (opts.edns !== undefined) p.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: opts.edns } as never));
+  if (opts.edns !== undefined) p.additionals.push(Object.assign(Packet.Resource.EDNS([]), { class: opts.edns }));
   return p.toBuffer();
 }
 

