@@ -22,6 +22,8 @@ import type { DnsResponder } from './responder.ts';
 export const maxTcpConnections = 512;
 export const tcpIdleTimeoutMs = 10_000;
 export const maxTcpPendingPerConnection = 32;
+/** Tries to find a port free for both UDP and TCP when asked for port 0. */
+const ephemeralBindAttempts = 20;
 
 export interface ListenAddress {
   readonly host: string;
@@ -43,7 +45,32 @@ export class DnsListener {
     this.log = log;
   }
 
+  /**
+   * Binds UDP, then TCP on the same port. With port 0 the TCP side of the
+   * port UDP got may be taken; then both are retried on a new port, up to
+   * `ephemeralBindAttempts` times.
+   */
   async listen(addr: ListenAddress): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const udp = await this.bindUdp(addr);
+      const port = udp.address().port;
+      try {
+        this.tcp = await this.bindTcp(addr.host, port);
+      } catch (err) {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        if (addr.port !== 0 || attempt >= ephemeralBindAttempts || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        continue;
+      }
+      udp.on('error', (e) => this.log.warn({ err: describeError(e) }, 'udp socket error'));
+      udp.on('message', (msg, rinfo) => this.onUdp(udp, msg, rinfo));
+      this.udp = udp;
+      this.port = port;
+      this.host = addr.host;
+      return;
+    }
+  }
+
+  private async bindUdp(addr: ListenAddress): Promise<dgram.Socket> {
     const udp = dgram.createSocket({ type: net.isIPv6(addr.host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -52,22 +79,21 @@ export class DnsListener {
         resolve();
       });
     });
-    udp.on('error', (err) => this.log.warn({ err: describeError(err) }, 'udp socket error'));
-    udp.on('message', (msg, rinfo) => this.onUdp(udp, msg, rinfo));
-    this.udp = udp;
-    this.port = udp.address().port;
-    this.host = addr.host;
+    return udp;
+  }
+
+  private async bindTcp(host: string, port: number): Promise<net.Server> {
     const tcp = net.createServer((sock) => this.onTcp(sock));
     tcp.maxConnections = maxTcpConnections;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(this.port, addr.host, () => {
+      tcp.listen(port, host, () => {
         tcp.off('error', reject);
         resolve();
       });
     });
     tcp.on('error', (err) => this.log.warn({ err: describeError(err) }, 'tcp server error'));
-    this.tcp = tcp;
+    return tcp;
   }
 
   private onUdp(udp: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {

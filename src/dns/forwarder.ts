@@ -4,8 +4,9 @@
  * with `timeoutMs`; the first answer wins; when every upstream failed or
  * timed out the client gets SERVFAIL. Answers go through the ResponseCache.
  *
- * The client's own query bytes are forwarded (with our id), so its EDNS
- * size, DO and CD bits reach the upstream unchanged. An upstream answer is
+ * We send our own query (the client's question, RD, its CD and DO bits,
+ * our EDNS size); answers are stored and passed on without the upstream's
+ * OPT record, and the responder adds ours. An upstream answer is
  * accepted only from the address and port we sent to, with the id we chose
  * and the question we asked. A truncated UDP answer is retried over TCP
  * when the client itself came over TCP (a UDP client gets TC and retries).
@@ -19,12 +20,11 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/log.ts';
-import { writeError } from './answers.ts';
+import { maxUdpPayloadBytes } from './answers.ts';
 import type { DnsMetrics } from './metrics.ts';
 import type { Query } from './query.ts';
-import { walkMessage } from './query.ts';
-import { cacheKey, type ResponseCache } from './response-cache.ts';
-import { flagTC, headerBytes, Rcode } from './wire.ts';
+import { cacheKey, type ResponseCache, withoutOpt } from './response-cache.ts';
+import { flagCD, flagRD, flagTC, headerBytes, Rcode, writeOpt } from './wire.ts';
 
 export interface Upstream {
   readonly host: string;
@@ -139,6 +139,21 @@ function askTcp(up: Upstream, query: Buffer, clock: Clock, timeoutMs: number): P
   });
 }
 
+/**
+ * Our query for `q`: its question with RD and its CD bit, and our own OPT
+ * (our UDP size, its DO bit), never the client's EDNS options (cookies and
+ * the like belong to the client's conversation, not to a shared cache).
+ */
+function upstreamQuery(q: Query): Buffer {
+  const out = Buffer.alloc(headerBytes + q.question.length + 11);
+  out.writeUInt16BE(flagRD | (q.flags & flagCD), 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 10);
+  q.question.copy(out, headerBytes);
+  writeOpt(out, headerBytes + q.question.length, maxUdpPayloadBytes, q.doBit);
+  return out;
+}
+
 export class Forwarder {
   private readonly opts: ForwarderOptions;
   private readonly udp: UdpUpstream[];
@@ -151,42 +166,39 @@ export class Forwarder {
     this.maxInflight = opts.maxInflight ?? defaultMaxInflight;
   }
 
-  /** A cached answer for `q`, if any (synchronous: the hot path for repeated external names). */
+  /**
+   * A cached response for `q` (TTLs aged, no OPT, id and question still to
+   * be patched by the caller), if any. Synchronous: the hot path for
+   * repeated external names.
+   */
   fromCache(q: Query): Buffer | undefined {
-    return this.opts.cache.get(cacheKey(q), q, this.opts.clock.nowMs());
+    return this.opts.cache.get(cacheKey(q), this.opts.clock.nowMs());
   }
 
-  /** Forwards `q`; always resolves to the bytes to send the client. */
-  async forward(q: Query, overTcp: boolean): Promise<Buffer> {
+  /** Forwards `q`; resolves to a response without OPT (id still to be patched), undefined when every upstream failed. */
+  forward(q: Query, overTcp: boolean): Promise<Buffer | undefined> {
     const key = `${cacheKey(q)}|${overTcp ? 't' : 'u'}`;
     let pending = this.inflight.get(key);
     if (pending === undefined) {
-      if (this.inflight.size >= this.maxInflight) return this.servfail(q);
+      if (this.inflight.size >= this.maxInflight) return Promise.resolve(undefined);
       pending = this.askUpstreams(q, overTcp);
       this.inflight.set(key, pending);
       void pending.finally(() => this.inflight.delete(key));
     }
-    const answer = await pending;
-    if (answer === undefined) return this.servfail(q);
-    const out = Buffer.from(answer);
-    out.writeUInt16BE(q.id, 0);
-    q.question.copy(out, headerBytes);
-    return out;
-  }
-
-  private servfail(q: Query): Buffer {
-    return writeError(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns, true);
+    return pending;
   }
 
   private async askUpstreams(q: Query, overTcp: boolean): Promise<Buffer | undefined> {
     const { clock, timeoutMs, metrics } = this.opts;
+    const query = upstreamQuery(q);
     for (const upstream of this.udp) {
       const started = clock.nowMs();
-      let answer = await upstream.ask(q.packet, q.question, clock, timeoutMs);
-      if (answer !== undefined && overTcp && (answer.readUInt16BE(2) & flagTC) !== 0) {
-        answer = await askTcp(upstream.up, q.packet, clock, timeoutMs);
+      let raw = await upstream.ask(query, q.question, clock, timeoutMs);
+      if (raw !== undefined && overTcp && (raw.readUInt16BE(2) & flagTC) !== 0) {
+        raw = await askTcp(upstream.up, query, clock, timeoutMs);
       }
-      if (answer === undefined || walkMessage(answer) === undefined) {
+      const answer = raw === undefined ? undefined : withoutOpt(raw);
+      if (answer === undefined) {
         metrics.upstreamFailures++;
         this.opts.log.debug({ upstream: `${upstream.up.host}:${upstream.up.port}` }, 'upstream failed or timed out');
         continue;

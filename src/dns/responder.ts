@@ -14,12 +14,12 @@
  * promise. The zone is swapped whole (`setZone`), so a query never sees
  * half of a rebuild. Every answer over UDP respects the client's size limit.
  */
-import { badVersExtendedRcode, type CompiledZone, maxTcpMessageBytes, udpLimit, writeAnswer, writeError, writeNegative } from './answers.ts';
+import { badVersExtendedRcode, type CompiledZone, maxTcpMessageBytes, maxUdpPayloadBytes, udpLimit, writeAnswer, writeError, writeNegative } from './answers.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { DnsMetrics } from './metrics.ts';
 import { parseQuery, parseQuerySlow, type Query } from './query.ts';
 import type { RecursionAcl } from './recursion-acl.ts';
-import { flagTC, headerBytes, Rcode, RRClass, RRType } from './wire.ts';
+import { flagTC, headerBytes, optRecordBytes, Rcode, RRClass, RRType, writeOpt } from './wire.ts';
 
 export type Transport = 'udp' | 'tcp';
 export type Reply = Buffer | undefined | Promise<Buffer | undefined>;
@@ -91,10 +91,10 @@ export class DnsResponder {
     const cached = this.forwarder.fromCache(q);
     if (cached !== undefined) {
       m.cacheHits++;
-      return this.fit(cached, q, limit);
+      return this.finishForwarded(cached, q, limit);
     }
     m.cacheMisses++;
-    return this.forwarder.forward(q, transport === 'tcp').then((b) => this.fit(b, q, limit));
+    return this.forwarder.forward(q, transport === 'tcp').then((b) => (b === undefined ? this.error(q, Rcode.SERVFAIL, true) : this.finishForwarded(Buffer.from(b), q, limit)));
   }
 
   /** Is the wire-form key at or below the zone apex (on a label boundary)? */
@@ -114,14 +114,29 @@ export class DnsResponder {
     return writeError(q.id, q.flags, rcode, q.question, q.edns, recursionAllowed, extendedRcode);
   }
 
-  /** An upstream answer bigger than the client's UDP limit becomes an empty TC answer. */
-  private fit(answer: Buffer, q: Query, limit: number): Buffer {
-    this.metrics.countRcode(answer.length >= 4 ? answer[3] & 0xf : Rcode.SERVFAIL);
-    if (answer.length <= limit) return answer;
-    const out = Buffer.from(answer.subarray(0, headerBytes + q.question.length));
-    out.writeUInt16BE(out.readUInt16BE(2) | flagTC, 2);
-    out.writeUInt32BE(0, 6);
-    out.writeUInt16BE(0, 10);
+  /**
+   * An upstream response (our copy, without OPT) made the client's: its id,
+   * its spelling of the question, our OPT if it sent one; bigger than its
+   * UDP limit, it becomes an empty answer with TC so it retries over TCP.
+   */
+  private finishForwarded(answer: Buffer, q: Query, limit: number): Buffer {
+    this.metrics.countRcode(answer[3] & 0xf);
+    answer.writeUInt16BE(q.id, 0);
+    q.question.copy(answer, headerBytes);
+    const optLen = q.edns ? optRecordBytes : 0;
+    const fits = answer.length + optLen <= limit;
+    const body = fits ? answer : answer.subarray(0, headerBytes + q.question.length);
+    const out = optLen === 0 && fits ? body : Buffer.alloc(body.length + optLen);
+    if (out !== body) body.copy(out);
+    if (!fits) {
+      out.writeUInt16BE(out.readUInt16BE(2) | flagTC, 2);
+      out.writeUInt32BE(0, 6);
+      out.writeUInt16BE(0, 10);
+    }
+    if (q.edns) {
+      out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+      writeOpt(out, body.length, maxUdpPayloadBytes, q.doBit);
+    }
     return out;
   }
 }

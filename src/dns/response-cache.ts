@@ -7,7 +7,7 @@
  * (RFC 2308 §5), and not at all without a SOA; never SERVFAIL, truncated or
  * zero-TTL responses. Every TTL is capped at `maxTtlSec`.
  * Served copies carry the TTLs decremented by the time spent in the cache
- * (RFC 1035 §7.4), the client's id and its spelling of the question.
+ * (RFC 1035 §7.4). Stored responses have no OPT record (withoutOpt).
  *
  * Bounds: at most `maxEntries` responses (least recently used goes first)
  * and responses of at most `maxResponseBytes` each, so memory stays below
@@ -15,7 +15,7 @@
  */
 import type { Query, WalkedMessage } from './query.ts';
 import { walkMessage } from './query.ts';
-import { flagTC, headerBytes, Rcode, RRType } from './wire.ts';
+import { flagTC, Rcode, RRType } from './wire.ts';
 
 export interface ResponseCacheOptions {
   /** Entries kept; 10k distinct external names covers a cluster's working set. */
@@ -36,8 +36,27 @@ interface Entry {
   readonly expiresAtMs: number;
 }
 
+/** EDNS presence and size are not part of the key: stored responses carry no OPT record (see withoutOpt). */
 export function cacheKey(q: Query): string {
-  return `${q.key}|${q.qtype}|${q.qclass}|${q.edns ? (q.doBit ? 'D' : 'E') : '-'}`;
+  return `${q.key}|${q.qtype}|${q.qclass}|${q.doBit ? 'D' : '-'}`;
+}
+
+/**
+ * The response without its OPT record, so the same bytes can serve clients
+ * with and without EDNS (each gets our own OPT appended). Undefined when
+ * the OPT is not the last record (never seen in practice; not worth
+ * rebuilding the message for).
+ */
+export function withoutOpt(bytes: Buffer): Buffer | undefined {
+  const msg = walkMessage(bytes);
+  if (msg === undefined) return undefined;
+  const opts = msg.records.filter((r) => r.type === RRType.OPT);
+  if (opts.length === 0) return bytes;
+  const last = msg.records[msg.records.length - 1];
+  if (opts.length > 1 || last === undefined || last.type !== RRType.OPT || last.rdataOffset + last.rdataLength !== bytes.length) return undefined;
+  const out = Buffer.from(bytes.subarray(0, last.start));
+  out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);
+  return out;
 }
 
 /** How long a response may be cached, in seconds; 0 = not at all. */
@@ -95,8 +114,8 @@ export class ResponseCache {
     return true;
   }
 
-  /** A response for `q` from the cache (TTLs aged, id and question the client's), or undefined. */
-  get(key: string, q: Query, nowMs: number): Buffer | undefined {
+  /** A copy of the stored response with its TTLs aged, or undefined; the caller patches id and question. */
+  get(key: string, nowMs: number): Buffer | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
     if (nowMs >= e.expiresAtMs) {
@@ -109,8 +128,6 @@ export class ResponseCache {
     const out = Buffer.from(e.bytes);
     const aged = Math.floor((nowMs - e.storedAtMs) / 1000);
     for (let i = 0; i < e.ttlOffsets.length; i++) out.writeUInt32BE(Math.max(0, (e.ttls[i] ?? 0) - aged), e.ttlOffsets[i] ?? 0);
-    out.writeUInt16BE(q.id, 0);
-    if (out.length >= headerBytes + q.question.length) q.question.copy(out, headerBytes);
     return out;
   }
 }
