@@ -62,40 +62,50 @@ export interface CompiledName {
 }
 
 export interface CompiledZone {
-  readonly zone: Zone;
   /** Wire-form key (query.ts) → the name's answers. */
   readonly byKey: ReadonlyMap<string, CompiledName>;
   readonly apexKey: string;
   /** The SOA record encoded without compression, for negative answers. */
   readonly soaRecord: Buffer;
   readonly revision: number;
+  /** Apps left out of the zone, with the reason. */
+  readonly skipped: readonly string[];
 }
 
-/** Compiles every (name, type) of the zone into a pre-encoded answer. */
+export type RecordsByName = ReadonlyMap<string, ReadonlyMap<number, readonly ResourceRecord[]>>;
+
+/** A name that exists without records (an empty non-terminal): every type is NODATA. */
+export const emptyName: CompiledName = { byType: new Map() };
+
+/** Compiles one name's records into pre-encoded answers; `lookup` finds additional-section targets. */
+export function compileName(name: string, types: ReadonlyMap<number, readonly ResourceRecord[]>, lookup: RecordsByName): CompiledName {
+  if (types.size === 0) return emptyName;
+  const byType = new Map<number, PrebuiltAnswer>();
+  const all: ResourceRecord[] = [];
+  for (const [type, records] of types) {
+    byType.set(type, encodeAnswer(name, type, records, additionalsFor(lookup, records)));
+    all.push(...records);
+  }
+  byType.set(RRType.ANY, encodeAnswer(name, RRType.ANY, all, []));
+  return { byType };
+}
+
+/** Compiles a whole zone at once (the incremental path is zone-compiler.ts). */
 export function compileZone(zone: Zone, revision: number): CompiledZone {
   const byKey = new Map<string, CompiledName>();
-  for (const [name, types] of zone.names) {
-    const byType = new Map<number, PrebuiltAnswer>();
-    const all: ResourceRecord[] = [];
-    for (const [type, records] of types) {
-      byType.set(type, encodeAnswer(name, type, records, additionalsFor(zone, records)));
-      all.push(...records);
-    }
-    if (all.length > 0) byType.set(RRType.ANY, encodeAnswer(name, RRType.ANY, all, []));
-    byKey.set(keyOfName(name), { byType });
-  }
-  return { zone, byKey, apexKey: keyOfName(zone.apex), soaRecord: encodeStandaloneRecord(zone.soa), revision };
+  for (const [name, types] of zone.names) byKey.set(keyOfName(name), compileName(name, types, zone.names));
+  return { byKey, apexKey: keyOfName(zone.apex), soaRecord: encodeStandaloneRecord(zone.soa), revision, skipped: zone.skipped };
 }
 
 /** A records of in-zone SRV/NS targets (RFC 2782: "implementors are urged" to add them). */
-function additionalsFor(zone: Zone, records: readonly ResourceRecord[]): ResourceRecord[] {
+function additionalsFor(names: RecordsByName, records: readonly ResourceRecord[]): ResourceRecord[] {
   const out: ResourceRecord[] = [];
   const seen = new Set<string>();
   for (const rr of records) {
     const target = rr.data.type === RRType.SRV || rr.data.type === RRType.NS ? rr.data.target : undefined;
     if (target === undefined || seen.has(target)) continue;
     seen.add(target);
-    out.push(...(zone.names.get(target)?.get(RRType.A) ?? []));
+    out.push(...(names.get(target)?.get(RRType.A) ?? []));
   }
   return out;
 }

@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
 import { componentLogger, type Logger } from '../common/log.ts';
-import { compileZone } from './answers.ts';
+import type { CompiledZone } from './answers.ts';
 import { DnsListener, type ListenAddress } from './dns-listener.ts';
 import { Forwarder, type Upstream } from './forwarder.ts';
 import { DnsMetrics, renderMetrics, type WatchStatus } from './metrics.ts';
@@ -21,7 +21,8 @@ import { RecursionAcl } from './recursion-acl.ts';
 import { DnsResponder } from './responder.ts';
 import { defaultResponseCacheOptions, ResponseCache } from './response-cache.ts';
 import { parseIPv4 } from './wire.ts';
-import { buildZone, type ZoneOptions, type ZoneSource } from './zone.ts';
+import type { ZoneSource } from './zone.ts';
+import { ZoneCompiler } from './zone-compiler.ts';
 
 /** What the server needs from the registry watch client (src/registry RegistryWatchClient). */
 export interface RegistryFeed {
@@ -56,7 +57,7 @@ export class DnsServer {
   private readonly log: Logger;
   private readonly listener: DnsListener;
   private readonly forwarder: Forwarder | undefined;
-  private readonly zoneOptions: ZoneOptions;
+  private readonly compiler: ZoneCompiler;
   private rebuildScheduled = false;
   private admin: Server | undefined;
   private closed = false;
@@ -69,7 +70,7 @@ export class DnsServer {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? componentLogger('dns');
     const nsAddress = parseIPv4(opts.listen.host) !== undefined && opts.listen.host !== '0.0.0.0' ? opts.listen.host : undefined;
-    this.zoneOptions = { domain: opts.domain, ttlSec: opts.ttlSec, negativeTtlSec: opts.negativeTtlSec, ...(nsAddress === undefined ? {} : { nsAddress }) };
+    this.compiler = new ZoneCompiler({ domain: opts.domain, ttlSec: opts.ttlSec, negativeTtlSec: opts.negativeTtlSec, ...(nsAddress === undefined ? {} : { nsAddress }) });
     this.forwarder = opts.upstreams.length === 0 ? undefined : new Forwarder({
       upstreams: opts.upstreams, timeoutMs: opts.upstreamTimeoutMs, clock: this.clock, metrics: this.metrics, cache: this.cache, log: this.log,
     });
@@ -99,11 +100,9 @@ export class DnsServer {
     if (this.opts.admin !== undefined) await this.startAdmin(this.opts.admin);
   }
 
-  private compile(): ReturnType<typeof compileZone> {
+  private compile(): CompiledZone {
     const started = performance.now();
-    const state = this.opts.feed.state;
-    const zone = buildZone(state, this.zoneOptions);
-    const compiled = compileZone(zone, state.revision);
+    const compiled = this.compiler.compile(this.opts.feed.state);
     this.metrics.lastZoneBuildMs = performance.now() - started;
     this.metrics.zoneRebuilds++;
     return compiled;
@@ -122,7 +121,7 @@ export class DnsServer {
     try {
       const compiled = this.compile();
       this.responder.setZone(compiled);
-      for (const skipped of compiled.zone.skipped) this.log.warn({ skipped }, 'app left out of DNS');
+      for (const skipped of compiled.skipped) this.log.warn({ skipped }, 'app left out of DNS');
       for (const l of this.rebuildListeners) l(compiled.revision);
     } catch (err) {
       // Keep serving the previous zone: a bad registry entry must not take DNS down.

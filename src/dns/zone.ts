@@ -66,27 +66,54 @@ export function buildZone(state: ZoneSource, options: ZoneOptions): Zone {
   b.addApex(state.revision);
   b.addControlPlane('leader', state.cluster.leader);
   b.addControlPlane('master', state.cluster.master);
+  const plan = planApps(state, options);
+  b.skipped.push(...plan.skipped);
+  for (const a of plan.apps) b.addApp(a.fqdn, a.app.ports, a.endpoints, a.excludedInstances);
+  return { apex: options.domain, soa: b.soa, names: b.names, skipped: b.skipped };
+}
 
-  const apps = new Map<string, RegistryApp>();
-  for (const app of state.apps()) apps.set(app.id, app);
-  const appIds = [...apps.keys()].sort();
+/** One app as it goes into the zone: its name, sorted endpoints, and instance names it must not use. */
+export interface PlannedApp {
+  readonly app: RegistryApp;
+  readonly fqdn: string;
+  readonly endpoints: readonly RegistryEndpoint[];
+  /** Instance names (`<index>.<fqdn>`) that are other apps' names. */
+  readonly excludedInstances: ReadonlySet<string>;
+}
+
+/** Names every app (labels.ts rules) and finds the instance names app names take. */
+export function planApps(state: ZoneSource, options: ZoneOptions): { apps: PlannedApp[]; skipped: string[] } {
+  const byId = new Map<string, RegistryApp>();
+  for (const app of state.apps()) byId.set(app.id, app);
+  const appIds = [...byId.keys()].sort();
   const names = assignAppNames(appIds, reservedNames);
-  const appNames = new Set<string>();
-  for (const id of appIds) appNames.add(`${names.get(id) ?? ''}.${options.domain}`);
+  const excluded = new Map<string, Set<string>>();
+  for (const rel of names.values()) {
+    // `<digits>.<parent>` is also an instance name of the app named <parent>.
+    const m = /^(\d+)\.(.+)$/.exec(rel);
+    if (m === null) continue;
+    const parent = `${m[2]}.${options.domain}`;
+    const set = excluded.get(parent) ?? new Set<string>();
+    set.add(`${rel}.${options.domain}`);
+    excluded.set(parent, set);
+  }
+  const apps: PlannedApp[] = [];
+  const skipped: string[] = [];
+  const none: ReadonlySet<string> = new Set();
   for (const id of appIds) {
-    const app = apps.get(id);
+    const app = byId.get(id);
     const rel = names.get(id);
     if (app === undefined || rel === undefined) continue;
     const fqdn = `${rel}.${options.domain}`;
     // Room for `_<port>._udp.<index>.` under the app name.
     if (fqdn.length > maxDnsNameChars - 24) {
-      b.skipped.push(`${id}: name ${fqdn} is too long`);
+      skipped.push(`${id}: name ${fqdn} is too long`);
       continue;
     }
     const endpoints = [...state.endpointsOf(id)].sort((x, y) => x.index - y.index || cmp(x.taskId, y.taskId));
-    b.addApp(fqdn, app.ports, endpoints, appNames);
+    apps.push({ app, fqdn, endpoints, excludedInstances: excluded.get(fqdn) ?? none });
   }
-  return { apex: options.domain, soa: b.soa, names: b.names, skipped: b.skipped };
+  return { apps, skipped };
 }
 
 function cmp(a: string, b: string): number {
@@ -108,7 +135,8 @@ function portProtocols(port: RegistryPort): string[] {
   return ['_tcp'];
 }
 
-class ZoneBuilder {
+/** Accumulates records by (name, type); see the file comment for what goes where. */
+export class ZoneBuilder {
   readonly names = new Map<string, Map<number, ResourceRecord[]>>();
   readonly skipped: string[] = [];
   soa!: ResourceRecord;
@@ -150,10 +178,11 @@ class ZoneBuilder {
     else if (/^[a-z0-9.-]+$/i.test(host) && host.length <= maxDnsNameChars) this.add(name, { type: RRType.CNAME, target: host.toLowerCase().replace(/\.$/, '') });
   }
 
-  addApp(fqdn: string, ports: readonly RegistryPort[], endpoints: readonly RegistryEndpoint[], appNames: ReadonlySet<string>): void {
+  addApp(fqdn: string, ports: readonly RegistryPort[], endpoints: readonly RegistryEndpoint[], excludedInstances: ReadonlySet<string>): void {
     this.ensure(fqdn);
     const seenIps = new Set<string>();
     const instanceNames = new Map<string, string>();
+    const usedInstances = new Set<string>();
     for (const e of endpoints) {
       const ip = parseIPv4(e.ip);
       if (ip === undefined) continue;
@@ -164,7 +193,8 @@ class ZoneBuilder {
       }
       if (!Number.isSafeInteger(e.index) || e.index < 0) continue;
       const instance = `${e.index}.${fqdn}`;
-      if (appNames.has(instance) || instanceNames.has(instance)) continue;
+      if (excludedInstances.has(instance) || usedInstances.has(instance)) continue;
+      usedInstances.add(instance);
       instanceNames.set(e.taskId, instance);
       this.add(instance, { type: RRType.A, address });
       this.add(reverseName(ip), { type: RRType.PTR, target: instance });
