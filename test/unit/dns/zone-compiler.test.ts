@@ -41,7 +41,7 @@ describe('dns: incremental zone compiler', () => {
     expect(compiler.lastRecompiledApps).to.equal(1);
     expect(dump(incremental)).to.deep.equal(dump(compileZone(buildZone(state, options), state.revision)));
 
-    apply({ type: 'APP_REMOVED', revision: ++rev, appId: '/web/0' }); // frees instance name 0.web.cygnet for /web
+    apply({ type: 'APP_REMOVED', revision: rev + 1, appId: '/web/0' }); // frees instance name 0.web.cygnet for /web
     incremental = compiler.compile(state);
     expect(compiler.lastRecompiledApps).to.equal(1);
     expect(dump(incremental)).to.deep.equal(dump(compileZone(buildZone(state, options), state.revision)));
