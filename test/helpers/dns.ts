@@ -17,8 +17,8 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-/** Table: lower-case name → A address (TTL 60); names not in it get NXDOMAIN with a SOA (minimum 30). `silent`: never answer. */
-export async function startFakeUpstream(table: Readonly<Record<string, string>>, opts: { silent?: boolean } = {}): Promise<FakeUpstream> {
+/** Table: lower-case name → A address (TTL `ttlSec`, default 60); names not in it get NXDOMAIN with a SOA (minimum 30). `silent`: never answer. */
+export async function startFakeUpstream(table: Readonly<Record<string, string>>, opts: { silent?: boolean; ttlSec?: number } = {}): Promise<FakeUpstream> {
   const sock = dgram.createSocket('udp4');
   const asked: string[] = [];
   sock.on('message', (msg, rinfo) => {
@@ -36,7 +36,7 @@ export async function startFakeUpstream(table: Readonly<Record<string, string>>,
     res.header.ra = 1;
     const address = table[question.name.toLowerCase()];
     if (address !== undefined && question.type === Packet.TYPE.A) {
-      res.answers.push({ name: question.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address } as dns2.Packet.Resource);
+      res.answers.push({ name: question.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: opts.ttlSec ?? 60, address } as dns2.Packet.Resource);
     } else if (address === undefined) {
       res.header.rcode = 3;
       res.authorities.push({
