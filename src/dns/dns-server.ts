@@ -136,7 +136,6 @@ export class DnsServer {
       revision: this.revision,
       connected: feed.connected,
       lagSec: last === undefined ? undefined : Math.max(0, (this.clock.nowMs() - last) / 1000),
-      records: this.metrics.zoneRebuilds,
     };
   }
 

@@ -52,7 +52,6 @@ export interface WatchStatus {
   readonly connected: boolean;
   /** Seconds since the last record (delta or heartbeat) arrived; undefined before the first. */
   readonly lagSec: number | undefined;
-  readonly records: number;
 }
 
 export function renderMetrics(m: DnsMetrics, watch: WatchStatus, extra: { cacheEntries: number; zoneNames: number }): string {
@@ -88,6 +87,5 @@ export function renderMetrics(m: DnsMetrics, watch: WatchStatus, extra: { cacheE
   metric('cygnet_dns_watch_connected', 'gauge', '1 while the registry watch stream is open.', [`cygnet_dns_watch_connected ${watch.connected ? 1 : 0}`]);
   metric('cygnet_dns_watch_lag_seconds', 'gauge', 'Seconds since the last record from the registry watch (-1 before the first).',
     [`cygnet_dns_watch_lag_seconds ${watch.lagSec ?? -1}`]);
-  metric('cygnet_dns_watch_records_total', 'counter', 'Records received from the registry watch.', [`cygnet_dns_watch_records_total ${watch.records}`]);
   return `${lines.join('\n')}\n`;
 }
