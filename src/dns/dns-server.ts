@@ -21,6 +21,7 @@ import { RecursionAcl } from './recursion-acl.ts';
 import { DnsResponder } from './responder.ts';
 import { defaultResponseCacheOptions, ResponseCache } from './response-cache.ts';
 import { parseIPv4 } from './wire.ts';
+import type { RegistryDelta } from '../registry/types.ts';
 import type { ZoneSource } from './zone.ts';
 import { ZoneCompiler } from './zone-compiler.ts';
 
@@ -30,8 +31,19 @@ export interface RegistryFeed {
   readonly connected: boolean;
   /** Clock time of the last record received, or undefined before the first. */
   readonly lastRecordAt: number | undefined;
-  on(event: 'snapshot' | 'delta', listener: () => void): unknown;
-  off(event: 'snapshot' | 'delta', listener: () => void): unknown;
+  /** Subscribes to changes; returns the unsubscribe function. */
+  subscribe(onSnapshot: () => void, onDelta: (delta: RegistryDelta) => void): () => void;
+}
+
+/** The app a delta touched; undefined for CLUSTER_UPDATED (the apex is rebuilt on every change anyway). */
+function appOfDelta(d: RegistryDelta): string | undefined {
+  switch (d.type) {
+    case 'APP_UPDATED': return d.app.id;
+    case 'APP_REMOVED': return d.appId;
+    case 'ENDPOINT_UP': return d.endpoint.appId;
+    case 'ENDPOINT_DOWN': return d.appId;
+    case 'CLUSTER_UPDATED': return undefined;
+  }
 }
 
 export interface DnsServerOptions {
@@ -61,7 +73,9 @@ export class DnsServer {
   private rebuildScheduled = false;
   private admin: Server | undefined;
   private closed = false;
-  private readonly onChange = (): void => this.scheduleRebuild();
+  /** Apps changed since the last rebuild, or 'all' after a snapshot. Bounded by the registry's app count. */
+  private changed: Set<string> | 'all' = 'all';
+  private unsubscribe: (() => void) | undefined;
   /** Listeners told after each rebuild (tests and benchmarks measure propagation with it). */
   readonly rebuildListeners = new Set<(revision: number) => void>();
 
@@ -94,15 +108,24 @@ export class DnsServer {
 
   async start(): Promise<void> {
     await this.listener.listen(this.opts.listen);
-    this.opts.feed.on('snapshot', this.onChange);
-    this.opts.feed.on('delta', this.onChange);
+    this.unsubscribe = this.opts.feed.subscribe(() => {
+      this.changed = 'all';
+      this.scheduleRebuild();
+    }, (delta) => {
+      const id = appOfDelta(delta);
+      if (this.changed !== 'all' && id !== undefined) this.changed.add(id);
+      this.scheduleRebuild();
+    });
+    this.changed = 'all';
     this.rebuild();
     if (this.opts.admin !== undefined) await this.startAdmin(this.opts.admin);
   }
 
   private compile(): CompiledZone {
     const started = performance.now();
-    const compiled = this.compiler.compile(this.opts.feed.state);
+    const changed = this.changed;
+    this.changed = new Set();
+    const compiled = this.compiler.compile(this.opts.feed.state, changed);
     this.metrics.lastZoneBuildMs = performance.now() - started;
     this.metrics.zoneRebuilds++;
     return compiled;
@@ -157,8 +180,7 @@ export class DnsServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.opts.feed.off('snapshot', this.onChange);
-    this.opts.feed.off('delta', this.onChange);
+    this.unsubscribe?.();
     this.forwarder?.close();
     await this.listener.close();
     const admin = this.admin;

@@ -21,8 +21,14 @@ export function feedOf(client: RegistryWatchClient): RegistryFeed {
     get state() { return client.state; },
     get connected() { return client.connected; },
     get lastRecordAt() { return client.lastRecordAt; },
-    on(event, listener) { return client.on(event, listener); },
-    off(event, listener) { return client.off(event, listener); },
+    subscribe(onSnapshot, onDelta) {
+      client.on('snapshot', onSnapshot);
+      client.on('delta', onDelta);
+      return () => {
+        client.off('snapshot', onSnapshot);
+        client.off('delta', onDelta);
+      };
+    },
   };
 }
 

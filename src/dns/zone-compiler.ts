@@ -30,7 +30,7 @@ import type { RegistryApp, RegistryEndpoint } from '../registry/types.ts';
 import { compileName, emptyName, type CompiledName, type CompiledZone } from './answers.ts';
 import { keyOfName } from './query.ts';
 import { encodeStandaloneRecord, RRType } from './wire.ts';
-import { planApps, ZoneBuilder, type PlannedApp, type ZoneOptions, type ZoneSource } from './zone.ts';
+import { planApps, sortedEndpoints, ZoneBuilder, type PlannedApp, type ZoneOptions, type ZoneSource } from './zone.ts';
 
 interface Contribution {
   /** key → compiled name (emptyName for an empty non-terminal). */
@@ -66,6 +66,8 @@ export class ZoneCompiler {
   private apex: Contribution = { names: new Map(), ptrs: new Map() };
   /** reverse name → app id → targets. */
   private readonly ptrSources = new Map<string, Map<string, readonly string[]>>();
+  /** Apps left out at the last full plan (names too long). */
+  private skipped: readonly string[] = [];
   /** Apps compiled afresh by the last call (for metrics and tests). */
   lastRecompiledApps = 0;
 
@@ -73,7 +75,15 @@ export class ZoneCompiler {
     this.opts = opts;
   }
 
-  compile(state: ZoneSource): CompiledZone {
+  /**
+   * Brings the zone up to `state`. `changedApps`: ids of apps whose
+   * metadata or endpoints changed since the last call (from the watch's
+   * deltas), or 'all' (a snapshot, or unknown). When only known apps
+   * changed, names cannot have moved (they depend on the set of app ids
+   * alone), so only those apps are looked at: a delta costs one app, not
+   * the registry.
+   */
+  compile(state: ZoneSource, changedApps: ReadonlySet<string> | 'all' = 'all'): CompiledZone {
     const apexBuilder = new ZoneBuilder(this.opts);
     apexBuilder.addApex(state.revision);
     apexBuilder.addControlPlane('leader', state.cluster.leader);
@@ -84,9 +94,38 @@ export class ZoneCompiler {
     this.replace(apexOwner, this.apex, { names: apexNames, ptrs: new Map() }, dirtyPtrs);
     this.apex = { names: apexNames, ptrs: new Map() };
 
+    this.lastRecompiledApps = 0;
+    const skipped = changedApps !== 'all' && this.canPatch(state, changedApps)
+      ? this.patchApps(state, changedApps, dirtyPtrs)
+      : this.replanApps(state, dirtyPtrs);
+    for (const rev of dirtyPtrs) this.recompilePtr(rev);
+    this.skipped = skipped;
+    return { byKey: this.byKey, apexKey: keyOfName(this.opts.domain), soaRecord: encodeStandaloneRecord(apexBuilder.soa), revision: state.revision, skipped: [...apexBuilder.skipped, ...skipped] };
+  }
+
+  /** Every changed app is one we have and still exists: the set of ids (hence every name) is unchanged. */
+  private canPatch(state: ZoneSource, changed: ReadonlySet<string>): boolean {
+    for (const id of changed) if (!this.apps.has(id) || state.app(id) === undefined) return false;
+    return true;
+  }
+
+  private patchApps(state: ZoneSource, changed: ReadonlySet<string>, dirtyPtrs: Set<string>): readonly string[] {
+    for (const id of changed) {
+      const old = this.apps.get(id);
+      const app = state.app(id);
+      if (old === undefined || app === undefined) continue;
+      const planned: PlannedApp = { app, fqdn: old.fqdn, endpoints: sortedEndpoints(state.endpointsOf(id)), excludedInstances: old.excluded };
+      if (unchanged(old, planned)) continue;
+      const memo = this.compileApp(planned);
+      this.replace(id, old, memo, dirtyPtrs);
+      this.apps.set(id, memo);
+    }
+    return this.skipped;
+  }
+
+  private replanApps(state: ZoneSource, dirtyPtrs: Set<string>): readonly string[] {
     const plan = planApps(state, this.opts);
     const next = new Map<string, AppMemo>();
-    this.lastRecompiledApps = 0;
     // Withdraw apps that are gone first, so the names they held are free for the others.
     const planned = new Set(plan.apps.map((p) => p.app.id));
     for (const [id, old] of this.apps) if (!planned.has(id)) this.replace(id, old, undefined, dirtyPtrs);
@@ -102,8 +141,7 @@ export class ZoneCompiler {
       next.set(id, memo);
     }
     this.apps = next;
-    for (const rev of dirtyPtrs) this.recompilePtr(rev);
-    return { byKey: this.byKey, apexKey: keyOfName(this.opts.domain), soaRecord: encodeStandaloneRecord(apexBuilder.soa), revision: state.revision, skipped: [...apexBuilder.skipped, ...plan.skipped] };
+    return plan.skipped;
   }
 
   /** Swaps one contributor's names: withdraws `old`, adds `fresh`. */

@@ -41,6 +41,7 @@ export interface ZoneSource {
   readonly revision: number;
   readonly cluster: RegistryCluster;
   apps(): Iterable<RegistryApp>;
+  app(appId: string): RegistryApp | undefined;
   endpointsOf(appId: string): readonly RegistryEndpoint[];
 }
 
@@ -110,10 +111,14 @@ export function planApps(state: ZoneSource, options: ZoneOptions): { apps: Plann
       skipped.push(`${id}: name ${fqdn} is too long`);
       continue;
     }
-    const endpoints = [...state.endpointsOf(id)].sort((x, y) => x.index - y.index || cmp(x.taskId, y.taskId));
-    apps.push({ app, fqdn, endpoints, excludedInstances: excluded.get(fqdn) ?? none });
+    apps.push({ app, fqdn, endpoints: sortedEndpoints(state.endpointsOf(id)), excludedInstances: excluded.get(fqdn) ?? none });
   }
   return { apps, skipped };
+}
+
+/** Endpoints in the zone's order: by index, then task id. */
+export function sortedEndpoints(endpoints: readonly RegistryEndpoint[]): RegistryEndpoint[] {
+  return [...endpoints].sort((x, y) => x.index - y.index || cmp(x.taskId, y.taskId));
 }
 
 function cmp(a: string, b: string): number {
