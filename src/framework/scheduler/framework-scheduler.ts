@@ -31,9 +31,10 @@ import type { FrameworkState } from '../state/framework-state.ts';
 import { isTerminalTaskState } from '../state/framework-state.ts';
 import type { AppRecord, InstanceRecord } from '../state/model.ts';
 import { computePlacement, OfferStatsAccumulator } from '../placement/index.ts';
-import type { InstanceRequest, PlacedInstance } from '../placement/types.ts';
-import { planDeploymentStep } from '../deploy/index.ts';
+import type { InstanceRequest, PlacedInstance, ProcessedOffersSummary } from '../placement/types.ts';
+import { computeDeploymentStep } from '../deploy/index.ts';
 import type { InstanceStatus, PlannerInstance } from '../deploy/types.ts';
+import { constraintToTriple } from '../app/constraints.ts';
 import { newInstanceId, taskIdFor } from './ids.ts';
 import { buildTaskInfo } from './task-builder.ts';
 
@@ -97,8 +98,8 @@ export class FrameworkScheduler {
   private statusChain: Promise<void> = Promise.resolve();
   private readonly killSentAt = new Map<string, number>();
   private suppressed = false;
-  readonly offerStats = new OfferStatsAccumulator();
-  private readonly lastUnplaced = new Map<string, unknown>();
+  /** Per app with instances waiting: what offers were seen and why they did not fit. */
+  private readonly offerStats = new Map<string, OfferStatsAccumulator>();
 
   constructor(opts: FrameworkSchedulerOptions) {
     this.o = opts;
@@ -164,7 +165,12 @@ export class FrameworkScheduler {
 
   /** Why the app's waiting instances are not placed, as of the last offer round. */
   unplacedOf(appId: string): unknown {
-    return this.lastUnplaced.get(appId);
+    return this.offerStats.get(appId)?.lastUnusedByAgent() ?? [];
+  }
+
+  /** Marathon's processedOffersSummary for the app, if it has waited for offers. */
+  offerSummaryOf(appId: string): ProcessedOffersSummary | undefined {
+    return this.offerStats.get(appId)?.summary();
   }
 
   // ---- subscription ------------------------------------------------------
@@ -304,7 +310,7 @@ export class FrameworkScheduler {
       const instances = this.state.instancesOf(app.id);
       const def = app.current.definition;
       const targets = this.state.targetsOf(app);
-      const plan = planDeploymentStep({
+      const plan = computeDeploymentStep({
         targets: targets.map((t) => ({ version: t.version, count: t.count })),
         instances: instances.map((i) => this.plannerInstance(i)),
         strategy: def.upgradeStrategy,
@@ -460,7 +466,7 @@ export class FrameworkScheduler {
         diskMb: def.disk,
         portCount: def.portDefinitions.length,
         ...(def.requirePorts ? { requiredPorts: def.portDefinitions.map((p) => p.port) } : {}),
-        constraints: def.constraints.map((c) => c as unknown as readonly [string, string, string?]),
+        constraints: def.constraints.map((c) => constraintToTriple(c) as unknown as readonly [string, string, string?]),
         role: def.role ?? this.o.role ?? '*',
         acceptedResourceRoles: def.acceptedResourceRoles ?? [],
       });
@@ -475,9 +481,16 @@ export class FrameworkScheduler {
     }
     for (const o of offers) this.knownAttributes.set(o.agent_id.value, o.attributes ?? []);
     const result = computePlacement({ offers, requests, placed, nowMs: now, random: this.random });
-    this.offerStats.record(result.summary);
-    this.lastUnplaced.clear();
-    for (const [, nm] of result.unplaced) this.lastUnplaced.set(nm.appId, nm);
+    for (const round of result.summary.apps) {
+      let acc = this.offerStats.get(round.appId);
+      if (acc === undefined) {
+        acc = new OfferStatsAccumulator();
+        this.offerStats.set(round.appId, acc);
+      }
+      acc.record(round, now);
+    }
+    // Apps with nobody waiting any more start from nothing next time (Marathon resets it too).
+    for (const appId of this.offerStats.keys()) if (!appIds.has(appId)) this.offerStats.delete(appId);
 
     const decisions: LaunchDecision[] = [];
     for (const l of result.launches) {

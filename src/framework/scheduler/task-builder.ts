@@ -66,14 +66,15 @@ function marathonEnv(def: AppDefinition, spec: LaunchSpec): Record<string, strin
 
 function buildHealthCheck(hc: HealthCheck, hostPorts: readonly number[]): MesosHealthCheck {
   const timing = {
-    delay_seconds: hc.delaySeconds,
+    // Marathon probes its own checks (HTTP, HTTPS, TCP, COMMAND) from the start; only Mesos-run ones wait delaySeconds.
+    delay_seconds: hc.protocol.startsWith('MESOS_') ? hc.delaySeconds : 0,
     interval_seconds: hc.intervalSeconds,
     timeout_seconds: hc.timeoutSeconds,
     consecutive_failures: hc.maxConsecutiveFailures,
     grace_period_seconds: hc.gracePeriodSeconds,
   };
   if (hc.protocol === 'COMMAND') return { ...timing, type: 'COMMAND', command: { shell: true, value: hc.command.value } };
-  const port = 'port' in hc ? hc.port : (hostPorts[hc.portIndex] ?? 0);
+  const port = hc.port ?? hostPorts[hc.portIndex ?? 0] ?? 0;
   if (!('path' in hc)) return { ...timing, type: 'TCP', tcp: { port } };
   const https = hc.protocol === 'HTTPS' || hc.protocol === 'MESOS_HTTPS';
   return { ...timing, type: 'HTTP', http: { port, path: hc.path, ...(https ? { scheme: 'https' } : {}) } };
