@@ -8,8 +8,10 @@
  *   - `maxTcpConnections` open at once (beyond, new ones are closed), so
  *     a flood of idle connections cannot exhaust file descriptors;
  *   - `tcpIdleTimeoutMs` without a byte closes a connection;
- *   - `maxTcpPendingPerConnection` answers outstanding per connection,
- *     beyond which reading pauses until they are written;
+ *   - `maxTcpPendingPerConnection` answers outstanding per connection, or
+ *     `maxTcpUnsentBytes` written that the client has not read: reading
+ *     pauses until they are written / drained, so a client that sends and
+ *     never reads cannot grow our buffers;
  *   - a connection buffers at most one message (≤ 65537 bytes).
  * A handler that throws (a bug) costs that one message, never the process.
  */
@@ -22,6 +24,8 @@ import type { DnsResponder } from './responder.ts';
 export const maxTcpConnections = 512;
 export const tcpIdleTimeoutMs = 10_000;
 export const maxTcpPendingPerConnection = 32;
+/** Answers written but not yet taken by the client; beyond, we stop reading its queries. */
+export const maxTcpUnsentBytes = 256 * 1024;
 /** Tries to find a port free for both UDP and TCP when asked for port 0. */
 const ephemeralBindAttempts = 20;
 
@@ -123,6 +127,13 @@ export class DnsListener {
     const client = sock.remoteAddress ?? '';
     let buf: Buffer = Buffer.alloc(0);
     let pending = 0;
+    // Read only while answers are few in flight and the client reads what we write.
+    const flowControl = (): void => {
+      const congested = pending >= maxTcpPendingPerConnection || sock.writableLength > maxTcpUnsentBytes;
+      if (congested && !sock.isPaused()) sock.pause();
+      else if (!congested && sock.isPaused()) sock.resume();
+    };
+    sock.on('drain', flowControl);
     const send = (b: Buffer | undefined): void => {
       pending--;
       if (b !== undefined && !sock.destroyed) {
@@ -130,7 +141,7 @@ export class DnsListener {
         len.writeUInt16BE(b.length);
         sock.write(Buffer.concat([len, b]));
       }
-      if (pending < maxTcpPendingPerConnection && sock.isPaused()) sock.resume();
+      flowControl();
     };
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -150,7 +161,7 @@ export class DnsListener {
         if (reply instanceof Promise) reply.then(send, () => send(undefined));
         else send(reply);
       }
-      if (pending >= maxTcpPendingPerConnection) sock.pause();
+      flowControl();
     });
   }
 
