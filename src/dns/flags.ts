@@ -133,5 +133,5 @@ export function parseDnsFlags(argv: readonly string[], resolvConf: () => string)
 }
 
 export function dnsHelp(): string {
-  return dnsCommand().helpInformation();
+  return dnsCommand().name('cygnet dns').helpInformation();
 }

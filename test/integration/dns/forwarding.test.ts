@@ -124,5 +124,4 @@ describe('dns: forwarding, cache, failover and recursion control', function () {
     expect((await dig(dns.server.port, ['web.cygnet', 'A'])).answer).to.deep.equal(['web.cygnet. 5 IN A 10.0.0.1']);
     expect((await dig(dns.server.port, ['+tcp', 'web.cygnet', 'A'])).answer).to.deep.equal(['web.cygnet. 5 IN A 10.0.0.1']);
   });
-
 });
