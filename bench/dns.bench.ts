@@ -136,23 +136,25 @@ function startCygnet(port: number, registryUrl: string, upstreamPort: number): C
   return child;
 }
 
-function startDnsmasq(dir: string, port: number, upstreamPort: number): ChildProcess {
+/** `withSrv` false: the same A records without the srv-host lines (dnsmasq's best case for A queries). */
+function startDnsmasq(dir: string, port: number, upstreamPort: number, withSrv: boolean): ChildProcess {
   const hosts: string[] = [];
+  const tag = withSrv ? 'full' : 'hosts-only';
   const conf = [
     `port=${port}`, 'listen-address=127.0.0.1', 'bind-interfaces', 'no-resolv', 'no-hosts', 'no-negcache',
-    `addn-hosts=${join(dir, 'hosts')}`, 'cache-size=10000', `server=127.0.0.1#${upstreamPort}`, 'local=/cygnet/', 'user=root', 'pid-file=',
+    `addn-hosts=${join(dir, `hosts-${tag}`)}`, 'cache-size=10000', `server=127.0.0.1#${upstreamPort}`, 'local=/cygnet/', 'user=root', 'pid-file=',
     'dns-forward-max=1000',
   ];
   for (let a = 0; a < APPS; a++) {
     const name = `app-${a}.bench.cygnet`;
     for (let i = 0; i < 3; i++) {
       hosts.push(`${appIp(a, i)} ${name}`, `${appIp(a, i)} ${i}.${name}`);
-      conf.push(`srv-host=_http._tcp.${name},${i}.${name},${31000 + i},0,1`);
+      if (withSrv) conf.push(`srv-host=_http._tcp.${name},${i}.${name},${31000 + i},0,1`);
     }
   }
-  writeFileSync(join(dir, 'hosts'), `${hosts.join('\n')}\n`);
-  writeFileSync(join(dir, 'dnsmasq.conf'), `${conf.join('\n')}\n`);
-  return spawn('dnsmasq', ['-k', `--conf-file=${join(dir, 'dnsmasq.conf')}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(join(dir, `hosts-${tag}`), `${hosts.join('\n')}\n`);
+  writeFileSync(join(dir, `dnsmasq-${tag}.conf`), `${conf.join('\n')}\n`);
+  return spawn('dnsmasq', ['-k', `--conf-file=${join(dir, `dnsmasq-${tag}.conf`)}`], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 interface PerfResult {
@@ -211,13 +213,16 @@ async function main(): Promise<void> {
   const registry = await startRegistry();
   const cygnetPort = await freeDnsPort();
   const dnsmasqPort = await freeDnsPort();
+  const dnsmasqHostsPort = await freeDnsPort();
   const children: ChildProcess[] = [];
   const loadBefore = loadavg();
   try {
     children.push(startCygnet(cygnetPort, registry.url, upstream.port));
-    children.push(startDnsmasq(dir, dnsmasqPort, upstream.port));
+    children.push(startDnsmasq(dir, dnsmasqPort, upstream.port, true));
+    children.push(startDnsmasq(dir, dnsmasqHostsPort, upstream.port, false));
     await waitAnswers(cygnetPort, `app-${APPS - 1}.bench.cygnet`, 60_000);
     await waitAnswers(dnsmasqPort, `app-${APPS - 1}.bench.cygnet`, 20_000);
+    await waitAnswers(dnsmasqHostsPort, `app-${APPS - 1}.bench.cygnet`, 20_000);
 
     const cluster: string[] = [];
     for (let i = 0; i < 10_000; i++) {
@@ -239,6 +244,9 @@ async function main(): Promise<void> {
         log(`cluster A-only ${name} round ${r + 1}: ${fmt(a)}`);
         rows.push(`| cluster names (A only) | ${name} | ${r + 1} | ${fmt(a)} |`);
       }
+      const h = await dnsperf(dnsmasqHostsPort, join(dir, 'cluster-a.txt'), DURATION_S);
+      log(`cluster A-only dnsmasq without srv-host round ${r + 1}: ${fmt(h)}`);
+      rows.push(`| cluster names (A only) | dnsmasq, no srv-host lines | ${r + 1} | ${fmt(h)} |`);
     }
     // Warm both caches with every external name once, then measure cache hits.
     await dnsperf(cygnetPort, join(dir, 'external.txt'), 30, ['-n', '1']);
