@@ -99,7 +99,7 @@ function pidOfTask(taskId: string): number | undefined {
 
 async function reaction(base: string): Promise<number[]> {
   const id = '/bench/react';
-  const r = await api(base, 'POST', '/v2/apps', { id, cmd: 'exec sleep 3600', cpus: 0.01, mem: 1, instances: 1, backoffSeconds: 0.001, backoffFactor: 1 });
+  const r = await api(base, 'POST', '/v2/apps', { id, cmd: 'exec sleep 3600', cpus: 0.01, mem: 1, instances: 1, backoffSeconds: 0, backoffFactor: 1 });
   if (r.status !== 201) throw new Error(`POST ${id}: ${r.status} ${r.text}`);
   const out: number[] = [];
   const events = new EventRecorder(base);

@@ -27,6 +27,7 @@ function frameworkCommand(): Command {
     .addOption(opt('--framework-name <name>', 'FrameworkInfo.name', 'framework-name', 'cygnet'))
     .addOption(opt('--role <role>', 'Mesos role to run tasks under (default: *)', 'role'))
     .addOption(opt('--tick <duration>', 'Raft tick (election timeout is 10-20 ticks)', 'tick', '50ms'))
+    .addOption(new Option('--join', 'join a running group (no bootstrap): then POST /v1/cluster/members on the leader').env(env('join')))
     .addOption(opt('--reconcile-interval <duration>', 'explicit + implicit reconciliation with the master', 'reconcile-interval', '60secs'))
     .allowExcessArguments(false)
     .exitOverride()
@@ -87,5 +88,6 @@ export function parseFrameworkFlags(argv: readonly string[]): FrameworkNodeOptio
     ...(f.role !== undefined ? { role: f.role } : {}),
     tickMs,
     reconcileIntervalMs: parseDurationMs('reconcile-interval', f.reconcileInterval ?? '60secs'),
+    ...(f.join !== undefined ? { join: true } : {}),
   };
 }

@@ -49,6 +49,8 @@ export interface FrameworkNodeOptions {
   readonly stepIntervalMs?: number;
   readonly reconcileIntervalMs?: number;
   readonly registryHeartbeatMs?: number;
+  /** Start as a new member of a running group: no bootstrap; the leader adds it (learner, then voter). */
+  readonly join?: boolean;
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -117,6 +119,7 @@ export class FrameworkNode {
       storage: new FileStorage(path.join(o.dataDir, 'raft')),
       transport: new HttpTransport({ id: o.id, listen: o.peers.get(o.id) ?? '', peers: o.peers, senderMeta: node.apiAddr, log: node.log.child({ sub: 'raft-transport' }) }),
       stateMachine: node.state,
+      ...(o.join === true ? { bootstrap: { voters: [], learners: [] } } : {}),
       ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
       ...(o.electionTicks !== undefined ? { electionTicks: o.electionTicks } : {}),
       ...(o.snapshotEntries !== undefined ? { snapshotEntries: o.snapshotEntries } : {}),

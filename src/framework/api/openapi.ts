@@ -11,7 +11,7 @@ export interface ApiOperation {
   readonly path: string;
   readonly summary: string;
   readonly tag: 'apps' | 'tasks' | 'deployments' | 'queue' | 'events' | 'info' | 'registry' | 'extensions';
-  readonly body?: 'app' | 'appUpdate' | 'taskIds' | 'canary';
+  readonly body?: 'app' | 'appUpdate' | 'taskIds' | 'canary' | 'member';
 }
 
 export const apiOperations: readonly ApiOperation[] = [
@@ -42,6 +42,9 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'info' },
   { method: 'get', path: '/v1/registry', summary: 'Registry snapshot: every app with its healthy endpoints', tag: 'registry' },
   { method: 'get', path: '/v1/registry/watch', summary: 'Registry watch: RecordIO stream, snapshot then deltas (query: since)', tag: 'registry' },
+  { method: 'get', path: '/v1/cluster', summary: "This replica's Raft view: role, term, leader, voters, learners", tag: 'extensions' },
+  { method: 'post', path: '/v1/cluster/members', summary: 'Add a replica {"id", "address" (Raft host:port), "role": "learner"|"voter"}', tag: 'extensions', body: 'member' },
+  { method: 'delete', path: '/v1/cluster/members/{memberId}', summary: 'Remove a replica', tag: 'extensions' },
   { method: 'post', path: '/v1/apps/{appId}/canary', summary: 'Start a canary {"app": {...changes}, "instances": k, "weight": 0.2}', tag: 'extensions', body: 'canary' },
   { method: 'post', path: '/v1/apps/{appId}/canary/promote', summary: 'Promote the canary to every instance', tag: 'extensions' },
   { method: 'post', path: '/v1/apps/{appId}/canary/abort', summary: 'Abort the canary: back to the base version', tag: 'extensions' },
@@ -50,6 +53,7 @@ export const apiOperations: readonly ApiOperation[] = [
 const bodies: Record<NonNullable<ApiOperation['body']>, unknown> = {
   app: { $ref: '#/components/schemas/App' },
   appUpdate: { $ref: '#/components/schemas/App' },
+  member: { type: 'object', required: ['id', 'address'], properties: { id: { type: 'integer', minimum: 1 }, address: { type: 'string' }, role: { type: 'string', enum: ['learner', 'voter'] } } },
   taskIds: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', items: { type: 'string' } } } },
   canary: { type: 'object', properties: { app: { $ref: '#/components/schemas/App' }, instances: { type: 'integer', minimum: 1 }, weight: { type: 'number', minimum: 0, maximum: 1 } } },
 };

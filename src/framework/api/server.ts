@@ -3,8 +3,8 @@
  * `/metrics`, the event stream, the registry watch, cygnet's extensions and
  * the OpenAPI document. Reads wait for a linearizable barrier unless the
  * client asks for a stale read (`Cygnet-Stale-Ok: true`; the answer then
- * carries `Cygnet-Stale: true`). Writes on a follower are answered 307 to the
- * leader's API, as Marathon's non-leaders proxy or redirect.
+ * carries `Cygnet-Stale: true`). Writes that reach a follower are proxied to
+ * the leader (forward-to-leader.ts), as Marathon's non-leaders do.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../common/log.ts';
@@ -13,7 +13,9 @@ import type { FrameworkNode } from '../framework-node.ts';
 import { appRoutes, type ApiContext } from './app-routes.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { sendApiError } from './errors.ts';
+import { forwardWritesToLeader } from './forward-to-leader.ts';
 import { infoRoutes } from './info-routes.ts';
+import { membershipRoutes } from './membership-routes.ts';
 import { openApiDocument } from './openapi.ts';
 
 export function createFrameworkApp(node: FrameworkNode, log: Logger): express.Express {
@@ -31,11 +33,13 @@ export function createFrameworkApp(node: FrameworkNode, log: Logger): express.Ex
       await node.readBarrier();
     },
   };
+  app.use(forwardWritesToLeader(node, log));
   app.get('/v2/events', (req, res) => node.events.attach(req, res));
   app.use(node.watch.router);
   app.use(appRoutes(ctx));
   app.use(clusterRoutes(ctx, () => (node.isActingLeader ? node.scheduler : undefined)));
   app.use(infoRoutes(node));
+  app.use(membershipRoutes(node));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });

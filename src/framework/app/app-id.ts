@@ -14,15 +14,15 @@
  * No I/O here.
  */
 
-/** Marathon's `PathId` RAML pattern for a whole raw id (relative or absolute). */
-export const PATH_ID_PATTERN =
-  /^(\/?((\.\.)|(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))?($|\/))+$/;
-
 /** Marathon's `ID_PATH_SEGMENT_PATTERN`, as printed in its error message. */
 export const ID_SEGMENT_PATTERN_TEXT =
   '^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$';
 
-const SEGMENT_RE = /^(?:(?:(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])|\.|\.\.)$/;
+/**
+ * One segment of labels: `web`, `web-1`, `a.b`. Written so that no input makes
+ * it backtrack more than linearly (labels cannot contain the `.` between them).
+ */
+const LABELS_RE = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
 export const RESERVED_LAST_SEGMENTS: readonly string[] = ['restart', 'tasks', 'versions', '.', '..'];
 
@@ -39,8 +39,22 @@ export function isAbsoluteId(raw: string): boolean {
   return raw.startsWith('/');
 }
 
+/** Marathon's segment rule: labels joined by dots, or `.` / `..`. */
 export function isValidSegment(segment: string): boolean {
-  return SEGMENT_RE.test(segment);
+  return segment === '.' || segment === '..' || LABELS_RE.test(segment);
+}
+
+/**
+ * Marathon's `PathId` RAML pattern for a whole raw id, decided segment by
+ * segment: every `/`-separated piece is empty, `..`, or labels (so `.` alone is
+ * refused here, as Marathon's pattern does, though `..` is allowed). Marathon's
+ * own regex,
+ * `^(\/?((\.\.)|(([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9]))?($|\/))+$`,
+ * accepts the same strings but backtracks exponentially on ids like
+ * `//////…//!`, so it is not used.
+ */
+export function isPathIdSyntax(raw: string): boolean {
+  return raw.split('/').every((segment) => segment === '' || segment === '..' || LABELS_RE.test(segment));
 }
 
 /** Resolves `raw` against `base` (an absolute group id) into an absolute normalized id. */

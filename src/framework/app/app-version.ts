@@ -10,6 +10,7 @@
  * Time comes in as a number (ms since the epoch) from the caller's Clock. No I/O here.
  */
 import type { AppDefinition, AppVersion } from './app-definition.ts';
+import { describeConstraint } from './constraints.ts';
 import { definitionsEqual, isScaleOnly } from './merge-app.ts';
 
 /** The version id for a time: ISO-8601 UTC with milliseconds. */
@@ -41,6 +42,16 @@ export function normalizeVersionId(text: string): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return undefined;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : versionIdAt(ms);
+}
+
+/** One stable line for a definition: id, size, command and placement, for logs and tests. */
+export function describeAppDefinition(d: AppDefinition): string {
+  const command = d.cmd !== undefined ? `cmd=${JSON.stringify(d.cmd)}` : `args=${JSON.stringify(d.args ?? [])}`;
+  const constraints = d.constraints.map(describeConstraint).join(',');
+  return (
+    `${d.id} instances=${d.instances} cpus=${d.cpus} mem=${d.mem} disk=${d.disk} ports=${d.portDefinitions.length} ` +
+    `health=${d.healthChecks.map((h) => h.protocol).join(',') || '-'} constraints=${constraints || '-'} ${command}`
+  );
 }
 
 /** One stable line for logs and tests. */

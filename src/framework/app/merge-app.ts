@@ -43,7 +43,7 @@ export function applyAppUpdate(current: AppDefinition, patch: unknown, opts: App
     return parseAppDefinition({ ...patch, id: current.id }, opts);
   }
   const update = normalizeUpdate(readAppJson(patch, { requireId: false }));
-  const merged = readAppJson(renderDefinition(current), { requireId: true });
+  const merged = rawAppOf(current);
   for (const key of Object.keys(update) as (RawAppKey | 'unsupported')[]) {
     if (key === 'unsupported' || NOT_MERGED.has(key)) continue;
     assign(merged, update, key);
@@ -51,6 +51,23 @@ export function applyAppUpdate(current: AppDefinition, patch: unknown, opts: App
   merged.unsupported = update.unsupported;
   merged.id = current.id;
   return buildAppDefinition(merged, opts);
+}
+
+/**
+ * The current definition as the schema phase reads it (Marathon merges on its
+ * API form, `app.toRaml`, too). Definitions are frozen, so this is computed once
+ * per definition; callers get a fresh top level and only ever replace top-level
+ * fields, never mutate nested values.
+ */
+const rawAppCache = new WeakMap<AppDefinition, RawApp>();
+
+function rawAppOf(def: AppDefinition): RawApp {
+  let raw = rawAppCache.get(def);
+  if (raw === undefined) {
+    raw = readAppJson(renderDefinition(def), { requireId: true });
+    if (Object.isFrozen(def)) rawAppCache.set(def, raw);
+  }
+  return { ...raw, unsupported: new Map() };
 }
 
 /**

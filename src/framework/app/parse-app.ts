@@ -5,7 +5,7 @@
  *   2. deprecated-API checks (`ports`, `uris`) → 422 "Object is not valid";
  *   3. normalization: ids resolved against the base group, `uris` → `fetch`,
  *      `ports` → `portDefinitions`, one default port, `portIndex: 0` added to
- *      network health checks, default role;
+ *      network health checks that name no port, default role;
  *   4. semantic validation with Marathon's sentences, all violations together
  *      → 422 "Object is not valid";
  *   5. defaults filled → a frozen `AppDefinition`.
@@ -87,13 +87,17 @@ export function buildAppDefinition(raw: RawApp, opts: ParseAppOptions = {}): App
   const id = checkId(raw.id ?? '', base, v);
   const portDefinitions = raw.portDefinitions ?? raw.ports?.map((port) => ({ port })) ?? DEFAULT_PORT_DEFINITIONS;
   const fetch = raw.fetch ?? (raw.uris ?? []).map((uri) => ({ uri, extract: isExtractable(uri) }));
-  const healthChecks = (raw.healthChecks ?? []).map((hc) =>
+  // Marathon validates checks with `portIndex: 0` added only if `portDefinitions` were given, but
+  // its storage adds it to every stored check anyway (HealthCheck.fromProto). We validate as it
+  // validates and store as it stores: parse stays idempotent, so a later `{"instances": n}` is a
+  // scale and not a config change.
+  const submittedChecks = (raw.healthChecks ?? []).map((hc) =>
     (raw.portDefinitions?.length ?? 0) > 0 ? withDefaultPortIndex(hc) : hc,
   );
   const role = raw.role ?? opts.defaultRole ?? '*';
   checkCommand(raw, v);
   checkPorts(portDefinitions, v);
-  const parsedHealth = checkHealthChecks(healthChecks, portDefinitions.length, v);
+  const parsedHealth = checkHealthChecks(submittedChecks, portDefinitions.length, v);
   checkFetch(fetch, v);
   checkEnv(raw, v);
   checkRoles(raw, role, opts, v);
@@ -258,7 +262,7 @@ function checkHealthChecks(checks: readonly RawHealthCheck[], portCount: number,
     if ((hc.ipProtocol ?? 'IPv4') !== 'IPv4') v.add(path, APP_MESSAGES.healthIpProtocol);
     if (hc.command !== undefined && protocol !== 'COMMAND') v.add(path, `illegal protocol ${protocol} specified with command`);
     if (hc.command === undefined && protocol === 'COMMAND') v.add(`${path}/command`, 'a COMMAND health check requires "command": {"value": ...}');
-    const built = toHealthCheck(hc);
+    const built = toHealthCheck(withDefaultPortIndex(hc));
     if (built !== undefined) out.push(built);
   });
   if (mesosChecks > 1) v.add('/', APP_MESSAGES.oneMesosHealthCheck);

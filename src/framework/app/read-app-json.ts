@@ -14,7 +14,7 @@
  */
 import type { HealthCheckProtocol, KillSelection, PortProtocol, UnreachableStrategy, UpgradeStrategy } from './app-definition.ts';
 import { AppValidationError } from './app-errors.ts';
-import { PATH_ID_PATTERN } from './app-id.ts';
+import { isPathIdSyntax } from './app-id.ts';
 import {
   INVALID,
   type JsonObject,
@@ -168,7 +168,7 @@ function readFields(r: SchemaReader, o: JsonObject, opts: ReadAppOptions): RawAp
   const bool = (v: unknown, p: string) => r.boolean(v, p);
   const strings = (v: unknown, p: string) => r.array(v, p, (x, q) => r.string(x, q));
 
-  if (hasField(o, 'id')) set('id', r.string(field(o, 'id'), '/id', { minLength: 1, pattern: PATH_ID_PATTERN }));
+  if (hasField(o, 'id')) set('id', r.string(field(o, 'id'), '/id', { minLength: 1, matches: isPathIdSyntax }));
   else if (opts.requireId) r.violations.add('/id', Object.hasOwn(o, 'id') ? 'error.expected.jsstring' : 'error.path.missing');
 
   set('acceptedResourceRoles', opt('acceptedResourceRoles', strings));
@@ -178,7 +178,7 @@ function readFields(r: SchemaReader, o: JsonObject, opts: ReadAppOptions): RawAp
   set('cmd', opt('cmd', str({ minLength: 1 })));
   set('constraints', opt('constraints', (v, p) => r.array(v, p, (x, q) => r.array(x, q, (y, s) => r.string(y, s), { minItems: 2, maxItems: 3 }))));
   set('cpus', opt('cpus', dbl({ min: 0.001 })));
-  set('dependencies', opt('dependencies', (v, p) => r.array(v, p, (x, q) => r.string(x, q, { minLength: 1, pattern: PATH_ID_PATTERN }))));
+  set('dependencies', opt('dependencies', (v, p) => r.array(v, p, (x, q) => r.string(x, q, { minLength: 1, matches: isPathIdSyntax }))));
   set('disk', opt('disk', dbl(NON_NEGATIVE)));
   set('env', opt('env', (v, p) => readEnv(r, v, p)));
   set('executor', opt('executor', str({ pattern: EXECUTOR_PATTERN })));

@@ -26,6 +26,8 @@ export interface StringRules {
   readonly maxLength?: number;
   /** Must match the whole string, as Play's `pattern` does. */
   readonly pattern?: RegExp;
+  /** A pattern written as code (for patterns whose regex would backtrack badly); failing it is `error.pattern`. */
+  readonly matches?: (s: string) => boolean;
 }
 
 export interface NumberRules {
@@ -56,9 +58,16 @@ export function indexPath(path: string, index: number): string {
   return `${path}(${index})`;
 }
 
+const anchored = new WeakMap<RegExp, RegExp>();
+
+/** Whole-string match, as Java's `matches()` (which Play's `pattern` uses): every alternative may match the whole. */
 function fullMatch(re: RegExp, s: string): boolean {
-  const m = re.exec(s);
-  return m !== null && m.index === 0 && m[0].length === s.length;
+  let whole = anchored.get(re);
+  if (whole === undefined) {
+    whole = new RegExp(`^(?:${re.source})$`, re.flags.replace(/[gy]/g, ''));
+    anchored.set(re, whole);
+  }
+  return whole.test(s);
 }
 
 /** Reads values, recording Play's error keys into `violations`. */
@@ -80,6 +89,7 @@ export class SchemaReader {
     if (rules.minLength !== undefined && v.length < rules.minLength) ok = this.flag(path, 'error.minLength');
     if (rules.maxLength !== undefined && v.length > rules.maxLength) ok = this.flag(path, 'error.maxLength');
     if (rules.pattern !== undefined && !fullMatch(rules.pattern, v)) ok = this.flag(path, 'error.pattern');
+    if (rules.matches !== undefined && !rules.matches(v)) ok = this.flag(path, 'error.pattern');
     return ok ? v : INVALID;
   }
 

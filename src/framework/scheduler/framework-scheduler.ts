@@ -98,6 +98,12 @@ export class FrameworkScheduler {
   private statusChain: Promise<void> = Promise.resolve();
   private readonly killSentAt = new Map<string, number>();
   private suppressed = false;
+  /**
+   * Offers were declined with the long idle filter (or we suppressed) since the
+   * last REVIVE: new demand must REVIVE, or those agents stay filtered for
+   * idleDeclineSeconds.
+   */
+  private filtersOutstanding = false;
   /** Per app with instances waiting: what offers were seen and why they did not fit. */
   private readonly offerStats = new Map<string, OfferStatsAccumulator>();
 
@@ -187,9 +193,12 @@ export class FrameworkScheduler {
         await this.o.propose({ type: 'SetCluster', master, ...(this.o.apiAddress !== undefined ? { leader: this.o.apiAddress } : {}) });
       }
       await this.reconcileAll();
-      this.reconciled = true;
     } catch (err) {
-      this.log.error({ err: describeError(err) }, 'post-subscribe work failed');
+      this.log.error({ err: describeError(err) }, 'post-subscribe work failed; the periodic reconciliation retries');
+    } finally {
+      // Launching waits for the first reconciliation to have been asked, not for it to succeed:
+      // a master that refuses RECONCILE must not stop every deployment.
+      this.reconciled = true;
     }
     this.scheduleReconcile();
     this.kick();
@@ -416,11 +425,13 @@ export class FrameworkScheduler {
     if (client === undefined) return;
     const demand = this.launchable(this.clock.nowMs()).length > 0;
     try {
-      if (demand && this.suppressed) {
+      if (demand && (this.suppressed || this.filtersOutstanding)) {
         this.suppressed = false;
+        this.filtersOutstanding = false;
         await client.revive();
       } else if (!demand && !this.suppressed && this.reconciled) {
         this.suppressed = true;
+        this.filtersOutstanding = true;
         await client.suppress();
       }
     } catch (err) {
@@ -449,7 +460,10 @@ export class FrameworkScheduler {
     const now = this.clock.nowMs();
     const waiting = this.reconciled ? this.launchable(now) : [];
     if (waiting.length === 0) {
+      this.filtersOutstanding = true;
       await client.decline(offers.map((o) => o.id.value), { refuse_seconds: idleDeclineSeconds }).catch(() => undefined);
+      // Demand may have appeared while we declined: the next step revives.
+      this.kick();
       return;
     }
     const requests: InstanceRequest[] = [];
@@ -527,6 +541,7 @@ export class FrameworkScheduler {
     }
     const unused = offers.filter((o) => !byOffer.has(o.id.value)).map((o) => o.id.value);
     const stillWaiting = this.launchable(this.clock.nowMs()).length > 0;
+    if (!stillWaiting && unused.length > 0) this.filtersOutstanding = true;
     sends.push(client.decline(unused, { refuse_seconds: stillWaiting ? busyDeclineSeconds : idleDeclineSeconds }).catch(() => undefined));
     await Promise.all(sends);
   }

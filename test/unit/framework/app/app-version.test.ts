@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  describeAppDefinition,
   describeAppVersion,
   firstAppVersion,
   nextAppVersion,
@@ -34,6 +35,14 @@ describe('framework/app versions', () => {
     if (v2 === undefined) throw new Error('expected a version');
     const v3 = nextAppVersion(v2, applyAppUpdate(v2.definition, { mem: 64 }), T0 + 2000);
     expect(v3?.versionInfo).to.deep.equal({ lastScalingAt: '2026-12-06T05:00:02.000Z', lastConfigChangeAt: '2026-12-06T05:00:02.000Z' });
+  });
+
+  it('describes a definition in one stable line', () => {
+    const d = parseAppDefinition({ id: '/w', cmd: 'sleep 1', constraints: [['hostname', 'UNIQUE']], healthChecks: [{ protocol: 'TCP' }] });
+    expect(describeAppDefinition(d)).to.equal('/w instances=1 cpus=1 mem=128 disk=0 ports=1 health=TCP constraints=hostname:UNIQUE cmd="sleep 1"');
+    expect(describeAppDefinition(parseAppDefinition({ id: '/v', args: ['a', 'b'] }))).to.equal(
+      '/v instances=1 cpus=1 mem=128 disk=0 ports=1 health=- constraints=- args=["a","b"]',
+    );
   });
 
   it('no change, no version', () => {

@@ -10,7 +10,7 @@ import {
   readRollbackVersion,
 } from '../../../../src/framework/app/merge-app.ts';
 import { APP_MESSAGES, parseAppDefinition } from '../../../../src/framework/app/parse-app.ts';
-import { loadFixture, thrownBy } from './load-fixture.ts';
+import { fixtureNames, loadFixture, thrownBy } from './load-fixture.ts';
 
 const web = parseAppDefinition(loadFixture('python-http-server.json'));
 
@@ -31,6 +31,15 @@ describe('framework/app applyAppUpdate (PUT partialUpdate=true, PATCH)', () => {
     expect(next.portDefinitions).to.deep.equal(web.portDefinitions);
     expect(isScaleOnly(web, next)).to.equal(false);
     expect(changedFields(web, next)).to.deep.equal(['cpus', 'env', 'labels']);
+  });
+
+  it('updates of the same current definition stay independent of each other', () => {
+    const first = applyAppUpdate(web, { labels: { a: 'b' }, healthChecks: [] });
+    const second = applyAppUpdate(web, { instances: 4 });
+    expect(first.labels).to.deep.equal({ a: 'b' });
+    expect(second.labels).to.deep.equal(web.labels);
+    expect(second.healthChecks).to.deep.equal(web.healthChecks);
+    expect(applyAppUpdate(web, {})).to.deep.equal(web);
   });
 
   it('keeps the current value for a null field, as Marathon does', () => {
@@ -80,9 +89,26 @@ describe('framework/app applyAppUpdate (PUT partialUpdate=true, PATCH)', () => {
     expect(e.body.details).to.deep.equal([{ path: '', errors: ['error.expected.jsobject'] }]);
   });
 
-  it('an empty body changes nothing', () => {
-    expect(definitionsEqual(applyAppUpdate(web, {}), web)).to.equal(true);
-  });
+  const shapes: [string, unknown][] = [
+    ...fixtureNames().map((n): [string, unknown] => [n, loadFixture(n)]),
+    ['an HTTP check naming no port, default ports', { id: '/h', cmd: 'x y', healthChecks: [{ protocol: 'HTTP' }] }],
+    ['a MESOS_TCP check and no ports', { id: '/m', cmd: 'x y', portDefinitions: [], healthChecks: [{ protocol: 'MESOS_TCP' }] }],
+    ['deprecated ports and uris', { id: '/d', cmd: 'x y', ports: [0, 0], uris: ['http://x/a.tgz'], healthChecks: [{ protocol: 'TCP', portIndex: 1 }] }],
+    ['args, disabled unreachable, every operator', {
+      id: '/e', args: ['a'], unreachableStrategy: 'disabled',
+      constraints: [['a', 'UNIQUE'], ['b', 'CLUSTER'], ['c', 'GROUP_BY', '2'], ['d', 'LIKE', 'x.*'], ['e', 'UNLIKE', 'y'], ['f', 'MAX_PER', '1'], ['g', 'IS', 'z']],
+    }],
+  ];
+  for (const [name, json] of shapes) {
+    it(`is idempotent for ${name}: {} changes nothing, {"instances": n} is a scale`, () => {
+      const def = parseAppDefinition(json);
+      expect(definitionsEqual(applyAppUpdate(def, {}), def)).to.equal(true);
+      expect(applyAppUpdate(def, {})).to.deep.equal(def);
+      const scaled = applyAppUpdate(def, { instances: def.instances + 3 });
+      expect(isScaleOnly(def, scaled)).to.equal(true);
+      expect(changedFields(def, scaled)).to.deep.equal(['instances']);
+    });
+  }
 });
 
 describe('framework/app applyAppUpdate (PUT partialUpdate=false)', () => {

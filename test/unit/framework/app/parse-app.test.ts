@@ -101,18 +101,20 @@ describe('framework/app parseAppDefinition', () => {
     expect(d.constraints.map((c) => c.operator)).to.deep.equal(['CLUSTER', 'LIKE', 'IS']);
   });
 
-  it('adds portIndex 0 to network health checks only when portDefinitions were given (as Marathon does)', () => {
+  it('adds portIndex 0 to network health checks naming no port, as Marathon stores them', () => {
     const withPorts = parseAppDefinition({ id: '/a', cmd: 'x y', portDefinitions: [{ port: 0 }], healthChecks: [{ protocol: 'TCP' }] });
     expect(withPorts.healthChecks[0]).to.include({ portIndex: 0 });
-    const withoutPorts = parseAppDefinition({ id: '/a', cmd: 'x y', healthChecks: [{ protocol: 'TCP' }] });
-    expect(withoutPorts.healthChecks[0]).to.not.have.property('portIndex');
+    const defaultPorts = parseAppDefinition({ id: '/a', cmd: 'x y', healthChecks: [{ protocol: 'HTTP' }] });
+    expect(defaultPorts.healthChecks[0]).to.include({ portIndex: 0 });
+    const fixed = parseAppDefinition({ id: '/a', cmd: 'x y', healthChecks: [{ protocol: 'TCP', port: 8080 }] });
+    expect(fixed.healthChecks[0]).to.not.have.property('portIndex');
     const command = parseAppDefinition({ id: '/a', cmd: 'x y', portDefinitions: [{}], healthChecks: [{ protocol: 'COMMAND', command: { value: 'true' } }] });
     expect(command.healthChecks[0]).to.not.have.property('portIndex');
   });
 
   it('applies health check defaults, and prints delaySeconds 15 for checks Marathon runs itself', () => {
     const d = parseAppDefinition({ id: '/a', cmd: 'x y', healthChecks: [{ delaySeconds: 3 }, { protocol: 'MESOS_TCP', delaySeconds: 3 }] });
-    expect(d.healthChecks[0]).to.deep.equal({ protocol: 'HTTP', ignoreHttp1xx: false, ...HEALTH_CHECK_DEFAULTS });
+    expect(d.healthChecks[0]).to.deep.equal({ protocol: 'HTTP', ignoreHttp1xx: false, portIndex: 0, ...HEALTH_CHECK_DEFAULTS });
     expect(d.healthChecks[1]).to.include({ protocol: 'MESOS_TCP', delaySeconds: 3 });
   });
 

@@ -43,6 +43,8 @@ const CASES: Case[] = [
   { name: 'id escaping to root', app: app({ id: '/a/..' }), message: RULES, details: [d('/id', APP_MESSAGES.pathNonEmpty), d('/', APP_MESSAGES.notRoot)] },
   { name: 'reserved last segment', app: app({ id: '/shop/versions' }), message: RULES, details: [d('/id', APP_MESSAGES.reserved)] },
   { name: 'reserved "restart"', app: app({ id: 'restart' }), message: RULES, details: [d('/id', APP_MESSAGES.reserved)] },
+  { name: 'id that backtracks Marathon\'s regex', app: app({ id: `${'//'.repeat(10_000)}!` }), message: SCHEMA, details: [d('/id', 'error.pattern')] },
+  { name: 'dependency that backtracks Marathon\'s regex', app: app({ dependencies: [`${'//'.repeat(10_000)}!`] }), message: SCHEMA, details: [d('/dependencies(0)', 'error.pattern')] },
   { name: '1 MB id', app: app({ id: `/${MB.toUpperCase()}` }), message: SCHEMA, details: [d('/id', 'error.pattern')] },
   // --- command
   { name: 'cmd and args both', app: app({ args: ['a'] }), message: RULES, details: [d('/', APP_MESSAGES.cmdArgsOrContainer)] },
