@@ -147,7 +147,9 @@ export class DnsServer {
       for (const skipped of compiled.skipped) this.log.warn({ skipped }, 'app left out of DNS');
       for (const l of this.rebuildListeners) l(compiled.revision);
     } catch (err) {
-      // Keep serving the previous zone: a bad registry entry must not take DNS down.
+      // Keep serving what we had (the compiler changes nothing for a unit that
+      // fails to encode); look at every app again on the next change.
+      this.changed = 'all';
       this.log.error({ err: describeError(err) }, 'zone rebuild failed; serving the previous zone');
     }
   }

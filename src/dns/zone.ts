@@ -22,7 +22,7 @@
  * `skipped`.
  */
 import type { RegistryApp, RegistryCluster, RegistryEndpoint, RegistryPort } from '../registry/types.ts';
-import { assignAppNames, maxDnsNameChars, sanitizeLabel } from './labels.ts';
+import { assignAppNames, maxDnsLabelChars, maxDnsNameChars, sanitizeLabel } from './labels.ts';
 import { parseIPv4, type RecordData, type ResourceRecord, RRType } from './wire.ts';
 
 export interface ZoneOptions {
@@ -116,6 +116,12 @@ export function planApps(state: ZoneSource, options: ZoneOptions): { apps: Plann
   return { apps, skipped };
 }
 
+/** A host name we can put on the wire: LDH labels of 1-63 characters, at most 253 in all. */
+function isHostName(host: string): boolean {
+  const name = host.replace(/\.$/, '');
+  return name.length <= maxDnsNameChars && name.split('.').every((l) => /^[a-z0-9-]{1,63}$/i.test(l));
+}
+
 /** Endpoints in the zone's order: by index, then task id. */
 export function sortedEndpoints(endpoints: readonly RegistryEndpoint[]): RegistryEndpoint[] {
   return [...endpoints].sort((x, y) => x.index - y.index || cmp(x.taskId, y.taskId));
@@ -130,8 +136,10 @@ export function reverseName(ip: readonly number[]): string {
   return `${ip[3]}.${ip[2]}.${ip[1]}.${ip[0]}.in-addr.arpa`;
 }
 
+/** `_<sanitized name>`, kept within 63 characters with its underscore. */
 function portLabel(port: RegistryPort, i: number): string {
-  return `_${port.name === undefined || port.name === '' ? `port${i}` : sanitizeLabel(port.name)}`;
+  const label = port.name === undefined || port.name === '' ? `port${i}` : sanitizeLabel(port.name);
+  return `_${label.slice(0, maxDnsLabelChars - 1).replace(/-+$/, '')}`;
 }
 
 function portProtocols(port: RegistryPort): string[] {
@@ -180,7 +188,7 @@ export class ZoneBuilder {
     const name = `${label}.${this.opts.domain}`;
     if (parseIPv4(host) !== undefined) this.add(name, { type: RRType.A, address: host });
     else if (host === 'localhost') this.add(name, { type: RRType.A, address: '127.0.0.1' });
-    else if (/^[a-z0-9.-]+$/i.test(host) && host.length <= maxDnsNameChars) this.add(name, { type: RRType.CNAME, target: host.toLowerCase().replace(/\.$/, '') });
+    else if (isHostName(host)) this.add(name, { type: RRType.CNAME, target: host.toLowerCase().replace(/\.$/, '') });
   }
 
   addApp(fqdn: string, ports: readonly RegistryPort[], endpoints: readonly RegistryEndpoint[], excludedInstances: ReadonlySet<string>): void {
@@ -208,6 +216,10 @@ export class ZoneBuilder {
       const label = portLabel(port, i);
       for (const proto of portProtocols(port)) {
         const name = `${label}.${proto}.${fqdn}`;
+        if (name.length > maxDnsNameChars) {
+          this.skipped.push(`${fqdn}: SRV name ${name} is too long`);
+          continue;
+        }
         this.ensure(name);
         for (const e of endpoints) {
           const target = instanceNames.get(e.taskId);

@@ -109,4 +109,21 @@ describe('dns: zone builder', () => {
     expect(zone.names.has('web.shop.cygnet')).to.equal(false);
     expect(zone.soa.data.type === RRType.SOA && zone.soa.data.serial).to.equal(10);
   });
+
+  it('keeps every label within 63 characters and every name within 253 (long port names, long app ids, odd host names)', () => {
+    const long = 'p'.repeat(80);
+    const deep = `/${'b'.repeat(40)}/${Array.from({ length: 3 }, () => 'a'.repeat(55)).join('/')}`; // 215 characters with the domain
+    const zone = zoneOf(snapshot([
+      { id: '/shop/web', labels: {}, ports: [{ name: long, protocol: 'tcp', servicePort: 0, labels: {} }], endpoints: [endpoint('/shop/web', 't1', 0, '10.0.0.1')] },
+      { id: deep, labels: {}, ports: [{ name: long, protocol: 'tcp', servicePort: 0, labels: {} }], endpoints: [endpoint(deep, 't2', 0, '10.0.0.2')] },
+    ], { leader: `${'x'.repeat(64)}.example.org:8080` }));
+    for (const name of zone.names.keys()) {
+      expect(name.length, name).to.be.at.most(253);
+      for (const label of name.split('.')) expect(label.length, name).to.be.within(1, 63);
+    }
+    expect(rdata(zone, `_${'p'.repeat(62)}._tcp.web.shop.cygnet`, RRType.SRV)).to.have.length(1);
+    expect(zone.names.has('leader.cygnet')).to.equal(false); // a 64-character label is no host name
+    expect(zone.skipped.filter((s) => s.includes('SRV name'))).to.have.length(1); // the deep app's SRV name would be 283 characters
+    expect(rdata(zone, `0.${'a'.repeat(55)}.${'a'.repeat(55)}.${'a'.repeat(55)}.${'b'.repeat(40)}.cygnet`, RRType.A)).to.have.length(1);
+  });
 });
