@@ -66,8 +66,13 @@ export class ZoneCompiler {
   private apex: Contribution = { names: new Map(), ptrs: new Map() };
   /** reverse name → app id → targets. */
   private readonly ptrSources = new Map<string, Map<string, readonly string[]>>();
-  /** Apps left out at the last full plan (names too long). */
-  private skipped: readonly string[] = [];
+  /**
+   * What the current call left out and why: the apex's, apps whose names
+   * are too long (at a full replan), and names of apps compiled in this
+   * call (so something left out is reported when it changes, not on every
+   * delta).
+   */
+  private found: string[] = [];
   /** Apps compiled afresh by the last call (for metrics and tests). */
   lastRecompiledApps = 0;
 
@@ -95,12 +100,11 @@ export class ZoneCompiler {
     this.apex = { names: apexNames, ptrs: new Map() };
 
     this.lastRecompiledApps = 0;
-    const skipped = changedApps !== 'all' && this.canPatch(state, changedApps)
-      ? this.patchApps(state, changedApps, dirtyPtrs)
-      : this.replanApps(state, dirtyPtrs);
+    this.found = [...apexBuilder.skipped];
+    if (changedApps !== 'all' && this.canPatch(state, changedApps)) this.patchApps(state, changedApps, dirtyPtrs);
+    else this.replanApps(state, dirtyPtrs);
     for (const rev of dirtyPtrs) this.recompilePtr(rev);
-    this.skipped = skipped;
-    return { byKey: this.byKey, apexKey: keyOfName(this.opts.domain), soaRecord: encodeStandaloneRecord(apexBuilder.soa), revision: state.revision, skipped: [...apexBuilder.skipped, ...skipped] };
+    return { byKey: this.byKey, apexKey: keyOfName(this.opts.domain), soaRecord: encodeStandaloneRecord(apexBuilder.soa), revision: state.revision, skipped: this.found };
   }
 
   /** Every changed app is one we have and still exists: the set of ids (hence every name) is unchanged. */
@@ -109,7 +113,7 @@ export class ZoneCompiler {
     return true;
   }
 
-  private patchApps(state: ZoneSource, changed: ReadonlySet<string>, dirtyPtrs: Set<string>): readonly string[] {
+  private patchApps(state: ZoneSource, changed: ReadonlySet<string>, dirtyPtrs: Set<string>): void {
     for (const id of changed) {
       const old = this.apps.get(id);
       const app = state.app(id);
@@ -120,11 +124,11 @@ export class ZoneCompiler {
       this.replace(id, old, memo, dirtyPtrs);
       this.apps.set(id, memo);
     }
-    return this.skipped;
   }
 
-  private replanApps(state: ZoneSource, dirtyPtrs: Set<string>): readonly string[] {
+  private replanApps(state: ZoneSource, dirtyPtrs: Set<string>): void {
     const plan = planApps(state, this.opts);
+    this.found.push(...plan.skipped);
     const next = new Map<string, AppMemo>();
     // Withdraw apps that are gone first, so the names they held are free for the others.
     const planned = new Set(plan.apps.map((p) => p.app.id));
@@ -141,7 +145,6 @@ export class ZoneCompiler {
       next.set(id, memo);
     }
     this.apps = next;
-    return plan.skipped;
   }
 
   /** Swaps one contributor's names: withdraws `old`, adds `fresh`. */
@@ -205,6 +208,7 @@ export class ZoneCompiler {
     this.lastRecompiledApps++;
     const b = new ZoneBuilder(this.opts);
     b.addApp(p.fqdn, p.app.ports, p.endpoints, p.excludedInstances);
+    this.found.push(...b.skipped);
     const names = new Map<string, CompiledName>();
     const ptrs = new Map<string, string[]>();
     for (const [name, types] of b.names) {
