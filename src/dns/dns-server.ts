@@ -76,6 +76,8 @@ export class DnsServer {
   /** Apps changed since the last rebuild, or 'all' after a snapshot. Bounded by the registry's app count. */
   private changed: Set<string> | 'all' = 'all';
   private unsubscribe: (() => void) | undefined;
+  /** A registry snapshot arrived once (before, every cluster name is NXDOMAIN). */
+  private snapshotSeen = false;
   /** Listeners told after each rebuild (tests and benchmarks measure propagation with it). */
   readonly rebuildListeners = new Set<(revision: number) => void>();
 
@@ -109,6 +111,7 @@ export class DnsServer {
   async start(): Promise<void> {
     await this.listener.listen(this.opts.listen);
     this.unsubscribe = this.opts.feed.subscribe(() => {
+      this.snapshotSeen = true;
       this.changed = 'all';
       this.scheduleRebuild();
     }, (delta) => {
@@ -166,9 +169,14 @@ export class DnsServer {
 
   private async startAdmin(addr: ListenAddress): Promise<void> {
     const app = express();
+    // 503 until a registry snapshot arrived once: before that every cluster name is NXDOMAIN.
+    // Afterwards 200, also while the watch is down (we keep answering from the last state; see watchConnected).
     app.get('/health', (_req, res) => {
       const w = this.watchStatus();
-      res.json({ status: 'ok', revision: w.revision, watchConnected: w.connected, watchLagSec: w.lagSec ?? null, zoneNames: this.responder.currentZone.byKey.size });
+      const ready = this.snapshotSeen;
+      res.status(ready ? 200 : 503).json({
+        status: ready ? 'ok' : 'waiting for the registry', revision: w.revision, watchConnected: w.connected, watchLagSec: w.lagSec ?? null, zoneNames: this.responder.currentZone.byKey.size,
+      });
     });
     app.get('/metrics', (_req, res) => {
       res.type('text/plain; version=0.0.4').send(renderMetrics(this.metrics, this.watchStatus(), { cacheEntries: this.cache.size, zoneNames: this.responder.currentZone.byKey.size }));

@@ -108,7 +108,14 @@ describe('dns: resolution from the registry watch', function () {
     expect((await resolver.resolve4('web.shop.cygnet')).sort()).to.deep.equal(['10.0.0.2', '10.0.0.3', '10.0.0.4']);
   });
 
-  it('serves /health and Prometheus /metrics on the admin port', async () => {
+  it('serves /health (503 until the first snapshot) and Prometheus /metrics on the admin port', async () => {
+    const orphan = await startDns(parseDnsFlags(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--registry', 'http://127.0.0.1:1', '--upstream', ''], () => ''));
+    try {
+      const waiting = await fetch(`http://127.0.0.1:${orphan.server.adminPort}/health`);
+      expect([waiting.status, ((await waiting.json()) as { status: string }).status]).to.deep.equal([503, 'waiting for the registry']);
+    } finally {
+      await orphan.close();
+    }
     const base = `http://127.0.0.1:${dns.server.adminPort}`;
     const health = await (await fetch(`${base}/health`)).json() as { status: string; revision: number; watchConnected: boolean };
     expect([health.status, health.revision, health.watchConnected]).to.deep.equal(['ok', replica.publisher.revision, true]);
