@@ -108,6 +108,27 @@ describe('dns: resolution from the registry watch', function () {
     expect((await resolver.resolve4('web.shop.cygnet')).sort()).to.deep.equal(['10.0.0.2', '10.0.0.3', '10.0.0.4']);
   });
 
+  it('fails over to another framework replica and resumes there', async () => {
+    const second = await startReplica({ publisher: replica.publisher, heartbeatIntervalMs: 200 });
+    const flags = parseDnsFlags(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--registry', `${replica.url},${second.url}`, '--upstream', ''], () => '');
+    const both = await startDns(flags, { heartbeatIntervalMs: 200, backoff: { minMs: 20, maxMs: 200 } });
+    try {
+      await waitFor(() => both.server.revision === replica.publisher.revision, 'the zone from the first replica');
+      const publisher = replica.publisher;
+      const port = replica.port;
+      await replica.stop();
+      publisher.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.5', { index: 4, ip: '10.0.0.5', ports: [31004] }) });
+      await waitFor(() => both.server.revision === publisher.revision, 'the zone from the second replica', 10_000);
+      const r = new Resolver({ timeout: 2000, tries: 1 });
+      r.setServers([`127.0.0.1:${both.server.port}`]);
+      expect(await r.resolve4('4.web.shop.cygnet')).to.deep.equal(['10.0.0.5']);
+      replica = await startReplica({ publisher, port, heartbeatIntervalMs: 200 });
+    } finally {
+      await both.close();
+      await second.stop();
+    }
+  });
+
   it('serves /health (503 until the first snapshot) and Prometheus /metrics on the admin port', async () => {
     const orphan = await startDns(parseDnsFlags(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--registry', 'http://127.0.0.1:1', '--upstream', ''], () => ''));
     try {
@@ -116,6 +137,7 @@ describe('dns: resolution from the registry watch', function () {
     } finally {
       await orphan.close();
     }
+    await waitFor(() => dns.watch.connected && dns.server.revision === replica.publisher.revision, 'the watch to be back after the failover test');
     const base = `http://127.0.0.1:${dns.server.adminPort}`;
     const health = await (await fetch(`${base}/health`)).json() as { status: string; revision: number; watchConnected: boolean };
     expect([health.status, health.revision, health.watchConnected]).to.deep.equal(['ok', replica.publisher.revision, true]);
