@@ -19,6 +19,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { logEnvForChildren } from '../common/log.ts';
 import { ChildGroup, type ChildSpec } from './children.ts';
 
 export interface LocalOptions {
@@ -186,7 +187,9 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  for (const spec of plan.children) group.start(spec);
+  // The children's stdout is a pipe to us: they log in the format (and colour) our own stdout calls for.
+  const logEnv = logEnvForChildren();
+  for (const spec of plan.children) group.start({ ...spec, env: { ...spec.env, ...logEnv } });
   out(localBanner(plan));
   await done;
   stopping = true;

@@ -17,6 +17,8 @@ import { masterHelp, runMasterCli } from './master-command.ts';
 import { dnsHelp, runDnsCli } from './dns-command.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { parseCount, parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
+import { applyLogFormat, logFormatHelp, takeLogFormatFlag } from './log-format-flag.ts';
+import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from '../common/log.ts';
 
 /** Exit code for a usage error (bad flag or value), as BSD sysexits EX_USAGE-lite / GNU tools. */
 export const usageExitCode = 2;
@@ -45,7 +47,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--ip <ip>', 'address every daemon binds to (on 127.0.0.1, agent N binds 127.0.0.N)').env('CYGNET_LOCAL_IP').default('127.0.0.1').argParser(parseNonEmpty))
     .addOption(new Option('--framework-replicas <n>', 'app framework replicas (0 = none); APIs on 8080, 8081, ...').env('CYGNET_LOCAL_FRAMEWORK_REPLICAS').default(1).argParser(parseCount(maxFrameworkReplicas)))
     .addOption(new Option('--framework-port <port>', 'API port of the first framework replica (Raft: +1000)').env('CYGNET_LOCAL_FRAMEWORK_PORT').default(8080).argParser(parsePort))
-    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number }) => {
+    .addOption(new Option('--log-format <format>', 'json lines, or one readable line per event (default: pretty on a terminal, json when piped); passed on to the daemons').env(LOG_FORMAT_ENV).choices(LOG_FORMATS))
+    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number; logFormat?: LogFormat }) => {
+      applyLogFormat(opts.logFormat);
       actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip, frameworkReplicas: opts.frameworkReplicas, frameworkPort: opts.frameworkPort });
     });
 
@@ -72,11 +76,12 @@ function addDaemonCommand(program: Command, name: string, description: string, h
     .allowExcessArguments(true)
     .argument('[flags...]')
     .action(async (_flags: string[], _opts: unknown, cmd: Command) => {
-      const argv = cmd.args;
+      const { argv, format } = takeLogFormatFlag(cmd.args);
       if (argv.includes('--help') || argv.includes('-h')) {
-        process.stdout.write(help());
+        process.stdout.write(`${help()}${logFormatHelp}`);
         return;
       }
+      applyLogFormat(format);
       actionExitCode = await run(argv, (line) => process.stdout.write(`${line}\n`));
     });
 }

@@ -27,6 +27,8 @@ function frameworkCommand(): Command {
     .addOption(opt('--framework-name <name>', 'FrameworkInfo.name', 'framework-name', 'cygnet'))
     .addOption(opt('--role <role>', 'Mesos role to run tasks under (default: *)', 'role'))
     .addOption(opt('--tick <duration>', 'Raft tick (election timeout is 10-20 ticks)', 'tick', '50ms'))
+    .addOption(opt('--snapshot-entries <n>', 'snapshot the state (and compact the log) every N applied entries', 'snapshot-entries', '10000'))
+    .addOption(opt('--catch-up-entries <n>', 'log entries kept behind a snapshot for slow replicas (beyond: they get the snapshot)', 'catch-up-entries', '1000'))
     .addOption(new Option('--join', 'join a running group (no bootstrap): then POST /v1/cluster/members on the leader').env(env('join')))
     .addOption(opt('--reconcile-interval <duration>', 'explicit + implicit reconciliation with the master', 'reconcile-interval', '60secs'))
     .allowExcessArguments(false)
@@ -43,6 +45,12 @@ function hostPort(flag: string, text: string): { host: string; port: number } {
   const port = Number(m?.[2]);
   if (m === null || port > 65535) throw new ConfigError(`--${flag}: expected host:port, got '${text}'`);
   return { host: m[1] as string, port };
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new ConfigError(`--${flag}: expected an integer ≥ 1, got '${text}'`);
+  return n;
 }
 
 export function parsePeers(text: string): Map<number, string> {
@@ -89,5 +97,7 @@ export function parseFrameworkFlags(argv: readonly string[]): FrameworkNodeOptio
     tickMs,
     reconcileIntervalMs: parseDurationMs('reconcile-interval', f.reconcileInterval ?? '60secs'),
     ...(f.join !== undefined ? { join: true } : {}),
+    snapshotEntries: positiveInt('snapshot-entries', f.snapshotEntries ?? '10000'),
+    catchUpEntries: positiveInt('catch-up-entries', f.catchUpEntries ?? '1000'),
   };
 }

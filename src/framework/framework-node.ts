@@ -46,6 +46,8 @@ export interface FrameworkNodeOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot for slow followers; beyond them a follower gets the snapshot. */
+  readonly catchUpEntries?: number;
   readonly stepIntervalMs?: number;
   readonly reconcileIntervalMs?: number;
   readonly registryHeartbeatMs?: number;
@@ -123,6 +125,7 @@ export class FrameworkNode {
       ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
       ...(o.electionTicks !== undefined ? { electionTicks: o.electionTicks } : {}),
       ...(o.snapshotEntries !== undefined ? { snapshotEntries: o.snapshotEntries } : {}),
+      ...(o.catchUpEntries !== undefined ? { catchUpEntries: o.catchUpEntries } : {}),
       clock: node.clock,
       log: node.log.child({ sub: 'raft' }),
       onFatal: (err) => {

@@ -164,3 +164,28 @@ export async function startAppCluster(root: string, opts: { agentResources?: str
   const framework = await startFramework({ master: master.address, dataDir: path.join(root, 'framework') });
   return { master, agents, framework };
 }
+
+export interface FrameworkGroup {
+  readonly replicas: FrameworkHandle[];
+}
+
+/** N framework replicas forming one Raft group (fast ticks: 50 ms, elections in 0.5–1 s). */
+export async function startFrameworkGroup(master: string, root: string, n = 3, extraArgs: readonly string[] = []): Promise<FrameworkGroup> {
+  const api: number[] = [];
+  const raft: number[] = [];
+  for (let i = 0; i < n; i++) {
+    api.push(await freePort());
+    raft.push(await freePort());
+  }
+  const peers = raft.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
+  const replicas = await Promise.all(api.map(async (port, i) => {
+    const dataDir = path.join(root, `framework-${i + 1}`);
+    const args = ['framework', '--id', String(i + 1), '--peers', peers, '--http', `127.0.0.1:${port}`, '--master', master, '--data-dir', dataDir, '--reconcile-interval', '5secs', '--tick', '50ms', ...extraArgs];
+    const proc = spawnCygnet(`framework-${i + 1}`, args);
+    await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
+      throw new Error(`framework-${i + 1} exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);
+    })]);
+    return { port, raftPort: raft[i] as number, url: `http://127.0.0.1:${port}`, dataDir, proc, args };
+  }));
+  return { replicas };
+}

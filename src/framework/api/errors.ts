@@ -41,6 +41,6 @@ export function sendApiError(res: Response, err: unknown, log: Logger): void {
     res.end();
     return;
   }
-  if (status === 503 && err instanceof CygnetError && err.code === 'CYG_OVERLOADED' as string) res.setHeader('Retry-After', '1');
+  if (status === 503) res.setHeader('Retry-After', '1');
   res.status(status).json(body);
 }

@@ -22,6 +22,7 @@ export function membershipRoutes(node: FrameworkNode): Router {
       id: s.id, role: s.role, term: s.term, leader: s.leader, leaderApi: leaderApiOf(node) ?? null,
       voters: s.conf.voters, learners: s.conf.learners, commit: s.commit, applied: s.applied,
       actingLeader: node.isActingLeader,
+      reconciled: node.isActingLeader && node.scheduler.isReconciled,
     });
   });
   r.post('/v1/cluster/members', textBody, async (req, res) => {

@@ -117,6 +117,8 @@ export class FrameworkScheduler {
   }
 
   get isSubscribed(): boolean { return this.subscribed; }
+  /** Subscribed and the first reconciliation since has been asked: this leader acts. */
+  get isReconciled(): boolean { return this.subscribed && this.reconciled; }
 
   /** Starts acting: subscribes (failover with the stored framework id), then steps. */
   start(): void {
