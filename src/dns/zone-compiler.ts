@@ -207,7 +207,7 @@ export class ZoneCompiler {
   private compileApp(p: PlannedApp): AppMemo {
     this.lastRecompiledApps++;
     const b = new ZoneBuilder(this.opts);
-    b.addApp(p.fqdn, p.app.ports, p.endpoints, p.excludedInstances);
+    b.addApp(p.fqdn, p.app, p.endpoints, p.excludedInstances);
     this.found.push(...b.skipped);
     const names = new Map<string, CompiledName>();
     const ptrs = new Map<string, string[]>();

@@ -9,7 +9,8 @@
  *   leader.cygnet, master.cygnet   A (or CNAME when the registry gives a host name)
  *   web.shop.cygnet                A: one per distinct healthy instance address, sorted
  *   <index>.web.shop.cygnet        A of that instance
- *   _<port>._tcp.web.shop.cygnet   SRV 0 1 <host port> <index>.web.shop.cygnet (one per instance)
+ *   _<port>._tcp.web.shop.cygnet   SRV 0 <weight> <host port> <index>.web.shop.cygnet (one per instance;
+ *                                  weight 1, or the canary share per srvWeights)
  *   d.c.b.a.in-addr.arpa           PTR <index>.<app>.cygnet for each instance on a.b.c.d
  * Every ancestor of a name up to the domain exists (empty non-terminals
  * answer NODATA, not NXDOMAIN: RFC 8020).
@@ -69,7 +70,7 @@ export function buildZone(state: ZoneSource, options: ZoneOptions): Zone {
   b.addControlPlane('master', state.cluster.master);
   const plan = planApps(state, options);
   b.skipped.push(...plan.skipped);
-  for (const a of plan.apps) b.addApp(a.fqdn, a.app.ports, a.endpoints, a.excludedInstances);
+  for (const a of plan.apps) b.addApp(a.fqdn, a.app, a.endpoints, a.excludedInstances);
   return { apex: options.domain, soa: b.soa, names: b.names, skipped: b.skipped };
 }
 
@@ -136,6 +137,41 @@ export function reverseName(ip: readonly number[]): string {
   return `${ip[3]}.${ip[2]}.${ip[1]}.${ip[0]}.in-addr.arpa`;
 }
 
+/** SRV weight given to all of an app's versions together when it has canary weights. */
+export const srvWeightScale = 10_000;
+
+/**
+ * SRV weight per task (RFC 2782 picks targets in proportion). Without
+ * `versionWeights` every instance weighs 1. With them (the registry's canary
+ * rule): a version's share is its weight over the sum of the weights of
+ * listed versions that have instances here; unlisted versions get 0; the
+ * share is split evenly among the version's instances and scaled to
+ * `srvWeightScale` (a positive share never rounds down to 0). If no listed
+ * version has instances, or their weights sum to 0, everyone weighs 1.
+ */
+export function srvWeights(endpoints: readonly RegistryEndpoint[], versionWeights: Readonly<Record<string, number>> | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  const perVersion = new Map<string, number>();
+  for (const e of endpoints) perVersion.set(e.version, (perVersion.get(e.version) ?? 0) + 1);
+  let total = 0;
+  if (versionWeights !== undefined) {
+    for (const v of perVersion.keys()) {
+      const w = versionWeights[v];
+      if (w !== undefined && Number.isFinite(w) && w > 0) total += w;
+    }
+  }
+  for (const e of endpoints) {
+    if (versionWeights === undefined || total <= 0) {
+      out.set(e.taskId, 1);
+      continue;
+    }
+    const w = versionWeights[e.version];
+    const share = w !== undefined && Number.isFinite(w) && w > 0 ? w / total : 0;
+    out.set(e.taskId, share === 0 ? 0 : Math.max(1, Math.round((srvWeightScale * share) / (perVersion.get(e.version) ?? 1))));
+  }
+  return out;
+}
+
 /** `_<sanitized name>`, kept within 63 characters with its underscore. */
 function portLabel(port: RegistryPort, i: number): string {
   const label = port.name === undefined || port.name === '' ? `port${i}` : sanitizeLabel(port.name);
@@ -191,7 +227,9 @@ export class ZoneBuilder {
     else if (isHostName(host)) this.add(name, { type: RRType.CNAME, target: host.toLowerCase().replace(/\.$/, '') });
   }
 
-  addApp(fqdn: string, ports: readonly RegistryPort[], endpoints: readonly RegistryEndpoint[], excludedInstances: ReadonlySet<string>): void {
+  addApp(fqdn: string, app: Pick<RegistryApp, 'ports' | 'versionWeights'>, endpoints: readonly RegistryEndpoint[], excludedInstances: ReadonlySet<string>): void {
+    const ports = app.ports;
+    const weights = srvWeights(endpoints, app.versionWeights);
     this.ensure(fqdn);
     const seenIps = new Set<string>();
     const instanceNames = new Map<string, string>();
@@ -225,7 +263,7 @@ export class ZoneBuilder {
           const target = instanceNames.get(e.taskId);
           const hostPort = e.ports[i];
           if (target === undefined || hostPort === undefined || !Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) continue;
-          this.add(name, { type: RRType.SRV, priority: 0, weight: 1, port: hostPort, target });
+          this.add(name, { type: RRType.SRV, priority: 0, weight: weights.get(e.taskId) ?? 1, port: hostPort, target });
         }
       }
     });

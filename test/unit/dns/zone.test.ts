@@ -3,7 +3,7 @@ import { appRelativeName, assignAppNames, fnv1aHex, sanitizeLabel } from '../../
 import { RegistryState } from '../../../src/registry/registry-state.ts';
 import type { RecordData } from '../../../src/dns/wire.ts';
 import { RRType } from '../../../src/dns/wire.ts';
-import { buildZone, reservedNames, type Zone } from '../../../src/dns/zone.ts';
+import { buildZone, reservedNames, srvWeights, type Zone } from '../../../src/dns/zone.ts';
 import type { RegistryEndpoint, SnapshotRecord } from '../../../src/registry/types.ts';
 
 function endpoint(appId: string, taskId: string, index: number, ip: string, ports: number[] = [31000]): RegistryEndpoint {
@@ -125,5 +125,16 @@ describe('dns: zone builder', () => {
     expect(zone.names.has('leader.cygnet')).to.equal(false); // a 64-character label is no host name
     expect(zone.skipped.filter((s) => s.includes('SRV name'))).to.have.length(1); // the deep app's SRV name would be 283 characters
     expect(rdata(zone, `0.${'a'.repeat(55)}.${'a'.repeat(55)}.${'a'.repeat(55)}.${'b'.repeat(40)}.cygnet`, RRType.A)).to.have.length(1);
+  });
+
+  it('weighs SRV records by the canary shares of the versions (even split within a version)', () => {
+    const v = (taskId: string, version: string): RegistryEndpoint => ({ ...endpoint('/a', taskId, 0, '10.0.0.1'), version });
+    const eps = [v('a1', 'v1'), v('a2', 'v1'), v('a3', 'v1'), v('b1', 'v2'), v('c1', 'v3')];
+    expect([...srvWeights(eps, { v1: 9, v2: 1 })]).to.deep.equal([['a1', 3000], ['a2', 3000], ['a3', 3000], ['b1', 1000], ['c1', 0]]);
+    expect([...srvWeights(eps, undefined).values()]).to.deep.equal([1, 1, 1, 1, 1]);
+    expect([...srvWeights(eps, { v9: 5 }).values()]).to.deep.equal([1, 1, 1, 1, 1]); // no listed version has instances
+    expect(srvWeights([v('x', 'v1'), ...Array.from({ length: 3 }, (_, i) => v(`y${i}`, 'v2'))], { v1: 1, v2: 100_000 }).get('x')).to.equal(1); // tiny share, still > 0
+    const zone = zoneOf(snapshot([{ id: '/a', labels: {}, ports: [{ name: 'http', protocol: 'tcp', servicePort: 0, labels: {} }], versionWeights: { v1: 9, v2: 1 }, endpoints: eps.map((e, i) => ({ ...e, index: i })) }]));
+    expect(rdata(zone, '_http._tcp.a.cygnet', RRType.SRV).map((d) => (d.type === RRType.SRV ? d.weight : -1))).to.deep.equal([3000, 3000, 3000, 1000, 0]);
   });
 });
