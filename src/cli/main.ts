@@ -1,6 +1,6 @@
 /**
  * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`,
- * `cygnet framework`, and `cygnet app` to drive the framework's API.
+ * `cygnet framework`, `cygnet dns`, and `cygnet app` to drive the framework's API.
  *
  * Owns flag parsing at the top level and the CLI's error contract: a bad
  * flag or value prints exactly one line on stderr and exits with code 2 (no
@@ -15,6 +15,7 @@ import { CygnetError } from '../common/errors.ts';
 import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
+import { dnsHelp, runDnsCli } from './dns-command.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { addAppCommand, type AppCliIo } from './app-command.ts';
 import { parseCount, parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
@@ -69,6 +70,7 @@ export function buildProgram(io: ProgramIo = processIo): Command {
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
   addDaemonCommand(program, 'agent', 'run an agent: advertise this host and run tasks (see `cygnet agent --help`)', agentHelp, runAgent);
   addDaemonCommand(program, 'framework', 'run a replica of the app framework: Marathon /v2 API (see `cygnet framework --help`)', frameworkHelp, runFrameworkCli);
+  addDaemonCommand(program, 'dns', 'run the cluster DNS server, fed by the registry watch (see `cygnet dns --help`)', dnsHelp, runDnsCli);
   const appIo: AppCliIo = { ...io, setExit: (code) => { actionExitCode = code; } };
   addAppCommand(program, appIo);
 
