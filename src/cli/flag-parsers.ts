@@ -33,3 +33,8 @@ export function parseCount(max: number): (value: string) => number {
     return Number(value);
   };
 }
+
+/** A TCP/UDP port, or 0 to turn the daemon off. */
+export function parsePortOrZero(value: string): number {
+  return value === '0' ? 0 : parsePort(value);
+}

@@ -31,10 +31,14 @@ export interface LocalOptions {
   readonly frameworkReplicas?: number;
   /** First framework API port (Marathon's 8080). */
   readonly frameworkPort?: number;
+  /** The cluster DNS server's port (UDP and TCP); 0: no DNS server. Needs a framework. */
+  readonly dnsPort?: number;
 }
 
 /** Raft ports are the API ports plus this. */
 export const frameworkRaftPortOffset = 1000;
+/** The DNS admin port (/health, /metrics) is the DNS port plus this: 8053 → 9153, CoreDNS's metrics port. */
+export const dnsAdminPortOffset = 1100;
 
 export interface HostSize {
   readonly cpus: number;
@@ -111,6 +115,16 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       workDir,
     });
   }
+  const dnsPort = opts.dnsPort ?? 0;
+  if (dnsPort !== 0 && frameworkUrls.length > 0) {
+    children.push({
+      name: 'dns',
+      command: cli.command,
+      args: [...cli.prefixArgs, 'dns', '--listen', `${opts.host}:${dnsPort}`, '--admin-listen', `${opts.host}:${dnsPort + dnsAdminPortOffset}`, '--registry', frameworkUrls.join(',')],
+      port: dnsPort,
+      workDir: path.join(opts.workDir, 'dns'),
+    });
+  }
   return { masterAddress, frameworkUrls, children };
 }
 
@@ -143,6 +157,8 @@ export function localBanner(plan: LocalPlan): string {
       `  curl -s ${fw}/v1/registry`,
     );
   }
+  const dns = plan.children.find((c) => c.name === 'dns');
+  if (dns !== undefined) lines.push('', `cluster DNS on port ${dns.port} (UDP and TCP):`, `  dig @${m.split(':')[0]} -p ${dns.port} hello.cygnet`, `  dig @${m.split(':')[0]} -p ${dns.port} _default._tcp.hello.cygnet SRV`);
   lines.push(
     '',
     'the master:',

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
 import { closeAllClients, launchTask, newFramework, teardownAllClients } from '../../helpers/frameworks.ts';
 import { freePort, waitForPort } from '../../helpers/net.ts';
@@ -36,6 +37,17 @@ function pidAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function waitForResolve(resolver: Resolver, name: string): Promise<string[]> {
+  for (let i = 0; ; i++) {
+    try {
+      return await resolver.resolve4(name);
+    } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }
 
@@ -74,12 +86,17 @@ describe('e2e: cygnet local', function () {
     const root = await makeTempDir('cygnet-e2e-local-');
     const base = await freeBasePort();
     const fwPort = await freePort();
-    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort)]);
+    const dnsPort = await freePort();
+    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort), '--dns-port', String(dnsPort)]);
     await local.waitForLine(/Ctrl-C stops everything/, 60_000);
     expect(local.lines.join('\n')).to.contain(`agent-2     http://127.0.0.2:${base + 2}`);
     await Promise.all([waitForPort(base, 60_000), waitForPort(base + 1, 60_000), waitForPort(base + 2, 60_000, '127.0.0.2'), waitForPort(fwPort, 60_000)]);
     await local.waitForLine(/\[agent-2\].*subscribed to master/, 60_000);
     await local.waitForLine(/\[framework-1\].*subscribed to master/, 60_000);
+    // The cluster DNS follows the framework: the leader's name resolves.
+    const resolver = new Resolver();
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    expect(await waitForResolve(resolver, 'leader.cygnet')).to.deep.equal(['127.0.0.1']);
 
     // A daemon that dies is restarted (Restart=on-failure), not the end of the cluster.
     const agent2 = await waitForPid(path.join(root, 'cluster', 'agent-2'));
@@ -101,7 +118,7 @@ describe('e2e: cygnet local', function () {
     const { code } = await local.exited;
     expect(code, local.tail()).to.equal(0);
     expect(local.lines.some((l) => l.includes('[local] all children stopped'))).to.equal(true);
-    for (const [p, host] of [[base, '127.0.0.1'], [base + 1, '127.0.0.1'], [base + 2, '127.0.0.2'], [fwPort, '127.0.0.1']] as const) expect(await portClosed(p, host), `port ${p} closed`).to.equal(true);
+    for (const [p, host] of [[base, '127.0.0.1'], [base + 1, '127.0.0.1'], [base + 2, '127.0.0.2'], [fwPort, '127.0.0.1'], [dnsPort, '127.0.0.1']] as const) expect(await portClosed(p, host), `port ${p} closed`).to.equal(true);
     expect(pidAlive(taskPid), 'the task was killed').to.equal(false);
   });
 

@@ -1,0 +1,102 @@
+/**
+ * Service discovery end to end: a real master, 3 agents (127.0.0.1..3), the
+ * framework, and the cluster DNS server (`cygnet dns`) following the
+ * framework's registry watch. An app's healthy instances are its A records;
+ * an instance whose health check fails leaves the answers and its healthy
+ * replacement joins them; with the framework stopped the DNS keeps answering
+ * and catches up when it returns.
+ */
+import { expect } from 'chai';
+import { Resolver } from 'node:dns/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { registerClusterCleanup, restartFramework, startAppCluster, type AppCluster } from '../../helpers/cluster.ts';
+import { api, getApp, waitFor } from '../../helpers/framework-api.ts';
+import { freePort, waitForPort } from '../../helpers/net.ts';
+import { spawnCygnet } from '../../helpers/processes.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
+
+/** An HTTP server on $PORT0 whose health check fails while `<flags>/sick-$PORT0` exists. */
+const sickableCmd = (flags: string) => `exec python3 -c "
+import http.server,os
+class H(http.server.BaseHTTPRequestHandler):
+  def do_GET(s):
+    sick=os.path.exists('${flags}/sick-'+os.environ['PORT0'])
+    s.send_response(503 if sick else 200); s.end_headers(); s.wfile.write(os.environ['HOST'].encode())
+  def log_message(s,*a): pass
+http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT0'])),H).serve_forever()"`;
+
+async function resolveSorted(r: Resolver, name: string): Promise<string[]> {
+  try {
+    return (await r.resolve4(name)).sort();
+  } catch {
+    return [];
+  }
+}
+
+describe('service discovery: framework → cluster DNS', function () {
+  this.timeout(180_000);
+  registerClusterCleanup();
+  let c: AppCluster;
+  let base: string;
+  let dnsPort: number;
+  let resolver: Resolver;
+  let flags: string;
+
+  before(async () => {
+    const root = await makeTempDir('cygnet-discovery-');
+    flags = path.join(root, 'flags');
+    mkdirSync(flags);
+    c = await startAppCluster(root);
+    base = c.framework.url;
+    dnsPort = await freePort();
+    const admin = await freePort();
+    spawnCygnet('dns', ['dns', '--listen', `127.0.0.1:${dnsPort}`, '--admin-listen', `127.0.0.1:${admin}`, '--registry', base, '--ttl', '1']);
+    await waitForPort(dnsPort, 60_000);
+    resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+  });
+
+  it('answers an app by name with the hosts of its healthy instances, and follows health', async () => {
+    const r = await api(base, 'POST', '/v2/apps', {
+      id: '/shop/web', cmd: sickableCmd(flags), cpus: 0.01, mem: 32, instances: 3,
+      portDefinitions: [{ port: 0, name: 'http' }], constraints: [['hostname', 'UNIQUE']],
+      healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 5, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }],
+    });
+    expect(r.status, r.text).to.equal(201);
+    const all = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+    await waitFor('web.shop.cygnet → 3 hosts', async () => ((await resolveSorted(resolver, 'web.shop.cygnet')).join() === all.join() ? true : undefined), 60_000, 100);
+    const srv = await resolver.resolveSrv('_http._tcp.web.shop.cygnet');
+    const app = await getApp(base, '/shop/web');
+    expect(srv.map((s) => s.port).sort()).to.deep.equal(app?.tasks?.map((t) => t.ports[0]).sort());
+
+    const victim = app?.tasks?.find((t) => t.host === '127.0.0.2');
+    writeFileSync(path.join(flags, `sick-${victim?.ports[0]}`), '');
+    await waitFor('the unhealthy instance to leave the answers', async () => ((await resolveSorted(resolver, 'web.shop.cygnet')).join() === '127.0.0.1,127.0.0.3' ? true : undefined), 30_000, 50);
+    // The agent kills it after 3 failed checks; its replacement (a new port, so healthy) joins again.
+    await waitFor('the replacement to join the answers', async () => ((await resolveSorted(resolver, 'web.shop.cygnet')).join() === all.join() ? true : undefined), 60_000, 100);
+    const after = await getApp(base, '/shop/web');
+    expect(after?.tasks?.map((t) => t.id)).to.not.include(victim?.id);
+  });
+
+  it('keeps answering while the framework is down, and catches up when it returns', async () => {
+    const before = await resolveSorted(resolver, 'web.shop.cygnet');
+    expect(before).to.have.lengthOf(3);
+    c.framework.proc.child.kill('SIGKILL');
+    await c.framework.proc.exited;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await resolveSorted(resolver, 'web.shop.cygnet')).to.deep.equal(before);
+    c.framework = await restartFramework(c.framework);
+    base = c.framework.url;
+    await waitFor('the framework back', async () => ((await getApp(base, '/shop/web'))?.tasksHealthy === 3 ? true : undefined), 60_000);
+    expect((await api(base, 'DELETE', '/v2/apps/shop/web')).status).to.equal(200);
+    await waitFor('the deleted app to leave DNS', async () => {
+      try {
+        await resolver.resolve4('web.shop.cygnet');
+        return undefined;
+      } catch (err) {
+        return (err as { code?: string }).code === 'ENOTFOUND' ? true : undefined;
+      }
+    }, 30_000, 100);
+  });
+});
