@@ -18,6 +18,7 @@ import { masterHelp, runMasterCli } from './master-command.ts';
 import { dnsHelp, runDnsCli } from './dns-command.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { addAppCommand, type AppCliIo } from './app-command.ts';
+import { addClusterCommand } from './cluster-command.ts';
 import { parseCount, parseNonEmpty, parsePort, parsePortOrZero, parsePositiveInt } from './flag-parsers.ts';
 import { applyLogFormat, logFormatHelp, takeLogFormatFlag } from './log-format-flag.ts';
 import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from '../common/log.ts';
@@ -74,6 +75,7 @@ export function buildProgram(io: ProgramIo = processIo): Command {
   addDaemonCommand(program, 'dns', 'run the cluster DNS server, fed by the registry watch (see `cygnet dns --help`)', dnsHelp, runDnsCli);
   const appIo: AppCliIo = { ...io, setExit: (code) => { actionExitCode = code; } };
   addAppCommand(program, appIo);
+  addClusterCommand(program, appIo);
 
   return program;
 }

@@ -9,6 +9,8 @@ import { expect } from 'chai';
 import path from 'node:path';
 import { agentWorkDir, registerClusterCleanup, restartFramework, startAgent, startFrameworkGroup, startMaster, type FrameworkGroup, type FrameworkHandle, type MasterHandle } from '../../helpers/cluster.ts';
 import { api, getApp, waitFor, type MarathonApp, type MarathonTask } from '../../helpers/framework-api.ts';
+import { freePort, waitForPort } from '../../helpers/net.ts';
+import { spawnCygnet } from '../../helpers/processes.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
 interface ClusterView { id: number; role: string; term: number; leader: number; actingLeader: boolean; applied: number }
@@ -226,5 +228,40 @@ describe('app framework on 3 replicas', function () {
     const app = (await api(back.url, 'GET', '/v2/apps/churn', undefined, { 'cygnet-stale-ok': 'true' })).body as { app: { labels: Record<string, string> } };
     expect(app.app.labels.round).to.equal('60');
     expect(back.proc.lines.join('\n')).to.match(/snapshot installed from the leader/);
+  });
+
+  it('adds a fourth replica (learner, then voter) and removes it again, through the CLI', async () => {
+    const leader = await actingLeader(g);
+    const apiPort = await freePort();
+    const raftPort = await freePort();
+    const peers = [...g.replicas.map((f, i) => `${i + 1}=127.0.0.1:${f.raftPort}`), `4=127.0.0.1:${raftPort}`].join(',');
+    const fourth = spawnCygnet('framework-4', ['framework', '--id', '4', '--join', '--peers', peers, '--http', `127.0.0.1:${apiPort}`, '--master', master.address, '--data-dir', path.join(root, 'framework-4'), '--tick', '50ms']);
+    await waitForPort(apiPort, 60_000);
+    const cli = async (args: string[]) => {
+      const p = spawnCygnet('cluster-cli', ['cluster', '--url', leader.url, ...args]);
+      const { code } = await p.exited;
+      return { code, out: p.lines.join('\n') };
+    };
+    const learner = await cli(['add', '4', `127.0.0.1:${raftPort}`]);
+    expect(learner.code, learner.out).to.equal(0);
+    expect(learner.out).to.contain('learners: 4');
+    const target = (await view(leader))?.applied ?? 0;
+    const four = { url: `http://127.0.0.1:${apiPort}` } as FrameworkHandle;
+    await waitFor('the learner to catch up', async () => (((await view(four))?.applied ?? 0) >= target ? true : undefined), 30_000, 50);
+    const voter = await cli(['add', '4', `127.0.0.1:${raftPort}`, '--voter']);
+    expect(voter.code, voter.out).to.equal(0);
+    expect(voter.out).to.contain('voters: 1,2,3,4');
+    // The new voter serves: a write sent to it reaches the leader once.
+    const w = await api(four.url, 'POST', '/v2/apps', { id: '/via-fourth', cmd: 'sleep 709', cpus: 0.01, mem: 8, instances: 0 });
+    expect(w.status, w.text).to.equal(201);
+    const status = await cli(['status']);
+    expect(status.out).to.match(/voters: +1, 2, 3, 4/);
+    const removed = await cli(['remove', '4']);
+    expect(removed.code, removed.out).to.equal(0);
+    expect(removed.out).to.contain('voters: 1,2,3;');
+    fourth.child.kill('SIGTERM');
+    await fourth.exited;
+    const bad = await cli(['add', 'four', 'nowhere']);
+    expect(bad.code).to.equal(2);
   });
 });
