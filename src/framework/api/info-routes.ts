@@ -69,13 +69,37 @@ export function infoRoutes(node: FrameworkNode): Router {
     raft.transferLeadership(to);
     res.json({ message: 'Leadership abdicated' });
   });
-  r.get('/metrics', (_req, res) => {
+  r.get('/metrics', (req, res) => {
     const s = node.raftNode.status();
     let instances = 0;
     const byPhase = new Map<string, number>();
     for (const i of node.state.allInstances()) {
       instances++;
       byPhase.set(i.phase, (byPhase.get(i.phase) ?? 0) + 1);
+    }
+    // Marathon 1.x answers /metrics with Dropwizard JSON, and its clients ask for JSON; Prometheus otherwise.
+    if (req.accepts(['text/plain', 'application/json']) === 'application/json') {
+      const gauge = (value: number) => ({ value });
+      res.json({
+        version: '4.0.0',
+        gauges: {
+          'cygnet.framework.apps': gauge([...node.state.apps()].length),
+          'cygnet.framework.instances': gauge(instances),
+          ...Object.fromEntries([...byPhase].map(([p, n]) => [`cygnet.framework.instances.${p}`, gauge(n)])),
+          'cygnet.framework.deployments': gauge([...node.state.deployments()].length),
+          'cygnet.framework.leader': gauge(node.isActingLeader ? 1 : 0),
+          'cygnet.framework.raft.applied-index': gauge(s.applied),
+          'cygnet.framework.raft.term': gauge(s.term),
+          'cygnet.registry.revision': gauge(node.publisher.revision),
+          'cygnet.registry.watchers': gauge(node.watch.watcherCount),
+          'cygnet.framework.event-subscribers': gauge(node.events.subscriberCount),
+        },
+        counters: {},
+        histograms: {},
+        meters: {},
+        timers: {},
+      });
+      return;
     }
     const lines = [
       '# HELP cygnet_framework_apps Apps defined.',

@@ -27,6 +27,8 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'delete', path: '/v2/apps/{appId}/tasks/{taskId}', summary: 'Kill one task (query: scale)', tag: 'tasks' },
   { method: 'get', path: '/v2/apps/{appId}/versions', summary: 'Version ids, newest first', tag: 'apps' },
   { method: 'get', path: '/v2/apps/{appId}/versions/{version}', summary: 'One version of the definition', tag: 'apps' },
+  { method: 'get', path: '/v2/groups', summary: 'The root group: the tree of groups app ids imply, with their apps (read-only)', tag: 'apps' },
+  { method: 'get', path: '/v2/groups/{groupId}', summary: 'One group (read-only; writes answer 405 naming /v2/apps)', tag: 'apps' },
   { method: 'get', path: '/v2/tasks', summary: 'Every task (query: status=running|staging)', tag: 'tasks' },
   { method: 'post', path: '/v2/tasks/delete', summary: 'Kill tasks by id {"ids": [...]} (query: scale)', tag: 'tasks', body: 'taskIds' },
   { method: 'get', path: '/v2/deployments', summary: 'Deployments in progress', tag: 'deployments' },

@@ -14,6 +14,7 @@ import { appRoutes, type ApiContext } from './app-routes.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { sendApiError } from './errors.ts';
 import { forwardWritesToLeader } from './forward-to-leader.ts';
+import { groupRoutes } from './group-routes.ts';
 import { infoRoutes } from './info-routes.ts';
 import { membershipRoutes } from './membership-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -37,6 +38,7 @@ export function createFrameworkApp(node: FrameworkNode, log: Logger): express.Ex
   app.get('/v2/events', (req, res) => node.events.attach(req, res));
   app.use(node.watch.router);
   app.use(appRoutes(ctx));
+  app.use(groupRoutes(ctx));
   app.use(clusterRoutes(ctx, () => (node.isActingLeader ? node.scheduler : undefined)));
   app.use(infoRoutes(node));
   app.use(membershipRoutes(node));

@@ -243,4 +243,22 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(bad.status).to.equal(422);
     expect(JSON.stringify(bad.body)).to.match(/\/cpus|\/mem/);
   });
+
+  it('serves the groups app ids imply, read-only, and metrics as Marathon JSON or Prometheus text', async () => {
+    for (const id of ['/g/a/x', '/g/b']) expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 606', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
+    const root = (await api(base, 'GET', '/v2/groups')).body as { id: string; groups: { id: string; apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] }[] };
+    expect(root.id).to.equal('/');
+    const g = root.groups.find((x) => x.id === '/g');
+    expect(g?.apps.map((a) => a.id)).to.deep.equal(['/g/b']);
+    expect(g?.groups.map((x) => [x.id, x.apps.map((a) => a.id)])).to.deep.equal([['/g/a', ['/g/a/x']]]);
+    expect(((await api(base, 'GET', '/v2/groups/g/a')).body as { apps: { id: string }[] }).apps.map((a) => a.id)).to.deep.equal(['/g/a/x']);
+    expect((await api(base, 'GET', '/v2/groups/nope')).status).to.equal(404);
+    const write = await api(base, 'POST', '/v2/groups', { id: '/g2' });
+    expect(write.status).to.equal(405);
+    expect((write.body as { message: string }).message).to.contain('/v2/apps');
+    const json = await api(base, 'GET', '/metrics', undefined, { accept: 'application/json' });
+    expect((json.body as { gauges: Record<string, { value: number }> }).gauges['cygnet.framework.apps']?.value).to.be.at.least(2);
+    const text = await api(base, 'GET', '/metrics', undefined, { accept: '*/*' });
+    expect(text.text).to.match(/^cygnet_framework_apps \d+$/m);
+  });
 });
