@@ -19,7 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { agentWorkDir, restartFramework, startAgent, startFrameworkGroup, startMaster, type FrameworkGroup, type FrameworkHandle } from '../test/helpers/cluster.ts';
-import { api, waitFor } from '../test/helpers/framework-api.ts';
+import { actingLeaderOf, api, clusterView, waitFor } from '../test/helpers/framework-api.ts';
 import { killAllProcesses } from '../test/helpers/processes.ts';
 import { makeTempDir, removeTempDirs } from '../test/helpers/tmp.ts';
 
@@ -33,27 +33,8 @@ function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-interface View { role: string; actingLeader: boolean; reconciled: boolean; applied: number }
-
-async function view(f: FrameworkHandle): Promise<View | undefined> {
-  try {
-    const r = await api(f.url, 'GET', '/v1/cluster');
-    return r.status === 200 ? (r.body as View) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function leaderOf(g: FrameworkGroup, exclude?: FrameworkHandle): Promise<FrameworkHandle> {
-  return waitFor('an acting, reconciled leader', async () => {
-    for (const f of g.replicas) {
-      if (f === exclude || !f.proc.running) continue;
-      const v = await view(f);
-      if (v?.actingLeader && v.reconciled) return f;
-    }
-    return undefined;
-  }, 60_000, 5);
-}
+const view = (f: FrameworkHandle) => clusterView(f.url);
+const leaderOf = (g: FrameworkGroup, exclude?: FrameworkHandle) => actingLeaderOf(g.replicas, { reconciled: true, ...(exclude !== undefined ? { exclude } : {}) });
 
 async function main(): Promise<void> {
   const root = await makeTempDir('cygnet-bench-failover-');

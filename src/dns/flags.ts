@@ -4,7 +4,8 @@
  * ConfigError naming the flag and what was expected. Pure except that the
  * caller passes /etc/resolv.conf's text in.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { parseCommandOptions } from '../common/parse-command.ts';
 import { isIP } from 'node:net';
 import { ConfigError } from '../common/errors.ts';
 import type { ListenAddress } from './dns-listener.ts';
@@ -92,15 +93,7 @@ export function parseUpstreams(text: string): Upstream[] {
  * a CommanderError with code 'commander.helpDisplayed' for --help.
  */
 export function parseDnsFlags(argv: readonly string[], resolvConf: () => string): DnsFlags {
-  const cmd = dnsCommand();
-  try {
-    cmd.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) throw err;
-    if (err instanceof CommanderError) throw new ConfigError(err.message.replace(/^error: /, ''));
-    throw err;
-  }
-  const f = cmd.opts<Record<string, string | undefined>>();
+  const f = parseCommandOptions(dnsCommand(), argv);
   const listen = parseHostPort('listen', f.listen ?? dnsDefaults.listen);
   const domain = (f.domain ?? dnsDefaults.domain).toLowerCase().replace(/\.$/, '');
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) {

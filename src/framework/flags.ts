@@ -6,7 +6,8 @@
  *   cygnet framework --id 1 --peers 1=127.0.0.1:9080,2=127.0.0.1:9081,3=127.0.0.1:9082 --http 127.0.0.1:8080 …
  * A bad value is a ConfigError naming the flag.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { parseCommandOptions } from '../common/parse-command.ts';
 import { ConfigError } from '../common/errors.ts';
 import { parseDurationMs } from '../master/flags.ts';
 import type { FrameworkNodeOptions } from './framework-node.ts';
@@ -67,15 +68,7 @@ export function parsePeers(text: string): Map<number, string> {
 }
 
 export function parseFrameworkFlags(argv: readonly string[]): FrameworkNodeOptions {
-  const cmd = frameworkCommand();
-  try {
-    cmd.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')) throw err;
-    if (err instanceof CommanderError) throw new ConfigError(err.message.replace(/^error: /, ''));
-    throw err;
-  }
-  const f = cmd.opts<Record<string, string | undefined>>();
+  const f = parseCommandOptions(frameworkCommand(), argv);
   const http = hostPort('http', f.http ?? '127.0.0.1:8080');
   const id = Number(f.id);
   if (!Number.isInteger(id) || id < 1) throw new ConfigError(`--id: expected an integer ≥ 1, got '${f.id}'`);

@@ -4,7 +4,8 @@
  * Durations take Mesos-style units (`500ms`, `15secs`, `1mins`; a bare number
  * is seconds). A bad value is a ConfigError naming the flag.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { parseCommandOptions } from '../common/parse-command.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { MasterOptions } from './master.ts';
 
@@ -90,15 +91,7 @@ export function masterCommand(): Command {
  * code 'commander.helpDisplayed' for --help (the CLI exits 0 then).
  */
 export function parseMasterFlags(argv: readonly string[]): MasterOptions {
-  const cmd = masterCommand();
-  try {
-    cmd.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')) throw err;
-    if (err instanceof CommanderError) throw new ConfigError(err.message.replace(/^error: /, ''));
-    throw err;
-  }
-  const f = cmd.opts<Record<string, string | undefined>>();
+  const f = parseCommandOptions(masterCommand(), argv);
   const dur = (name: string, v: string | undefined): number | undefined => (v === undefined ? undefined : parseDurationMs(name, v));
   const opts: MasterOptions = {
     port: parseIntFlag('port', f.port ?? '5050', 0, 65535),

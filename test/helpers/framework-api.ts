@@ -134,3 +134,27 @@ export class EventRecorder {
     this.abort.abort();
   }
 }
+
+export interface ClusterView { id: number; role: string; term: number; leader: number; actingLeader: boolean; reconciled: boolean; applied: number }
+
+/** A replica's `/v1/cluster`, or undefined while it cannot answer. */
+export async function clusterView(url: string): Promise<ClusterView | undefined> {
+  try {
+    const r = await api(url, 'GET', '/v1/cluster');
+    return r.status === 200 ? (r.body as ClusterView) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for the replica that is the acting leader (and, with `reconciled`, has reconciled with the master). */
+export function actingLeaderOf<T extends { readonly url: string; readonly proc: { readonly running: boolean } }>(replicas: readonly T[], opts: { exclude?: T; reconciled?: boolean; timeoutMs?: number } = {}): Promise<T> {
+  return waitFor('an acting leader', async () => {
+    for (const f of replicas) {
+      if (f === opts.exclude || !f.proc.running) continue;
+      const v = await clusterView(f.url);
+      if (v?.role === 'leader' && v.actingLeader && (opts.reconciled !== true || v.reconciled)) return f;
+    }
+    return undefined;
+  }, opts.timeoutMs ?? 60_000, 5);
+}

@@ -23,6 +23,25 @@ export async function freePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
+function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free port p with p+1 … p+extra free too (`cygnet local` numbers its agents after its base port). */
+export async function freeBasePort(extra: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = await freePort();
+    let ok = p + extra <= 65535;
+    for (let k = 1; ok && k <= extra; k++) ok = await portFree(p + k);
+    if (ok) return p;
+  }
+  throw new Error(`no ${extra + 1} consecutive free ports found`);
+}
+
 const pollIntervalMs = 50;
 
 /** Resolves once 127.0.0.1:port accepts a TCP connection. */

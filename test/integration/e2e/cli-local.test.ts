@@ -5,31 +5,13 @@
  * next two ports are free too, found at run time.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
 import { closeAllClients, launchTask, newFramework, teardownAllClients } from '../../helpers/frameworks.ts';
-import { freePort, waitForPort } from '../../helpers/net.ts';
+import { freeBasePort, freePort, waitForPort } from '../../helpers/net.ts';
 import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess } from '../../helpers/processes.ts';
 import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
-
-async function portFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port p with p+1 and p+2 free as well. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const p = await freePort();
-    if (p + 2 <= 65535 && await portFree(p + 1) && await portFree(p + 2)) return p;
-  }
-  throw new Error('no 3 consecutive free ports found');
-}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -57,7 +39,6 @@ async function portClosed(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /** The pid of the agent process whose --work-dir is `workDir` (from /proc, so the test needs no pid file). */
 async function waitForPid(workDir: string): Promise<number> {
-  const { readdirSync } = await import('node:fs');
   for (let i = 0; i < 100; i++) {
     for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
       try {
@@ -84,7 +65,7 @@ describe('e2e: cygnet local', function () {
 
   it('starts a master, agents and the framework, runs a task, restarts a daemon that dies, and on SIGINT stops everything (tasks included)', async () => {
     const root = await makeTempDir('cygnet-e2e-local-');
-    const base = await freeBasePort();
+    const base = await freeBasePort(2);
     const fwPort = await freePort();
     const dnsPort = await freePort();
     const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort), '--dns-port', String(dnsPort)]);

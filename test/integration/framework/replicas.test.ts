@@ -8,32 +8,13 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { agentWorkDir, registerClusterCleanup, restartFramework, startAgent, startFrameworkGroup, startMaster, type FrameworkGroup, type FrameworkHandle, type MasterHandle } from '../../helpers/cluster.ts';
-import { api, getApp, waitFor, type MarathonApp, type MarathonTask } from '../../helpers/framework-api.ts';
+import { actingLeaderOf, api, clusterView, getApp, waitFor, type MarathonApp, type MarathonTask } from '../../helpers/framework-api.ts';
 import { freePort, waitForPort } from '../../helpers/net.ts';
 import { spawnCygnet } from '../../helpers/processes.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
-interface ClusterView { id: number; role: string; term: number; leader: number; actingLeader: boolean; applied: number }
-
-async function view(f: FrameworkHandle): Promise<ClusterView | undefined> {
-  try {
-    const r = await api(f.url, 'GET', '/v1/cluster');
-    return r.status === 200 ? (r.body as ClusterView) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function actingLeader(g: FrameworkGroup, exclude?: FrameworkHandle): Promise<FrameworkHandle> {
-  return waitFor('an acting leader', async () => {
-    for (const f of g.replicas) {
-      if (f === exclude || !f.proc.running) continue;
-      const v = await view(f);
-      if (v?.role === 'leader' && v.actingLeader) return f;
-    }
-    return undefined;
-  }, 30_000, 50);
-}
+const view = (f: FrameworkHandle) => clusterView(f.url);
+const actingLeader = (g: FrameworkGroup, exclude?: FrameworkHandle) => actingLeaderOf(g.replicas, exclude !== undefined ? { exclude } : {});
 
 interface MasterTask { id: string; framework_id: string; state: string }
 
