@@ -11,7 +11,7 @@ import { parseJsonBody } from '../app/app-errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import type { AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
-import { hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
+import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
 
 /** Marathon's body limit is 1 MB by default (`--http_max_concurrent_requests` aside). */
 export const maxBodyBytes = 1024 * 1024;
@@ -58,15 +58,15 @@ export function appRoutes(ctx: ApiContext): Router {
     const idFilter = typeof req.query.id === 'string' ? req.query.id.toLowerCase() : undefined;
     const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd : undefined;
     const labelFilter = typeof req.query.label === 'string' ? parseLabelSelector(req.query.label) : undefined;
-    const apps = [];
+    const parts: string[] = [];
     for (const app of ctx.state.apps()) {
       const def = app.current.definition;
       if (idFilter !== undefined && !def.id.includes(idFilter)) continue;
       if (cmdFilter !== undefined && !(def.cmd ?? '').includes(cmdFilter)) continue;
       if (labelFilter !== undefined && !labelFilter(def.labels)) continue;
-      apps.push(renderAppWithStatus(ctx.state, app, embed));
+      parts.push(appJson(ctx.state, app, embed));
     }
-    res.json({ apps });
+    res.type('application/json').send(`{"apps":[${parts.join(',')}]}`);
   });
   r.post('/v2/apps', textBody, async (req, res) => {
     const w = await ctx.apps.create(bodyOf(req), { force: flag(req, 'force') });

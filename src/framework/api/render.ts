@@ -69,6 +69,28 @@ export function parseEmbed(values: readonly string[], prefix: 'apps' | 'app'): A
   };
 }
 
+/** Rendered apps, per state, keyed by the app's change key and the embed flags: a steady cluster renders nothing twice. */
+const jsonCache = new WeakMap<FrameworkState, Map<string, { readonly key: string; readonly json: string }>>();
+/** Cached renderings kept per state, beyond which the cache starts over (apps × embed variants). */
+export const maxCachedRenderings = 20_000;
+
+/** `renderAppWithStatus` as JSON text, cached until the app changes. */
+export function appJson(state: FrameworkState, app: AppRecord, embed: AppEmbed): string {
+  let cache = jsonCache.get(state);
+  if (cache === undefined) {
+    cache = new Map();
+    jsonCache.set(state, cache);
+  }
+  const slot = `${app.id}|${embed.tasks ? 't' : ''}${embed.lastTaskFailure ? 'f' : ''}${embed.readiness ? 'r' : ''}`;
+  const key = state.appChangeKey(app.id);
+  const hit = cache.get(slot);
+  if (hit !== undefined && hit.key === key) return hit.json;
+  const json = JSON.stringify(renderAppWithStatus(state, app, embed));
+  if (cache.size >= maxCachedRenderings) cache.clear();
+  cache.set(slot, { key, json });
+  return json;
+}
+
 export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed: AppEmbed): Json {
   const base = renderApp(app.current) as Json;
   const out: Json = { ...base };

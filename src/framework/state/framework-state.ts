@@ -49,6 +49,9 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private index = 0;
   /** Bumped on every applied command: readers use it to cache renderings. */
   private generationValue = 0;
+  /** Per app, bumped whenever the app, its deployment or any of its instances changes (render caches key on it). */
+  private readonly appSeqs = new Map<string, number>();
+  private restoreEpoch = 0;
 
   setObserver(o: StateObserver): void {
     this.observer = o;
@@ -60,6 +63,8 @@ export class FrameworkState implements StateMachine<CommandResult> {
   get clusterId(): string { return this.clusterIdValue; }
   get appliedIndex(): number { return this.index; }
   get generation(): number { return this.generationValue; }
+  /** Changes whenever anything an app's rendering depends on changes. */
+  appChangeKey(appId: string): string { return `${this.restoreEpoch}:${this.appSeqs.get(appId) ?? 0}`; }
   get clusterInfo(): { readonly leader?: string; readonly master?: string } { return this.cluster; }
 
   apps(): IterableIterator<AppRecord> { return this.appsById.values(); }
@@ -228,6 +233,8 @@ export class FrameworkState implements StateMachine<CommandResult> {
       this.deploymentByApp.set(d.appId, d.id);
     }
     this.generationValue++;
+    this.restoreEpoch++;
+    this.appSeqs.clear();
     this.observer.restored();
   }
 
@@ -235,6 +242,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
 
   private applyPutApp(cmd: Extract<FrameworkCommand, { type: 'PutApp' }>): CommandResult {
     const id = cmd.app.definition.id;
+    this.touch(id);
     const running = this.deploymentOf(id);
     if (running !== undefined && !cmd.force) {
       return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${running.id}'.`, deploymentId: running.id };
@@ -282,12 +290,14 @@ export class FrameworkState implements StateMachine<CommandResult> {
   }
 
   private startDeployment(d: DeploymentRecord, atMs: number): void {
+    this.touch(d.appId);
     this.deploymentsById.set(d.id, d);
     this.deploymentByApp.set(d.appId, d.id);
     this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan: renderDeploymentPlan(d), currentStep: renderDeploymentPlan(d).steps[0] });
   }
 
   private endDeployment(d: DeploymentRecord, outcome: 'success' | 'failed' | 'superseded' | 'canceled', atMs: number, reason?: string): void {
+    this.touch(d.appId);
     this.deploymentsById.delete(d.id);
     if (this.deploymentByApp.get(d.appId) === d.id) this.deploymentByApp.delete(d.appId);
     const plan = renderDeploymentPlan(d);
@@ -312,7 +322,12 @@ export class FrameworkState implements StateMachine<CommandResult> {
 
   // ---- instances ------------------------------------------------------------
 
+  private touch(appId: string): void {
+    this.appSeqs.set(appId, (this.appSeqs.get(appId) ?? 0) + 1);
+  }
+
   private addInstance(inst: InstanceRecord): void {
+    this.touch(inst.appId);
     this.instancesById.set(inst.instanceId, inst);
     let set = this.instancesByApp.get(inst.appId);
     if (set === undefined) {
@@ -324,6 +339,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
   }
 
   private removeInstance(inst: InstanceRecord): void {
+    this.touch(inst.appId);
     this.instancesById.delete(inst.instanceId);
     const set = this.instancesByApp.get(inst.appId);
     set?.delete(inst.instanceId);
@@ -357,6 +373,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     for (const l of launches) {
       const inst = this.instancesById.get(l.instanceId);
       if (inst === undefined || inst.phase !== 'scheduled' || l.incarnation !== inst.incarnation + 1) continue;
+      this.touch(inst.appId);
       if (inst.taskId !== undefined) this.instanceByTask.delete(inst.taskId);
       inst.incarnation = l.incarnation;
       inst.taskId = l.taskId;
@@ -382,6 +399,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     for (const id of instanceIds) {
       const inst = this.instancesById.get(id);
       if (inst === undefined) continue;
+      this.touch(inst.appId);
       const wasEndpoint = this.isEndpoint(inst);
       accepted.push(id);
       if (inst.phase === 'scheduled') {
@@ -402,6 +420,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     for (const id of instanceIds) {
       const inst = this.instancesById.get(id);
       if (inst === undefined || inst.phase !== 'unreachable') continue;
+      this.touch(inst.appId);
       inst.phase = 'scheduled';
       accepted.push(id);
     }
@@ -411,6 +430,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private applyStatus(u: StatusUpdate, atMs: number): void {
     const inst = this.instanceOfTask(u.taskId);
     if (inst === undefined || inst.taskId !== u.taskId) return;
+    this.touch(inst.appId);
     const def = this.definitionOf(inst.appId, inst.version);
     const wasEndpoint = this.isEndpoint(inst);
     const wasHealthy = inst.healthy;
