@@ -13,6 +13,9 @@ import type { AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
 import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
 
+/** Distinct GET /v2/apps queries whose answers are kept (a few dashboards' worth). */
+export const maxCachedListings = 16;
+
 /** Marathon's body limit is 1 MB by default (`--http_max_concurrent_requests` aside). */
 export const maxBodyBytes = 1024 * 1024;
 
@@ -52,8 +55,18 @@ export function sendWrite(res: Response, status: number, w: WriteOutcome): void 
 
 export function appRoutes(ctx: ApiContext): Router {
   const r = express.Router();
+  // Whole answers of GET /v2/apps, keyed by query, valid while the state's generation is unchanged:
+  // pollers (dashboards, marathon-lb) get the same bytes without a rebuild.
+  const listCache = new Map<string, { generation: number; body: Buffer }>();
   r.get('/v2/apps', async (req, res) => {
     await ctx.beforeRead(req);
+    const cacheKey = req.originalUrl;
+    const cached = listCache.get(cacheKey);
+    if (cached !== undefined && cached.generation === ctx.state.generation) {
+      res.type('application/json').send(cached.body);
+      return;
+    }
+    const generation = ctx.state.generation;
     const embed = parseEmbed(queryList(req, 'embed'), 'apps');
     const idFilter = typeof req.query.id === 'string' ? req.query.id.toLowerCase() : undefined;
     const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd : undefined;
@@ -66,7 +79,10 @@ export function appRoutes(ctx: ApiContext): Router {
       if (labelFilter !== undefined && !labelFilter(def.labels)) continue;
       parts.push(appJson(ctx.state, app, embed));
     }
-    res.type('application/json').send(`{"apps":[${parts.join(',')}]}`);
+    const body = Buffer.from(`{"apps":[${parts.join(',')}]}`);
+    if (listCache.size >= maxCachedListings) listCache.clear();
+    listCache.set(cacheKey, { generation, body });
+    res.type('application/json').send(body);
   });
   r.post('/v2/apps', textBody, async (req, res) => {
     const w = await ctx.apps.create(bodyOf(req), { force: flag(req, 'force') });
