@@ -1,0 +1,72 @@
+/**
+ * Discovery propagation through the whole chain (`npm run bench:discovery`):
+ * a real master, 3 agents, one framework replica and the cluster DNS server.
+ * BENCH_ROUNDS (30) times, the app is scaled up by one instance; from the
+ * moment the framework's event stream says the new task is TASK_RUNNING (the
+ * master has relayed the agent's update and the framework committed it) until
+ *  - its port is in the app's SRV answer (`cygnet dns`, polled every 1 ms),
+ * p50 / p99 / max. Mesos-DNS polls the master every 60 s.
+ */
+import { Resolver } from 'node:dns/promises';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { startAppCluster } from '../test/helpers/cluster.ts';
+import { api, EventRecorder, getApp, waitFor } from '../test/helpers/framework-api.ts';
+import { freePort, waitForPort } from '../test/helpers/net.ts';
+import { killAllProcesses, spawnCygnet } from '../test/helpers/processes.ts';
+import { makeTempDir, removeTempDirs } from '../test/helpers/tmp.ts';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const out: string[] = [`# discovery propagation — ${new Date().toISOString()}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`];
+  try {
+    const c = await startAppCluster(await makeTempDir('cygnet-bench-discovery-'));
+    const base = c.framework.url;
+    await waitFor('subscribed', async () => ((await api(base, 'GET', '/v2/info')).body as { frameworkId: string | null }).frameworkId ?? undefined, 60_000);
+    const dnsPort = await freePort();
+    spawnCygnet('dns', ['dns', '--listen', `127.0.0.1:${dnsPort}`, '--admin-listen', `127.0.0.1:${await freePort()}`, '--registry', base]);
+    await waitForPort(dnsPort, 60_000);
+    const resolver = new Resolver({ timeout: 200, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    const r = await api(base, 'POST', '/v2/apps', { id: '/bench/disc', cmd: 'exec sleep 3600', cpus: 0.001, mem: 1, instances: 1, portDefinitions: [{ port: 0, name: 'p' }] });
+    if (r.status !== 201) throw new Error(`POST: ${r.status} ${r.text}`);
+    await waitFor('first instance', async () => ((await getApp(base, '/bench/disc'))?.tasksRunning === 1 ? true : undefined), 60_000);
+    const events = new EventRecorder(base);
+    await events.ready;
+    const dnsMs: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const seen = events.events.length;
+      expect200(await api(base, 'PUT', '/v2/apps/bench/disc', { instances: i + 2 }));
+      const running = await waitFor('the new task RUNNING on the stream', async () => events.events.slice(seen).find((e) => e.event === 'status_update_event' && e.data.taskStatus === 'TASK_RUNNING'), 60_000, 1);
+      const t0 = performance.now();
+      const port = (running.data.ports as number[])[0];
+      await waitFor('the port in SRV', async () => {
+        try {
+          return (await resolver.resolveSrv('_p._tcp.disc.bench.cygnet')).some((s) => s.port === port) ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 10_000, 1);
+      dnsMs.push(performance.now() - t0);
+    }
+    events.close();
+    dnsMs.sort((a, b) => a - b);
+    out.push('', `| TASK_RUNNING on /v2/events → visible (${rounds} scale-ups) | p50 ms | p99 ms | max ms |`, '|---|---:|---:|---:|',
+      `| SRV answer of cygnet dns | ${pct(dnsMs, 50).toFixed(1)} | ${pct(dnsMs, 99).toFixed(1)} | ${dnsMs[dnsMs.length - 1]?.toFixed(1)} |`);
+  } finally {
+    await killAllProcesses();
+    await removeTempDirs();
+  }
+  console.log(out.join('\n'));
+}
+
+function expect200(a: { status: number; text: string }): void {
+  if (a.status !== 200) throw new Error(`answered ${a.status}: ${a.text}`);
+}
+
+await main();
