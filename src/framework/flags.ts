@@ -27,7 +27,8 @@ function frameworkCommand(): Command {
     .addOption(opt('--data-dir <dir>', 'Raft log and snapshots', 'data-dir', './.cygnet/framework'))
     .addOption(opt('--framework-name <name>', 'FrameworkInfo.name', 'framework-name', 'cygnet'))
     .addOption(opt('--role <role>', 'Mesos role to run tasks under (default: *)', 'role'))
-    .addOption(opt('--tick <duration>', 'Raft tick (election timeout is 10-20 ticks)', 'tick', '50ms'))
+    .addOption(opt('--tick <duration>', 'Raft tick; heartbeats every tick', 'tick', '50ms'))
+    .addOption(opt('--election-ticks <n>', 'election timeout in ticks, randomized up to twice that (7 × 50 ms: a new leader within ~0.4-0.8 s)', 'election-ticks', '7'))
     .addOption(opt('--snapshot-entries <n>', 'snapshot the state (and compact the log) every N applied entries', 'snapshot-entries', '10000'))
     .addOption(opt('--catch-up-entries <n>', 'log entries kept behind a snapshot for slow replicas (beyond: they get the snapshot)', 'catch-up-entries', '1000'))
     .addOption(new Option('--join', 'join a running group (no bootstrap): then POST /v1/cluster/members on the leader').env(env('join')))
@@ -46,6 +47,13 @@ function hostPort(flag: string, text: string): { host: string; port: number } {
   const port = Number(m?.[2]);
   if (m === null || port > 65535) throw new ConfigError(`--${flag}: expected host:port, got '${text}'`);
   return { host: m[1] as string, port };
+}
+
+/** At least 3: with heartbeats every tick, fewer would call elections on ordinary jitter. */
+function electionTicks(text: string): number {
+  const n = positiveInt('election-ticks', text);
+  if (n < 3) throw new ConfigError(`--election-ticks: expected at least 3 (heartbeats come every tick), got '${text}'`);
+  return n;
 }
 
 function positiveInt(flag: string, text: string): number {
@@ -91,6 +99,7 @@ export function parseFrameworkFlags(argv: readonly string[]): FrameworkNodeOptio
     reconcileIntervalMs: parseDurationMs('reconcile-interval', f.reconcileInterval ?? '60secs'),
     ...(f.join !== undefined ? { join: true } : {}),
     snapshotEntries: positiveInt('snapshot-entries', f.snapshotEntries ?? '10000'),
+    electionTicks: electionTicks(f.electionTicks ?? '7'),
     catchUpEntries: positiveInt('catch-up-entries', f.catchUpEntries ?? '1000'),
   };
 }
