@@ -10,9 +10,9 @@
  */
 import type { Response } from 'express';
 import type { Clock, TimerHandle } from '../common/clock.ts';
-import { encodeBodyBytes, type MessageName } from '../protocol/codec.ts';
+import type { MessageName } from '../protocol/codec.ts';
 import type { MediaType } from '../protocol/media.ts';
-import { encodeRecord } from '../protocol/recordio.ts';
+import { encodeTrustedRecord } from '../protocol/trusted-encoder.ts';
 
 /** Bytes queued on one stream before the peer is considered stuck and the stream is closed. */
 export const MAX_STREAM_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -71,7 +71,8 @@ export class EventStream {
     if (this.closed) return false;
     let record: Buffer;
     try {
-      record = encodeRecord(encodeBodyBytes(this.opts.messageName, this.opts.media, event));
+      // Every event on a stream is one the master built: encoded without re-validation (same bytes).
+      record = encodeTrustedRecord(this.opts.messageName, this.opts.media, event);
     } catch (err) {
       // An event that does not encode is a master bug; drop it rather than the daemon.
       this.opts.onEncodeError?.(err, event);

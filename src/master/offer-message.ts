@@ -7,7 +7,9 @@
  *
  * Invariants: pure (no I/O); an agent's cached parts are rebuilt whenever
  * its hostname, ip, port or attributes change (re-subscription); shared parts
- * are frozen, so nobody can change one offer through another.
+ * are deep-frozen, so nobody can change one offer through another, and the
+ * trusted encoder (src/protocol/trusted-encoder.ts) may encode each of them
+ * once and reuse the bytes for every later offer of the agent.
  */
 import type { AgentRecord } from './agents.ts';
 import type { Attribute, Offer, Resource } from './wire.ts';
@@ -16,7 +18,9 @@ interface AgentParts {
   readonly hostname: string;
   readonly ip: string;
   readonly port: number;
+  /** The agent's own array, to notice a change; `frozenAttributes` is what offers carry. */
   readonly attributes: Attribute[];
+  readonly frozenAttributes: Attribute[];
   readonly agentId: { readonly value: string };
   readonly url: NonNullable<Offer['url']>;
 }
@@ -34,7 +38,7 @@ export class OfferMessageBuilder {
       hostname: parts.hostname,
       url: parts.url,
       resources,
-      attributes: parts.attributes,
+      attributes: parts.frozenAttributes,
       allocation_info: this.allocationInfo(role),
     };
   }
@@ -49,6 +53,7 @@ export class OfferMessageBuilder {
       ip: agent.ip,
       port: agent.port,
       attributes: agent.attributes,
+      frozenAttributes: deepFrozenCopy(agent.attributes),
       agentId: Object.freeze({ value: agent.id }),
       url: Object.freeze({
         scheme: 'http',
@@ -68,4 +73,17 @@ export class OfferMessageBuilder {
     }
     return v;
   }
+}
+
+/** A copy nobody can change, so its encoding can be cached by identity. */
+function deepFrozenCopy<T>(value: T): T {
+  return deepFreeze(structuredClone(value));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

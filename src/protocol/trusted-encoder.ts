@@ -20,6 +20,11 @@
  * identity (WeakMap, so it goes when the object does) and written again for
  * every later offer that shares it.
  *
+ * Speed: each message type gets its own small encoder functions, generated
+ * once from the reflected type (as protobufjs generates its own), so every
+ * property read is at a fixed name and V8 keeps them monomorphic; a generic
+ * walk over field plans was slower than the validating codec it replaces.
+ *
  * Pure apart from the caches; no I/O.
  */
 
@@ -30,90 +35,57 @@ import type { MediaType } from './media.ts';
 
 type Json = Record<string, unknown>;
 
-type ScalarKind = 'string' | 'bool' | 'number' | 'int64' | 'bytes' | 'enum';
-
-interface FieldPlan {
-  readonly name: string;
-  readonly id: number;
-  readonly repeated: boolean;
-  readonly packed: boolean;
-  /** `"name":` ready to append. */
-  readonly jsonKey: string;
-  readonly protoType: string;
-  readonly kind: ScalarKind | 'message';
-  readonly unsigned: boolean;
-  readonly message: TypePlan | undefined;
-  readonly enumType: protobuf.Enum | undefined;
-}
-
+/** The generated encoders of one message type, and the caches of its deep-frozen objects. */
 interface TypePlan {
+  readonly type: protobuf.Type;
   /** Declaration order: the key order of the codec's JSON. */
-  readonly fields: FieldPlan[];
-  /** Field-number order: the order protobufjs writes fields in. */
-  readonly byId: FieldPlan[];
+  readonly fields: readonly protobuf.Field[];
   readonly jsonCache: WeakMap<object, string>;
   readonly protoCache: WeakMap<object, Uint8Array>;
+  /** Frozen objects found not to be frozen all the way down (not cached, not re-checked). */
+  readonly shallowFrozen: WeakSet<object>;
+  /** The message's JSON object (`{...}`). */
+  json: (o: Json) => string;
+  /** The message's fields (no tag, no length) into `w`. */
+  proto: (o: Json, w: protobuf.Writer) => void;
 }
 
 const plans = new Map<protobuf.Type, TypePlan>();
 
 function planOf(type: protobuf.Type): TypePlan {
-  let plan = plans.get(type);
-  if (plan !== undefined) return plan;
-  const fields: FieldPlan[] = [];
-  plan = { fields, byId: [], jsonCache: new WeakMap(), protoCache: new WeakMap() };
-  // Registered before the fields are planned, so self-recursive types terminate.
-  plans.set(type, plan);
-  for (const field of type.fieldsArray) {
-    field.resolve();
-    const resolved = field.resolvedType;
-    const isMessage = resolved !== null && 'fieldsArray' in resolved;
-    const enumType = resolved !== null && !isMessage ? (resolved as protobuf.Enum) : undefined;
-    fields.push({
-      name: field.name,
-      id: field.id,
-      repeated: field.repeated,
-      packed: field.repeated && field.packed && !isMessage && field.type !== 'string' && field.type !== 'bytes',
-      jsonKey: `${JSON.stringify(field.name)}:`,
-      protoType: enumType !== undefined ? 'enum' : field.type,
-      kind: isMessage ? 'message' : enumType !== undefined ? 'enum' : scalarKind(field.type),
-      unsigned: field.type === 'uint64' || field.type === 'fixed64',
-      message: isMessage ? planOf(resolved as protobuf.Type) : undefined,
-      enumType,
-    });
-  }
-  plan.byId.push(...[...fields].sort((a, b) => a.id - b.id));
-  return plan;
-}
-
-function scalarKind(protoType: string): ScalarKind {
-  switch (protoType) {
-    case 'string':
-      return 'string';
-    case 'bool':
-      return 'bool';
-    case 'bytes':
-      return 'bytes';
-    case 'int64':
-    case 'uint64':
-    case 'sint64':
-    case 'fixed64':
-    case 'sfixed64':
-      return 'int64';
-    default:
-      return 'number';
-  }
+  const known = plans.get(type);
+  if (known !== undefined) return known;
+  const fields = type.fieldsArray;
+  for (const f of fields) f.resolve();
+  const p: TypePlan = {
+    type,
+    fields,
+    jsonCache: new WeakMap(),
+    protoCache: new WeakMap(),
+    shallowFrozen: new WeakSet(),
+    // Generated on first use, so self-recursive types need no special case.
+    json: (o) => {
+      p.json = generateJson(p);
+      return p.json(o);
+    },
+    proto: (o, w) => {
+      p.proto = generateProto(p);
+      p.proto(o, w);
+    },
+  };
+  plans.set(type, p);
+  return p;
 }
 
 /** Mesos JSON of a master-built message; equal to codec.encodeJson's output. */
 export function encodeTrustedJson(name: MessageName, msg: object): string {
-  return jsonMessage(planOf(messageType(name)), msg as Json).json;
+  return planOf(messageType(name)).json(msg as Json);
 }
 
 /** Protobuf of a master-built message; equal to codec.encodeProtobuf's output. */
 export function encodeTrustedProtobuf(name: MessageName, msg: object): Uint8Array {
   const w = protobuf.Writer.create();
-  protoMessage(planOf(messageType(name)), msg as Json, w);
+  planOf(messageType(name)).proto(msg as Json, w);
   return w.finish();
 }
 
@@ -145,76 +117,64 @@ export function encodeTrustedRecord(name: MessageName, media: MediaType, msg: ob
   return out;
 }
 
-// ---- JSON ----
+// ---- what the generated code calls ----
 
-/** A message's JSON and whether the object and all under it are frozen (so the JSON may be cached). */
-interface Encoded<T> {
-  readonly json: T;
-  readonly frozen: boolean;
+function subPlan(f: protobuf.Field): TypePlan | undefined {
+  const r = f.resolvedType;
+  return r !== null && 'fieldsArray' in r ? planOf(r as protobuf.Type) : undefined;
 }
 
-function jsonMessage(plan: TypePlan, obj: Json): Encoded<string> {
-  const frozenHere = Object.isFrozen(obj);
-  if (frozenHere) {
-    const cached = plan.jsonCache.get(obj);
-    if (cached !== undefined) return { json: cached, frozen: true };
-  }
-  let frozen = frozenHere;
-  let out = '{';
-  let first = true;
+function enumOf(f: protobuf.Field): protobuf.Enum | undefined {
+  const r = f.resolvedType;
+  return r !== null && !('fieldsArray' in r) ? (r as protobuf.Enum) : undefined;
+}
+
+/** Whether `obj` and everything the message reads under it is frozen (so its encoding can never change). */
+function deepFrozen(plan: TypePlan, obj: Json): boolean {
+  if (!Object.isFrozen(obj)) return false;
   for (const f of plan.fields) {
     const v = obj[f.name];
     if (v === undefined || v === null) continue;
-    let part: string;
+    const sub = subPlan(f);
     if (f.repeated) {
       const items = v as unknown[];
-      if (!Object.isFrozen(items)) frozen = false;
-      if (items.length === 0) continue;
-      part = '[';
-      for (let i = 0; i < items.length; i++) {
-        if (i > 0) part += ',';
-        if (f.message !== undefined) {
-          const e = jsonMessage(f.message, items[i] as Json);
-          if (!e.frozen) frozen = false;
-          part += e.json;
-        } else {
-          part += jsonScalar(f, items[i]);
-        }
-      }
-      part += ']';
-    } else if (f.message !== undefined) {
-      const e = jsonMessage(f.message, v as Json);
-      if (!e.frozen) frozen = false;
-      part = e.json;
-    } else {
-      part = jsonScalar(f, v);
+      if (!Object.isFrozen(items)) return false;
+      if (sub !== undefined) for (const item of items) if (!deepFrozen(sub, item as Json)) return false;
+    } else if (sub !== undefined && !deepFrozen(sub, v as Json)) {
+      return false;
     }
-    out += first ? f.jsonKey : `,${f.jsonKey}`;
-    out += part;
-    first = false;
   }
-  out += '}';
-  if (frozen) plan.jsonCache.set(obj, out);
-  return { json: out, frozen };
+  return true;
 }
 
-function jsonScalar(f: FieldPlan, v: unknown): string {
-  switch (f.kind) {
-    case 'string':
-      return JSON.stringify(v);
-    case 'bool':
-      return v === true ? 'true' : 'false';
-    case 'number':
-      return JSON.stringify(v);
-    case 'int64':
-      return JSON.stringify(int64Number(v));
-    case 'enum':
-      return JSON.stringify(enumName(f, v));
-    case 'bytes':
-      return JSON.stringify(Buffer.from(v as string, 'base64').toString('base64'));
-    case 'message':
-      throw new Error(`unreachable: message field ${f.name} as a scalar`);
+/** JSON of a sub-message: from the cache when the object is deep-frozen. */
+function jsonSub(plan: TypePlan, o: Json): string {
+  if (!Object.isFrozen(o) || plan.shallowFrozen.has(o)) return plan.json(o);
+  let s = plan.jsonCache.get(o);
+  if (s !== undefined) return s;
+  s = plan.json(o);
+  if (deepFrozen(plan, o)) plan.jsonCache.set(o, s);
+  else plan.shallowFrozen.add(o);
+  return s;
+}
+
+/** Length-delimited body of a sub-message (the tag is written by the caller): cached bytes when deep-frozen. */
+function protoSub(plan: TypePlan, o: Json, w: protobuf.Writer): void {
+  if (Object.isFrozen(o) && !plan.shallowFrozen.has(o)) {
+    let bytes = plan.protoCache.get(o);
+    if (bytes === undefined) {
+      const own = protobuf.Writer.create();
+      plan.proto(o, own);
+      bytes = own.finish();
+      if (deepFrozen(plan, o)) plan.protoCache.set(o, bytes);
+      else plan.shallowFrozen.add(o);
+    }
+    w.bytes(bytes);
+    return;
   }
+  w.fork();
+  plan.proto(o, w);
+  w.ldelim();
 }
 
 /** As the codec: a number stays (without -0), a numeric string becomes the nearest double. */
@@ -223,13 +183,51 @@ function int64Number(v: unknown): number {
   return n === 0 ? 0 : n;
 }
 
-function enumName(f: FieldPlan, v: unknown): string {
-  return typeof v === 'number' ? (f.enumType?.valuesById[v] ?? String(v)) : (v as string);
+/** The Long class protobufjs itself uses in fromObject (the `long` package). */
+const Long = protobuf.util.Long as unknown as { fromValue(value: number, unsigned: boolean): protobuf.Long };
+
+/**
+ * 64-bit integers as the codec writes them: toCanonical makes the value a
+ * double, fromObject makes a Long of it with Long.fromValue(value, unsigned),
+ * which saturates at the type's range. (Never set `.unsigned` on the result:
+ * saturated values are Long's shared MAX_VALUE constants.)
+ */
+function int64Long(v: unknown, unsigned: boolean): protobuf.Long {
+  return Long.fromValue(int64Number(v), unsigned);
 }
 
-// ---- protobuf ----
+/** Bytes as toCanonical normalises them (padded standard base64). */
+function base64(v: unknown): string {
+  return Buffer.from(v as string, 'base64').toString('base64');
+}
 
-/** Wire types by proto scalar type (protobufjs' `types.basic`). */
+interface Runtime {
+  readonly subs: readonly (TypePlan | undefined)[];
+  readonly enumNames: readonly (Readonly<Record<number, string>> | undefined)[];
+  readonly enumValues: readonly (Readonly<Record<string, number>> | undefined)[];
+  readonly jsonSub: typeof jsonSub;
+  readonly protoSub: typeof protoSub;
+  readonly int64Number: typeof int64Number;
+  readonly int64Long: typeof int64Long;
+  readonly base64: typeof base64;
+}
+
+function runtimeOf(plan: TypePlan): Runtime {
+  return {
+    subs: plan.fields.map(subPlan),
+    enumNames: plan.fields.map((f) => enumOf(f)?.valuesById),
+    enumValues: plan.fields.map((f) => enumOf(f)?.values),
+    jsonSub,
+    protoSub,
+    int64Number,
+    int64Long,
+    base64,
+  };
+}
+
+const INT64_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+/** Wire types by proto scalar type (protobufjs' `types.basic`); enums are varints. */
 const WIRE_TYPE: Readonly<Record<string, number>> = {
   double: 1,
   float: 5,
@@ -244,134 +242,95 @@ const WIRE_TYPE: Readonly<Record<string, number>> = {
   fixed64: 1,
   sfixed64: 1,
   bool: 0,
-  enum: 0,
   string: 2,
   bytes: 2,
 };
 
-/** Writes a message's fields (no tag, no length); returns whether the object is deep-frozen. */
-function protoMessage(plan: TypePlan, obj: Json, w: protobuf.Writer): boolean {
-  let frozen = Object.isFrozen(obj);
-  for (const f of plan.byId) {
-    const v = obj[f.name];
-    if (v === undefined || v === null) continue;
-    if (f.repeated) {
-      const items = v as unknown[];
-      if (!Object.isFrozen(items)) frozen = false;
-      if (items.length === 0) continue;
-      if (f.packed) {
-        w.uint32(((f.id << 3) | 2) >>> 0).fork();
-        for (const item of items) protoScalar(f, item, w);
-        w.ldelim();
-        continue;
-      }
-      for (const item of items) {
-        if (f.message !== undefined) {
-          if (!protoSubMessage(f, item as Json, w)) frozen = false;
-        } else {
-          w.uint32(((f.id << 3) | WIRE_TYPE[f.protoType]) >>> 0);
-          protoScalar(f, item, w);
-        }
-      }
-    } else if (f.message !== undefined) {
-      if (!protoSubMessage(f, v as Json, w)) frozen = false;
-    } else {
-      w.uint32(((f.id << 3) | WIRE_TYPE[f.protoType]) >>> 0);
-      protoScalar(f, v, w);
-    }
-  }
-  return frozen;
-}
+// ---- generated JSON ----
 
-/** Tag, length and body of a sub-message; a deep-frozen one is encoded once and its bytes reused. */
-function protoSubMessage(f: FieldPlan, obj: Json, w: protobuf.Writer): boolean {
-  const plan = f.message as TypePlan;
-  w.uint32(((f.id << 3) | 2) >>> 0);
-  if (Object.isFrozen(obj)) {
-    let bytes = plan.protoCache.get(obj);
-    if (bytes !== undefined) {
-      w.bytes(bytes);
-      return true;
-    }
-    const own = protobuf.Writer.create();
-    const frozen = protoMessage(plan, obj, own);
-    bytes = own.finish();
-    if (frozen) plan.protoCache.set(obj, bytes);
-    w.bytes(bytes);
-    return frozen;
-  }
-  w.fork();
-  protoMessage(plan, obj, w);
-  w.ldelim();
-  return false;
-}
-
-const Long = protobuf.util.Long;
-
-function protoScalar(f: FieldPlan, v: unknown, w: protobuf.Writer): void {
-  switch (f.protoType) {
+/** JSON expression of one value `x` of field i (a scalar or a message). */
+function jsonValueExpr(f: protobuf.Field, i: number, x: string): string {
+  if (subPlan(f) !== undefined) return `rt.jsonSub(rt.subs[${i}], ${x})`;
+  if (enumOf(f) !== undefined) return `'"' + (typeof ${x} === 'number' ? rt.enumNames[${i}][${x}] : ${x}) + '"'`;
+  if (INT64_TYPES.has(f.type)) return `('' + rt.int64Number(${x}))`;
+  switch (f.type) {
     case 'string':
-      w.string(v as string);
-      return;
+      return `JSON.stringify(${x})`;
     case 'bool':
-      w.bool(v as boolean);
-      return;
-    case 'double':
-      w.double(v as number);
-      return;
-    case 'float':
-      w.float(v as number);
-      return;
-    case 'int32':
-      w.int32(v as number);
-      return;
-    case 'uint32':
-      w.uint32(v as number);
-      return;
-    case 'sint32':
-      w.sint32(v as number);
-      return;
-    case 'fixed32':
-      w.fixed32(v as number);
-      return;
-    case 'sfixed32':
-      w.sfixed32(v as number);
-      return;
-    case 'enum':
-      w.int32(typeof v === 'number' ? v : (f.enumType as protobuf.Enum).values[v as string]);
-      return;
+      return `(${x} ? 'true' : 'false')`;
     case 'bytes':
-      // Normalised as toCanonical does, then decoded by protobufjs' own base64 decoder, as fromObject does.
-      w.bytes(Buffer.from(v as string, 'base64').toString('base64'));
-      return;
+      return `JSON.stringify(rt.base64(${x}))`;
     default:
-      protoInt64(f, v, w);
+      // Finite numbers print the same through String and JSON.stringify (-0 as 0 in both).
+      return `('' + ${x})`;
   }
+}
+
+function generateJson(plan: TypePlan): (o: Json) => string {
+  const lines = ['let s = "{";', 'let v;'];
+  plan.fields.forEach((f, i) => {
+    const key = JSON.stringify(`${JSON.stringify(f.name)}:`);
+    // Nothing written yet while s is just "{": no comma before the first field present.
+    const first = 's.length === 1';
+    lines.push(`v = o[${JSON.stringify(f.name)}];`);
+    if (f.repeated) {
+      lines.push(
+        `if (v != null && v.length > 0) {`,
+        `  s += (${first} ? '' : ',') + ${key} + '[' + ${jsonValueExpr(f, i, 'v[0]')};`,
+        `  for (let k = 1; k < v.length; k++) s += ',' + ${jsonValueExpr(f, i, 'v[k]')};`,
+        `  s += ']';`,
+        `}`,
+      );
+    } else {
+      lines.push(`if (v != null) s += (${first} ? '' : ',') + ${key} + ${jsonValueExpr(f, i, 'v')};`);
+    }
+  });
+  lines.push(`return s + '}';`);
+  return compile<(o: Json) => string>(plan, ['o'], lines);
+}
+
+// ---- generated protobuf ----
+
+/** Statements writing one value `x` of field i, tag included. */
+function protoValueStmt(f: protobuf.Field, i: number, x: string): string {
+  const sub = subPlan(f);
+  if (sub !== undefined) return `w.uint32(${((f.id << 3) | 2) >>> 0}); rt.protoSub(rt.subs[${i}], ${x}, w);`;
+  const tag = enumOf(f) !== undefined ? (f.id << 3) >>> 0 : ((f.id << 3) | WIRE_TYPE[f.type]) >>> 0;
+  return `w.uint32(${tag}); ${protoScalarStmt(f, i, x)}`;
+}
+
+/** The write of a scalar value, no tag. */
+function protoScalarStmt(f: protobuf.Field, i: number, x: string): string {
+  if (enumOf(f) !== undefined) return `w.int32(typeof ${x} === 'number' ? ${x} : rt.enumValues[${i}][${x}]);`;
+  if (INT64_TYPES.has(f.type)) return `w.${f.type}(rt.int64Long(${x}, ${f.type === 'uint64' || f.type === 'fixed64'}));`;
+  if (f.type === 'bytes') return `w.bytes(rt.base64(${x}));`;
+  return `w.${f.type}(${x});`;
+}
+
+function generateProto(plan: TypePlan): (o: Json, w: protobuf.Writer) => void {
+  const lines = ['let v;'];
+  // protobufjs writes fields in field-number order.
+  const byId = plan.fields.map((f, i) => [f, i] as const).sort((a, b) => a[0].id - b[0].id);
+  for (const [f, i] of byId) {
+    lines.push(`v = o[${JSON.stringify(f.name)}];`);
+    if (f.repeated && f.packed && subPlan(f) === undefined && f.type !== 'string' && f.type !== 'bytes') {
+      lines.push(`if (v != null && v.length > 0) { w.uint32(${((f.id << 3) | 2) >>> 0}).fork(); for (const x of v) { ${protoScalarStmt(f, i, 'x')} } w.ldelim(); }`);
+    } else if (f.repeated) {
+      lines.push(`if (v != null && v.length > 0) for (let k = 0; k < v.length; k++) { const x = v[k]; ${protoValueStmt(f, i, 'x')} }`);
+    } else {
+      lines.push(`if (v != null) { ${protoValueStmt(f, i, 'v')} }`);
+    }
+  }
+  return compile<(o: Json, w: protobuf.Writer) => void>(plan, ['o', 'w'], lines);
 }
 
 /**
- * 64-bit integers as the codec writes them: toCanonical makes the value a
- * double, fromObject makes a Long of it with Long.fromValue(value, unsigned),
- * which saturates at the type's range. (Never set `.unsigned` on the result:
- * saturated values are Long's shared MAX_VALUE constants.)
+ * Turns generated statements into a function. Only field names, numbers and
+ * types from the loaded .proto files go into the source (names are quoted
+ * with JSON.stringify), never data from a message.
  */
-function protoInt64(f: FieldPlan, v: unknown, w: protobuf.Writer): void {
-  const value = Long.fromValue(int64Number(v), f.unsigned);
-  switch (f.protoType) {
-    case 'int64':
-      w.int64(value);
-      return;
-    case 'uint64':
-      w.uint64(value);
-      return;
-    case 'sint64':
-      w.sint64(value);
-      return;
-    case 'fixed64':
-      w.fixed64(value);
-      return;
-    case 'sfixed64':
-      w.sfixed64(value);
-      return;
-  }
+function compile<F>(plan: TypePlan, params: readonly string[], lines: readonly string[]): F {
+  const source = `return function encode_${plan.type.name}(${params.join(', ')}) {\n${lines.join('\n')}\n};`;
+  const make = new Function('rt', source) as (rt: Runtime) => F;
+  return make(runtimeOf(plan));
 }
