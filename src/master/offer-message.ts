@@ -3,7 +3,9 @@
  * 10k agents makes 10k offers, and their garbage is a good part of the
  * cycle's cost (GC), so the parts every offer of one agent (agent_id, url,
  * attributes) or one role (allocation_info) share are built once, frozen, and
- * reused; only the offer's ids and resources are new per offer.
+ * reused; only the offer's ids and resources are new per offer. (Reusing an
+ * agent's last-offered resources when equal was tried: comparing them cost
+ * the cycle more than their encoding saved.)
  *
  * Invariants: pure (no I/O); an agent's cached parts are rebuilt whenever
  * its hostname, ip, port or attributes change (re-subscription); shared parts
@@ -12,6 +14,7 @@
  * once and reuse the bytes for every later offer of the agent.
  */
 import type { AgentRecord } from './agents.ts';
+import { sealForReuse } from '../protocol/trusted-encoder.ts';
 import type { Attribute, Offer, Resource } from './wire.ts';
 
 interface AgentParts {
@@ -54,10 +57,10 @@ export class OfferMessageBuilder {
       port: agent.port,
       attributes: agent.attributes,
       frozenAttributes: deepFrozenCopy(agent.attributes),
-      agentId: Object.freeze({ value: agent.id }),
-      url: Object.freeze({
+      agentId: sealForReuse({ value: agent.id }),
+      url: sealForReuse({
         scheme: 'http',
-        address: Object.freeze({ hostname: agent.hostname, ip: agent.ip, port: agent.port }),
+        address: { hostname: agent.hostname, ip: agent.ip, port: agent.port },
         path: '/slave(1)',
       }),
     });
@@ -68,22 +71,14 @@ export class OfferMessageBuilder {
   private allocationInfo(role: string): { readonly role: string } {
     let v = this.roles.get(role);
     if (v === undefined) {
-      v = Object.freeze({ role });
+      v = sealForReuse({ role });
       this.roles.set(role, v);
     }
     return v;
   }
 }
 
-/** A copy nobody can change, so its encoding can be cached by identity. */
+/** A copy nobody can change, whose encoding the trusted encoder keeps. */
 function deepFrozenCopy<T>(value: T): T {
-  return deepFreeze(structuredClone(value));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
+  return sealForReuse(structuredClone(value));
 }

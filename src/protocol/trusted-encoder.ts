@@ -14,11 +14,13 @@
  * the message: a master bug then goes out as a malformed body instead of an
  * encode error, which is the price of not checking 10k offers per cycle.
  *
- * Reuse: a sub-message whose object is deep-frozen (it and everything under
- * it Object.freeze'd, as offer-message.ts does for an agent's url, id and
- * attributes) cannot change, so its encoding is cached per type by object
- * identity (WeakMap, so it goes when the object does) and written again for
- * every later offer that shares it.
+ * Reuse: an object passed through sealForReuse() is deep-frozen, so it cannot
+ * change, and carries a hidden (non-enumerable, symbol-keyed) slot where its
+ * JSON and protobuf encodings are kept once made. offer-message.ts seals an
+ * agent's url, id, attributes and last-offered resources, so each is encoded
+ * once and its bytes are written again for every later offer sharing it.
+ * Only sealForReuse makes the slot, so an object someone may still change is
+ * never served from a cache.
  *
  * Speed: each message type gets its own small encoder functions, generated
  * once from the reflected type (as protobufjs generates its own), so every
@@ -40,10 +42,6 @@ interface TypePlan {
   readonly type: protobuf.Type;
   /** Declaration order: the key order of the codec's JSON. */
   readonly fields: readonly protobuf.Field[];
-  readonly jsonCache: WeakMap<object, string>;
-  readonly protoCache: WeakMap<object, Uint8Array>;
-  /** Frozen objects found not to be frozen all the way down (not cached, not re-checked). */
-  readonly shallowFrozen: WeakSet<object>;
   /** The message's JSON object (`{...}`). */
   json: (o: Json) => string;
   /** The message's fields (no tag, no length) into `w`. */
@@ -60,9 +58,6 @@ function planOf(type: protobuf.Type): TypePlan {
   const p: TypePlan = {
     type,
     fields,
-    jsonCache: new WeakMap(),
-    protoCache: new WeakMap(),
-    shallowFrozen: new WeakSet(),
     // Generated on first use, so self-recursive types need no special case.
     json: (o) => {
       p.json = generateJson(p);
@@ -129,52 +124,59 @@ function enumOf(f: protobuf.Field): protobuf.Enum | undefined {
   return r !== null && !('fieldsArray' in r) ? (r as protobuf.Enum) : undefined;
 }
 
-/** Whether `obj` and everything the message reads under it is frozen (so its encoding can never change). */
-function deepFrozen(plan: TypePlan, obj: Json): boolean {
-  if (!Object.isFrozen(obj)) return false;
-  for (const f of plan.fields) {
-    const v = obj[f.name];
-    if (v === undefined || v === null) continue;
-    const sub = subPlan(f);
-    if (f.repeated) {
-      const items = v as unknown[];
-      if (!Object.isFrozen(items)) return false;
-      if (sub !== undefined) for (const item of items) if (!deepFrozen(sub, item as Json)) return false;
-    } else if (sub !== undefined && !deepFrozen(sub, v as Json)) {
-      return false;
-    }
-  }
-  return true;
+/** The hidden slot of a sealed object: its encodings, each with the type it was encoded as. */
+interface ReuseSlot {
+  jsonPlan: TypePlan | undefined;
+  json: string;
+  protoPlan: TypePlan | undefined;
+  proto: Uint8Array | undefined;
 }
 
-/** JSON of a sub-message: from the cache when the object is deep-frozen. */
-function jsonSub(plan: TypePlan, o: Json): string {
-  if (!Object.isFrozen(o) || plan.shallowFrozen.has(o)) return plan.json(o);
-  let s = plan.jsonCache.get(o);
-  if (s !== undefined) return s;
-  s = plan.json(o);
-  if (deepFrozen(plan, o)) plan.jsonCache.set(o, s);
-  else plan.shallowFrozen.add(o);
+const REUSE: unique symbol = Symbol('cygnet.trustedEncoding');
+
+/**
+ * Deep-freezes `value` (objects and arrays, all the way down) and gives each
+ * object in it a hidden slot for its encodings, so the trusted encoder
+ * encodes it once. Returns `value`. Only for values nobody needs to change.
+ */
+export function sealForReuse<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  if (Array.isArray(value)) {
+    for (const item of value) sealForReuse(item);
+  } else {
+    for (const v of Object.values(value)) sealForReuse(v);
+    const slot: ReuseSlot = { jsonPlan: undefined, json: '', protoPlan: undefined, proto: undefined };
+    Object.defineProperty(value, REUSE, { value: slot, enumerable: false });
+  }
+  return Object.freeze(value);
+}
+
+/** Fills a sealed sub-message's slot with its JSON (the generated code reads the slot itself). */
+function jsonSub(plan: TypePlan, o: Json, slot: ReuseSlot): string {
+  slot.json = flatten(plan.json(o));
+  slot.jsonPlan = plan;
+  return slot.json;
+}
+
+/**
+ * The string built by `+=` is a rope (V8 cons string). A cached fragment is
+ * copied into thousands of offers; left a rope, it is walked again every
+ * time an offer is flattened for writing (that walk cost more than building
+ * the JSON). ToNumber flattens a string in place.
+ */
+function flatten(s: string): string {
+  void Number(s);
   return s;
 }
 
-/** Length-delimited body of a sub-message (the tag is written by the caller): cached bytes when deep-frozen. */
-function protoSub(plan: TypePlan, o: Json, w: protobuf.Writer): void {
-  if (Object.isFrozen(o) && !plan.shallowFrozen.has(o)) {
-    let bytes = plan.protoCache.get(o);
-    if (bytes === undefined) {
-      const own = protobuf.Writer.create();
-      plan.proto(o, own);
-      bytes = own.finish();
-      if (deepFrozen(plan, o)) plan.protoCache.set(o, bytes);
-      else plan.shallowFrozen.add(o);
-    }
-    w.bytes(bytes);
-    return;
-  }
-  w.fork();
-  plan.proto(o, w);
-  w.ldelim();
+/** Fills a sealed sub-message's slot with its protobuf body (no tag, no length). */
+function protoSub(plan: TypePlan, o: Json, slot: ReuseSlot): Uint8Array {
+  const own = protobuf.Writer.create();
+  plan.proto(o, own);
+  const bytes = own.finish();
+  slot.proto = bytes;
+  slot.protoPlan = plan;
+  return bytes;
 }
 
 /** As the codec: a number stays (without -0), a numeric string becomes the nearest double. */
@@ -202,6 +204,7 @@ function base64(v: unknown): string {
 }
 
 interface Runtime {
+  readonly reuse: typeof REUSE;
   readonly subs: readonly (TypePlan | undefined)[];
   readonly enumNames: readonly (Readonly<Record<number, string>> | undefined)[];
   readonly enumValues: readonly (Readonly<Record<string, number>> | undefined)[];
@@ -214,6 +217,7 @@ interface Runtime {
 
 function runtimeOf(plan: TypePlan): Runtime {
   return {
+    reuse: REUSE,
     subs: plan.fields.map(subPlan),
     enumNames: plan.fields.map((f) => enumOf(f)?.valuesById),
     enumValues: plan.fields.map((f) => enumOf(f)?.values),
@@ -250,7 +254,7 @@ const WIRE_TYPE: Readonly<Record<string, number>> = {
 
 /** JSON expression of one value `x` of field i (a scalar or a message). */
 function jsonValueExpr(f: protobuf.Field, i: number, x: string): string {
-  if (subPlan(f) !== undefined) return `rt.jsonSub(rt.subs[${i}], ${x})`;
+  if (subPlan(f) !== undefined) return `((r = ${x}[REUSE]) === undefined ? sub${i}.json(${x}) : r.jsonPlan === sub${i} ? r.json : rt.jsonSub(sub${i}, ${x}, r))`;
   if (enumOf(f) !== undefined) return `'"' + (typeof ${x} === 'number' ? rt.enumNames[${i}][${x}] : ${x}) + '"'`;
   if (INT64_TYPES.has(f.type)) return `('' + rt.int64Number(${x}))`;
   switch (f.type) {
@@ -267,7 +271,7 @@ function jsonValueExpr(f: protobuf.Field, i: number, x: string): string {
 }
 
 function generateJson(plan: TypePlan): (o: Json) => string {
-  const lines = ['let s = "{";', 'let v;'];
+  const lines = ['let s = "{";', 'let v;', 'let r;'];
   plan.fields.forEach((f, i) => {
     const key = JSON.stringify(`${JSON.stringify(f.name)}:`);
     // Nothing written yet while s is just "{": no comma before the first field present.
@@ -294,7 +298,10 @@ function generateJson(plan: TypePlan): (o: Json) => string {
 /** Statements writing one value `x` of field i, tag included. */
 function protoValueStmt(f: protobuf.Field, i: number, x: string): string {
   const sub = subPlan(f);
-  if (sub !== undefined) return `w.uint32(${((f.id << 3) | 2) >>> 0}); rt.protoSub(rt.subs[${i}], ${x}, w);`;
+  if (sub !== undefined) {
+    // The slot is read here, at a site that only sees this field's objects (one shape, fast), not in a shared helper.
+    return `w.uint32(${((f.id << 3) | 2) >>> 0}); if ((r = ${x}[REUSE]) === undefined) { w.fork(); sub${i}.proto(${x}, w); w.ldelim(); } else w.bytes(r.protoPlan === sub${i} ? r.proto : rt.protoSub(sub${i}, ${x}, r));`;
+  }
   const tag = enumOf(f) !== undefined ? (f.id << 3) >>> 0 : ((f.id << 3) | WIRE_TYPE[f.type]) >>> 0;
   return `w.uint32(${tag}); ${protoScalarStmt(f, i, x)}`;
 }
@@ -308,7 +315,7 @@ function protoScalarStmt(f: protobuf.Field, i: number, x: string): string {
 }
 
 function generateProto(plan: TypePlan): (o: Json, w: protobuf.Writer) => void {
-  const lines = ['let v;'];
+  const lines = ['let v;', 'let r;'];
   // protobufjs writes fields in field-number order.
   const byId = plan.fields.map((f, i) => [f, i] as const).sort((a, b) => a[0].id - b[0].id);
   for (const [f, i] of byId) {
@@ -330,7 +337,8 @@ function generateProto(plan: TypePlan): (o: Json, w: protobuf.Writer) => void {
  * with JSON.stringify), never data from a message.
  */
 function compile<F>(plan: TypePlan, params: readonly string[], lines: readonly string[]): F {
-  const source = `return function encode_${plan.type.name}(${params.join(', ')}) {\n${lines.join('\n')}\n};`;
+  const subs = plan.fields.map((f, i) => (subPlan(f) !== undefined ? `const sub${i} = rt.subs[${i}];\n` : '')).join('');
+  const source = `const REUSE = rt.reuse;\n${subs}return function encode_${plan.type.name}(${params.join(', ')}) {\n${lines.join('\n')}\n};`;
   const make = new Function('rt', source) as (rt: Runtime) => F;
   return make(runtimeOf(plan));
 }

@@ -2,7 +2,7 @@
  * The trusted encoder writes exactly the bytes of the validating codec:
  * for messages generated from the protos' own reflection (every field type,
  * edge values, enum numbers, int64 strings, nulls, empty arrays, unknown
- * keys, keys in any order, shared frozen sub-objects and mutated unfrozen
+ * keys, keys in any order, shared sealed sub-objects and mutated unsealed
  * ones), `encodeTrustedJson` equals `encodeJson` and `encodeTrustedProtobuf`
  * equals `encodeProtobuf`. Seeded: a failure names the seed and iteration.
  */
@@ -15,7 +15,7 @@ import { encodeJson, encodeProtobuf } from '../../../src/protocol/codec.ts';
 import type { MessageName } from '../../../src/protocol/codec.ts';
 import { messageType } from '../../../src/protocol/proto-registry.ts';
 import { encodeRecord } from '../../../src/protocol/recordio.ts';
-import { encodeTrustedJson, encodeTrustedProtobuf, encodeTrustedRecord } from '../../../src/protocol/trusted-encoder.ts';
+import { encodeTrustedJson, encodeTrustedProtobuf, encodeTrustedRecord, sealForReuse } from '../../../src/protocol/trusted-encoder.ts';
 import { samples } from './fixtures.ts';
 
 const SEED = 20261206;
@@ -105,22 +105,13 @@ function message(rng: Random, type: protobuf.Type, depth: number, shared: Map<pr
   return out;
 }
 
-/** A sub-message: fresh, or (for a cache to hit) a deep-frozen one reused from an earlier message. */
+/** A sub-message: fresh, or (for a cache to hit) a sealed one reused from an earlier message. */
 function subMessage(rng: Random, type: protobuf.Type, depth: number, shared: Map<protobuf.Type, object>): object {
   const earlier = shared.get(type);
   if (earlier !== undefined && rng.next() < 0.5) return earlier;
   const m = message(rng, type, depth, shared);
-  if (rng.next() < 0.3) {
-    deepFreeze(m);
-    shared.set(type, m);
-  }
+  if (rng.next() < 0.3) shared.set(type, sealForReuse(m));
   return m;
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const v of Object.values(value)) deepFreeze(v);
 }
 
 function expectSame(name: MessageName, msg: object, where: string): void {
@@ -148,10 +139,20 @@ describe('trusted encoder', () => {
       compared++;
     }
     expect(compared).to.equal(ITERATIONS);
-    expect(shared.size, 'some frozen sub-messages were shared').to.be.greaterThan(5);
+    expect(shared.size, 'some sealed sub-messages were shared').to.be.greaterThan(5);
   });
 
-  it('does not reuse the encoding of an object that was changed since (not frozen)', () => {
+  it('keeps a sealed object\'s encoding per message type', () => {
+    const id = sealForReuse({ value: 'x-1' });
+    const event = { type: 'RESCIND', rescind: { offer_id: id } };
+    expectSame('mesos.v1.scheduler.Event', event, 'as an OfferID');
+    const status = { task_id: id, state: 'TASK_LOST', agent_id: id };
+    expectSame('mesos.v1.TaskStatus', status, 'as a TaskID and an AgentID');
+    expect(Object.isFrozen(id)).to.equal(true);
+    expect(Object.keys(id)).to.deep.equal(['value']);
+  });
+
+  it('does not reuse the encoding of an object that was changed since (not sealed)', () => {
     const status = { task_id: { value: 't1' }, state: 'TASK_RUNNING', agent_id: { value: 'a1' } };
     const event = { type: 'UPDATE', update: { status } };
     expectSame('mesos.v1.scheduler.Event', event, 'before');
