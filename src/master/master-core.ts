@@ -175,7 +175,7 @@ export class MasterCore {
       }
       const id = this.ctx.ids.nextOfferId();
       this.ctx.offers.add({ id, frameworkId: fw.id, agentId: agent.id, role: p.role, resources: p.resources, createdAtMs: nowMs });
-      const offer = this.offerMessages.build(id, fw.id, agent, p.role, p.resources);
+      const offer = this.offerMessages.build(id, fw, agent, p.role, p.resources);
       const list = byFramework.get(fw.id) ?? [];
       list.push(offer);
       byFramework.set(fw.id, list);

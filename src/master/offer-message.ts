@@ -2,7 +2,7 @@
  * Builds the Offer messages of an allocation cycle. An allocation cycle for
  * 10k agents makes 10k offers, and their garbage is a good part of the
  * cycle's cost (GC), so the parts every offer of one agent (agent_id, url,
- * attributes) or one role (allocation_info) share are built once, frozen, and
+ * attributes), one framework (framework_id) or one role (allocation_info) share are built once, frozen, and
  * reused; only the offer's ids and resources are new per offer. (Reusing an
  * agent's last-offered resources when equal was tried: comparing them cost
  * the cycle more than their encoding saved.)
@@ -14,6 +14,7 @@
  * once and reuse the bytes for every later offer of the agent.
  */
 import type { AgentRecord } from './agents.ts';
+import type { FrameworkRecord } from './frameworks.ts';
 import { sealForReuse } from '../protocol/trusted-encoder.ts';
 import type { Attribute, Offer, Resource } from './wire.ts';
 
@@ -31,12 +32,14 @@ interface AgentParts {
 export class OfferMessageBuilder {
   private readonly agents = new WeakMap<AgentRecord, AgentParts>();
   private readonly roles = new Map<string, { readonly role: string }>();
+  /** One sealed FrameworkID per framework record, shared by all its offers (goes with the record). */
+  private readonly frameworkIds = new WeakMap<FrameworkRecord, { readonly value: string }>();
 
-  build(offerId: string, frameworkId: string, agent: AgentRecord, role: string, resources: Resource[]): Offer {
+  build(offerId: string, framework: FrameworkRecord, agent: AgentRecord, role: string, resources: Resource[]): Offer {
     const parts = this.agentParts(agent);
     return {
       id: { value: offerId },
-      framework_id: { value: frameworkId },
+      framework_id: this.frameworkId(framework),
       agent_id: parts.agentId,
       hostname: parts.hostname,
       url: parts.url,
@@ -66,6 +69,15 @@ export class OfferMessageBuilder {
     });
     this.agents.set(agent, parts);
     return parts;
+  }
+
+  private frameworkId(framework: FrameworkRecord): { readonly value: string } {
+    let v = this.frameworkIds.get(framework);
+    if (v === undefined || v.value !== framework.id) {
+      v = sealForReuse({ value: framework.id });
+      this.frameworkIds.set(framework, v);
+    }
+    return v;
   }
 
   private allocationInfo(role: string): { readonly role: string } {

@@ -273,20 +273,20 @@ function jsonValueExpr(f: protobuf.Field, i: number, x: string): string {
 function generateJson(plan: TypePlan): (o: Json) => string {
   const lines = ['let s = "{";', 'let v;', 'let r;'];
   plan.fields.forEach((f, i) => {
-    const key = JSON.stringify(`${JSON.stringify(f.name)}:`);
-    // Nothing written yet while s is just "{": no comma before the first field present.
-    const first = 's.length === 1';
+    // The key with and without the comma before it, as constants: nothing is written yet while s is just "{".
+    const key = `(s.length === 1 ? ${JSON.stringify(`${JSON.stringify(f.name)}:`)} : ${JSON.stringify(`,${JSON.stringify(f.name)}:`)})`;
     lines.push(`v = o[${JSON.stringify(f.name)}];`);
     if (f.repeated) {
       lines.push(
         `if (v != null && v.length > 0) {`,
-        `  s += (${first} ? '' : ',') + ${key} + '[' + ${jsonValueExpr(f, i, 'v[0]')};`,
+        `  s += ${key};`,
+        `  s += '[' + ${jsonValueExpr(f, i, 'v[0]')};`,
         `  for (let k = 1; k < v.length; k++) s += ',' + ${jsonValueExpr(f, i, 'v[k]')};`,
         `  s += ']';`,
         `}`,
       );
     } else {
-      lines.push(`if (v != null) s += (${first} ? '' : ',') + ${key} + ${jsonValueExpr(f, i, 'v')};`);
+      lines.push(`if (v != null) s = s + ${key} + ${jsonValueExpr(f, i, 'v')};`);
     }
   });
   lines.push(`return s + '}';`);
