@@ -25,7 +25,7 @@ const MAX_DEPTH = 5;
 
 const NAMES: readonly MessageName[] = ['mesos.v1.scheduler.Event', 'cygnet.agent.Event', 'mesos.v1.executor.Event', 'mesos.v1.Offer', 'mesos.v1.TaskStatus', 'mesos.v1.TaskInfo'];
 
-const STRINGS = ['', 'a', 'web-1', 'ünïcødé ✓', 'quote " and \\ backslash', 'line\nbreak\ttab', '\u0000\u001f', '\ud83d\ude00', '\ud800 lone'];
+const STRINGS = ['', 'a', 'web-1', 'x'.repeat(100), '\u2028\u007f', 'é'.repeat(70), 'ünïcødé ✓', 'quote " and \\ backslash', 'line\nbreak\ttab', '\u0000\u001f', '\ud83d\ude00', '\ud800 lone'];
 const DOUBLES = [0, -0, 1, -1, 0.5, 16, 65536, 1e-7, 1.7976931348623157e308, 5e-324, 123.456];
 const INT32 = [0, -0, 1, -1, 2147483647, -2147483648, 5050];
 const UINT32 = [0, 1, 4294967295, 0x7f000001];
