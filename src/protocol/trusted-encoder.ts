@@ -42,8 +42,8 @@ interface TypePlan {
   readonly type: protobuf.Type;
   /** Declaration order: the key order of the codec's JSON. */
   readonly fields: readonly protobuf.Field[];
-  /** The message's JSON object (`{...}`). */
-  json: (o: Json) => string;
+  /** Writes the message's JSON object (`{...}`) at the end of the sink. */
+  json: (o: Json, b: JsonSink) => void;
   /** The message's fields (no tag, no length) into `w`. */
   proto: (o: Json, w: protobuf.Writer) => void;
 }
@@ -59,9 +59,9 @@ function planOf(type: protobuf.Type): TypePlan {
     type,
     fields,
     // Generated on first use, so self-recursive types need no special case.
-    json: (o) => {
+    json: (o, b) => {
       p.json = generateJson(p);
-      return p.json(o);
+      p.json(o, b);
     },
     proto: (o, w) => {
       p.proto = generateProto(p);
@@ -74,7 +74,16 @@ function planOf(type: protobuf.Type): TypePlan {
 
 /** Mesos JSON of a master-built message; equal to codec.encodeJson's output. */
 export function encodeTrustedJson(name: MessageName, msg: object): string {
-  return planOf(messageType(name)).json(msg as Json);
+  const b = writeJson(name, msg);
+  return b.buf.toString('utf8', 0, b.pos);
+}
+
+/** The JSON of `msg` in the shared sink, bytes [0, pos). Valid until the next call. */
+function writeJson(name: MessageName, msg: object): JsonSink {
+  const b = SINK;
+  b.pos = 0;
+  planOf(messageType(name)).json(msg as Json, b);
+  return b;
 }
 
 /** Protobuf of a master-built message; equal to codec.encodeProtobuf's output. */
@@ -96,12 +105,11 @@ export function encodeTrustedBodyBytes(name: MessageName, media: MediaType, msg:
  */
 export function encodeTrustedRecord(name: MessageName, media: MediaType, msg: object): Buffer {
   if (media === 'application/json') {
-    const json = encodeTrustedJson(name, msg);
-    const length = Buffer.byteLength(json, 'utf8');
-    const header = `${length}\n`;
-    const out = Buffer.allocUnsafe(header.length + length);
+    const b = writeJson(name, msg);
+    const header = `${b.pos}\n`;
+    const out = Buffer.allocUnsafe(header.length + b.pos);
     out.write(header, 0, 'latin1');
-    out.write(json, header.length, 'utf8');
+    b.buf.copy(out, header.length, 0, b.pos);
     return out;
   }
   const body = encodeTrustedProtobuf(name, msg);
@@ -127,7 +135,7 @@ function enumOf(f: protobuf.Field): protobuf.Enum | undefined {
 /** The hidden slot of a sealed object: its encodings, each with the type it was encoded as. */
 interface ReuseSlot {
   jsonPlan: TypePlan | undefined;
-  json: string;
+  json: Uint8Array | undefined;
   protoPlan: TypePlan | undefined;
   proto: Uint8Array | undefined;
 }
@@ -145,28 +153,103 @@ export function sealForReuse<T>(value: T): T {
     for (const item of value) sealForReuse(item);
   } else {
     for (const v of Object.values(value)) sealForReuse(v);
-    const slot: ReuseSlot = { jsonPlan: undefined, json: '', protoPlan: undefined, proto: undefined };
+    const slot: ReuseSlot = { jsonPlan: undefined, json: undefined, protoPlan: undefined, proto: undefined };
     Object.defineProperty(value, REUSE, { value: slot, enumerable: false });
   }
   return Object.freeze(value);
 }
 
-/** Fills a sealed sub-message's slot with its JSON (the generated code reads the slot itself). */
-function jsonSub(plan: TypePlan, o: Json, slot: ReuseSlot): string {
-  slot.json = flatten(plan.json(o));
-  slot.jsonPlan = plan;
-  return slot.json;
+/**
+ * Where JSON is written: one growing byte buffer, reused by every call (the
+ * encoder is synchronous and not re-entrant), so an encode makes no garbage
+ * but its result. Building strings instead made a rope node per piece, and
+ * flattening those ropes and collecting them cost more than the encoding.
+ */
+class JsonSink {
+  buf: Buffer = Buffer.allocUnsafe(INITIAL_SINK_BYTES);
+  pos = 0;
+
+  /** Room for n more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  bytes(src: Uint8Array): void {
+    const n = src.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    // Fragments are short: a loop beats the native copy's call overhead.
+    if (n < 64) for (let i = 0; i < n; i++) buf[pos++] = src[i];
+    else {
+      buf.set(src, pos);
+      pos += n;
+    }
+    this.pos = pos;
+  }
+
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** A string known to be ASCII (numbers, enum names). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+    this.pos = pos;
+  }
+
+  /** A JSON string literal, exactly as JSON.stringify writes it. */
+  string(v: string): void {
+    const n = v.length;
+    if (n <= MAX_SCANNED_STRING) {
+      this.ensure(n + 2);
+      const buf = this.buf;
+      let pos = this.pos;
+      buf[pos++] = QUOTE;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        // Plain ASCII needs no escape; anything else (", \\, controls, non-ASCII) goes the general way.
+        if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i === n) {
+        buf[pos++] = QUOTE;
+        this.pos = pos;
+        return;
+      }
+    }
+    this.utf8(JSON.stringify(v));
+  }
+
+  utf8(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
 }
 
-/**
- * The string built by `+=` is a rope (V8 cons string). A cached fragment is
- * copied into thousands of offers; left a rope, it is walked again every
- * time an offer is flattened for writing (that walk cost more than building
- * the JSON). ToNumber flattens a string in place.
- */
-function flatten(s: string): string {
-  void Number(s);
-  return s;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** First size of the shared sink; it doubles as needed (an OFFERS event of 10k offers is ~7 MB) and stays. */
+const INITIAL_SINK_BYTES = 64 * 1024;
+/** Strings longer than this go straight to JSON.stringify (the scan only pays off on short ones). */
+const MAX_SCANNED_STRING = 64;
+const SINK = new JsonSink();
+
+/** Writes a sealed sub-message's JSON and keeps a copy of its bytes in the slot. */
+function jsonSub(plan: TypePlan, o: Json, slot: ReuseSlot, b: JsonSink): void {
+  const start = b.pos;
+  plan.json(o, b);
+  slot.json = Uint8Array.prototype.slice.call(b.buf, start, b.pos);
+  slot.jsonPlan = plan;
 }
 
 /** Fills a sealed sub-message's slot with its protobuf body (no tag, no length). */
@@ -198,25 +281,6 @@ function int64Long(v: unknown, unsigned: boolean): protobuf.Long {
   return Long.fromValue(int64Number(v), unsigned);
 }
 
-/** Strings longer than this go straight to JSON.stringify (the scan below only pays off on short ones). */
-const MAX_SCANNED_STRING = 64;
-
-/**
- * A JSON string literal, exactly as JSON.stringify writes it. Most strings
- * (ids, names, hostnames) need no escape: quoting them directly is several
- * times cheaper than the call. JSON.stringify escapes `"`, `\`, controls
- * below 0x20 and lone surrogates; a string with any of these, or any
- * surrogate at all, is left to it.
- */
-function jsonString(v: string): string {
-  if (v.length > MAX_SCANNED_STRING) return JSON.stringify(v);
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
-  }
-  return `"${v}"`;
-}
-
 /** Bytes as toCanonical normalises them (padded standard base64). */
 function base64(v: unknown): string {
   return Buffer.from(v as string, 'base64').toString('base64');
@@ -228,7 +292,7 @@ interface Runtime {
   readonly enumNames: readonly (Readonly<Record<number, string>> | undefined)[];
   readonly enumValues: readonly (Readonly<Record<string, number>> | undefined)[];
   readonly jsonSub: typeof jsonSub;
-  readonly jsonString: typeof jsonString;
+  readonly utf8: (text: string) => Uint8Array;
   readonly protoSub: typeof protoSub;
   readonly int64Number: typeof int64Number;
   readonly int64Long: typeof int64Long;
@@ -242,8 +306,8 @@ function runtimeOf(plan: TypePlan): Runtime {
     enumNames: plan.fields.map((f) => enumOf(f)?.valuesById),
     enumValues: plan.fields.map((f) => enumOf(f)?.values),
     jsonSub,
-    jsonString,
     protoSub,
+    utf8: (text: string) => new Uint8Array(Buffer.from(text, 'utf8')),
     int64Number,
     int64Long,
     base64,
@@ -273,45 +337,49 @@ const WIRE_TYPE: Readonly<Record<string, number>> = {
 
 // ---- generated JSON ----
 
-/** JSON expression of one value `x` of field i (a scalar or a message). */
-function jsonValueExpr(f: protobuf.Field, i: number, x: string): string {
-  if (subPlan(f) !== undefined) return `((r = ${x}[REUSE]) === undefined ? sub${i}.json(${x}) : r.jsonPlan === sub${i} ? r.json : rt.jsonSub(sub${i}, ${x}, r))`;
-  if (enumOf(f) !== undefined) return `'"' + (typeof ${x} === 'number' ? rt.enumNames[${i}][${x}] : ${x}) + '"'`;
-  if (INT64_TYPES.has(f.type)) return `('' + rt.int64Number(${x}))`;
+/** Statement writing one value `x` of field i (a scalar or a message) into sink b. */
+function jsonValueStmt(f: protobuf.Field, i: number, x: string): string {
+  if (subPlan(f) !== undefined) {
+    return `if ((r = ${x}[REUSE]) === undefined) sub${i}.json(${x}, b); else if (r.jsonPlan === sub${i}) b.bytes(r.json); else rt.jsonSub(sub${i}, ${x}, r, b);`;
+  }
+  if (enumOf(f) !== undefined) return `b.byte(34); b.ascii(typeof ${x} === 'number' ? rt.enumNames[${i}][${x}] : ${x}); b.byte(34);`;
+  if (INT64_TYPES.has(f.type)) return `b.ascii('' + rt.int64Number(${x}));`;
   switch (f.type) {
     case 'string':
-      return `rt.jsonString(${x})`;
+      return `b.string(${x});`;
     case 'bool':
-      return `(${x} ? 'true' : 'false')`;
+      return `b.ascii(${x} ? 'true' : 'false');`;
     case 'bytes':
-      return `JSON.stringify(rt.base64(${x}))`;
+      return `b.ascii(JSON.stringify(rt.base64(${x})));`;
     default:
       // Finite numbers print the same through String and JSON.stringify (-0 as 0 in both).
-      return `('' + ${x})`;
+      return `b.ascii('' + ${x});`;
   }
 }
 
-function generateJson(plan: TypePlan): (o: Json) => string {
-  const lines = ['let s = "{";', 'let v;', 'let r;'];
+function generateJson(plan: TypePlan): (o: Json, b: JsonSink) => void {
+  const lines = ['let v;', 'let r;', 'let first = true;', 'b.byte(123);'];
   plan.fields.forEach((f, i) => {
-    // The key with and without the comma before it, as constants: nothing is written yet while s is just "{".
-    const key = `(s.length === 1 ? ${JSON.stringify(`${JSON.stringify(f.name)}:`)} : ${JSON.stringify(`,${JSON.stringify(f.name)}:`)})`;
+    // The key with and without the comma before it, as constant bytes.
+    const key = `if (first) { b.bytes(K${i}); first = false; } else b.bytes(C${i});`;
     lines.push(`v = o[${JSON.stringify(f.name)}];`);
     if (f.repeated) {
       lines.push(
         `if (v != null && v.length > 0) {`,
-        `  s += ${key};`,
-        `  s += '[' + ${jsonValueExpr(f, i, 'v[0]')};`,
-        `  for (let k = 1; k < v.length; k++) s += ',' + ${jsonValueExpr(f, i, 'v[k]')};`,
-        `  s += ']';`,
+        `  ${key} b.byte(91);`,
+        `  for (let k = 0; k < v.length; k++) { if (k > 0) b.byte(44); const x = v[k]; ${jsonValueStmt(f, i, 'x')} }`,
+        `  b.byte(93);`,
         `}`,
       );
     } else {
-      lines.push(`if (v != null) s = s + ${key} + ${jsonValueExpr(f, i, 'v')};`);
+      lines.push(`if (v != null) { ${key} ${jsonValueStmt(f, i, 'v')} }`);
     }
   });
-  lines.push(`return s + '}';`);
-  return compile<(o: Json) => string>(plan, ['o'], lines);
+  lines.push('b.byte(125);');
+  const keys = plan.fields
+    .map((f, i) => `const K${i} = rt.utf8(${JSON.stringify(`${JSON.stringify(f.name)}:`)});\nconst C${i} = rt.utf8(${JSON.stringify(`,${JSON.stringify(f.name)}:`)});\n`)
+    .join('');
+  return compile<(o: Json, b: JsonSink) => void>(plan, ['o', 'b'], lines, keys);
 }
 
 // ---- generated protobuf ----
@@ -357,9 +425,9 @@ function generateProto(plan: TypePlan): (o: Json, w: protobuf.Writer) => void {
  * types from the loaded .proto files go into the source (names are quoted
  * with JSON.stringify), never data from a message.
  */
-function compile<F>(plan: TypePlan, params: readonly string[], lines: readonly string[]): F {
+function compile<F>(plan: TypePlan, params: readonly string[], lines: readonly string[], constants = ''): F {
   const subs = plan.fields.map((f, i) => (subPlan(f) !== undefined ? `const sub${i} = rt.subs[${i}];\n` : '')).join('');
-  const source = `const REUSE = rt.reuse;\n${subs}return function encode_${plan.type.name}(${params.join(', ')}) {\n${lines.join('\n')}\n};`;
+  const source = `const REUSE = rt.reuse;\n${subs}${constants}return function encode_${plan.type.name}(${params.join(', ')}) {\n${lines.join('\n')}\n};`;
   const make = new Function('rt', source) as (rt: Runtime) => F;
   return make(runtimeOf(plan));
 }
