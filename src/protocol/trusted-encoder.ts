@@ -3,7 +3,7 @@
  * itself (events on its streams), without the codec's validation pass.
  *
  *   codec.ts:   object ─▶ toCanonical (check + copy) ─▶ JSON.stringify | fromObject + encode
- *   here:       object ─▶ one walk over the type's fields ─▶ string | protobuf bytes
+ *   here:       object ─▶ the type's generated encoder ─▶ JSON bytes | protobuf bytes
  *
  * Invariant: for every object the validating codec accepts, the output is
  * byte-for-byte what encodeJson / encodeProtobuf produce (same field order,
@@ -17,8 +17,9 @@
  * Reuse: an object passed through sealForReuse() is deep-frozen, so it cannot
  * change, and carries a hidden (non-enumerable, symbol-keyed) slot where its
  * JSON and protobuf encodings are kept once made. offer-message.ts seals an
- * agent's url, id, attributes and last-offered resources, so each is encoded
- * once and its bytes are written again for every later offer sharing it.
+ * agent's url, id and attributes, a framework's id and a role's
+ * allocation_info, so each is encoded once and its bytes are written again
+ * for every later offer sharing it.
  * Only sealForReuse makes the slot, so an object someone may still change is
  * never served from a cache.
  *
@@ -75,7 +76,9 @@ function planOf(type: protobuf.Type): TypePlan {
 /** Mesos JSON of a master-built message; equal to codec.encodeJson's output. */
 export function encodeTrustedJson(name: MessageName, msg: object): string {
   const b = writeJson(name, msg);
-  return b.buf.toString('utf8', 0, b.pos);
+  const json = b.buf.toString('utf8', 0, b.pos);
+  b.release();
+  return json;
 }
 
 /** The JSON of `msg` in the shared sink, bytes [0, pos). Valid until the next call. */
@@ -93,11 +96,6 @@ export function encodeTrustedProtobuf(name: MessageName, msg: object): Uint8Arra
   return w.finish();
 }
 
-/** Like codec.encodeBodyBytes, trusted. */
-export function encodeTrustedBodyBytes(name: MessageName, media: MediaType, msg: object): Uint8Array {
-  return media === 'application/json' ? Buffer.from(encodeTrustedJson(name, msg), 'utf8') : encodeTrustedProtobuf(name, msg);
-}
-
 /**
  * One RecordIO record (`<length>\n<body>`, as recordio.encodeRecord frames
  * it) of a master-built message, written into a single buffer: the stream
@@ -110,6 +108,7 @@ export function encodeTrustedRecord(name: MessageName, media: MediaType, msg: ob
     const out = Buffer.allocUnsafe(header.length + b.pos);
     out.write(header, 0, 'latin1');
     b.buf.copy(out, header.length, 0, b.pos);
+    b.release();
     return out;
   }
   const body = encodeTrustedProtobuf(name, msg);
@@ -177,6 +176,12 @@ class JsonSink {
     this.buf = bigger;
   }
 
+  /** After use: a buffer grown past the bound is not kept (the next big event grows a new one). */
+  release(): void {
+    if (this.buf.length > MAX_RETAINED_SINK_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_SINK_BYTES);
+    this.pos = 0;
+  }
+
   bytes(src: Uint8Array): void {
     const n = src.length;
     this.ensure(n);
@@ -238,8 +243,14 @@ class JsonSink {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-/** First size of the shared sink; it doubles as needed (an OFFERS event of 10k offers is ~7 MB) and stays. */
+/** First size of the shared sink; it doubles as needed. */
 const INITIAL_SINK_BYTES = 64 * 1024;
+/**
+ * Largest sink kept between calls: one OFFERS event of 10k offers is ~7 MB,
+ * so the cycle's biggest event reuses its buffer; beyond this (a rare, bigger
+ * event) the memory is given back rather than held for ever.
+ */
+const MAX_RETAINED_SINK_BYTES = 16 * 1024 * 1024;
 /** Strings longer than this go straight to JSON.stringify (the scan only pays off on short ones). */
 const MAX_SCANNED_STRING = 64;
 const SINK = new JsonSink();
