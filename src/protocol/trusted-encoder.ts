@@ -45,8 +45,8 @@ interface TypePlan {
   readonly fields: readonly protobuf.Field[];
   /** Writes the message's JSON object (`{...}`) at the end of the sink. */
   json: (o: Json, b: JsonSink) => void;
-  /** The message's fields (no tag, no length) into `w`. */
-  proto: (o: Json, w: protobuf.Writer) => void;
+  /** Writes the message's fields (no tag, no length) at the end of the sink. */
+  proto: (o: Json, w: ProtoSink) => void;
 }
 
 const plans = new Map<protobuf.Type, TypePlan>();
@@ -91,9 +91,18 @@ function writeJson(name: MessageName, msg: object): JsonSink {
 
 /** Protobuf of a master-built message; equal to codec.encodeProtobuf's output. */
 export function encodeTrustedProtobuf(name: MessageName, msg: object): Uint8Array {
-  const w = protobuf.Writer.create();
+  const w = writeProto(name, msg);
+  const bytes = Uint8Array.prototype.slice.call(w.buf, 0, w.pos);
+  w.release();
+  return bytes;
+}
+
+/** The protobuf of `msg` in the shared sink, bytes [0, pos). Valid until the next call. */
+function writeProto(name: MessageName, msg: object): ProtoSink {
+  const w = PROTO_SINK;
+  w.reset();
   planOf(messageType(name)).proto(msg as Json, w);
-  return w.finish();
+  return w;
 }
 
 /**
@@ -111,11 +120,12 @@ export function encodeTrustedRecord(name: MessageName, media: MediaType, msg: ob
     b.release();
     return out;
   }
-  const body = encodeTrustedProtobuf(name, msg);
-  const header = `${body.byteLength}\n`;
-  const out = Buffer.allocUnsafe(header.length + body.byteLength);
+  const w = writeProto(name, msg);
+  const header = `${w.pos}\n`;
+  const out = Buffer.allocUnsafe(header.length + w.pos);
   out.write(header, 0, 'latin1');
-  out.set(body, header.length);
+  w.buf.copy(out, header.length, 0, w.pos);
+  w.release();
   return out;
 }
 
@@ -263,15 +273,215 @@ function jsonSub(plan: TypePlan, o: Json, slot: ReuseSlot, b: JsonSink): void {
   slot.jsonPlan = plan;
 }
 
-/** Fills a sealed sub-message's slot with its protobuf body (no tag, no length). */
-function protoSub(plan: TypePlan, o: Json, slot: ReuseSlot): Uint8Array {
-  const own = protobuf.Writer.create();
-  plan.proto(o, own);
-  const bytes = own.finish();
-  slot.proto = bytes;
+/** Writes a sealed sub-message (length-delimited; the tag is written already) and keeps a copy of its body in the slot. */
+function protoSub(plan: TypePlan, o: Json, slot: ReuseSlot, w: ProtoSink): void {
+  w.fork();
+  const start = w.pos;
+  plan.proto(o, w);
+  slot.proto = Uint8Array.prototype.slice.call(w.buf, start, w.pos);
   slot.protoPlan = plan;
-  return bytes;
+  w.ldelim();
 }
+
+/**
+ * Where protobuf is written: one growing byte buffer, reused like the JSON
+ * sink. It writes exactly what protobufjs' Writer writes (varints, zigzag,
+ * little-endian fixed widths, protobufjs' own UTF-8 for strings), without
+ * the Writer's list of one small object per write. A sub-message's length
+ * is written after its body: one byte is reserved, and the body is moved
+ * up in the rare case its length needs more.
+ */
+class ProtoSink {
+  buf: Buffer = Buffer.allocUnsafe(INITIAL_SINK_BYTES);
+  pos = 0;
+  /** Start of each open sub-message (the reserved length byte), innermost last. */
+  private readonly forks: number[] = [];
+
+  reset(): void {
+    this.pos = 0;
+    this.forks.length = 0;
+  }
+
+  release(): void {
+    if (this.buf.length > MAX_RETAINED_SINK_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_SINK_BYTES);
+    this.reset();
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  uint32(value: number): this {
+    let v = value >>> 0;
+    this.ensure(5);
+    const buf = this.buf;
+    let pos = this.pos;
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+    return this;
+  }
+
+  int32(value: number): void {
+    // As protobufjs: a negative int32 is its 64-bit two's complement, 10 bytes.
+    if (value < 0) this.varint64(value | 0, value < 0 ? -1 : 0);
+    else this.uint32(value);
+  }
+
+  sint32(value: number): void {
+    this.uint32(((value << 1) ^ (value >> 31)) >>> 0);
+  }
+
+  bool(value: boolean): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value ? 1 : 0;
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  sfixed32(value: number): void {
+    this.fixed32(value);
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  float(value: number): void {
+    this.ensure(4);
+    this.buf.writeFloatLE(value, this.pos);
+    this.pos += 4;
+  }
+
+  int64(value: protobuf.Long): void {
+    this.varint64(value.low, value.high);
+  }
+
+  uint64(value: protobuf.Long): void {
+    this.varint64(value.low, value.high);
+  }
+
+  sint64(value: protobuf.Long): void {
+    // zigzag on 64 bits, as protobufjs' LongBits.zzEncode
+    const mask = value.high >> 31;
+    const hi = (((value.high << 1) | (value.low >>> 31)) ^ mask) >>> 0;
+    const lo = ((value.low << 1) ^ mask) >>> 0;
+    this.varint64(lo, hi);
+  }
+
+  fixed64(value: protobuf.Long): void {
+    this.fixed32(value.low);
+    this.fixed32(value.high);
+  }
+
+  sfixed64(value: protobuf.Long): void {
+    this.fixed64(value);
+  }
+
+  /** A varint of the 64-bit value hi:lo (protobufjs' writeVarint64). */
+  private varint64(low: number, high: number): void {
+    let lo = low >>> 0;
+    let hi = high >>> 0;
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    while (hi) {
+      buf[pos++] = (lo & 127) | 128;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    while (lo > 127) {
+      buf[pos++] = (lo & 127) | 128;
+      lo >>>= 7;
+    }
+    buf[pos++] = lo;
+    this.pos = pos;
+  }
+
+  string(value: string): void {
+    const n = value.length;
+    let ascii = n <= MAX_SCANNED_STRING;
+    for (let i = 0; ascii && i < n; i++) if (value.charCodeAt(i) >= 0x80) ascii = false;
+    if (ascii) {
+      this.uint32(n);
+      this.ensure(n);
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
+      this.pos = pos;
+      return;
+    }
+    // protobufjs' UTF-8 (it writes lone surrogates its own way, unlike Buffer's).
+    const len = protobuf.util.utf8.length(value);
+    this.uint32(len);
+    this.ensure(len);
+    protobuf.util.utf8.write(value, this.buf, this.pos);
+    this.pos += len;
+  }
+
+  /** Length and bytes: a base64 string (decoded as protobufjs does) or bytes. */
+  bytes(value: string | Uint8Array): void {
+    let data: Uint8Array;
+    if (typeof value === 'string') {
+      const decoded = new Uint8Array(protobuf.util.base64.length(value));
+      protobuf.util.base64.decode(value, decoded, 0);
+      data = decoded;
+    } else {
+      data = value;
+    }
+    const n = data.length;
+    this.uint32(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    if (n < 64) for (let i = 0; i < n; i++) buf[pos++] = data[i];
+    else {
+      buf.set(data, pos);
+      pos += n;
+    }
+    this.pos = pos;
+  }
+
+  /** Opens a length-delimited sub-message. */
+  fork(): this {
+    this.ensure(1);
+    this.forks.push(this.pos);
+    this.pos++;
+    return this;
+  }
+
+  /** Closes the innermost sub-message: writes its length before it. */
+  ldelim(): void {
+    const start = this.forks.pop() as number;
+    const len = this.pos - start - 1;
+    if (len < 128) {
+      this.buf[start] = len;
+      return;
+    }
+    let size = 1;
+    for (let v = len >>> 7; v > 0; v >>>= 7) size++;
+    this.ensure(size - 1);
+    this.buf.copyWithin(start + size, start + 1, this.pos);
+    const end = this.pos + size - 1;
+    this.pos = start;
+    this.uint32(len);
+    this.pos = end;
+  }
+}
+
+const PROTO_SINK = new ProtoSink();
 
 /** As the codec: a number stays (without -0), a numeric string becomes the nearest double. */
 function int64Number(v: unknown): number {
@@ -400,7 +610,7 @@ function protoValueStmt(f: protobuf.Field, i: number, x: string): string {
   const sub = subPlan(f);
   if (sub !== undefined) {
     // The slot is read here, at a site that only sees this field's objects (one shape, fast), not in a shared helper.
-    return `w.uint32(${((f.id << 3) | 2) >>> 0}); if ((r = ${x}[REUSE]) === undefined) { w.fork(); sub${i}.proto(${x}, w); w.ldelim(); } else w.bytes(r.protoPlan === sub${i} ? r.proto : rt.protoSub(sub${i}, ${x}, r));`;
+    return `w.uint32(${((f.id << 3) | 2) >>> 0}); if ((r = ${x}[REUSE]) === undefined) { w.fork(); sub${i}.proto(${x}, w); w.ldelim(); } else if (r.protoPlan === sub${i}) w.bytes(r.proto); else rt.protoSub(sub${i}, ${x}, r, w);`;
   }
   const tag = enumOf(f) !== undefined ? (f.id << 3) >>> 0 : ((f.id << 3) | WIRE_TYPE[f.type]) >>> 0;
   return `w.uint32(${tag}); ${protoScalarStmt(f, i, x)}`;
@@ -414,7 +624,7 @@ function protoScalarStmt(f: protobuf.Field, i: number, x: string): string {
   return `w.${f.type}(${x});`;
 }
 
-function generateProto(plan: TypePlan): (o: Json, w: protobuf.Writer) => void {
+function generateProto(plan: TypePlan): (o: Json, w: ProtoSink) => void {
   const lines = ['let v;', 'let r;'];
   // protobufjs writes fields in field-number order.
   const byId = plan.fields.map((f, i) => [f, i] as const).sort((a, b) => a[0].id - b[0].id);
@@ -428,7 +638,7 @@ function generateProto(plan: TypePlan): (o: Json, w: protobuf.Writer) => void {
       lines.push(`if (v != null) { ${protoValueStmt(f, i, 'v')} }`);
     }
   }
-  return compile<(o: Json, w: protobuf.Writer) => void>(plan, ['o', 'w'], lines);
+  return compile<(o: Json, w: ProtoSink) => void>(plan, ['o', 'w'], lines);
 }
 
 /**

@@ -16,7 +16,7 @@ import type { MessageName } from '../../../src/protocol/codec.ts';
 import { messageType } from '../../../src/protocol/proto-registry.ts';
 import { encodeRecord } from '../../../src/protocol/recordio.ts';
 import { encodeTrustedJson, encodeTrustedProtobuf, encodeTrustedRecord, sealForReuse } from '../../../src/protocol/trusted-encoder.ts';
-import { samples } from './fixtures.ts';
+import { offer, samples } from './fixtures.ts';
 
 const SEED = 20261206;
 const ITERATIONS = 600;
@@ -160,6 +160,14 @@ describe('trusted encoder', () => {
     status.state = 'TASK_FINISHED';
     expectSame('mesos.v1.scheduler.Event', event, 'after a change');
     expect(encodeTrustedJson('mesos.v1.scheduler.Event', event)).to.contain('"t2"');
+  });
+
+  it('writes lengths of 1, 2 and 3 bytes the same (sub-messages of < 128 B, < 16 KiB and more)', () => {
+    for (const n of [1, 3, 300]) {
+      const event = { type: 'OFFERS', offers: { offers: Array.from({ length: n }, (_, i) => ({ ...offer, id: { value: `o-${i}` } })) } };
+      expectSame('mesos.v1.scheduler.Event', event, `${n} offers`);
+    }
+    expect(encodeProtobuf('mesos.v1.scheduler.Event', { type: 'OFFERS', offers: { offers: Array.from({ length: 300 }, () => offer) } }).byteLength).to.be.greaterThan(16384);
   });
 
   it('frames a record exactly as encodeRecord does', () => {
