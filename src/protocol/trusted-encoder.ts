@@ -157,13 +157,18 @@ const REUSE: unique symbol = Symbol('cygnet.trustedEncoding');
  * encodes it once. Returns `value`. Only for values nobody needs to change.
  */
 export function sealForReuse<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  // Sealed already: everything under it is frozen too.
+  if (typeof value !== 'object' || value === null || REUSE in value) return value;
   if (Array.isArray(value)) {
     for (const item of value) sealForReuse(item);
   } else {
+    // Children first, even under an object frozen by someone else: a cached encoding must not see a change below it.
     for (const v of Object.values(value)) sealForReuse(v);
-    const slot: ReuseSlot = { jsonPlan: undefined, json: undefined, protoPlan: undefined, proto: undefined };
-    Object.defineProperty(value, REUSE, { value: slot, enumerable: false });
+    // An object frozen elsewhere cannot take a slot: it is encoded each time (correct, just not cached).
+    if (Object.isExtensible(value)) {
+      const slot: ReuseSlot = { jsonPlan: undefined, json: undefined, protoPlan: undefined, proto: undefined };
+      Object.defineProperty(value, REUSE, { value: slot, enumerable: false });
+    }
   }
   return Object.freeze(value);
 }

@@ -152,6 +152,18 @@ describe('trusted encoder', () => {
     expect(Object.keys(id)).to.deep.equal(['value']);
   });
 
+  it('seals all the way down, even under an object frozen elsewhere', () => {
+    const inner = { key: 'k', value: 'a-1' };
+    const status = sealForReuse({ task_id: { value: 't' }, state: 'TASK_RUNNING', agent_id: Object.freeze({ value: 'a' }), labels: Object.freeze({ labels: [inner] }) });
+    const event = { type: 'UPDATE', update: { status } };
+    expectSame('mesos.v1.scheduler.Event', event, 'first');
+    expect(Object.isFrozen(inner), 'a child of a frozen object is frozen too').to.equal(true);
+    expect(() => {
+      (inner as { value: string }).value = 'changed';
+    }).to.throw(TypeError);
+    expectSame('mesos.v1.scheduler.Event', event, 'again, from the slot');
+  });
+
   it('does not reuse the encoding of an object that was changed since (not sealed)', () => {
     const status = { task_id: { value: 't1' }, state: 'TASK_RUNNING', agent_id: { value: 'a1' } };
     const event = { type: 'UPDATE', update: { status } };
