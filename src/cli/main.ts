@@ -1,5 +1,5 @@
 /**
- * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`.
+ * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet proxy`, `cygnet local`.
  *
  * Owns flag parsing at the top level and the CLI's error contract: a bad
  * flag or value prints exactly one line on stderr and exits with code 2 (no
@@ -14,6 +14,7 @@ import { CygnetError } from '../common/errors.ts';
 import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
+import { proxyHelp, runProxyCli } from './proxy-command.ts';
 import { parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
 
 /** Exit code for a usage error (bad flag or value), as BSD sysexits EX_USAGE-lite / GNU tools. */
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
 
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
   addDaemonCommand(program, 'agent', 'run an agent: advertise this host and run tasks (see `cygnet agent --help`)', agentHelp, runAgent);
+  addDaemonCommand(program, 'proxy', 'run the HTTP load balancer fed by the registry watch (see `cygnet proxy --help`)', proxyHelp, runProxyCli);
 
   return program;
 }

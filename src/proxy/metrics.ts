@@ -36,6 +36,7 @@ const help: Record<string, string> = {
   cygnet_proxy_table_routes_max: 'gauge|HTTP routes in the routing table',
   cygnet_proxy_table_backends_max: 'gauge|Backends in the routing table',
   cygnet_proxy_watch_connected_max: 'gauge|1 while the registry watch stream is up',
+  cygnet_proxy_workers_max: 'gauge|Worker processes forwarding',
   cygnet_proxy_in_flight_sum: 'gauge|Requests and tunnels in flight',
   cygnet_proxy_upstream_sockets_sum: 'gauge|Sockets open to backends (busy and idle in the keep-alive pools)',
 };
