@@ -38,6 +38,12 @@ export const registrySnapshotPath = '/v1/registry';
 /** A consumer treats a stream with no record for this many heartbeat intervals as dead. */
 export const deadStreamHeartbeats = 3;
 
+/**
+ * The servers' heartbeat interval unless configured otherwise; a consumer
+ * must be told (or assume) the same interval to judge a stream dead.
+ */
+export const defaultHeartbeatIntervalMs = 5_000;
+
 export type PortProtocol = 'tcp' | 'udp' | 'udp,tcp';
 
 /** An app's port as declared in its `portDefinitions` (Marathon's names). */

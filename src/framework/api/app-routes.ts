@@ -1,0 +1,168 @@
+/**
+ * Marathon's `/v2/apps` paths. App ids contain slashes, so everything under
+ * `/v2/apps/` is one route that splits the path itself, the way Marathon's
+ * own resource does: a trailing `restart`, `tasks[/<task>]` or
+ * `versions[/<version>]` is an action on the app before it (those words are
+ * reserved as an app id's last segment).
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { NotFoundError } from '../../common/errors.ts';
+import { parseJsonBody } from '../app/app-errors.ts';
+import { normalizeAppId } from '../app/app-id.ts';
+import type { AppService, WriteOutcome } from '../app-service.ts';
+import type { FrameworkState } from '../state/framework-state.ts';
+import { hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
+
+/** Marathon's body limit is 1 MB by default (`--http_max_concurrent_requests` aside). */
+export const maxBodyBytes = 1024 * 1024;
+
+export interface ApiContext {
+  readonly state: FrameworkState;
+  readonly apps: AppService;
+  /** A barrier before a read: resolves once this replica may answer (linearizable reads). */
+  readonly beforeRead: (req: Request) => Promise<void>;
+}
+
+export const textBody = express.text({ type: () => true, limit: maxBodyBytes });
+
+export function bodyOf(req: Request): unknown {
+  return parseJsonBody(typeof req.body === 'string' ? req.body : '');
+}
+
+export function queryList(req: Request, name: string): string[] {
+  const v = req.query[name];
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return list.map(String).flatMap((s) => s.split(','));
+}
+
+export function flag(req: Request, name: string): boolean {
+  const v = req.query[name];
+  return v === 'true' || v === '1' || v === '';
+}
+
+export function sendWrite(res: Response, status: number, w: WriteOutcome): void {
+  res.setHeader('Marathon-Deployment-Id', w.deploymentId);
+  res.status(status).json({ version: w.version, deploymentId: w.deploymentId });
+}
+
+export function appRoutes(ctx: ApiContext): Router {
+  const r = express.Router();
+  r.get('/v2/apps', async (req, res) => {
+    await ctx.beforeRead(req);
+    const embed = parseEmbed(queryList(req, 'embed'), 'apps');
+    const idFilter = typeof req.query.id === 'string' ? req.query.id.toLowerCase() : undefined;
+    const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd : undefined;
+    const labelFilter = typeof req.query.label === 'string' ? parseLabelSelector(req.query.label) : undefined;
+    const apps = [];
+    for (const app of ctx.state.apps()) {
+      const def = app.current.definition;
+      if (idFilter !== undefined && !def.id.includes(idFilter)) continue;
+      if (cmdFilter !== undefined && !(def.cmd ?? '').includes(cmdFilter)) continue;
+      if (labelFilter !== undefined && !labelFilter(def.labels)) continue;
+      apps.push(renderAppWithStatus(ctx.state, app, embed));
+    }
+    res.json({ apps });
+  });
+  r.post('/v2/apps', textBody, async (req, res) => {
+    const w = await ctx.apps.create(bodyOf(req), { force: flag(req, 'force') });
+    const app = ctx.state.app(w.app?.definition.id ?? '');
+    res.setHeader('Location', `/v2/apps${w.app?.definition.id ?? ''}`);
+    res.setHeader('Marathon-Deployment-Id', w.deploymentId);
+    res.status(201).json(app === undefined ? {} : renderAppWithStatus(ctx.state, app, parseEmbed(['app.tasks'], 'app')));
+  });
+  r.all('/v2/apps/*path', textBody, async (req, res) => {
+    const segments = (req.params as { path: string[] }).path.filter((s) => s !== '');
+    await dispatchAppPath(ctx, req, res, segments);
+  });
+  return r;
+}
+
+async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, segs: string[]): Promise<void> {
+  const last = segs[segs.length - 1];
+  const beforeLast = segs[segs.length - 2];
+  const idOf = (n: number) => normalizeAppId(`/${segs.slice(0, segs.length - n).join('/')}`);
+  const force = flag(req, 'force');
+  if (last === 'restart' && req.method === 'POST') return sendWrite(res, 200, await ctx.apps.restart(idOf(1), { force }));
+  if (last === 'tasks') return appTasks(ctx, req, res, idOf(1));
+  if (beforeLast === 'tasks' && req.method === 'DELETE') return killOne(ctx, req, res, idOf(2), last as string);
+  if (last === 'versions' && req.method === 'GET') {
+    await ctx.beforeRead(req);
+    const app = mustApp(ctx, idOf(1));
+    res.json({ versions: app.versions.map((v) => v.version).reverse() });
+    return;
+  }
+  if (beforeLast === 'versions' && req.method === 'GET') {
+    await ctx.beforeRead(req);
+    const app = mustApp(ctx, idOf(2));
+    const v = app.versions.find((x) => x.version === last);
+    if (v === undefined) throw new NotFoundError(`App '${app.id}' does not exist in version ${last}`);
+    res.json(renderVersion(v));
+    return;
+  }
+  const id = idOf(0);
+  switch (req.method) {
+    case 'GET': {
+      await ctx.beforeRead(req);
+      const app = mustApp(ctx, id);
+      res.json({ app: renderAppWithStatus(ctx.state, app, { ...parseEmbed(queryList(req, 'embed'), 'app'), tasks: true, lastTaskFailure: true }) });
+      return;
+    }
+    case 'PUT':
+      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false' }));
+    case 'PATCH':
+      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: true }));
+    case 'DELETE':
+      return sendWrite(res, 200, await ctx.apps.remove(id, { force }));
+    default:
+      res.status(405).setHeader('Allow', 'GET, PUT, PATCH, DELETE').json({ message: `Method ${req.method} not allowed on ${req.path}` });
+  }
+}
+
+async function appTasks(ctx: ApiContext, req: Request, res: Response, id: string): Promise<void> {
+  if (req.method === 'GET') {
+    await ctx.beforeRead(req);
+    mustApp(ctx, id);
+    res.json({ tasks: ctx.state.instancesOf(id).filter(hasTask).map((i) => renderTask(ctx.state, i)) });
+    return;
+  }
+  if (req.method !== 'DELETE') {
+    res.status(405).setHeader('Allow', 'GET, DELETE').json({ message: `Method ${req.method} not allowed on ${req.path}` });
+    return;
+  }
+  mustApp(ctx, id);
+  const host = typeof req.query.host === 'string' ? req.query.host : undefined;
+  const victims = ctx.state.instancesOf(id).filter((i) => hasTask(i) && (host === undefined || host === '*' || i.hostname === host));
+  const rendered = victims.map((i) => renderTask(ctx.state, i));
+  const out = await ctx.apps.killTasks(victims.map((i) => i.taskId ?? ''), { scale: flag(req, 'scale'), force: flag(req, 'force'), appId: id });
+  if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
+  res.json({ tasks: rendered });
+}
+
+async function killOne(ctx: ApiContext, req: Request, res: Response, id: string, taskId: string): Promise<void> {
+  mustApp(ctx, id);
+  const inst = ctx.state.instanceOfTask(taskId);
+  if (inst === undefined || inst.appId !== id || inst.taskId !== taskId) throw new NotFoundError(`Task '${taskId}' does not exist`);
+  const rendered = renderTask(ctx.state, inst);
+  const out = await ctx.apps.killTasks([taskId], { scale: flag(req, 'scale'), force: flag(req, 'force'), appId: id });
+  if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
+  res.json({ task: rendered });
+}
+
+function mustApp(ctx: ApiContext, id: string) {
+  const app = ctx.state.app(id);
+  if (app === undefined) throw new NotFoundError(`App '${id}' does not exist`);
+  return app;
+}
+
+/** Marathon's `label` selector: `key`, `key==value`, `key!=value`, comma-separated (all must hold). */
+function parseLabelSelector(s: string): (labels: Readonly<Record<string, string>>) => boolean {
+  const parts = s.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const tests = parts.map((p) => {
+    const ne = p.split('!=');
+    if (ne.length === 2) return (l: Readonly<Record<string, string>>) => l[ne[0] as string] !== ne[1];
+    const eq = p.split('==');
+    if (eq.length === 2) return (l: Readonly<Record<string, string>>) => l[eq[0] as string] === eq[1];
+    return (l: Readonly<Record<string, string>>) => p in l;
+  });
+  return (labels) => tests.every((t) => t(labels));
+}

@@ -1,0 +1,101 @@
+/**
+ * Marathon's cluster-wide paths: `/v2/tasks`, `/v2/tasks/delete`,
+ * `/v2/deployments`, `/v2/queue`; and cygnet's canary extension under
+ * `/v1/apps/<id>/canary[/promote|/abort]` (its own path, so a strict
+ * Marathon client never meets it).
+ */
+import express, { type Router } from 'express';
+import { ValidationError } from '../../common/errors.ts';
+import { normalizeAppId } from '../app/app-id.ts';
+import { renderApp } from '../app/render-app.ts';
+import type { FrameworkScheduler } from '../scheduler/framework-scheduler.ts';
+import { renderDeployment } from '../state/render-deployment.ts';
+import { bodyOf, flag, queryList, sendWrite, textBody, type ApiContext } from './app-routes.ts';
+import { hasTask, renderTask } from './render.ts';
+
+const taskStatusFilter: Record<string, readonly string[]> = {
+  running: ['TASK_RUNNING'],
+  staging: ['TASK_STAGING', 'TASK_STARTING'],
+  killing: ['TASK_KILLING'],
+};
+
+export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkScheduler | undefined): Router {
+  const r = express.Router();
+  r.get('/v2/tasks', async (req, res) => {
+    await ctx.beforeRead(req);
+    const wanted = queryList(req, 'status').flatMap((s) => taskStatusFilter[s] ?? []);
+    const tasks = [];
+    for (const i of ctx.state.allInstances()) {
+      if (!hasTask(i)) continue;
+      if (wanted.length > 0 && !wanted.includes(i.mesosState ?? '')) continue;
+      tasks.push(renderTask(ctx.state, i));
+    }
+    res.json({ tasks });
+  });
+  r.post('/v2/tasks/delete', textBody, async (req, res) => {
+    const body = bodyOf(req);
+    const ids = typeof body === 'object' && body !== null && 'ids' in body ? body.ids : undefined;
+    if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw new ValidationError('ids', 'an array of task id strings', JSON.stringify(ids)?.slice(0, 100));
+    const out = await ctx.apps.killTasks(ids as string[], { scale: flag(req, 'scale'), force: flag(req, 'force') });
+    if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
+    res.json({});
+  });
+  r.get('/v2/deployments', async (req, res) => {
+    await ctx.beforeRead(req);
+    res.json([...ctx.state.deployments()].map(renderDeployment));
+  });
+  r.delete('/v2/deployments/:id', async (req, res) => {
+    const w = await ctx.apps.cancelDeployment(req.params.id, { force: flag(req, 'force') });
+    if (w === undefined) {
+      res.status(202).json({});
+      return;
+    }
+    sendWrite(res, 200, w);
+  });
+  r.get('/v2/queue', async (req, res) => {
+    await ctx.beforeRead(req);
+    const now = Date.now();
+    const queue = [];
+    for (const app of ctx.state.apps()) {
+      const waiting = ctx.state.instancesOf(app.id).filter((i) => i.phase === 'scheduled');
+      if (waiting.length === 0) continue;
+      const delayUntil = Math.max(0, ...waiting.map((i) => i.notBeforeMs ?? 0));
+      const s = scheduler();
+      queue.push({
+        count: waiting.length,
+        delay: { timeLeftSeconds: Math.max(0, Math.ceil((delayUntil - now) / 1000)), overdue: delayUntil <= now },
+        since: new Date(Math.min(...waiting.map((i) => i.stagedAtMs ?? now))).toISOString(),
+        app: renderApp(app.current),
+        processedOffersSummary: s?.offerStats.summaryOf(app.id) ?? emptySummary,
+        ...(flag(req, 'embed') || queryList(req, 'embed').includes('lastUnusedOffers') ? { lastUnusedOffers: s?.unplacedOf(app.id) ?? [] } : {}),
+      });
+    }
+    res.json({ queue });
+  });
+  r.delete('/v2/queue/*path/delay', (req, res) => {
+    // Marathon resets an app's launch backoff here; cygnet's backoff is per instance in the replicated
+    // state, so this answers as Marathon does for an app with nothing delayed.
+    res.status(204).end();
+  });
+  r.post('/v1/apps/*path', textBody, async (req, res) => {
+    const segs = (req.params as { path: string[] }).path.filter((s) => s !== '');
+    const force = flag(req, 'force');
+    const n = segs.length;
+    if (segs[n - 1] === 'canary') {
+      const body = bodyOf(req);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('', 'a JSON object {"app": {...}, "instances": k, "weight": w}');
+      return sendWrite(res, 200, await ctx.apps.startCanary(normalizeAppId(`/${segs.slice(0, -1).join('/')}`), body as Record<string, unknown>, { force }));
+    }
+    if (segs[n - 2] === 'canary' && segs[n - 1] === 'promote') return sendWrite(res, 200, await ctx.apps.promoteCanary(normalizeAppId(`/${segs.slice(0, -2).join('/')}`)));
+    if (segs[n - 2] === 'canary' && segs[n - 1] === 'abort') return sendWrite(res, 200, await ctx.apps.abortCanary(normalizeAppId(`/${segs.slice(0, -2).join('/')}`)));
+    res.status(404).json({ message: `No such endpoint: POST ${req.path}` });
+  });
+  return r;
+}
+
+const emptySummary = {
+  processedOffersCount: 0,
+  unusedOffersCount: 0,
+  rejectSummaryLastOffers: [],
+  rejectSummaryLaunchAttempt: [],
+};

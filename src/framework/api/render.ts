@@ -1,0 +1,105 @@
+/**
+ * The JSON of Marathon's read endpoints, built from the replicated state:
+ * an app with its counts, deployments, tasks and last failure; a task; the
+ * queue. Only Marathon's field names, so clients that map every field onto
+ * a fixed type keep working. Pure.
+ */
+import type { AppVersion } from '../app/app-definition.ts';
+import { renderApp } from '../app/render-app.ts';
+import type { FrameworkState } from '../state/framework-state.ts';
+import type { AppRecord, InstanceRecord } from '../state/model.ts';
+
+export type Json = Record<string, unknown>;
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** Instances that are Mesos tasks now (not waiting for an offer). */
+export function hasTask(i: InstanceRecord): boolean {
+  return i.phase !== 'scheduled' && i.taskId !== undefined;
+}
+
+export function renderTask(state: FrameworkState, i: InstanceRecord): Json {
+  const app = state.app(i.appId);
+  const def = state.definitionOf(i.appId, i.version);
+  const hasChecks = (def?.healthChecks.length ?? 0) > 0;
+  return {
+    appId: i.appId,
+    healthCheckResults: hasChecks && i.healthy !== undefined
+      ? [{
+          alive: i.healthy,
+          consecutiveFailures: i.healthy ? 0 : 1,
+          firstSuccess: iso(i.healthySinceMs),
+          lastFailure: null,
+          lastSuccess: i.healthy ? iso(i.healthySinceMs) : null,
+          lastFailureCause: i.healthy ? null : (i.lastMessage ?? null),
+          instanceId: { idString: i.instanceId },
+        }]
+      : [],
+    host: i.hostname ?? '',
+    id: i.taskId ?? '',
+    ipAddresses: i.hostname !== undefined && /^\d{1,3}(\.\d{1,3}){3}$/.test(i.hostname) ? [{ ipAddress: i.hostname, protocol: 'IPv4' }] : [],
+    ports: i.hostPorts,
+    servicePorts: app?.current.definition.portDefinitions.map((p) => p.port) ?? [],
+    slaveId: i.agentId ?? '',
+    state: i.mesosState ?? 'TASK_STAGING',
+    stagedAt: iso(i.stagedAtMs),
+    startedAt: iso(i.startedAtMs),
+    version: i.version,
+    localVolumes: [],
+  };
+}
+
+export interface AppEmbed {
+  readonly tasks: boolean;
+  readonly counts: boolean;
+  readonly deployments: boolean;
+  readonly lastTaskFailure: boolean;
+  readonly readiness: boolean;
+}
+
+export function parseEmbed(values: readonly string[], prefix: 'apps' | 'app'): AppEmbed {
+  const has = (x: string) => values.includes(`${prefix}.${x}`);
+  return {
+    tasks: has('tasks'),
+    // Marathon 1.x includes counts and deployments by default (embed only adds more).
+    counts: true,
+    deployments: true,
+    lastTaskFailure: has('lastTaskFailure'),
+    readiness: has('readiness'),
+  };
+}
+
+export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed: AppEmbed): Json {
+  const base = renderApp(app.current) as Json;
+  const out: Json = { ...base };
+  const instances = state.instancesOf(app.id);
+  if (embed.counts) Object.assign(out, countsOf(state, instances));
+  if (embed.deployments) {
+    const d = state.deploymentOf(app.id);
+    out.deployments = d === undefined ? [] : [{ id: d.id }];
+  }
+  if (embed.tasks) out.tasks = instances.filter(hasTask).map((i) => renderTask(state, i));
+  if (embed.readiness) out.readinessCheckResults = [];
+  return out;
+}
+
+function countsOf(state: FrameworkState, instances: readonly InstanceRecord[]): Json {
+  let staged = 0;
+  let running = 0;
+  let healthy = 0;
+  let unhealthy = 0;
+  for (const i of instances) {
+    if (i.phase === 'launched') staged++;
+    if (i.phase !== 'running') continue;
+    running++;
+    const def = state.definitionOf(i.appId, i.version);
+    if ((def?.healthChecks.length ?? 0) === 0) continue;
+    if (i.healthy === true) healthy++;
+    else if (i.healthy === false) unhealthy++;
+  }
+  return { tasksStaged: staged, tasksRunning: running, tasksHealthy: healthy, tasksUnhealthy: unhealthy };
+}
+
+export function renderVersion(v: AppVersion): Json {
+  return renderApp(v) as Json;
+}

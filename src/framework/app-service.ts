@@ -1,0 +1,260 @@
+/**
+ * AppService: what the REST API asks of the framework, as typed operations
+ * (create, update, scale, restart, rollback, delete, kill tasks, canary,
+ * cancel a deployment). It validates against the current state, makes the
+ * new immutable version (ids and timestamps come from here, the proposer),
+ * and commits one command through Raft; it answers only after the commit.
+ * It knows nothing of HTTP: failures are typed errors the edge maps once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../common/clock.ts';
+import { ConflictError, CygnetError, NotFoundError, ValidationError } from '../common/errors.ts';
+import type { AppDefinition, AppVersion } from './app/app-definition.ts';
+import { parseAppDefinition } from './app/parse-app.ts';
+import { applyAppUpdate, isScaleOnly } from './app/merge-app.ts';
+import { normalizeAppId } from './app/app-id.ts';
+import type { CommandResult, FrameworkCommand } from './state/commands.ts';
+import type { FrameworkState } from './state/framework-state.ts';
+import type { AppRecord, CanaryRecord, DeploymentKind, DeploymentRecord } from './state/model.ts';
+
+/** A write refused because a deployment holds the app (HTTP 409 with the deployment's id). */
+export class DeploymentConflictError extends ConflictError {
+  constructor(message: string, readonly deploymentIds: readonly string[]) {
+    super(message);
+  }
+}
+
+export interface WriteOutcome {
+  readonly version: string;
+  readonly deploymentId: string;
+  readonly app?: AppVersion;
+}
+
+export interface AppServiceOptions {
+  readonly state: FrameworkState;
+  readonly propose: (cmd: FrameworkCommand) => Promise<CommandResult>;
+  readonly clock: Clock;
+  readonly newUuid?: () => string;
+  /** Called after every committed write, so the scheduler plans at once. */
+  readonly onWrite?: () => void;
+}
+
+/** Label naming a deadline in seconds for this app's deployments (cygnet's extension). */
+export const deadlineLabel = 'CYGNET_DEPLOYMENT_DEADLINE_SECONDS';
+/** Label asking for a rollback when a deployment misses its deadline. */
+export const rollbackLabel = 'CYGNET_ROLLBACK_ON_DEADLINE';
+
+export class AppService {
+  private readonly state: FrameworkState;
+  private readonly propose: AppServiceOptions['propose'];
+  private readonly clock: Clock;
+  private readonly uuid: () => string;
+  private readonly onWrite: () => void;
+  private lastVersionMs = 0;
+
+  constructor(o: AppServiceOptions) {
+    this.state = o.state;
+    this.propose = o.propose;
+    this.clock = o.clock;
+    this.uuid = o.newUuid ?? randomUUID;
+    this.onWrite = o.onWrite ?? (() => undefined);
+  }
+
+  /** POST /v2/apps */
+  async create(body: unknown, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const def = parseAppDefinition(body);
+    if (this.state.app(def.id) !== undefined) throw new ConflictError(`An app with id [${def.id}] already exists.`);
+    const v = this.newVersion(def, undefined);
+    return this.put(v, 'start', undefined, opts.force ?? false);
+  }
+
+  /** PUT/PATCH /v2/apps/{id}: merge (Marathon's partialUpdate=true), replace, or roll back with `{"version": …}`. */
+  async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean } = {}): Promise<WriteOutcome> {
+    const id = normalizeAppId(rawId);
+    const app = this.state.app(id);
+    if (isVersionOnly(body)) return this.rollback(id, body.version, opts);
+    if (app === undefined) {
+      // Marathon's PUT creates the app when it does not exist.
+      const def = parseAppDefinition(withId(body, id));
+      return this.put(this.newVersion(def, undefined), 'start', undefined, opts.force ?? false);
+    }
+    const next = opts.partial === false ? parseAppDefinition(withId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
+    if (next.id !== id) throw new ValidationError('id', `the app's own id ${id}`, next.id);
+    const scale = isScaleOnly(app.current.definition, next);
+    const v = this.newVersion(next, scale ? app.current : undefined);
+    return this.put(v, scale ? 'scale' : 'update', app, opts.force ?? false);
+  }
+
+  /** POST /v2/apps/{id}/restart: a new config version with the same definition (rolling restart). */
+  async restart(rawId: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const app = this.mustApp(rawId);
+    return this.put(this.newVersion(app.current.definition, undefined), 'restart', app, opts.force ?? false);
+  }
+
+  /** PUT {"version": v}: the definition of v, keeping v's config version so its instances stay. */
+  async rollback(rawId: string, version: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const app = this.mustApp(rawId);
+    const target = app.versions.find((x) => x.version === version);
+    if (target === undefined) throw new NotFoundError(`App '${app.id}' does not exist in version ${version}`);
+    const now = this.nextVersionTime();
+    const v: AppVersion = { definition: target.definition, version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: target.versionInfo.lastConfigChangeAt } };
+    return this.put(v, 'rollback', app, opts.force ?? false);
+  }
+
+  /** DELETE /v2/apps/{id} */
+  async remove(rawId: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const app = this.mustApp(rawId);
+    const now = this.clock.nowMs();
+    const deployment = this.deployment(app.id, 'delete', app.current, app, now);
+    const r = await this.propose({ type: 'DeleteApp', atMs: now, appId: app.id, deployment, force: opts.force ?? false });
+    this.check(r);
+    this.onWrite();
+    return { version: new Date(now).toISOString(), deploymentId: deployment.id };
+  }
+
+  /** Kills instances by task id; with `scale`, lowers `instances` too (one scale deployment per app). */
+  async killTasks(taskIds: readonly string[], opts: { scale?: boolean; force?: boolean; appId?: string } = {}): Promise<{ killed: string[]; deployment?: WriteOutcome }> {
+    const byApp = new Map<string, string[]>();
+    const killed: string[] = [];
+    for (const t of taskIds) {
+      const inst = this.state.instanceOfTask(t);
+      if (inst === undefined || inst.taskId !== t) continue;
+      if (opts.appId !== undefined && inst.appId !== opts.appId) continue;
+      const list = byApp.get(inst.appId) ?? [];
+      list.push(inst.instanceId);
+      byApp.set(inst.appId, list);
+      killed.push(t);
+    }
+    let deployment: WriteOutcome | undefined;
+    if (opts.scale === true) {
+      for (const [appId, ids] of byApp) {
+        const app = this.state.app(appId);
+        if (app === undefined) continue;
+        const def = { ...app.current.definition, instances: Math.max(0, app.current.definition.instances - ids.length) };
+        deployment = await this.put(this.newVersion(def, app.current), 'scale', app, opts.force ?? false, ids);
+      }
+      return { killed, ...(deployment !== undefined ? { deployment } : {}) };
+    }
+    const all = [...byApp.values()].flat();
+    if (all.length > 0) {
+      this.check(await this.propose({ type: 'Kill', atMs: this.clock.nowMs(), instanceIds: all, reason: 'killed through the API' }));
+      this.onWrite();
+    }
+    return { killed };
+  }
+
+  /**
+   * Canary (cygnet's extension): `count` instances move to the updated
+   * definition and get `weight` of the traffic; the rest stay on the current
+   * version until promote or abort.
+   */
+  async startCanary(rawId: string, body: { app?: unknown; instances?: unknown; weight?: unknown }, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const app = this.mustApp(rawId);
+    if (app.canary !== undefined) throw new ConflictError(`App '${app.id}' already has a canary; promote or abort it first`);
+    const count = body.instances ?? 1;
+    const weight = body.weight ?? 0.2;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > app.current.definition.instances) {
+      throw new ValidationError('instances', `an integer from 1 to the app's instances (${app.current.definition.instances})`, JSON.stringify(count));
+    }
+    if (typeof weight !== 'number' || !(weight >= 0 && weight <= 1)) throw new ValidationError('weight', 'a number from 0 to 1', JSON.stringify(weight));
+    const next = applyAppUpdate(app.current.definition, withId(body.app ?? {}, app.id));
+    if (next.instances !== app.current.definition.instances) throw new ValidationError('app.instances', 'unchanged during a canary (scale after promote)', String(next.instances));
+    const v = this.newVersion(next, undefined);
+    const canary: CanaryRecord = { baseVersion: app.current.version, count, weight };
+    return this.put(v, 'canary', app, opts.force ?? false, undefined, canary);
+  }
+
+  /** Moves every instance to the canary's version. */
+  async promoteCanary(rawId: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const app = this.mustApp(rawId);
+    if (app.canary === undefined) throw new NotFoundError(`App '${app.id}' has no canary`);
+    const now = this.nextVersionTime();
+    const v: AppVersion = { definition: app.current.definition, version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: app.current.versionInfo.lastConfigChangeAt } };
+    return this.put(v, 'promote', app, opts.force ?? true);
+  }
+
+  /** Returns every instance to the version the canary started from. */
+  async abortCanary(rawId: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const app = this.mustApp(rawId);
+    if (app.canary === undefined) throw new NotFoundError(`App '${app.id}' has no canary`);
+    return this.rollback(app.id, app.canary.baseVersion, { force: opts.force ?? true });
+  }
+
+  /** DELETE /v2/deployments/{id}: revert to where the app was (default) or, with force, stop where it is. */
+  async cancelDeployment(id: string, opts: { force?: boolean } = {}): Promise<WriteOutcome | undefined> {
+    const d = this.state.deployment(id);
+    if (d === undefined) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
+    if (opts.force === true || d.fromVersion === undefined || d.kind === 'delete') {
+      this.check(await this.propose({ type: 'CancelDeployment', atMs: this.clock.nowMs(), deploymentId: id }));
+      this.onWrite();
+      return undefined;
+    }
+    return this.rollback(d.appId, d.fromVersion, { force: true });
+  }
+
+  // ---- helpers -----------------------------------------------------------
+
+  private mustApp(rawId: string): AppRecord {
+    const id = normalizeAppId(rawId);
+    const app = this.state.app(id);
+    if (app === undefined) throw new NotFoundError(`App '${id}' does not exist`);
+    return app;
+  }
+
+  /** Version ids are ISO timestamps; two writes in one millisecond still get distinct ones. */
+  private nextVersionTime(): string {
+    const ms = Math.max(this.clock.nowMs(), this.lastVersionMs + 1);
+    this.lastVersionMs = ms;
+    return new Date(ms).toISOString();
+  }
+
+  private newVersion(def: AppDefinition, scaledFrom: AppVersion | undefined): AppVersion {
+    const now = this.nextVersionTime();
+    return { definition: def, version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: scaledFrom?.versionInfo.lastConfigChangeAt ?? now } };
+  }
+
+  private deployment(appId: string, kind: DeploymentKind, v: AppVersion, from: AppRecord | undefined, now: number): DeploymentRecord {
+    const labels = v.definition.labels;
+    const deadlineS = Number(labels[deadlineLabel]);
+    return {
+      id: this.uuid(),
+      appId,
+      kind,
+      version: v.version,
+      ...(from !== undefined ? { fromVersion: from.current.version } : {}),
+      startedAtMs: now,
+      ...(Number.isFinite(deadlineS) && deadlineS > 0 ? { deadlineAtMs: now + deadlineS * 1000 } : {}),
+      rollbackOnDeadline: labels[rollbackLabel] === 'true',
+    };
+  }
+
+  private async put(v: AppVersion, kind: DeploymentKind, from: AppRecord | undefined, force: boolean, killFirst?: readonly string[], canary?: CanaryRecord): Promise<WriteOutcome> {
+    const now = this.clock.nowMs();
+    const deployment = this.deployment(v.definition.id, kind, v, from, now);
+    const r = await this.propose({
+      type: 'PutApp', atMs: now, app: v, deployment, force,
+      ...(canary !== undefined ? { canary } : {}),
+      ...(killFirst !== undefined && killFirst.length > 0 ? { kill: killFirst } : {}),
+    });
+    this.check(r);
+    this.onWrite();
+    return { version: v.version, deploymentId: deployment.id, app: v };
+  }
+
+  private check(r: CommandResult): void {
+    if (r.ok) return;
+    if (r.code === 'CONFLICT') throw new DeploymentConflictError(r.message, r.deploymentId !== undefined ? [r.deploymentId] : []);
+    if (r.code === 'NOT_FOUND') throw new NotFoundError(r.message);
+    throw new CygnetError('CYG_VALIDATION', r.message);
+  }
+}
+
+function isVersionOnly(body: unknown): body is { version: string } {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 1 && typeof (body as { version?: unknown }).version === 'string';
+}
+
+/** The body with `id` set to the path's id when the body has none (Marathon takes the path's). */
+function withId(body: unknown, id: string): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return 'id' in body ? body : { ...body, id };
+}

@@ -1,0 +1,501 @@
+/**
+ * FrameworkState: the replicated state machine of the app framework. Raft
+ * hands it committed commands in log order; it changes apps, versions,
+ * instances and deployments, and tells its observer which Marathon events and
+ * registry changes that made. Deterministic: no clock, no randomness, no I/O
+ * (times and ids come inside the commands).
+ *
+ * Invariants:
+ *  - at most one deployment per app;
+ *  - an instance's index is unique among the live instances of its app;
+ *  - an instance is a registry endpoint iff it is running and healthy (or its
+ *    version has no health checks); every change of that is one registry change;
+ *  - a status for a task that is not an instance's current task changes
+ *    nothing (the scheduler kills such tasks).
+ */
+import type { TaskState } from '../../protocol/mesos-types.ts';
+import type { RegistryApp, RegistryEndpoint } from '../../registry/types.ts';
+import type { AppDefinition, AppVersion } from '../app/app-definition.ts';
+import type { AppliedEntry, StateMachine } from '../../raft/node.ts';
+import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDecision, type StatusUpdate } from './commands.ts';
+import type { AppRecord, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
+import { maxVersionsPerApp } from './model.ts';
+import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
+import { renderDeploymentPlan } from './render-deployment.ts';
+
+const terminal: ReadonlySet<TaskState> = new Set<TaskState>([
+  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN',
+]);
+
+export function isTerminalTaskState(s: TaskState): boolean {
+  return terminal.has(s);
+}
+
+const ok: CommandResult = { ok: true };
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class FrameworkState implements StateMachine<CommandResult> {
+  private observer: StateObserver = nullObserver;
+  private frameworkIdValue: string | undefined;
+  private clusterIdValue = '';
+  private readonly appsById = new Map<string, AppRecord>();
+  private readonly instancesById = new Map<string, InstanceRecord>();
+  private readonly instancesByApp = new Map<string, Set<string>>();
+  private readonly instanceByTask = new Map<string, string>();
+  private readonly deploymentsById = new Map<string, DeploymentRecord>();
+  private readonly deploymentByApp = new Map<string, string>();
+  private registryRevisionValue = 0;
+  private cluster: { leader?: string; master?: string } = {};
+  private index = 0;
+  /** Bumped on every applied command: readers use it to cache renderings. */
+  private generationValue = 0;
+
+  setObserver(o: StateObserver): void {
+    this.observer = o;
+  }
+
+  // ---- reads -------------------------------------------------------------
+
+  get frameworkId(): string | undefined { return this.frameworkIdValue; }
+  get clusterId(): string { return this.clusterIdValue; }
+  get appliedIndex(): number { return this.index; }
+  get generation(): number { return this.generationValue; }
+  get clusterInfo(): { readonly leader?: string; readonly master?: string } { return this.cluster; }
+
+  apps(): IterableIterator<AppRecord> { return this.appsById.values(); }
+  app(id: string): AppRecord | undefined { return this.appsById.get(id); }
+  instance(id: string): InstanceRecord | undefined { return this.instancesById.get(id); }
+  allInstances(): IterableIterator<InstanceRecord> { return this.instancesById.values(); }
+  instanceOfTask(taskId: string): InstanceRecord | undefined {
+    const id = this.instanceByTask.get(taskId);
+    return id === undefined ? undefined : this.instancesById.get(id);
+  }
+  instancesOf(appId: string): InstanceRecord[] {
+    const ids = this.instancesByApp.get(appId);
+    if (ids === undefined) return [];
+    const out: InstanceRecord[] = [];
+    for (const id of ids) {
+      const r = this.instancesById.get(id);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+  deployments(): IterableIterator<DeploymentRecord> { return this.deploymentsById.values(); }
+  deployment(id: string): DeploymentRecord | undefined { return this.deploymentsById.get(id); }
+  deploymentOf(appId: string): DeploymentRecord | undefined {
+    const id = this.deploymentByApp.get(appId);
+    return id === undefined ? undefined : this.deploymentsById.get(id);
+  }
+  /** The definition an instance runs (its version may be older than the app's current one). */
+  definitionOf(appId: string, version: string): AppDefinition | undefined {
+    const app = this.appsById.get(appId);
+    if (app === undefined) return undefined;
+    if (app.current.version === version) return app.current.definition;
+    return app.versions.find((v) => v.version === version)?.definition;
+  }
+
+  /** An app version's config version (its lastConfigChangeAt), if the version is known. */
+  configVersionOf(appId: string, version: string): string | undefined {
+    const app = this.appsById.get(appId);
+    if (app === undefined) return undefined;
+    if (app.current.version === version) return app.current.versionInfo.lastConfigChangeAt;
+    return app.versions.find((v) => v.version === version)?.versionInfo.lastConfigChangeAt;
+  }
+
+  /**
+   * The desired count per config version, and the app version new instances
+   * of it are launched with: what the planner converges the app to.
+   */
+  targetsOf(app: AppRecord): { version: string; count: number; launchVersion: string }[] {
+    const n = app.current.definition.instances;
+    const cur = { version: app.current.versionInfo.lastConfigChangeAt, launchVersion: app.current.version };
+    if (app.canary === undefined) return [{ ...cur, count: n }];
+    const base = app.versions.find((v) => v.version === app.canary?.baseVersion);
+    if (base === undefined) return [{ ...cur, count: n }];
+    const k = Math.min(app.canary.count, n);
+    return [
+      { version: base.versionInfo.lastConfigChangeAt, launchVersion: base.version, count: n - k },
+      { ...cur, count: k },
+    ].filter((t) => t.count > 0);
+  }
+
+  // ---- registry view -----------------------------------------------------
+
+  registryApp(app: AppRecord): RegistryApp {
+    const def = app.current.definition;
+    return {
+      id: def.id,
+      labels: def.labels,
+      ports: def.portDefinitions.map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), protocol: p.protocol, servicePort: p.port, labels: p.labels })),
+      ...(app.canary !== undefined
+        ? { versionWeights: { [this.configVersionOf(app.id, app.canary.baseVersion) ?? app.canary.baseVersion]: 1 - app.canary.weight, [app.current.versionInfo.lastConfigChangeAt]: app.canary.weight } }
+        : {}),
+    };
+  }
+
+  isEndpoint(inst: InstanceRecord): boolean {
+    if (inst.phase !== 'running') return false;
+    const def = this.definitionOf(inst.appId, inst.version);
+    if (def === undefined) return false;
+    return def.healthChecks.length === 0 ? true : inst.healthy === true;
+  }
+
+  registryEndpoint(inst: InstanceRecord): RegistryEndpoint {
+    const host = inst.hostname ?? '';
+    return {
+      appId: inst.appId,
+      taskId: inst.taskId ?? '',
+      index: inst.index,
+      host,
+      ip: /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? host : host === 'localhost' ? '127.0.0.1' : host,
+      ports: inst.hostPorts,
+      version: inst.configVersion,
+      healthySince: iso(inst.healthySinceMs ?? inst.startedAtMs ?? 0),
+    };
+  }
+
+  registryRevision(): number { return this.registryRevisionValue; }
+
+  // ---- StateMachine ------------------------------------------------------
+
+  apply(entry: AppliedEntry): CommandResult {
+    this.index = entry.index;
+    this.generationValue++;
+    if (entry.data.length === 0) return ok; // the empty entry a new leader appends
+    const cmd = decodeCommand(entry.data);
+    return this.applyCommand(cmd);
+  }
+
+  applyCommand(cmd: FrameworkCommand): CommandResult {
+    switch (cmd.type) {
+      case 'Init':
+        if (this.clusterIdValue === '') this.clusterIdValue = cmd.clusterId;
+        return ok;
+      case 'SetFrameworkId':
+        this.frameworkIdValue = cmd.frameworkId;
+        return ok;
+      case 'SetCluster':
+        this.cluster = { ...(cmd.leader !== undefined ? { leader: cmd.leader } : {}), ...(cmd.master !== undefined ? { master: cmd.master } : {}) };
+        this.registryChange({ type: 'CLUSTER_UPDATED', cluster: this.cluster });
+        return ok;
+      case 'PutApp': return this.applyPutApp(cmd);
+      case 'DeleteApp': return this.applyDeleteApp(cmd);
+      case 'FinishDeployment': return this.applyFinishDeployment(cmd);
+      case 'CancelDeployment': return this.applyCancelDeployment(cmd);
+      case 'Schedule': return this.applySchedule(cmd);
+      case 'Launch': return this.applyLaunch(cmd.atMs, cmd.launches);
+      case 'Kill': return this.applyKill(cmd.atMs, cmd.instanceIds, cmd.reason);
+      case 'TaskStatuses':
+        for (const u of cmd.updates) this.applyStatus(u, cmd.atMs);
+        return ok;
+      case 'ExpireUnreachable': return this.applyExpireUnreachable(cmd.instanceIds);
+    }
+  }
+
+  snapshot(): Uint8Array {
+    const data: FrameworkSnapshotData = {
+      formatVersion: 1,
+      ...(this.frameworkIdValue !== undefined ? { frameworkId: this.frameworkIdValue } : {}),
+      apps: [...this.appsById.values()],
+      instances: [...this.instancesById.values()],
+      deployments: [...this.deploymentsById.values()],
+      registryRevision: this.registryRevisionValue,
+      clusterId: this.clusterIdValue,
+    };
+    return new TextEncoder().encode(JSON.stringify({ ...data, cluster: this.cluster, index: this.index }));
+  }
+
+  restore(bytes: Uint8Array): void {
+    const data = JSON.parse(new TextDecoder().decode(bytes)) as FrameworkSnapshotData & { cluster?: { leader?: string; master?: string }; index?: number };
+    if (data.formatVersion !== 1) throw new Error(`framework snapshot: unknown formatVersion ${String(data.formatVersion)}`);
+    this.frameworkIdValue = data.frameworkId;
+    this.clusterIdValue = data.clusterId;
+    this.registryRevisionValue = data.registryRevision;
+    this.cluster = data.cluster ?? {};
+    this.index = data.index ?? 0;
+    this.appsById.clear();
+    this.instancesById.clear();
+    this.instancesByApp.clear();
+    this.instanceByTask.clear();
+    this.deploymentsById.clear();
+    this.deploymentByApp.clear();
+    for (const a of data.apps) this.appsById.set(a.id, a);
+    for (const i of data.instances) this.addInstance(i);
+    for (const d of data.deployments) {
+      this.deploymentsById.set(d.id, d);
+      this.deploymentByApp.set(d.appId, d.id);
+    }
+    this.generationValue++;
+    this.observer.restored();
+  }
+
+  // ---- apps and deployments ----------------------------------------------
+
+  private applyPutApp(cmd: Extract<FrameworkCommand, { type: 'PutApp' }>): CommandResult {
+    const id = cmd.app.definition.id;
+    const running = this.deploymentOf(id);
+    if (running !== undefined && !cmd.force) {
+      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${running.id}'.`, deploymentId: running.id };
+    }
+    if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
+    const existing = this.appsById.get(id);
+    const configChanged = existing === undefined || existing.current.versionInfo.lastConfigChangeAt !== cmd.app.versionInfo.lastConfigChangeAt;
+    if (existing === undefined) {
+      this.appsById.set(id, { id, current: cmd.app, versions: [cmd.app], failures: 0, ...(cmd.canary !== undefined ? { canary: cmd.canary } : {}) });
+    } else {
+      existing.current = cmd.app;
+      if (!cmd.reuseVersion || !existing.versions.some((v) => v.version === cmd.app.version)) {
+        existing.versions.push(cmd.app);
+        if (existing.versions.length > maxVersionsPerApp) existing.versions.splice(0, existing.versions.length - maxVersionsPerApp);
+      }
+      if (configChanged) existing.failures = 0;
+      if (cmd.canary !== undefined) existing.canary = cmd.canary;
+      else delete existing.canary;
+      // A config change lifts the backoff of instances waiting to be relaunched.
+      if (configChanged) for (const inst of this.instancesOf(id)) delete inst.notBeforeMs;
+    }
+    const app = this.appsById.get(id) as AppRecord;
+    if (cmd.kill !== undefined) this.applyKill(cmd.atMs, cmd.kill, 'killed and scaled through the API');
+    this.startDeployment(cmd.deployment, cmd.atMs);
+    this.registryChange({ type: 'APP_UPDATED', app: this.registryApp(app) });
+    // Instances of the app whose endpoint status depends on the app (weights) are unchanged.
+    return { ok: true, deploymentId: cmd.deployment.id };
+  }
+
+  private applyDeleteApp(cmd: Extract<FrameworkCommand, { type: 'DeleteApp' }>): CommandResult {
+    const app = this.appsById.get(cmd.appId);
+    if (app === undefined) return { ok: false, code: 'NOT_FOUND', message: `App '${cmd.appId}' does not exist` };
+    const running = this.deploymentOf(cmd.appId);
+    if (running !== undefined && !cmd.force) {
+      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${running.id}'.`, deploymentId: running.id };
+    }
+    if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
+    this.startDeployment(cmd.deployment, cmd.atMs);
+    this.appsById.delete(cmd.appId);
+    const victims = this.instancesOf(cmd.appId).map((i) => i.instanceId);
+    this.applyKill(cmd.atMs, victims, 'app deleted');
+    this.registryChange({ type: 'APP_REMOVED', appId: cmd.appId });
+    this.emit({ eventType: 'app_terminated_event', timestamp: iso(cmd.atMs), appId: cmd.appId });
+    return { ok: true, deploymentId: cmd.deployment.id };
+  }
+
+  private startDeployment(d: DeploymentRecord, atMs: number): void {
+    this.deploymentsById.set(d.id, d);
+    this.deploymentByApp.set(d.appId, d.id);
+    this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan: renderDeploymentPlan(d), currentStep: renderDeploymentPlan(d).steps[0] });
+  }
+
+  private endDeployment(d: DeploymentRecord, outcome: 'success' | 'failed' | 'superseded' | 'canceled', atMs: number, reason?: string): void {
+    this.deploymentsById.delete(d.id);
+    if (this.deploymentByApp.get(d.appId) === d.id) this.deploymentByApp.delete(d.appId);
+    const plan = renderDeploymentPlan(d);
+    if (outcome === 'success') this.emit({ eventType: 'deployment_success', timestamp: iso(atMs), id: d.id, plan });
+    else this.emit({ eventType: 'deployment_failed', timestamp: iso(atMs), id: d.id, plan, ...(reason !== undefined ? { reason } : { reason: outcome }) });
+  }
+
+  private applyFinishDeployment(cmd: Extract<FrameworkCommand, { type: 'FinishDeployment' }>): CommandResult {
+    const d = this.deploymentsById.get(cmd.deploymentId);
+    if (d === undefined) return { ok: false, code: 'NOT_FOUND', message: `deployment ${cmd.deploymentId} is not running` };
+    if (cmd.outcome === 'success') this.emit({ eventType: 'deployment_step_success', timestamp: iso(cmd.atMs), plan: renderDeploymentPlan(d), currentStep: renderDeploymentPlan(d).steps[0] });
+    this.endDeployment(d, cmd.outcome, cmd.atMs, cmd.reason);
+    return ok;
+  }
+
+  private applyCancelDeployment(cmd: Extract<FrameworkCommand, { type: 'CancelDeployment' }>): CommandResult {
+    const d = this.deploymentsById.get(cmd.deploymentId);
+    if (d === undefined) return { ok: false, code: 'NOT_FOUND', message: `DeploymentPlan ${cmd.deploymentId} does not exist` };
+    this.endDeployment(d, 'canceled', cmd.atMs, 'canceled');
+    return ok;
+  }
+
+  // ---- instances ------------------------------------------------------------
+
+  private addInstance(inst: InstanceRecord): void {
+    this.instancesById.set(inst.instanceId, inst);
+    let set = this.instancesByApp.get(inst.appId);
+    if (set === undefined) {
+      set = new Set();
+      this.instancesByApp.set(inst.appId, set);
+    }
+    set.add(inst.instanceId);
+    if (inst.taskId !== undefined) this.instanceByTask.set(inst.taskId, inst.instanceId);
+  }
+
+  private removeInstance(inst: InstanceRecord): void {
+    this.instancesById.delete(inst.instanceId);
+    const set = this.instancesByApp.get(inst.appId);
+    set?.delete(inst.instanceId);
+    if (set !== undefined && set.size === 0) this.instancesByApp.delete(inst.appId);
+    if (inst.taskId !== undefined && this.instanceByTask.get(inst.taskId) === inst.instanceId) this.instanceByTask.delete(inst.taskId);
+  }
+
+  private applySchedule(cmd: Extract<FrameworkCommand, { type: 'Schedule' }>): CommandResult {
+    const accepted: string[] = [];
+    for (const s of cmd.instances) {
+      const configVersion = this.configVersionOf(s.appId, s.version);
+      if (this.instancesById.has(s.instanceId) || configVersion === undefined) continue;
+      const used = new Set(this.instancesOf(s.appId).map((i) => i.index));
+      let index = 0;
+      while (used.has(index)) index++;
+      this.addInstance({ instanceId: s.instanceId, appId: s.appId, index, version: s.version, configVersion, phase: 'scheduled', incarnation: 0, hostPorts: [] });
+      accepted.push(s.instanceId);
+    }
+    return { ok: true, accepted };
+  }
+
+  private applyLaunch(atMs: number, launches: readonly LaunchDecision[]): CommandResult {
+    const accepted: string[] = [];
+    for (const l of launches) {
+      const inst = this.instancesById.get(l.instanceId);
+      if (inst === undefined || inst.phase !== 'scheduled' || l.incarnation !== inst.incarnation + 1) continue;
+      if (inst.taskId !== undefined) this.instanceByTask.delete(inst.taskId);
+      inst.incarnation = l.incarnation;
+      inst.taskId = l.taskId;
+      inst.agentId = l.agentId;
+      inst.hostname = l.hostname;
+      inst.hostPorts = [...l.hostPorts];
+      inst.phase = 'launched';
+      inst.mesosState = 'TASK_STAGING';
+      inst.stagedAtMs = atMs;
+      delete inst.startedAtMs;
+      delete inst.healthy;
+      delete inst.healthySinceMs;
+      delete inst.unreachableSinceMs;
+      this.instanceByTask.set(l.taskId, inst.instanceId);
+      accepted.push(l.instanceId);
+      this.emitInstanceChanged(inst, 'Provisioned', atMs);
+    }
+    return { ok: true, accepted };
+  }
+
+  private applyKill(atMs: number, instanceIds: readonly string[], reason: string): CommandResult {
+    const accepted: string[] = [];
+    for (const id of instanceIds) {
+      const inst = this.instancesById.get(id);
+      if (inst === undefined) continue;
+      const wasEndpoint = this.isEndpoint(inst);
+      accepted.push(id);
+      if (inst.phase === 'scheduled') {
+        // Never launched (or between incarnations): nothing to kill, it just goes.
+        this.removeInstance(inst);
+        continue;
+      }
+      inst.phase = 'killing';
+      inst.lastMessage = reason;
+      if (wasEndpoint) this.registryChange({ type: 'ENDPOINT_DOWN', appId: inst.appId, taskId: inst.taskId ?? '' });
+      this.emitInstanceChanged(inst, 'Killing', atMs);
+    }
+    return { ok: true, accepted };
+  }
+
+  private applyExpireUnreachable(instanceIds: readonly string[]): CommandResult {
+    const accepted: string[] = [];
+    for (const id of instanceIds) {
+      const inst = this.instancesById.get(id);
+      if (inst === undefined || inst.phase !== 'unreachable') continue;
+      inst.phase = 'scheduled';
+      accepted.push(id);
+    }
+    return { ok: true, accepted };
+  }
+
+  private applyStatus(u: StatusUpdate, atMs: number): void {
+    const inst = this.instanceOfTask(u.taskId);
+    if (inst === undefined || inst.taskId !== u.taskId) return;
+    const def = this.definitionOf(inst.appId, inst.version);
+    const wasEndpoint = this.isEndpoint(inst);
+    const wasHealthy = inst.healthy;
+    inst.mesosState = u.state;
+    if (u.agentId !== undefined) inst.agentId = u.agentId;
+    if (u.message !== undefined) inst.lastMessage = u.message;
+    const app = this.appsById.get(inst.appId);
+    if (isTerminalTaskState(u.state)) {
+      this.emitStatus(inst, u);
+      if (inst.phase === 'killing' || app === undefined) {
+        this.emitInstanceChanged(inst, 'Killed', u.timestampMs);
+        this.removeInstance(inst);
+      } else {
+        // Goal is still "run": back to the queue under the same instance id, after the backoff.
+        const failed = u.state !== 'TASK_FINISHED';
+        if (failed && def !== undefined) {
+          const delayS = Math.min(def.maxLaunchDelaySeconds, def.backoffSeconds * def.backoffFactor ** app.failures);
+          app.failures++;
+          inst.notBeforeMs = u.timestampMs + delayS * 1000;
+        }
+        inst.phase = 'scheduled';
+        delete inst.healthy;
+        this.emitInstanceChanged(inst, u.state === 'TASK_FINISHED' ? 'Finished' : 'Failed', u.timestampMs);
+      }
+    } else if (u.state === 'TASK_UNREACHABLE') {
+      if (inst.phase !== 'killing') inst.phase = 'unreachable';
+      inst.unreachableSinceMs ??= u.timestampMs;
+      this.emitStatus(inst, u);
+    } else {
+      if (u.state === 'TASK_RUNNING') {
+        if (inst.phase !== 'killing') inst.phase = 'running';
+        inst.startedAtMs ??= u.timestampMs;
+        delete inst.unreachableSinceMs;
+      } else if (inst.phase !== 'killing') {
+        inst.phase = 'launched';
+      }
+      if (u.healthy !== undefined) inst.healthy = u.healthy;
+      if (wasHealthy !== inst.healthy || u.state !== inst.mesosState) this.emitStatus(inst, u);
+      if (inst.healthy === true && wasHealthy !== true) inst.healthySinceMs = u.timestampMs;
+      if (inst.healthy !== undefined && wasHealthy !== inst.healthy) {
+        this.emit({ eventType: 'health_status_changed_event', timestamp: iso(atMs), appId: inst.appId, instanceId: inst.instanceId, taskId: inst.taskId, version: inst.version, alive: inst.healthy });
+        // A healthy instance ends the app's run of failures: the next failure backs off from the start.
+        if (inst.healthy && app !== undefined) app.failures = 0;
+      }
+      if (u.state === 'TASK_RUNNING' && inst.phase === 'running' && inst.startedAtMs === u.timestampMs) this.emitInstanceChanged(inst, 'Running', u.timestampMs);
+    }
+    const isEndpoint = this.instancesById.has(inst.instanceId) && this.isEndpoint(inst);
+    if (!wasEndpoint && isEndpoint) {
+      inst.healthySinceMs ??= u.timestampMs;
+      this.registryChange({ type: 'ENDPOINT_UP', endpoint: this.registryEndpoint(inst) });
+    } else if (wasEndpoint && !isEndpoint) {
+      this.registryChange({ type: 'ENDPOINT_DOWN', appId: inst.appId, taskId: inst.taskId ?? '' });
+    }
+  }
+
+  // ---- outputs -----------------------------------------------------------
+
+  private registryChange(c: Parameters<StateObserver['registry']>[0]): void {
+    this.registryRevisionValue++;
+    this.observer.registry(c);
+  }
+
+  private emit(e: MarathonEvent): void {
+    this.observer.event(e, this.index);
+  }
+
+  private emitStatus(inst: InstanceRecord, u: StatusUpdate): void {
+    this.emit({
+      eventType: 'status_update_event',
+      timestamp: iso(u.timestampMs),
+      slaveId: inst.agentId ?? '',
+      taskId: u.taskId,
+      taskStatus: u.state,
+      message: u.message ?? '',
+      appId: inst.appId,
+      host: inst.hostname ?? '',
+      ipAddresses: [],
+      ports: inst.hostPorts,
+      version: inst.version,
+      ...(u.healthy !== undefined ? { healthy: u.healthy } : {}),
+      instanceId: inst.instanceId,
+    });
+  }
+
+  private emitInstanceChanged(inst: InstanceRecord, condition: string, atMs: number): void {
+    this.emit({
+      eventType: 'instance_changed_event',
+      timestamp: iso(atMs),
+      instanceId: inst.instanceId,
+      condition,
+      runSpecId: inst.appId,
+      agentId: inst.agentId ?? '',
+      host: inst.hostname ?? '',
+      runSpecVersion: inst.version,
+    });
+  }
+}
