@@ -97,7 +97,6 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
   let latest: PrimaryMessage | undefined;
   let nextRequestId = 1;
   let closing = false;
-  let port = 0;
 
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: new URL(`./worker-main${extensionOf(import.meta.url)}`, import.meta.url).pathname, args: [], silent: false });
@@ -119,8 +118,7 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
     });
   });
 
-  const first = await fork(0);
-  port = first;
+  const port = await fork(0);
   await Promise.all(Array.from({ length: options.workers - 1 }, (_, i) => fork(i + 1)));
 
   const sink = {

@@ -9,7 +9,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { Agent, request } from 'undici';
 import { SeededRandom, randomInt } from '../../../src/common/random.ts';
 import { appOf, endpointOf, startProxyHarness, type ProxyHarness } from '../../helpers/proxy-harness.ts';
-import { startBackend, startChildBackend, type EchoBody, type TestBackend } from '../../helpers/proxy-backends.ts';
+import { startBackend, startChildBackend, type EchoBody } from '../../helpers/proxy-backends.ts';
 
 async function closedPort(): Promise<number> {
   const s = createServer();
