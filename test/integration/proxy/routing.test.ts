@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { startProxyHarness, appOf, endpointOf, type ProxyHarness } from '../../helpers/proxy-harness.ts';
 import { backendHopHeader, startBackend, type EchoBody, type TestBackend } from '../../helpers/proxy-backends.ts';
@@ -107,7 +108,7 @@ describe('proxy routing (integration)', function () {
   it('passes request bodies through, with and without a length', async () => {
     const sized = await request(`${h.url}/post`, { method: 'POST', dispatcher: agent, headers: { host: 'web.shop.cygnet' }, body: 'hello' });
     expect((await sized.body.json() as EchoBody).body).to.equal('hello');
-    const chunked = await request(`${h.url}/post`, { method: 'POST', dispatcher: agent, headers: { host: 'web.shop.cygnet' }, body: (async function* () { yield 'a'; yield 'b'; })() });
+    const chunked = await request(`${h.url}/post`, { method: 'POST', dispatcher: agent, headers: { host: 'web.shop.cygnet' }, body: Readable.from(['a', 'b']) });
     const echoed = await chunked.body.json() as EchoBody;
     expect(echoed.body).to.equal('ab');
     expect(echoed.headers['transfer-encoding']).to.equal('chunked');
