@@ -7,9 +7,10 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-export type ProxyFailure = 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT';
+export type ProxyFailure = 'BAD_REQUEST' | 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT';
 
 const statusOf: Record<ProxyFailure, number> = {
+  BAD_REQUEST: 400,
   NO_ROUTE: 404,
   NO_INSTANCE: 503,
   BAD_GATEWAY: 502,

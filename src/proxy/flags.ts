@@ -8,7 +8,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../common/errors.ts';
 import { parseDurationMs } from '../master/flags.ts';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts } from './failure-policy.ts';
-import { defaultPool, defaultTimeouts } from './forwarder.ts';
+import { defaultTimeouts } from './forwarder.ts';
+import { defaultPool } from './upstream-pools.ts';
 import type { ProxyOptions } from './main.ts';
 
 /** More workers than this buys nothing on the machines we run on and multiplies sockets to every backend. */
@@ -93,7 +94,7 @@ export function parseProxyFlags(argv: readonly string[]): ProxyOptions {
       headerTimeoutMs: positiveDuration('header-timeout', f.headerTimeout ?? ''),
       idleTimeoutMs: positiveDuration('idle-timeout', f.idleTimeout ?? ''),
     },
-    pool: { poolIdleMs: positiveDuration('pool-idle-timeout', f.poolIdleTimeout ?? ''), poolMaxIdlePerBackend: defaultPool.poolMaxIdlePerBackend },
+    pool: { poolIdleMs: positiveDuration('pool-idle-timeout', f.poolIdleTimeout ?? ''), poolMaxSocketsPerBackend: defaultPool.poolMaxSocketsPerBackend },
     policy: { maxAttempts: parseInt('attempts', f.attempts ?? '', 1, 10), ejectBaseMs, ejectMaxMs },
   };
 }

@@ -1,31 +1,34 @@
 /**
  * The HTTP hot path: one client request → route → picker → an attempt on a
- * backend through the keep-alive pool, with the failure policy (retry,
+ * backend through its keep-alive pool, with the failure policy (retry,
  * eject) and the timeouts around each attempt.
  *
- *   pool         one node:http Agent, keep-alive, LIFO, per backend address:
- *                warm sockets are reused, idle ones closed before a node
- *                backend's own 5 s keep-alive would (see poolIdleMs).
+ *   pool         an undici Pool per backend address (upstream-pools.ts),
+ *                driven through `dispatch` with this file's handler: the
+ *                response streams straight into node's ServerResponse, no
+ *                intermediate stream or header object.
  *   picker       the route's (picker.ts), skipping tried and ejected backends.
- *   interceptors connect timeout → eject + retry; refused → eject + retry;
- *                stale kept-alive socket → retry (idempotent, bodiless);
- *                header timeout → 504; anything else after sending → 502.
+ *   interceptors refused / timed-out connect → eject + retry on another
+ *                instance; cut before any response byte → retry only if
+ *                the request is idempotent and bodiless; header timeout →
+ *                504; anything else → 502 (or a cut, once the response began).
  *
- * Invariants: a request's body is piped upstream only once the backend's
- * socket is connected, so a refused connect has consumed nothing and the
- * retry can still send it; every attempt ends exactly once (`settle`), and
- * with it the backend's in-flight count; when the client goes away before
- * its response has ended, the upstream request is destroyed, which closes
- * its socket rather than returning a half-read one to the pool.
+ * Invariants: every attempt ends exactly once (`settle`), and with it the
+ * backend's in-flight count; the client's body is read only by the attempt
+ * that got connected, so a refused connect leaves it unread for the retry;
+ * when the client goes away before its response has ended, the attempt is
+ * aborted, which destroys its upstream socket (a half-read socket never
+ * goes back to the pool).
  */
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../common/clock.ts';
 import { noInstanceMessage, noRouteMessage, sendFailure } from './answers.ts';
 import { classifyUpstreamError, computeEjectionMs, ejects, mayRetry, type AttemptPhase, type FailurePolicy } from './failure-policy.ts';
 import { clientAddress, computeDownstreamHeaders, computeUpstreamHeaders } from './headers.ts';
 import type { ProxyMetrics, UpstreamFailureKind } from './metrics.ts';
 import { matchRoute, type Backend, type HttpRoute, type RouteTable } from './route-table.ts';
+import { UpstreamPools, type PoolOptions } from './upstream-pools.ts';
 
 export interface TimeoutOptions {
   /** Until the TCP connect to a backend succeeds (then: eject + retry). */
@@ -36,15 +39,7 @@ export interface TimeoutOptions {
   readonly idleTimeoutMs: number;
 }
 
-export interface PoolOptions {
-  /** An idle pooled socket is closed after this; under a node backend's default keepAliveTimeout (5 s). */
-  readonly poolIdleMs: number;
-  /** Idle sockets kept per backend: enough for a busy client fan-in, bounded so a burst does not pin fds. */
-  readonly poolMaxIdlePerBackend: number;
-}
-
 export const defaultTimeouts: TimeoutOptions = { connectTimeoutMs: 3_000, headerTimeoutMs: 60_000, idleTimeoutMs: 60_000 };
-export const defaultPool: PoolOptions = { poolIdleMs: 4_000, poolMaxIdlePerBackend: 256 };
 
 export interface ForwarderDeps {
   readonly clock: Clock;
@@ -57,18 +52,26 @@ export interface ForwarderDeps {
 }
 
 export class HttpForwarder {
-  readonly agent: Agent;
+  readonly pools: UpstreamPools;
 
   constructor(readonly deps: ForwarderDeps) {
-    this.agent = new Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: deps.pool.poolMaxIdlePerBackend, timeout: deps.pool.poolIdleMs });
+    this.pools = new UpstreamPools(deps.timeouts, deps.pool);
   }
 
   /** The `request` listener of the proxy's HTTP server. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const route = matchRoute(this.deps.table(), req.headers.host, req.url);
+    const url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 47 /* / */) {
+      // Absolute-form and asterisk-form targets are for forward proxies and OPTIONS *; a reverse proxy routes origin-form.
+      this.deps.metrics.countResponse('', 400);
+      sendFailure(res, 'BAD_REQUEST', `request target '${url.slice(0, 100)}' is not a path; send origin-form (GET /path HTTP/1.1 with a Host header)`);
+      req.resume();
+      return;
+    }
+    const route = matchRoute(this.deps.table(), req.headers.host, url);
     if (route === undefined) {
       this.deps.metrics.countResponse('', 404);
-      sendFailure(res, 'NO_ROUTE', noRouteMessage(req.headers.host, req.url));
+      sendFailure(res, 'NO_ROUTE', noRouteMessage(req.headers.host, url));
       req.resume();
       return;
     }
@@ -81,14 +84,6 @@ export class HttpForwarder {
     new Exchange(this, req, res, route).attempt(null);
   };
 
-  /** Sockets open to backends, busy and idle. */
-  upstreamSockets(): number {
-    let n = 0;
-    for (const list of Object.values(this.agent.sockets)) n += list?.length ?? 0;
-    for (const list of Object.values(this.agent.freeSockets)) n += list?.length ?? 0;
-    return n;
-  }
-
   /** Marks a failed connect: the backend sits out for a while (longer each time in a row). */
   eject(backend: Backend): void {
     const s = backend.state;
@@ -97,23 +92,40 @@ export class HttpForwarder {
     this.deps.metrics.ejections++;
   }
 
-  close(): void {
-    this.agent.destroy();
+  /** Closes pools whose backends left the table. */
+  pruneAfterSwap(table: RouteTable): void {
+    const live = new Set<string>();
+    for (const routes of table.hosts.values()) for (const r of routes) for (const b of r.backends) live.add(`${b.address}:${b.port}`);
+    this.pools.prune(live);
+  }
+
+  async close(): Promise<void> {
+    await this.pools.destroy();
   }
 }
 
-/** One client request and its attempts. */
-class Exchange {
+/** undici error codes for its own timeouts, by the phase they end. */
+const timeoutKinds: Record<string, UpstreamFailureKind> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'header_timeout',
+  UND_ERR_BODY_TIMEOUT: 'idle_timeout',
+};
+
+/**
+ * One client request and its attempts; also the undici dispatch handler of
+ * the current attempt (undici calls these methods with `this` bound).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
   private tried: Backend[] | null = null;
   private backend: Backend | undefined;
-  private upstream: ClientRequest | undefined;
+  private abortAttempt: ((err?: Error) => void) | null = null;
   private phase: AttemptPhase = 'connect';
   private attempts = 0;
   private settled = true;
-  private bodyTouched = false;
   private done = false;
+  private paused: (() => void) | null = null;
   private readonly clientIp: string;
-  private readonly headers: string[];
+  private readonly dispatchOptions: Dispatcher.DispatchOptions;
   private readonly hasBody: boolean;
 
   constructor(private readonly fwd: HttpForwarder, private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly route: HttpRoute) {
@@ -121,7 +133,14 @@ class Exchange {
     const te = req.headers['transfer-encoding'];
     const cl = req.headers['content-length'];
     this.hasBody = te !== undefined || (cl !== undefined && cl !== '0');
-    this.headers = computeUpstreamHeaders(req.rawHeaders, { clientIp: this.clientIp, proto: 'http', host: req.headers.host ?? '' }, te !== undefined, false);
+    this.dispatchOptions = {
+      origin: '',
+      path: req.url ?? '/',
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      // undici frames the body itself: chunked when there is no Content-Length.
+      headers: computeUpstreamHeaders(req.rawHeaders, { clientIp: this.clientIp, proto: 'http', host: req.headers.host ?? '' }, false, false),
+      body: this.hasBody ? req : null,
+    };
     fwd.deps.metrics.inFlight++;
     res.once('close', this.onClientClose);
   }
@@ -138,112 +157,84 @@ class Exchange {
     this.attempts++;
     this.phase = 'connect';
     this.settled = false;
+    this.abortAttempt = null;
     backend.state.active++;
-    const up = httpRequest({
-      agent: this.fwd.agent,
-      host: backend.address,
-      port: backend.port,
-      method: this.req.method,
-      path: this.req.url,
-      headers: this.headers,
-      setHost: false,
-      timeout: deps.timeouts.connectTimeoutMs,
-    });
-    this.upstream = up;
-    up.on('socket', this.onSocket);
-    up.on('response', this.onResponse);
-    up.on('error', this.onUpstreamError);
-    up.on('timeout', this.onUpstreamTimeout);
-    if (!this.hasBody) up.end();
+    this.fwd.pools.get(backend.address, backend.port).dispatch(this.dispatchOptions, this);
   }
 
-  private readonly onSocket = (socket: Socket): void => {
-    if (socket.connecting) socket.once('connect', this.onConnected);
-    else this.onConnected();
-  };
-
-  private readonly onConnected = (): void => {
-    const up = this.upstream;
-    if (up === undefined || this.done) return;
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortAttempt = abort;
     this.phase = 'headers';
-    up.setTimeout(this.fwd.deps.timeouts.headerTimeoutMs);
-    if (this.hasBody && !this.bodyTouched) {
-      this.bodyTouched = true;
-      this.req.pipe(up);
-    }
-  };
+    if (this.done) abort();
+  }
 
-  private readonly onResponse = (ures: IncomingMessage): void => {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     const backend = this.backend as Backend;
     backend.state.failures = 0;
     this.phase = 'body';
-    const up = this.upstream as ClientRequest;
-    up.setTimeout(this.fwd.deps.timeouts.idleTimeoutMs);
-    const status = ures.statusCode ?? 502;
-    this.fwd.deps.metrics.countResponse(this.route.appId, status);
-    if (this.done) {
-      ures.resume();
-      return;
-    }
-    this.res.writeHead(status, ures.statusMessage, computeDownstreamHeaders(ures.rawHeaders));
-    ures.on('end', this.onUpstreamEnd);
-    ures.on('aborted', this.onUpstreamAborted);
-    ures.on('error', this.onUpstreamAborted);
-    ures.pipe(this.res);
+    this.fwd.deps.metrics.countResponse(this.route.appId, statusCode);
+    if (statusCode < 200) return true; // 1xx interim answers are node's to send (100-continue); wait for the final one
+    if (this.done) return false;
+    const headers: string[] = new Array(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = (rawHeaders[i] as Buffer).toString('latin1');
+    this.res.writeHead(statusCode, statusText, computeDownstreamHeaders(headers));
+    this.paused = resume;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.done) return false;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  private readonly onDrain = (): void => {
+    this.paused?.();
   };
 
-  private readonly onUpstreamEnd = (): void => {
+  onComplete(): void {
     this.settle();
-  };
+    if (!this.done) this.res.end();
+  }
 
-  private readonly onUpstreamAborted = (): void => {
+  onError(err: Error): void {
     if (this.settled) return;
-    this.fwd.deps.metrics.countFailure(this.route.appId, 'reset');
-    this.settle();
-    this.res.destroy();
-  };
+    const code = (err as NodeJS.ErrnoException).code;
+    const kind = (code !== undefined ? timeoutKinds[code] : undefined) ?? classifyUpstreamError(code, this.phase);
+    this.failAttempt(kind, err);
+  }
 
-  private readonly onUpstreamTimeout = (): void => {
-    const kind: UpstreamFailureKind = this.phase === 'connect' ? 'connect_timeout' : this.phase === 'headers' ? 'header_timeout' : 'idle_timeout';
-    this.failAttempt(kind);
-  };
-
-  private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
-    if (this.settled) return;
-    this.failAttempt(classifyUpstreamError(err.code, this.phase));
-  };
-
-  private failAttempt(kind: UpstreamFailureKind): void {
-    if (this.settled) return;
+  private failAttempt(kind: UpstreamFailureKind, err: Error): void {
     const backend = this.backend as Backend;
-    const up = this.upstream as ClientRequest;
     const phase = this.phase;
-    const staleReusedSocket = up.reusedSocket && phase !== 'body';
     this.settle();
-    up.destroy();
     const deps = this.fwd.deps;
+    if (this.done) return; // the client left first: its abort caused this
     deps.metrics.countFailure(this.route.appId, kind);
-    if (this.done) return;
     if (ejects(kind)) this.fwd.eject(backend);
     if (phase === 'body') {
       // Part of the response went out: the client sees a cut connection, as from the backend.
       this.res.destroy();
       return;
     }
-    if (mayRetry({ kind, attempts: this.attempts, method: this.req.method ?? 'GET', bodyUntouched: !this.bodyTouched, staleReusedSocket }, deps.policy)) {
+    const bodyUntouched = !this.hasBody || (!this.req.readableDidRead && !this.req.destroyed);
+    if (mayRetry({ kind, attempts: this.attempts, method: this.req.method ?? 'GET', bodyUntouched, staleReusedSocket: phase === 'headers' && kind === 'reset' }, deps.policy)) {
       deps.metrics.retries++;
       this.attempt(backend);
       return;
     }
-    if (kind === 'header_timeout') this.fail('GATEWAY_TIMEOUT', `${this.route.appId}: ${backend.address}:${backend.port} sent no response headers within ${deps.timeouts.headerTimeoutMs} ms`);
-    else if (kind === 'connect' || kind === 'connect_timeout') this.fail('BAD_GATEWAY', `${this.route.appId}: no instance accepted the connection (last: ${backend.address}:${backend.port}, ${kind === 'connect' ? 'refused' : 'timed out'})`);
-    else this.fail('BAD_GATEWAY', `${this.route.appId}: ${backend.address}:${backend.port} closed the connection before answering`);
+    const where = `${backend.address}:${backend.port}`;
+    if ((err as NodeJS.ErrnoException).code === 'UND_ERR_INVALID_ARG' || (err as NodeJS.ErrnoException).code === 'UND_ERR_NOT_SUPPORTED') this.fail('BAD_REQUEST', `cannot forward this request: ${err.message}`);
+    else if (kind === 'header_timeout') this.fail('GATEWAY_TIMEOUT', `${this.route.appId}: ${where} sent no response headers within ${deps.timeouts.headerTimeoutMs} ms`);
+    else if (kind === 'connect' || kind === 'connect_timeout') this.fail('BAD_GATEWAY', `${this.route.appId}: no instance accepted the connection (last: ${where}, ${kind === 'connect' ? 'refused' : 'timed out'})`);
+    else this.fail('BAD_GATEWAY', `${this.route.appId}: ${where} closed the connection before answering`);
   }
 
-  private fail(failure: 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT', message: string): void {
-    this.fwd.deps.metrics.countResponse(this.route.appId, failure === 'BAD_GATEWAY' ? 502 : 504);
+  private fail(failure: 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT' | 'BAD_REQUEST', message: string): void {
+    this.fwd.deps.metrics.countResponse(this.route.appId, failure === 'BAD_GATEWAY' ? 502 : failure === 'BAD_REQUEST' ? 400 : 504);
     sendFailure(this.res, failure, message);
-    if (!this.bodyTouched) this.req.resume();
+    if (!this.req.readableDidRead) this.req.resume();
   }
 
   /** Ends the current attempt once: the in-flight count follows. */
@@ -257,10 +248,10 @@ class Exchange {
     this.done = true;
     this.fwd.deps.metrics.inFlight--;
     if (this.res.writableFinished) return;
-    // The client went away first: close the upstream socket, a half-read one cannot go back to the pool.
+    // The client went away first: abort the attempt, which destroys its socket rather than pooling a half-read one.
     this.fwd.deps.metrics.clientAborts++;
     if (this.settled) return;
     this.settle();
-    this.upstream?.destroy();
+    this.abortAttempt?.();
   };
 }

@@ -17,6 +17,13 @@
 /** Lower-case names dropped on every hop. */
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/**
+ * Dropped towards the backend only: node's server has already answered
+ * `Expect: 100-continue` to the client (its default), so the backend must
+ * not wait for a second go-ahead.
+ */
+const requestOnly = 'expect';
+
 /** Connection tokens that name no extra header to drop. */
 const plainConnectionTokens = new Set(['keep-alive', 'close', 'upgrade']);
 
@@ -61,7 +68,7 @@ export function computeUpstreamHeaders(raw: readonly string[], fwd: ForwardedFor
       }
       continue;
     }
-    if (named !== null && named.has(lower)) continue;
+    if ((named !== null && named.has(lower)) || lower === requestOnly) continue;
     if (lower.startsWith('x-forwarded-')) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? (raw[i + 1] as string) : `${xff}, ${raw[i + 1] as string}`;
       if (lower === 'x-forwarded-for' || lower === 'x-forwarded-proto' || lower === 'x-forwarded-host') continue;

@@ -14,7 +14,8 @@ import { systemClock, type Clock } from '../common/clock.ts';
 import { componentLogger, type Logger } from '../common/log.ts';
 import { sendBadRequestRaw } from './answers.ts';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts, type FailurePolicy } from './failure-policy.ts';
-import { defaultPool, defaultTimeouts, HttpForwarder, type PoolOptions, type TimeoutOptions } from './forwarder.ts';
+import { defaultTimeouts, HttpForwarder, type TimeoutOptions } from './forwarder.ts';
+import { defaultPool, type PoolOptions } from './upstream-pools.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { computeRouteTable, emptyRouteTable, newBackendState, type BackendState, type RegistryAppWithEndpoints, type RouteTable } from './route-table.ts';
 import { TcpForwarder } from './tcp-forwarder.ts';
@@ -59,7 +60,7 @@ export class ProxyServer {
     this.http = createServer({ keepAliveTimeout: timeouts.idleTimeoutMs, requestTimeout: 0, headersTimeout: Math.min(timeouts.idleTimeoutMs, 60_000) }, this.forwarder.handle);
     this.http.on('upgrade', createUpgradeHandler(dialDeps));
     this.http.on('clientError', (_err, socket) => sendBadRequestRaw(socket as import('node:net').Socket));
-    this.metrics.upstreamSockets = () => this.forwarder.upstreamSockets();
+    this.metrics.upstreamSockets = () => this.forwarder.pools.sockets();
   }
 
   async listen(): Promise<number> {
@@ -114,6 +115,7 @@ export class ProxyServer {
     m.tableRoutes = routes;
     m.tableBackends = backends.size;
     this.tcp.reconcile();
+    this.forwarder.pruneAfterSwap(table);
     if (table.problems.join('\n') !== before.problems.join('\n') && table.problems.length > 0) {
       this.log.warn({ revision: table.revision, problems: table.problems }, 'some apps are not routed as their labels ask');
     }
@@ -127,6 +129,6 @@ export class ProxyServer {
     const grace = setTimeout(() => this.http.closeAllConnections(), 2_000);
     await closed;
     clearTimeout(grace);
-    this.forwarder.close();
+    await this.forwarder.close();
   }
 }

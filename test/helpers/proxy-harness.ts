@@ -7,7 +7,8 @@
  */
 import { request } from 'undici';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts } from '../../src/proxy/failure-policy.ts';
-import { defaultPool, defaultTimeouts, type TimeoutOptions } from '../../src/proxy/forwarder.ts';
+import { defaultTimeouts, type TimeoutOptions } from '../../src/proxy/forwarder.ts';
+import { defaultPool } from '../../src/proxy/upstream-pools.ts';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../../src/proxy/main.ts';
 import type { RegistryApp, RegistryEndpoint } from '../../src/registry/types.ts';
 import { startReplica, type Replica } from './registry-harness.ts';
