@@ -26,6 +26,7 @@ import type { RegistryEndpoint } from '../src/registry/types.ts';
 import { freePorts } from '../test/integration/raft/helpers.ts';
 import { startReplica, type Replica } from '../test/helpers/registry-harness.ts';
 import { percentile } from './lib/load.ts';
+import { cpuMs, processTree } from './lib/proc-cpu.ts';
 import { ensureTools, HaproxyProcess, startBackend, startCygnet, startNginx, type Backend, type Balancer } from './lib/proxy-peers.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
@@ -50,6 +51,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 const uptime = (): string => execFileSync('uptime').toString().trim().replace(/^.*load average/, 'load average');
 const fmt = (r: WrkResult): string => `${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.failed}`;
+
+/** wrk through one balancer, with the CPU its processes used per request (µs, user + system). */
+async function measure(s: { pids(): number[] }, port: number): Promise<{ r: WrkResult; cpuUsPerReq: string }> {
+  const pids = processTree(s.pids());
+  const before = cpuMs(pids);
+  const r = await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
+  const after = cpuMs(pids);
+  const per = (ms: number): string => (r.requests > 0 ? ((ms * 1000) / r.requests).toFixed(0) : '–');
+  return { r, cpuUsPerReq: `${per(after.userMs - before.userMs + after.sysMs - before.sysMs)} (${per(after.userMs - before.userMs)} + ${per(after.sysMs - before.sysMs)})` };
+}
 
 let taskSeq = 0;
 function endpointFor(b: Backend, appId = APP): RegistryEndpoint {
@@ -85,10 +96,12 @@ async function main(): Promise<void> {
 }
 
 async function partThroughput(dir: string, replica: Replica, backends: readonly Backend[], out: string[]): Promise<void> {
-  out.push('### Requests per second and latency (`wrk -c64`)', '', '| system | workers/threads | round | load avg (1/5/15 min) | req/s | p50 ms | p99 ms | failed |', '|---|---:|---:|---|---:|---:|---:|---:|');
-  const direct = await runWrk({ url: `http://127.0.0.1:${(backends[0] as Backend).port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
-  out.push(`| one backend direct | – | 1 | ${uptime()} | ${fmt(direct)} |`);
-  log(`direct: ${fmt(direct)}`);
+  out.push('### Requests per second and latency (`wrk -c64`)', '', 'CPU µs/req: CPU time the balancer\'s processes used during the run over the requests served (user + system) — the steadiest figure on a shared machine.', '', '| system | workers/threads | round | load avg (1/5/15 min) | req/s | p50 ms | p99 ms | failed | CPU µs/req (user + sys) |', '|---|---:|---:|---|---:|---:|---:|---:|---:|');
+  const first = backends[0] as Backend;
+  const load0 = uptime();
+  const direct = await measure({ pids: () => [first.proc.pid as number] }, first.port);
+  out.push(`| one backend direct | – | 1 | ${load0} | ${fmt(direct.r)} | ${direct.cpuUsPerReq} |`);
+  log(`direct: ${fmt(direct.r)}`);
   const ports = backends.map((b) => b.port);
   for (const workers of WORKERS) {
     const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
@@ -101,9 +114,9 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
       for (let round = 1; round <= ROUNDS; round++) {
         for (const s of systems) {
           const load = uptime();
-          const r = await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
-          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${fmt(r)} |`);
-          log(`${s.name} round ${round}: ${fmt(r)}`);
+          const { r, cpuUsPerReq } = await measure(s, s.port);
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${fmt(r)} | ${cpuUsPerReq} |`);
+          log(`${s.name} round ${round}: ${fmt(r)} cpu ${cpuUsPerReq}`);
         }
       }
     } finally {

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,8 @@ async function waitHttp(url: string, host: string, timeoutMs = 30_000): Promise<
 export interface Balancer {
   readonly name: string;
   readonly port: number;
+  /** The balancer's processes (descendants are added by the caller). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ export async function startCygnet(port: number, adminPort: number, registryUrl: 
     env: { ...process.env, CYGNET_LOG_LEVEL: 'warn' },
   });
   await waitHttp(`http://127.0.0.1:${port}/`, host);
-  return { name: `cygnet (${workers} worker${workers > 1 ? 's' : ''})`, port, stop: () => stopChild(proc) };
+  return { name: `cygnet (${workers} worker${workers > 1 ? 's' : ''})`, port, pids: () => [proc.pid as number], stop: () => stopChild(proc) };
 }
 
 export function haproxyConfig(port: number, threads: number, backendPorts: readonly number[]): string {
@@ -156,6 +158,14 @@ export class HaproxyProcess implements Balancer {
     execFileSync('haproxy', ['-f', this.cfg, '-D', '-p', this.pidFile, '-sf', ...old], { stdio: ['ignore', 'ignore', 'ignore'] });
   }
 
+  pids(): number[] {
+    try {
+      return readFileSync(this.pidFile, 'utf8').split(/\s+/).filter((s) => s !== '').map(Number);
+    } catch {
+      return [];
+    }
+  }
+
   async stop(): Promise<void> {
     const pids = (await readFile(this.pidFile, 'utf8').catch(() => '')).split(/\s+/).filter((s) => s !== '').map(Number);
     for (const pid of pids) {
@@ -186,5 +196,5 @@ export async function startNginx(dir: string, port: number, workers: number, bac
   ].join('\n'));
   const proc = spawn('nginx', ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/`, host);
-  return { name: `nginx (worker_processes ${workers})`, port, stop: () => stopChild(proc, 'SIGQUIT') };
+  return { name: `nginx (worker_processes ${workers})`, port, pids: () => [proc.pid as number], stop: () => stopChild(proc, 'SIGQUIT') };
 }
