@@ -37,14 +37,16 @@ const program = new Command('proxy.bench')
   .option('--threads <n>', 'wrk threads', '1')
   .option('--propagations <n>', 'ENDPOINT_UP → first routed request samples', '100')
   .option('--parts <list>', 'which parts to run', '1,2,3,4')
+  .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
   .parse(process.argv.slice(2), { from: 'user' });
-const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string }>();
+const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string; warmup: string }>();
 const SECONDS = Number(opts.seconds);
 const ROUNDS = Number(opts.rounds);
 const WORKERS = opts.workers.split(',').map(Number);
 const THREADS = Number(opts.threads);
 const PROPAGATIONS = Number(opts.propagations);
 const PARTS = new Set(opts.parts.split(',').map(Number));
+const WARMUP_SECONDS = Number(opts.warmup);
 const HOST = 'web.bench.cygnet';
 const APP = '/bench/web';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -111,6 +113,8 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
       await startNginx(dir, p3, workers, ports, HOST),
     ];
     try {
+      // Warm-up, not recorded: V8 needs some thousands of requests to optimize cygnet's hot path, and every system gets the same.
+      for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
       for (let round = 1; round <= ROUNDS; round++) {
         for (const s of systems) {
           const load = uptime();
@@ -154,22 +158,32 @@ async function churn(replica: Replica, live: Map<Backend, RegistryEndpoint>, ord
 }
 
 async function partRoutingChange(_dir: string, replica: Replica, live: Map<Backend, RegistryEndpoint>, out: string[]): Promise<void> {
-  out.push('### A routing change under load (cygnet, 1 worker)', '', 'wrk through cygnet while one of the 3 backends is replaced every 500 ms through the watch.', '', '| order | load avg | backends replaced | requests | req/s | p99 ms | failed |', '|---|---|---:|---:|---:|---:|---:|');
+  out.push('### A routing change under load (cygnet, 1 worker)', '', 'wrk through cygnet while one of the 3 backends is replaced every 500 ms through the watch. "cut in flight": attempts a killed backend cut before answering (the proxy\'s `upstream_failures_total{kind="reset"}`); "refused, retried": connects refused by a dead backend still in the table, each retried on another instance.', '', '| order | load avg | backends replaced | requests | req/s | p99 ms | failed | cut in flight | refused, retried |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
   const [port, admin] = await freePorts(2) as [number, number];
   const cygnet = await startCygnet(port, admin, replica.url, 1, HOST);
   try {
+    await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
     for (const order of ['graceful', 'crash'] as const) {
       const load = uptime();
+      const before = await upstreamFailures(admin);
       const wrk = runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
       const replaced = await churn(replica, live, order, performance.now() + SECONDS * 1000, 500);
       const r = await wrk;
-      out.push(`| ${order === 'graceful' ? 'graceful: UP new, DOWN old, kill old 100 ms later' : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) |`);
-      log(`routing change ${order}: replaced ${replaced}, ${fmt(r)}`);
+      const after = await upstreamFailures(admin);
+      out.push(`| ${order === 'graceful' ? 'graceful: UP new, DOWN old, kill old 100 ms later' : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) | ${after.reset - before.reset} | ${after.connect - before.connect} |`);
+      log(`routing change ${order}: replaced ${replaced}, ${fmt(r)}, cut ${after.reset - before.reset}, refused ${after.connect - before.connect}`);
     }
   } finally {
     await cygnet.stop();
   }
   out.push('');
+}
+
+/** The proxy's upstream failures by kind, summed over apps, from its /metrics. */
+async function upstreamFailures(adminPort: number): Promise<{ reset: number; connect: number }> {
+  const text = await (await request(`http://127.0.0.1:${adminPort}/metrics`)).body.text();
+  const sum = (kind: string): number => text.split('\n').filter((l) => l.startsWith('cygnet_proxy_upstream_failures_total{') && l.includes(`kind="${kind}"`)).reduce((s, l) => s + Number(l.split(' ')[1]), 0);
+  return { reset: sum('reset'), connect: sum('connect') };
 }
 
 async function partSwapVsReload(dir: string, replica: Replica, live: Map<Backend, RegistryEndpoint>, out: string[]): Promise<void> {
@@ -180,6 +194,7 @@ async function partSwapVsReload(dir: string, replica: Replica, live: Map<Backend
   const cygnet = await startCygnet(p1, admin, replica.url, 1, HOST);
   const haproxy = await HaproxyProcess.start(dir, p2, 1, all, HOST);
   try {
+    for (const port of [p1, p2]) await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
     for (const system of ['cygnet', 'haproxy'] as const) {
       const load = uptime();
       const port = system === 'cygnet' ? p1 : p2;
