@@ -13,13 +13,21 @@ import { describeError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { renderPrometheus, type MetricsSample } from './metrics.ts';
 
+export interface WorkerHealth {
+  readonly pid: number;
+  /** Registry revision of this worker's table. */
+  readonly revision: number;
+  /** Responses this worker sent since it started. */
+  readonly responses: number;
+}
+
 export interface HealthInfo {
   readonly status: 'ok';
-  /** Registry revision of the table in use (0: no table yet). */
+  /** Registry revision every worker routes with (the lowest of theirs; 0: no table yet). */
   readonly revision: number;
   readonly watchConnected: boolean;
   readonly routes: number;
-  readonly workers: number;
+  readonly workers: readonly WorkerHealth[];
 }
 
 export interface AdminSource {

@@ -15,7 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import { componentLogger, type Logger } from '../common/log.ts';
 import { RegistryWatchClient } from '../registry/watch-client.ts';
-import { startAdminServer, type AdminSource, type HealthInfo } from './admin-server.ts';
+import { startAdminServer, type AdminSource, type HealthInfo, type WorkerHealth } from './admin-server.ts';
 import type { FailurePolicy } from './failure-policy.ts';
 import type { TimeoutOptions } from './forwarder.ts';
 import type { PoolOptions } from './upstream-pools.ts';
@@ -63,7 +63,7 @@ async function startSingle(options: ProxyOptions, log: Logger): Promise<RunningP
   feed.rebuild();
   watch.start();
   const source: AdminSource = {
-    health: async () => health(proxy.routeTable.revision, watch.connected, proxy.metrics.tableRoutes, 1),
+    health: async () => health(watch.connected, proxy.metrics.tableRoutes, [{ pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses() }]),
     metrics: async () => proxy.metrics.sample(),
     routes: async () => describeRouteTable(proxy.routeTable),
   };
@@ -81,7 +81,8 @@ async function startSingle(options: ProxyOptions, log: Logger): Promise<RunningP
   };
 }
 
-function health(revision: number, watchConnected: boolean, routes: number, workers: number): HealthInfo {
+function health(watchConnected: boolean, routes: number, workers: readonly WorkerHealth[]): HealthInfo {
+  const revision = workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.revision));
   return { status: 'ok', revision, watchConnected, routes, workers };
 }
 
@@ -144,7 +145,10 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
   }))).then((replies) => replies.filter((r): r is Extract<WorkerMessage, { t: 'reply' }> => r !== undefined));
 
   const source: AdminSource = {
-    health: async () => health(latest?.t === 'table' ? latest.revision : 0, watch.connected, (await ask())[0]?.routeCount ?? 0, workers.size),
+    health: async () => {
+      const replies = await ask();
+      return health(watch.connected, replies[0]?.routeCount ?? 0, replies.map((r) => r.health));
+    },
     metrics: async () => {
       const merged: MetricsSample = mergeSamples((await ask()).map((r) => r.sample));
       merged.cygnet_proxy_watch_connected_max = watch.connected ? 1 : 0;

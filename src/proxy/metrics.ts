@@ -78,6 +78,13 @@ export class ProxyMetrics {
     return c;
   }
 
+  /** Responses sent, every app and class. */
+  totalResponses(): number {
+    let n = 0;
+    for (const c of this.apps.values()) for (const v of c.responses) n += v;
+    return n;
+  }
+
   sample(): MetricsSample {
     const out: MetricsSample = {};
     for (const [app, c] of this.apps) {

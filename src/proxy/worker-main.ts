@@ -18,7 +18,7 @@ async function runWorker(): Promise<void> {
   const proxy = new ProxyServer({ host: options.listen.host, port: options.listen.port, domain: options.domain, timeouts: options.timeouts, pool: options.pool, policy: options.policy, log });
   process.on('message', (msg: PrimaryMessage) => {
     if (msg.t === 'table') proxy.applyRegistry(msg.apps, msg.revision);
-    else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes });
+    else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes, health: { pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses() } });
   });
   process.on('disconnect', () => { void proxy.close().finally(() => process.exit(0)); });
   process.on('SIGTERM', () => { void proxy.close().finally(() => process.exit(0)); });

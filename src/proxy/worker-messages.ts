@@ -3,6 +3,7 @@
  * IPC, JSON). One union each way; the primary owns the watch, workers
  * forward and answer questions about their figures.
  */
+import type { WorkerHealth } from './admin-server.ts';
 import type { MetricsSample } from './metrics.ts';
 import type { RegistryAppWithEndpoints } from './route-table.ts';
 
@@ -15,4 +16,4 @@ export type PrimaryMessage =
 export type WorkerMessage =
   | { readonly t: 'listening'; readonly port: number }
   | { readonly t: 'failed'; readonly error: string }
-  | { readonly t: 'reply'; readonly id: number; readonly sample: MetricsSample; readonly routes: unknown; readonly routeCount: number };
+  | { readonly t: 'reply'; readonly id: number; readonly sample: MetricsSample; readonly routes: unknown; readonly routeCount: number; readonly health: WorkerHealth };

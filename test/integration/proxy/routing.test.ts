@@ -115,8 +115,9 @@ describe('proxy routing (integration)', function () {
   });
 
   it('serves /health, /metrics and the routing table on the admin port', async () => {
-    const health = await (await request(`${h.adminUrl}/health`)).body.json() as { status: string; watchConnected: boolean };
+    const health = await (await request(`${h.adminUrl}/health`)).body.json() as { status: string; watchConnected: boolean; workers: { pid: number }[] };
     expect(health).to.include({ status: 'ok', watchConnected: true });
+    expect(health.workers.map((w) => w.pid)).to.deep.equal([process.pid]);
     const metrics = await (await request(`${h.adminUrl}/metrics`)).body.text();
     expect(metrics).to.match(/cygnet_proxy_responses_total\{app="\/shop\/web",code="2xx"\} \d+/);
     expect(metrics).to.include('cygnet_proxy_responses_total{app="",code="4xx"} 1');
