@@ -104,6 +104,18 @@ export class HttpForwarder {
   }
 }
 
+/** Where a ServerResponse keeps its exchange, so its listeners are shared functions rather than a closure per request. */
+const kExchange = Symbol('cygnet.exchange');
+type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
+
+function onResponseClose(this: ExchangeResponse): void {
+  this[kExchange]?.onClientClose();
+}
+
+function onResponseDrain(this: ExchangeResponse): void {
+  this[kExchange]?.onDrain();
+}
+
 /** undici error codes for its own timeouts, by the phase they end. */
 const timeoutKinds: Record<string, UpstreamFailureKind> = {
   UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
@@ -142,7 +154,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       body: this.hasBody ? req : null,
     };
     fwd.deps.metrics.inFlight++;
-    res.once('close', this.onClientClose);
+    (res as ExchangeResponse)[kExchange] = this;
+    res.once('close', onResponseClose);
   }
 
   attempt(previous: Backend | null): void {
@@ -185,13 +198,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     if (this.done) return false;
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.onDrain);
+    this.res.once('drain', onResponseDrain);
     return false;
   }
 
-  private readonly onDrain = (): void => {
+  onDrain(): void {
     this.paused?.();
-  };
+  }
 
   onComplete(): void {
     this.settle();
@@ -244,7 +257,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     (this.backend as Backend).state.active--;
   }
 
-  private readonly onClientClose = (): void => {
+  onClientClose(): void {
     this.done = true;
     this.fwd.deps.metrics.inFlight--;
     if (this.res.writableFinished) return;
@@ -253,5 +266,5 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settle();
     this.abortAttempt?.();
-  };
+  }
 }
