@@ -3,12 +3,15 @@
  * "interceptors" as pure decisions, so the forwarder, the WebSocket tunnel
  * and the TCP forwarder apply one policy and tests can pin it.
  *
- * A request is retried on another instance only when the backend cannot
- * have seen it: the connect was refused or timed out (nothing was written),
- * or a kept-alive socket turned out to be closed by the backend as we
- * reused it (node's documented race) for an idempotent request without a
- * body. A refused or timed-out connect also ejects the backend for a while,
- * doubling with each consecutive failure up to a ceiling.
+ * A request is retried on another instance only when nothing was sent
+ * upstream: the connect was refused or timed out. A request cut by its
+ * backend before any response byte is answered 502, not replayed: it may
+ * have been acted on. `retryIdempotent` (off by default; `--retry-idempotent`)
+ * replays those too when the method is idempotent and the request has no
+ * body (RFC 9110 §9.2.2, what nginx's proxy_next_upstream does), which also
+ * hides the keep-alive race of a pooled socket the backend closed as it was
+ * reused. A refused or timed-out connect also ejects the backend for a
+ * while, doubling with each consecutive failure up to a ceiling.
  */
 import type { UpstreamFailureKind } from './metrics.ts';
 
@@ -19,6 +22,8 @@ export interface FailurePolicy {
   readonly ejectBaseMs: number;
   /** Ceiling of the doubling ejection: an instance that comes back is retried at least this often. */
   readonly ejectMaxMs: number;
+  /** Also replay idempotent bodiless requests cut before any response byte (default false). */
+  readonly retryIdempotent?: boolean;
 }
 
 /** 3 attempts: two refused instances still leave a third chance, and a dead app costs each request at most 3 connects. */
@@ -55,12 +60,12 @@ export interface FailedAttempt {
   readonly method: string;
   /** The client request has no body (or it has not been read: nothing was consumed). */
   readonly bodyUntouched: boolean;
-  /** The attempt went out on a kept-alive socket and failed before any response byte. */
-  readonly staleReusedSocket: boolean;
+  /** The request was written and the connection cut before any response byte. */
+  readonly cutBeforeResponse: boolean;
 }
 
 export function mayRetry(a: FailedAttempt, policy: FailurePolicy): boolean {
   if (a.attempts >= policy.maxAttempts || !a.bodyUntouched) return false;
   if (ejects(a.kind)) return true;
-  return a.kind === 'reset' && a.staleReusedSocket && idempotentMethods.has(a.method);
+  return policy.retryIdempotent === true && a.kind === 'reset' && a.cutBeforeResponse && idempotentMethods.has(a.method);
 }

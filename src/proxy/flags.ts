@@ -32,6 +32,7 @@ export function proxyCommand(): Command {
     .addOption(opt('--eject-time <duration>', 'first ejection of a backend that refused a connect (doubles while it keeps refusing)', 'eject-time', `${defaultEjectBaseMs}ms`))
     .addOption(opt('--eject-max <duration>', 'longest ejection', 'eject-max', `${defaultEjectMaxMs}ms`))
     .addOption(opt('--attempts <n>', 'attempts per request on connect failures, first included', 'attempts', String(defaultMaxAttempts)))
+    .addOption(opt('--retry-idempotent <bool>', 'also replay idempotent bodiless requests a backend cut before answering (as nginx does)', 'retry-idempotent', 'false'))
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
@@ -49,6 +50,13 @@ function parseInt(flag: string, text: string, min: number, max: number): number 
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw new ConfigError(`--${flag}: expected an integer ${min}..${max}, got '${text}'`);
   return n;
+}
+
+function parseBool(flag: string, text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t === 'true' || t === '1' || t === 'yes') return true;
+  if (t === 'false' || t === '0' || t === 'no') return false;
+  throw new ConfigError(`--${flag}: expected true or false, got '${text}'`);
 }
 
 function parseUrls(text: string): string[] {
@@ -95,7 +103,7 @@ export function parseProxyFlags(argv: readonly string[]): ProxyOptions {
       idleTimeoutMs: positiveDuration('idle-timeout', f.idleTimeout ?? ''),
     },
     pool: { poolIdleMs: positiveDuration('pool-idle-timeout', f.poolIdleTimeout ?? ''), poolMaxSocketsPerBackend: defaultPool.poolMaxSocketsPerBackend },
-    policy: { maxAttempts: parseInt('attempts', f.attempts ?? '', 1, 10), ejectBaseMs, ejectMaxMs },
+    policy: { maxAttempts: parseInt('attempts', f.attempts ?? '', 1, 10), ejectBaseMs, ejectMaxMs, retryIdempotent: parseBool('retry-idempotent', f.retryIdempotent ?? 'false') },
   };
 }
 

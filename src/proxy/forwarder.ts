@@ -9,9 +9,10 @@
  *                intermediate stream or header object.
  *   picker       the route's (picker.ts), skipping tried and ejected backends.
  *   interceptors refused / timed-out connect → eject + retry on another
- *                instance; cut before any response byte → retry only if
- *                the request is idempotent and bodiless; header timeout →
- *                504; anything else → 502 (or a cut, once the response began).
+ *                instance (nothing was sent); cut before any response byte
+ *                → 502 (replayed only with `retryIdempotent`, for
+ *                idempotent bodiless requests); header timeout → 504; a cut
+ *                once the response began → the client's connection is cut.
  *
  * Invariants: every attempt ends exactly once (`settle`), and with it the
  * backend's in-flight count; the client's body is read only by the attempt
@@ -232,7 +233,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const bodyUntouched = !this.hasBody || (!this.req.readableDidRead && !this.req.destroyed);
-    if (mayRetry({ kind, attempts: this.attempts, method: this.req.method ?? 'GET', bodyUntouched, staleReusedSocket: phase === 'headers' && kind === 'reset' }, deps.policy)) {
+    if (mayRetry({ kind, attempts: this.attempts, method: this.req.method ?? 'GET', bodyUntouched, cutBeforeResponse: phase === 'headers' && kind === 'reset' }, deps.policy)) {
       deps.metrics.retries++;
       this.attempt(backend);
       return;

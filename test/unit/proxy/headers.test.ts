@@ -22,17 +22,20 @@ describe('proxy headers', () => {
 
 describe('proxy failure policy', () => {
   const policy = { maxAttempts: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 };
-  it('retries connect failures while attempts remain, stale kept-alive sockets only for idempotent bodiless requests', () => {
+  it('retries connect failures while attempts remain; a request cut before its answer only with retryIdempotent, idempotent and bodiless', () => {
     expect(classifyUpstreamError('ECONNREFUSED', 'connect')).to.equal('connect');
     expect(classifyUpstreamError('ECONNRESET', 'headers')).to.equal('reset');
-    const base = { kind: 'connect' as const, attempts: 1, method: 'POST', bodyUntouched: true, staleReusedSocket: false };
+    const base = { kind: 'connect' as const, attempts: 1, method: 'POST', bodyUntouched: true, cutBeforeResponse: false };
     expect(mayRetry(base, policy)).to.equal(true);
     expect(mayRetry({ ...base, attempts: 3 }, policy)).to.equal(false);
     expect(mayRetry({ ...base, kind: 'reset' }, policy)).to.equal(false);
-    expect(mayRetry({ ...base, kind: 'reset', staleReusedSocket: true }, policy)).to.equal(false);
-    expect(mayRetry({ ...base, kind: 'reset', staleReusedSocket: true, method: 'GET' }, policy)).to.equal(true);
-    expect(mayRetry({ ...base, kind: 'reset', staleReusedSocket: true, method: 'GET', bodyUntouched: false }, policy)).to.equal(false);
-    expect(mayRetry({ ...base, kind: 'header_timeout', method: 'GET' }, policy)).to.equal(false);
+    const cutGet = { ...base, kind: 'reset' as const, cutBeforeResponse: true, method: 'GET' };
+    expect(mayRetry(cutGet, policy), 'strict by default').to.equal(false);
+    const lenient = { ...policy, retryIdempotent: true };
+    expect(mayRetry(cutGet, lenient)).to.equal(true);
+    expect(mayRetry({ ...cutGet, method: 'POST' }, lenient)).to.equal(false);
+    expect(mayRetry({ ...cutGet, bodyUntouched: false }, lenient)).to.equal(false);
+    expect(mayRetry({ ...base, kind: 'header_timeout', method: 'GET' }, lenient)).to.equal(false);
   });
 
   it('doubles the ejection with consecutive failures up to the ceiling', () => {
