@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { main } from '../../../src/cli/main.ts';
 import { parseListen, parseProxyFlags } from '../../../src/proxy/flags.ts';
 
 describe('cygnet proxy flags', () => {
@@ -38,5 +39,11 @@ describe('cygnet proxy flags', () => {
       [['--nope'], /unknown option '--nope'/],
     ];
     for (const [argv, message] of bad) expect(() => parseProxyFlags(argv), argv.join(' ')).to.throw(message);
+  });
+
+  it('`cygnet proxy` turns a bad flag into one line on stderr and exit code 2', async () => {
+    const err: string[] = [];
+    expect(await main(['proxy', '--workers', 'many'], (l) => err.push(l))).to.equal(2);
+    expect(err).to.deep.equal(["cygnet: --workers: expected an integer 1..64, got 'many'"]);
   });
 });
