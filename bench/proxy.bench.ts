@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     if (PARTS.has(3)) await partSwapVsReload(dir, replica, live, out);
     if (PARTS.has(4)) await partPropagation(dir, replica, out);
   } finally {
+    await Promise.all(pendingKills);
     await Promise.all([...backends, ...live.keys()].map((b) => b.kill()));
     await replica.stop();
     await rm(dir, { recursive: true, force: true });
@@ -130,7 +131,11 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
   out.push('');
 }
 
-/** Replaces one backend every `periodMs` while wrk runs: graceful = UP new, DOWN old, kill old; crash = kill old, DOWN old ~50 ms later, UP new. */
+/** How long a graceful replacement waits between ENDPOINT_DOWN and the kill: requests already on the old instance finish (a framework's kill grace period does the same). */
+const DRAIN_MS = 1_000;
+const pendingKills: Promise<void>[] = [];
+
+/** Replaces one backend every `periodMs` while wrk runs: graceful = UP new, DOWN old, kill old after DRAIN_MS; crash = kill old, DOWN old ~50 ms later, UP new. */
 async function churn(replica: Replica, live: Map<Backend, RegistryEndpoint>, order: 'graceful' | 'crash', untilMs: number, periodMs: number): Promise<number> {
   let replaced = 0;
   while (performance.now() < untilMs - periodMs) {
@@ -142,8 +147,7 @@ async function churn(replica: Replica, live: Map<Backend, RegistryEndpoint>, ord
     if (order === 'graceful') {
       replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: freshEp });
       replica.publisher.publish({ type: 'ENDPOINT_DOWN', appId: APP, taskId: ep.taskId });
-      await sleep(100);
-      await oldest.kill();
+      pendingKills.push(sleep(DRAIN_MS).then(() => oldest.kill()));
     } else {
       await oldest.kill();
       await sleep(50);
@@ -170,7 +174,7 @@ async function partRoutingChange(_dir: string, replica: Replica, live: Map<Backe
       const replaced = await churn(replica, live, order, performance.now() + SECONDS * 1000, 500);
       const r = await wrk;
       const after = await upstreamFailures(admin);
-      out.push(`| ${order === 'graceful' ? 'graceful: UP new, DOWN old, kill old 100 ms later' : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) | ${after.reset - before.reset} | ${after.connect - before.connect} |`);
+      out.push(`| ${order === 'graceful' ? 'graceful: UP new, DOWN old, kill old ${DRAIN_MS} ms later' : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) | ${after.reset - before.reset} | ${after.connect - before.connect} |`);
       log(`routing change ${order}: replaced ${replaced}, ${fmt(r)}, cut ${after.reset - before.reset}, refused ${after.connect - before.connect}`);
     }
   } finally {
