@@ -92,7 +92,7 @@ export class KvClient {
       if (res.statusCode === 200 || res.statusCode === 404 || res.statusCode === 409) return { kind: 'ok', status: res.statusCode, body: buf };
       if (res.statusCode === 503 || res.statusCode === 400 || res.statusCode === 413) {
         const info = parseJson(buf);
-        if (info.code === 'CYG_NO_LEADER' || info.applied === false || res.statusCode !== 503) {
+        if (info.code === 'CYG_NO_LEADER' || info.code === 'CYG_OVERLOADED' || info.applied === false || res.statusCode !== 503) {
           return { kind: 'failed', reason: `${res.statusCode} ${info.code ?? ''}` };
         }
       }

@@ -48,6 +48,7 @@ export function withFastPut(node: RaftNode<KvResult>, app: Handler): Handler {
             'content-type': 'application/json; charset=utf-8',
             'content-length': body.length,
             ...(a.location !== undefined ? { location: a.location } : {}),
+            ...(a.retryAfter !== undefined ? { 'retry-after': String(a.retryAfter) } : {}),
           });
           res.end(body);
         },

@@ -105,11 +105,12 @@ export async function runKv(args: KvArgs): Promise<{ close(): Promise<void> }> {
     tickMs: args.tickMs,
     electionTicks: args.electionTicks,
     snapshotEntries: args.snapshotEntries,
-    // A member whose WAL failed can no longer vote or replicate; lingering would hide that
-    // (and keep a stale role in /status). Exit so it is restarted and recovers from its WAL.
+    // A member whose WAL failed, or whose core broke an invariant, can no longer vote or
+    // replicate; lingering would hide that (and keep a stale role in /status). Exit so it is
+    // restarted and recovers from its WAL.
     onFatal: (err) => {
-      log.fatal({ err: describeError(err) }, 'raft storage failed; exiting');
-      process.stderr.write(`kv: raft storage failed: ${describeError(err)}\n`);
+      log.fatal({ err }, 'raft node stopped; exiting');
+      process.stderr.write(`kv: raft node stopped: ${describeError(err)}\n`);
       process.exit(1);
     },
   });

@@ -9,11 +9,12 @@
  * Only the leader serves /kv: a follower answers 307 with `Location` on the
  * leader's client address (learned from the leader's Raft traffic), or 503
  * when no leader is known. Limits: key ≤ 1 KiB, value ≤ 1 MiB (413).
- * Errors are JSON {code, message}; 504 means the outcome is unknown.
+ * Errors are JSON {code, message}; 504 means the outcome is unknown; 503
+ * with `Retry-After` (CYG_OVERLOADED) means refused before proposing.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { CygnetError, describeError, ValidationError } from '../../src/common/errors.ts';
-import { NotLeaderError, ProposalDroppedError } from '../../src/raft/errors.ts';
+import { NotLeaderError, OverloadedError, ProposalDroppedError } from '../../src/raft/errors.ts';
 import type { RaftNode } from '../../src/raft/node.ts';
 import { encodeCommand, type KvResult, type KvStateMachine } from './state-machine.ts';
 
@@ -100,6 +101,8 @@ export interface KvErrorAnswer {
   readonly status: number;
   readonly body: Record<string, unknown>;
   readonly location?: string;
+  /** Seconds, for a `Retry-After` header. */
+  readonly retryAfter?: number;
 }
 
 function redirectAnswer(url: string, leader: number, leaderHttp: string | undefined): KvErrorAnswer {
@@ -109,6 +112,7 @@ function redirectAnswer(url: string, leader: number, leaderHttp: string | undefi
 
 function sendAnswer(res: Response, a: KvErrorAnswer): void {
   if (a.location !== undefined) res.location(a.location);
+  if (a.retryAfter !== undefined) res.set('retry-after', String(a.retryAfter));
   res.status(a.status).json(a.body);
 }
 
@@ -137,6 +141,7 @@ export function errorAnswer(node: RaftNode<KvResult>, url: string, err: unknown)
   if (e.type === 'entity.parse.failed') return { status: 400, body: { code: 'CYG_BAD_REQUEST', message: `body: expected JSON {"from": string, "to": string}: ${describeError(err)}` } };
   // Definitely not applied: safe for the client to retry.
   if (err instanceof ProposalDroppedError) return { status: 503, body: { code: err.code, message: err.message, applied: false } };
+  if (err instanceof OverloadedError) return { status: 503, retryAfter: err.retryAfterSeconds ?? 1, body: { code: err.code, message: err.message, applied: false } };
   if (err instanceof CygnetError) return { status: err.httpStatus === 307 ? 503 : err.httpStatus, body: { code: err.code, message: err.message } };
   return { status: 500, body: { code: 'CYG_INTERNAL', message: describeError(err), node: node.id } };
 }

@@ -23,6 +23,7 @@ export interface ChildSpec {
 
 export interface RunningChild {
   readonly spec: ChildSpec;
+  readonly startedAtMs: number;
   readonly process: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -48,7 +49,7 @@ export class ChildGroup {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-    const child: RunningChild = { spec, process: proc, exited };
+    const child: RunningChild = { spec, startedAtMs: Date.now(), process: proc, exited };
     this.children.push(child);
     this.forward(spec.name, proc);
     proc.on('error', (err) => this.out(`[${spec.name}] failed to start: ${err.message}`));

@@ -25,3 +25,11 @@ export function parseNonEmpty(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expected a non-empty value.');
   return value;
 }
+
+/** An integer 0..max (a count that may be zero). */
+export function parseCount(max: number): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) > max) throw new InvalidArgumentError(`expected an integer 0-${max}.`);
+    return Number(value);
+  };
+}

@@ -6,14 +6,20 @@
  *
  * `computeLocalPlan` is pure (host size and paths come in as parameters);
  * `runLocal` is the shell: it creates the work dirs, starts the children
- * through a ChildGroup, prints where everything is, and stops everything on
- * SIGINT/SIGTERM or when a child dies. To add a daemon to the local cluster
- * (framework, DNS, proxy), add its ChildSpec in `computeLocalPlan`.
+ * through a ChildGroup, prints where everything is, restarts a child that
+ * exits unexpectedly (with backoff, as systemd's Restart=on-failure), and
+ * stops everything on SIGINT/SIGTERM. To add a daemon to the local cluster,
+ * add its ChildSpec in `computeLocalPlan`.
+ *
+ * On the default 127.0.0.1, agent N binds 127.0.0.N (all loopback on Linux),
+ * so each agent is its own host: `hostname:UNIQUE` spreads instances and DNS
+ * answers with distinct addresses, as on a real cluster.
  */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { logEnvForChildren } from '../common/log.ts';
 import { ChildGroup, type ChildSpec } from './children.ts';
 
 export interface LocalOptions {
@@ -21,7 +27,14 @@ export interface LocalOptions {
   readonly agents: number;
   readonly workDir: string;
   readonly host: string;
+  /** App framework replicas (0: none); APIs on 8080, 8081, … and Raft on 9080, 9081, …. */
+  readonly frameworkReplicas?: number;
+  /** First framework API port (Marathon's 8080). */
+  readonly frameworkPort?: number;
 }
+
+/** Raft ports are the API ports plus this. */
+export const frameworkRaftPortOffset = 1000;
 
 export interface HostSize {
   readonly cpus: number;
@@ -30,6 +43,8 @@ export interface HostSize {
 
 export interface LocalPlan {
   readonly masterAddress: string;
+  /** http://host:port of each framework replica's API. */
+  readonly frameworkUrls: readonly string[];
   readonly children: readonly (ChildSpec & { readonly port: number; readonly workDir: string })[];
 }
 
@@ -69,27 +84,68 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       args: [
         ...cli.prefixArgs, 'agent',
         '--master', masterAddress,
-        '--ip', opts.host,
+        '--ip', agentIp(opts.host, i),
         '--port', String(port),
         '--work-dir', workDir,
         '--resources', `cpus:${share.cpus};mem:${share.memMb};disk:10240;ports:[${31000 + (i - 1) * 1000}-${31999 + (i - 1) * 1000}]`,
+        '--attributes', `rack:${rackName(i)}`,
         '--kill-tasks-on-exit',
       ],
       port,
       workDir,
     });
   }
-  return { masterAddress, children };
+  const replicas = opts.frameworkReplicas ?? 0;
+  const apiBase = opts.frameworkPort ?? 8080;
+  const peers = Array.from({ length: replicas }, (_, k) => `${k + 1}=${opts.host}:${apiBase + k + frameworkRaftPortOffset}`).join(',');
+  const frameworkUrls: string[] = [];
+  for (let k = 1; k <= replicas; k++) {
+    const port = apiBase + k - 1;
+    const workDir = path.join(opts.workDir, `framework-${k}`);
+    frameworkUrls.push(`http://${opts.host}:${port}`);
+    children.push({
+      name: `framework-${k}`,
+      command: cli.command,
+      args: [...cli.prefixArgs, 'framework', '--id', String(k), '--peers', peers, '--http', `${opts.host}:${port}`, '--master', masterAddress, '--data-dir', workDir],
+      port,
+      workDir,
+    });
+  }
+  return { masterAddress, frameworkUrls, children };
+}
+
+/** Agent N's address: its own loopback address when the cluster runs on 127.0.0.1. */
+export function agentIp(host: string, i: number): string {
+  return host === '127.0.0.1' ? `127.0.0.${i}` : host;
+}
+
+/** rack:a, rack:b, … (then rack:27, …), so constraints on attributes can be tried locally. */
+function rackName(i: number): string {
+  return i <= 26 ? String.fromCharCode(96 + i) : String(i);
 }
 
 /** What `cygnet local` prints once everything is started. */
 export function localBanner(plan: LocalPlan): string {
   const m = plan.masterAddress;
   const lines = ['', 'cygnet local cluster'];
-  for (const c of plan.children) lines.push(`  ${c.name.padEnd(8)} http://${m.split(':')[0]}:${c.port}   work dir ${c.workDir}`);
+  for (const c of plan.children) {
+    const ip = c.args[c.args.indexOf('--ip') + 1] ?? m.split(':')[0];
+    lines.push(`  ${c.name.padEnd(11)} http://${c.name.startsWith('agent') ? ip : m.split(':')[0]}:${c.port}   work dir ${c.workDir}`);
+  }
+  const fw = plan.frameworkUrls[0];
+  if (fw !== undefined) {
+    lines.push(
+      '',
+      `apps (Marathon's /v2 API) at ${fw}:`,
+      `  curl -s -X POST ${fw}/v2/apps -H 'Content-Type: application/json' \\`,
+      `    -d '{"id":"/hello","cmd":"python3 -m http.server $PORT0","cpus":0.1,"mem":32,"instances":2,"portDefinitions":[{"port":0}]}'`,
+      `  curl -s ${fw}/v2/apps/hello | head -c 600`,
+      `  curl -s ${fw}/v1/registry`,
+    );
+  }
   lines.push(
     '',
-    'try:',
+    'the master:',
     `  curl -s http://${m}/state | head -c 600`,
     `  curl -s http://${m}/metrics`,
     `  curl -N -X POST -H 'Content-Type: application/json' \\`,
@@ -109,13 +165,21 @@ export function hostSize(): HostSize {
 export async function runLocal(opts: LocalOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const plan = computeLocalPlan(opts, hostSize());
   for (const c of plan.children) mkdirSync(c.workDir, { recursive: true });
-  let exitCode = 0;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => { resolveDone = resolve; });
-  const group = new ChildGroup(out, (child, code, signal) => {
-    out(`[local] ${child.spec.name} exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'}); stopping the cluster`);
-    exitCode = 1;
-    resolveDone();
+  const restarts = new Map<string, { failures: number; timer?: NodeJS.Timeout }>();
+  let stopping = false;
+  const group: ChildGroup = new ChildGroup(out, (child, code, signal) => {
+    if (stopping) return;
+    const ranMs = Date.now() - child.startedAtMs;
+    const r = restarts.get(child.spec.name) ?? { failures: 0 };
+    r.failures = ranMs > restartResetAfterMs ? 1 : r.failures + 1;
+    const delayMs = computeRestartDelayMs(r.failures);
+    out(`[local] ${child.spec.name} exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'}); restarting in ${delayMs} ms`);
+    r.timer = setTimeout(() => {
+      if (!stopping) group.start(child.spec);
+    }, delayMs);
+    restarts.set(child.spec.name, r);
   });
   const onSignal = (sig: NodeJS.Signals): void => {
     out(`[local] ${sig}: stopping the cluster`);
@@ -123,12 +187,26 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  for (const spec of plan.children) group.start(spec);
+  // The children's stdout is a pipe to us: they log in the format (and colour) our own stdout calls for.
+  const logEnv = logEnvForChildren();
+  for (const spec of plan.children) group.start({ ...spec, env: { ...spec.env, ...logEnv } });
   out(localBanner(plan));
   await done;
+  stopping = true;
+  for (const r of restarts.values()) clearTimeout(r.timer);
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
   await group.stopAll();
   out('[local] all children stopped');
-  return exitCode;
+  return 0;
+}
+
+/** A child that ran this long before dying starts its backoff from the beginning again. */
+export const restartResetAfterMs = 60_000;
+/** Longest wait before restarting a child that keeps dying. */
+export const maxRestartDelayMs = 30_000;
+
+/** 1 s, 2 s, 4 s, … capped at 30 s (systemd's RestartSec with a growing step). */
+export function computeRestartDelayMs(failures: number): number {
+  return Math.min(maxRestartDelayMs, 1000 * 2 ** Math.max(0, failures - 1));
 }

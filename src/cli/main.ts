@@ -15,13 +15,19 @@ import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
 import { proxyHelp, runProxyCli } from './proxy-command.ts';
-import { parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
+import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
+import { parseCount, parseNonEmpty, parsePort, parsePositiveInt } from './flag-parsers.ts';
+import { applyLogFormat, logFormatHelp, takeLogFormatFlag } from './log-format-flag.ts';
+import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from '../common/log.ts';
 
 /** Exit code for a usage error (bad flag or value), as BSD sysexits EX_USAGE-lite / GNU tools. */
 export const usageExitCode = 2;
 
 /** Largest `--agents` for `cygnet local`: ports base+1..base+N must stay in range and the host sane. */
 export const maxLocalAgents = 32;
+
+/** Largest `--framework-replicas`: Raft groups beyond 7 voters only slow commits. */
+export const maxFrameworkReplicas = 7;
 
 /** Exit code set by the command that ran (main() resets it per run). */
 let actionExitCode = 0;
@@ -38,13 +44,18 @@ export function buildProgram(): Command {
     .addOption(new Option('--base-port <port>', 'master port; agents use base+1..base+N').env('CYGNET_LOCAL_BASE_PORT').default(5050).argParser(parsePort))
     .addOption(new Option('--agents <n>', 'number of agents').env('CYGNET_LOCAL_AGENTS').default(3).argParser(parsePositiveInt(maxLocalAgents)))
     .addOption(new Option('--work-dir <dir>', 'root of the work dirs (master/, agent-N/)').env('CYGNET_LOCAL_WORK_DIR').default('./.cygnet/local').argParser(parseNonEmpty))
-    .addOption(new Option('--ip <ip>', 'address every daemon binds to').env('CYGNET_LOCAL_IP').default('127.0.0.1').argParser(parseNonEmpty))
-    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string }) => {
-      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip });
+    .addOption(new Option('--ip <ip>', 'address every daemon binds to (on 127.0.0.1, agent N binds 127.0.0.N)').env('CYGNET_LOCAL_IP').default('127.0.0.1').argParser(parseNonEmpty))
+    .addOption(new Option('--framework-replicas <n>', 'app framework replicas (0 = none); APIs on 8080, 8081, ...').env('CYGNET_LOCAL_FRAMEWORK_REPLICAS').default(1).argParser(parseCount(maxFrameworkReplicas)))
+    .addOption(new Option('--framework-port <port>', 'API port of the first framework replica (Raft: +1000)').env('CYGNET_LOCAL_FRAMEWORK_PORT').default(8080).argParser(parsePort))
+    .addOption(new Option('--log-format <format>', 'json lines, or one readable line per event (default: pretty on a terminal, json when piped); passed on to the daemons').env(LOG_FORMAT_ENV).choices(LOG_FORMATS))
+    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number; logFormat?: LogFormat }) => {
+      applyLogFormat(opts.logFormat);
+      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip, frameworkReplicas: opts.frameworkReplicas, frameworkPort: opts.frameworkPort });
     });
 
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
   addDaemonCommand(program, 'agent', 'run an agent: advertise this host and run tasks (see `cygnet agent --help`)', agentHelp, runAgent);
+  addDaemonCommand(program, 'framework', 'run a replica of the app framework: Marathon /v2 API (see `cygnet framework --help`)', frameworkHelp, runFrameworkCli);
   addDaemonCommand(program, 'proxy', 'run the HTTP load balancer fed by the registry watch (see `cygnet proxy --help`)', proxyHelp, runProxyCli);
 
   return program;
@@ -65,11 +76,12 @@ function addDaemonCommand(program: Command, name: string, description: string, h
     .allowExcessArguments(true)
     .argument('[flags...]')
     .action(async (_flags: string[], _opts: unknown, cmd: Command) => {
-      const argv = cmd.args;
+      const { argv, format } = takeLogFormatFlag(cmd.args);
       if (argv.includes('--help') || argv.includes('-h')) {
-        process.stdout.write(help());
+        process.stdout.write(`${help()}${logFormatHelp}`);
         return;
       }
+      applyLogFormat(format);
       actionExitCode = await run(argv, (line) => process.stdout.write(`${line}\n`));
     });
 }

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CYG_NOT_LEADER'
   | 'CYG_NO_LEADER'
   | 'CYG_TIMEOUT'
+  | 'CYG_OVERLOADED'
   | 'CYG_SHUTTING_DOWN'
   | 'CYG_CORRUPT'
   | 'CYG_CONFIG'
@@ -32,11 +33,19 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   CYG_NOT_LEADER: 307,
   CYG_NO_LEADER: 503,
   CYG_TIMEOUT: 504,
+  /** A bounded queue is full and the request was refused before anything happened: retry after a pause. */
+  CYG_OVERLOADED: 503,
   CYG_SHUTTING_DOWN: 503,
   CYG_CORRUPT: 500,
   CYG_CONFIG: 400,
   CYG_FETCH: 502,
   CYG_INTERNAL: 500,
+};
+
+/** A full queue drains within about a second at the rates we serve: retrying sooner only adds load. */
+export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
+const retryAfterSecondsByCode: Partial<Record<ErrorCode, number>> = {
+  CYG_OVERLOADED: OVERLOADED_RETRY_AFTER_SECONDS,
 };
 
 export class CygnetError extends Error {
@@ -48,6 +57,10 @@ export class CygnetError extends Error {
   }
   get httpStatus(): number {
     return httpStatusByCode[this.code];
+  }
+  /** Seconds for a `Retry-After` header, for refusals that invite a retry; otherwise undefined. */
+  get retryAfterSeconds(): number | undefined {
+    return retryAfterSecondsByCode[this.code];
   }
 }
 

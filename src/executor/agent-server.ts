@@ -36,6 +36,8 @@ export interface AgentView {
   readonly frameworks: ReadonlyMap<string, FrameworkInfo>;
   readonly startedAtMs: number;
   pendingUpdates(): number;
+  /** Checkpoint writes that failed (each is retried; nothing is reported until one succeeds). */
+  checkpointFailures(): number;
   connected(): boolean;
 }
 
@@ -101,6 +103,9 @@ export function metricsText(view: AgentView): string {
     '# HELP cygnet_agent_registered 1 when subscribed to the master.',
     '# TYPE cygnet_agent_registered gauge',
     `cygnet_agent_registered ${view.connected() ? 1 : 0}`,
+    '# HELP cygnet_agent_checkpoint_failures_total Checkpoint writes that failed (retried; statuses wait until durable).',
+    '# TYPE cygnet_agent_checkpoint_failures_total counter',
+    `cygnet_agent_checkpoint_failures_total ${view.checkpointFailures()}`,
   ];
   return `${lines.join('\n')}\n`;
 }

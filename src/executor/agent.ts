@@ -6,13 +6,23 @@
  * Flow of a status: runner decides (StatusDraft) → agent stamps it (uuid,
  * agent id, timestamp) → checkpoint (fsync) → StatusUpdateManager → UPDATE
  * call. Per task these steps are chained, so updates reach the master in the
- * order the task went through them, and never before they are durable.
+ * order the task went through them, and never before they are durable: a
+ * failed status (or ack) checkpoint is retried with backoff and counted in
+ * /metrics, and the status waits. A task whose launch checkpoint fails is
+ * never started; its framework gets TASK_FAILED saying why.
+ *
+ * An unreadable checkpoint (EACCES, EIO, corrupt) stops the agent at start
+ * with an error naming the file, unless `discardUnreadableCheckpoints`.
  *
  * Recovery (`startAgent` on a work dir with meta/): tasks whose supervisor is
  * alive are re-attached; those that exited meanwhile report their real exit
  * (from the supervisor's exit file) or TASK_FAILED/REASON_EXECUTOR_TERMINATED;
  * unacknowledged updates are re-queued with their original uuids and re-sent
  * once the master answers SUBSCRIBED.
+ *
+ * A task is (framework id, task id): two frameworks may launch the same task
+ * id here. The task table, the update streams, the checkpoints
+ * (meta/frameworks/<fw>/tasks/<task>.json) and the UPDATE call all carry both.
  *
  * Acks: an ACKNOWLEDGE is checkpointed before the task's next update is sent
  * (StatusUpdateManager holds the stream until `release`), so after a restart
@@ -36,13 +46,14 @@ import type { MediaType } from '../protocol/media.ts';
 import { isTerminal } from '../protocol/task-states.ts';
 import { computeAgentAttributes, computeAgentResources, detectHostFacts } from './agent-resources.ts';
 import { createAgentApp, type AgentView } from './agent-server.ts';
+import type { CheckpointFs } from './checkpoint-fs.ts';
 import { CheckpointStore, type TaskCheckpoint } from './checkpoint-store.ts';
 import { fetchTaskUris } from './fetcher.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import { LaunchGate } from './launch-gate.ts';
 import { MasterLink } from './master-link.ts';
 import { checkIdComponent, sandboxDir } from './sandbox.ts';
-import { StatusUpdateManager } from './status-update-manager.ts';
+import { StatusUpdateManager, streamKey } from './status-update-manager.ts';
 import { TaskRunner, killGraceMs, type StatusDraft } from './task-runner.ts';
 import type { ProcessIdentity } from './task-process.ts';
 import type { AgentInfo, Attribute, FrameworkInfo, KillPolicy, Resource, TaskInfo, TaskStatus } from './types.ts';
@@ -75,6 +86,12 @@ export interface AgentOptions {
   logCapBytes?: number;
   /** Supervisor starts allowed at once (default DEFAULT_MAX_CONCURRENT_LAUNCHES); later launches queue FIFO. */
   maxConcurrentLaunches?: number;
+  /** Skip (and log) checkpoints that cannot be read instead of refusing to start. Default false. */
+  discardUnreadableCheckpoints?: boolean;
+  /** First delay before retrying a failed checkpoint write (default CHECKPOINT_RETRY_INITIAL_MS). */
+  checkpointRetryInitialMs?: number;
+  /** The disk under the checkpoints (tests inject one that fails). Default node:fs. */
+  checkpointFs?: CheckpointFs;
   clock?: Clock;
   random?: Random;
 }
@@ -98,11 +115,20 @@ interface TaskEntry {
   killedByHealthCheck?: boolean;
   process?: ProcessIdentity;
   latest?: TaskStatus;
+  /** The latest status known to be checkpointed: the only one a re-SUBSCRIBE may report. */
+  durableLatest?: TaskStatus;
   /** Serializes checkpoint-then-enqueue per task. */
   chain: Promise<void>;
 }
 
 export const DEFAULT_AGENT_HEARTBEAT_MS = 5000;
+/**
+ * A failed checkpoint write is retried for as long as the agent runs — reporting without it
+ * would break "a restarted agent knows every status it reported" — backing off from this…
+ */
+export const CHECKPOINT_RETRY_INITIAL_MS = 100;
+/** …doubling up to this, so a disk that stays broken costs one attempt per task every few seconds. */
+export const CHECKPOINT_RETRY_MAX_MS = 5000;
 /** shutdown() gives each task at most this long between SIGTERM and SIGKILL (bounds Ctrl-C of a local cluster). */
 export const SHUTDOWN_MAX_GRACE_MS = 2000;
 
@@ -120,12 +146,16 @@ class AgentNode implements AgentHandle, AgentView {
   private readonly sum: StatusUpdateManager;
   private readonly link: MasterLink;
   private readonly launchGate: LaunchGate;
+  /** By streamKey(frameworkId, taskId). */
   readonly tasks = new Map<string, TaskEntry>();
   readonly frameworks = new Map<string, FrameworkInfo>();
   /** Last FrameworkInfo checkpointed per framework id, so each launch does not rewrite it. */
   private readonly frameworkWrites = new Map<string, { json: string; done: Promise<void> }>();
   private id: string | undefined;
   private closed = false;
+  private checkpointFailureCount = 0;
+  /** Wakes checkpoint retries that are waiting out their backoff (close() ends them at once). */
+  private readonly retryWakeups = new Set<() => void>();
   private server: Server | undefined;
   private portValue = 0;
   resources: Resource[] = [];
@@ -139,14 +169,14 @@ class AgentNode implements AgentHandle, AgentView {
     this.log = componentLogger('agent');
     this.hostname = opts.hostname ?? opts.advertiseIp ?? (opts.ip === '0.0.0.0' ? osHostname() : opts.ip);
     this.startedAtMs = this.clock.nowMs();
-    this.store = new CheckpointStore(opts.workDir);
+    this.store = new CheckpointStore(opts.workDir, opts.checkpointFs);
     this.launchGate = new LaunchGate(opts.maxConcurrentLaunches);
     this.sum = new StatusUpdateManager({
       clock: this.clock,
       initialBackoffMs: opts.statusRetryInitialMs,
       maxBackoffMs: opts.statusRetryMaxMs,
       isTerminal,
-      send: (u) => { void this.link.sendUpdate(u.status); },
+      send: (u) => { void this.link.sendUpdate(u.frameworkId, u.status); },
     });
     this.link = new MasterLink({
       master: opts.master,
@@ -180,6 +210,10 @@ class AgentNode implements AgentHandle, AgentView {
     return this.sum.pendingCount();
   }
 
+  checkpointFailures(): number {
+    return this.checkpointFailureCount;
+  }
+
   async start(): Promise<void> {
     await mkdir(this.opts.workDir, { recursive: true });
     this.resources = computeAgentResources(await detectHostFacts(this.opts.workDir).catch(() => ({ cpus: 1, memTotalMb: 0, diskTotalMb: 0 })), this.opts.resources);
@@ -204,6 +238,7 @@ class AgentNode implements AgentHandle, AgentView {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const wake of this.retryWakeups) wake();
     await this.link.close();
     this.sum.stop();
     for (const e of this.tasks.values()) {
@@ -233,8 +268,8 @@ class AgentNode implements AgentHandle, AgentView {
   // ---- recovery -------------------------------------------------------
 
   private async recover(): Promise<void> {
-    const state = await this.store.recover();
-    for (const p of state.problems) this.log.error({ problem: p }, 'unreadable checkpoint skipped');
+    const state = await this.store.recover({ discardUnreadable: this.opts.discardUnreadableCheckpoints === true });
+    for (const p of state.problems) this.log.error({ problem: p }, 'unreadable checkpoint discarded (--discard-unreadable-checkpoints)');
     this.id = state.agentId;
     for (const [id, fw] of state.frameworks) {
       this.frameworks.set(id, fw);
@@ -244,9 +279,9 @@ class AgentNode implements AgentHandle, AgentView {
   }
 
   private recoverTask(cp: TaskCheckpoint): void {
-    const entry: TaskEntry = { frameworkId: cp.frameworkId, task: cp.task, runUuid: cp.runUuid, sandbox: cp.sandbox, process: cp.process, latest: cp.latest, chain: Promise.resolve() };
+    const entry: TaskEntry = { frameworkId: cp.frameworkId, task: cp.task, runUuid: cp.runUuid, sandbox: cp.sandbox, process: cp.process, latest: cp.latest, durableLatest: cp.latest, chain: Promise.resolve() };
     const taskId = cp.task.task_id.value;
-    this.tasks.set(taskId, entry);
+    this.tasks.set(streamKey(cp.frameworkId, taskId), entry);
     for (const status of cp.pending) this.sum.add({ frameworkId: cp.frameworkId, status });
     if (cp.latest !== undefined && isTerminal(cp.latest.state)) {
       if (cp.pending.length === 0) this.forget(entry);
@@ -254,7 +289,7 @@ class AgentNode implements AgentHandle, AgentView {
     }
     const runner = this.newRunner(entry);
     if (cp.process !== undefined && cp.process.taskPid > 0) {
-      this.log.info({ taskId, pid: cp.process.taskPid }, 'recovering task');
+      this.log.info({ taskId, frameworkId: cp.frameworkId, pid: cp.process.taskPid }, 'recovering task');
       runner.recover(cp.process);
       if (cp.latest?.state === 'TASK_RUNNING') this.startHealth(entry);
     } else {
@@ -295,8 +330,9 @@ class AgentNode implements AgentHandle, AgentView {
       return;
     }
     const taskId = task.task_id.value;
-    if (this.tasks.has(taskId)) {
-      this.log.info({ taskId }, 'duplicate LAUNCH ignored');
+    const key = streamKey(frameworkId, taskId);
+    if (this.tasks.has(key)) {
+      this.log.info({ taskId, frameworkId }, 'duplicate LAUNCH ignored');
       return;
     }
     try {
@@ -308,12 +344,28 @@ class AgentNode implements AgentHandle, AgentView {
     }
     const runUuid = randomUUID();
     const entry: TaskEntry = { frameworkId, task, runUuid, sandbox: sandboxDir(this.opts.workDir, frameworkId, taskId, runUuid), chain: Promise.resolve() };
-    this.tasks.set(taskId, entry);
+    this.tasks.set(key, entry);
     this.frameworks.set(frameworkId, launch!.framework_info);
-    entry.chain = this.persistFramework(launch!.framework_info).then(() => this.checkpoint(entry))
-      .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint launched task; running it anyway'));
     const runner = this.newRunner(entry);
-    void entry.chain.then(() => runner.start()).catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'launch failed'));
+    // Not started unless durable: a task the agent would forget on restart must not run.
+    entry.chain = this.persistFramework(launch!.framework_info).then(() => this.checkpoint(entry)).then(
+      () => { void runner.start(); },
+      (err: unknown) => this.failLaunch(entry, err),
+    );
+  }
+
+  /** The launch could not be checkpointed: the task never starts and its framework hears why. */
+  private failLaunch(entry: TaskEntry, err: unknown): void {
+    const taskId = entry.task.task_id.value;
+    this.checkpointFailureCount++;
+    this.log.error({ err: describeError(err), taskId, frameworkId: entry.frameworkId }, 'cannot checkpoint launched task; not starting it');
+    entry.runner?.detach();
+    this.tasks.delete(streamKey(entry.frameworkId, taskId));
+    this.sum.forget(entry.frameworkId, taskId);
+    this.sendUncheckpointed(entry.frameworkId, {
+      task_id: entry.task.task_id, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT',
+      message: `Task not started: the agent could not checkpoint it: ${describeError(err)}`,
+    });
   }
 
   /** Checkpoints a FrameworkInfo unless the same one is already written (or being written). */
@@ -330,14 +382,15 @@ class AgentNode implements AgentHandle, AgentView {
 
   private handleKill(event: AgentEvent): void {
     const taskId = event.kill?.task_id?.value;
-    if (taskId === undefined) return;
-    const entry = this.tasks.get(taskId);
+    const frameworkId = event.kill?.framework_id?.value;
+    if (taskId === undefined || frameworkId === undefined) return;
+    const entry = this.tasks.get(streamKey(frameworkId, taskId));
     if (entry?.runner !== undefined && entry.runner.phase !== 'terminated') {
       entry.runner.kill(event.kill?.kill_policy as KillPolicy | undefined);
       return;
     }
     if (entry === undefined) {
-      this.sendUncheckpointed(event.kill?.framework_id?.value ?? '', {
+      this.sendUncheckpointed(frameworkId, {
         task_id: { value: taskId }, state: 'TASK_LOST', reason: 'REASON_TASK_UNKNOWN', source: 'SOURCE_AGENT', message: 'Attempted to kill an unknown task',
       });
     }
@@ -345,10 +398,11 @@ class AgentNode implements AgentHandle, AgentView {
 
   private handleAcknowledge(event: AgentEvent): void {
     const ack = event.acknowledge;
-    if (ack?.task_id?.value === undefined || typeof ack.uuid !== 'string') return;
-    const out = this.sum.acknowledge(ack.task_id.value, ack.uuid);
+    const frameworkId = ack?.framework_id?.value;
+    if (ack?.task_id?.value === undefined || frameworkId === undefined || typeof ack.uuid !== 'string') return;
+    const out = this.sum.acknowledge(frameworkId, ack.task_id.value, ack.uuid);
     if (out.kind !== 'acked') return;
-    const entry = this.tasks.get(ack.task_id.value);
+    const entry = this.tasks.get(streamKey(frameworkId, ack.task_id.value));
     if (entry === undefined) return;
     if (out.remaining === 0 && isTerminal(out.update.status.state)) {
       this.forget(entry);
@@ -357,9 +411,8 @@ class AgentNode implements AgentHandle, AgentView {
     // The ack is made durable before the next update goes out (see StatusUpdateManager).
     const taskId = ack.task_id.value;
     entry.chain = entry.chain
-      .then(() => this.checkpoint(entry))
-      .catch((err: unknown) => this.log.error({ err: describeError(err), taskId }, 'cannot checkpoint acknowledgement'))
-      .then(() => this.sum.release(taskId));
+      .then(() => this.durably(entry, 'acknowledgement', () => this.checkpoint(entry)))
+      .then(() => this.sum.release(frameworkId, taskId), () => undefined);
   }
 
   private handleShutdownFramework(event: AgentEvent): void {
@@ -369,16 +422,21 @@ class AgentNode implements AgentHandle, AgentView {
     }
   }
 
+  /** Re-sends the latest status of the named tasks (all when none) of one framework (any when none given). */
   private handleReconcile(event: AgentEvent): void {
+    const fw = event.reconcile?.framework_id?.value;
     const ids = event.reconcile?.task_ids?.map((t) => t.value) ?? [];
-    const wanted = ids.length > 0 ? ids : [...this.tasks.keys()];
-    for (const id of wanted) {
-      const entry = this.tasks.get(id);
-      if (entry === undefined) {
-        this.sendUncheckpointed('', { task_id: { value: id }, state: 'TASK_LOST', reason: 'REASON_RECONCILIATION', source: 'SOURCE_AGENT', message: 'Task unknown to the agent' });
-      } else if (!this.sum.resend(id) && entry.latest !== undefined) {
-        const { state, message, reason, source, healthy } = entry.latest;
-        this.report(entry, { state, message, reason, source, healthy });
+    const ofFramework = [...this.tasks.values()].filter((e) => fw === undefined || e.frameworkId === fw);
+    const wanted = ids.length > 0 ? ids.map((id) => ({ id, entries: ofFramework.filter((e) => e.task.task_id.value === id) })) : ofFramework.map((e) => ({ id: e.task.task_id.value, entries: [e] }));
+    for (const { id, entries } of wanted) {
+      if (entries.length === 0) {
+        this.sendUncheckpointed(fw ?? '', { task_id: { value: id }, state: 'TASK_LOST', reason: 'REASON_RECONCILIATION', source: 'SOURCE_AGENT', message: 'Task unknown to the agent' });
+      }
+      for (const entry of entries) {
+        if (!this.sum.resend(entry.frameworkId, id) && entry.latest !== undefined) {
+          const { state, message, reason, source, healthy } = entry.latest;
+          this.report(entry, { state, message, reason, source, healthy });
+        }
       }
     }
   }
@@ -448,13 +506,44 @@ class AgentNode implements AgentHandle, AgentView {
     entry.latest = status;
     this.log.info({ status: describeTaskStatus(status) }, 'status');
     entry.chain = entry.chain
-      .then(() => this.checkpoint(entry, status))
-      .catch((err: unknown) => this.log.error({ err: describeError(err) }, 'checkpoint failed; reporting anyway'))
-      .then(() => this.sum.add({ frameworkId: entry.frameworkId, status }));
+      .then(() => this.durably(entry, `status ${status.state}`, () => this.checkpoint(entry, status)))
+      .then(() => {
+        entry.durableLatest = status;
+        this.sum.add({ frameworkId: entry.frameworkId, status });
+      }, () => undefined);
+  }
+
+  /**
+   * Runs a checkpoint write until it succeeds, retrying with backoff (CHECKPOINT_RETRY_*);
+   * each failure is logged and counted. Rejects only if the agent closes first: then what
+   * it was to make durable is not reported at all.
+   */
+  private async durably(entry: TaskEntry, what: string, write: () => Promise<void>): Promise<void> {
+    let delayMs = this.opts.checkpointRetryInitialMs ?? CHECKPOINT_RETRY_INITIAL_MS;
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        this.checkpointFailureCount++;
+        this.log.error({ err: describeError(err), taskId: entry.task.task_id.value, frameworkId: entry.frameworkId, retryInMs: delayMs }, `cannot checkpoint ${what}; not reporting it until it is durable`);
+      }
+      if (this.closed) throw new Error('agent closed before the checkpoint succeeded');
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          timer.cancel();
+          this.retryWakeups.delete(wake);
+          resolve();
+        };
+        const timer = this.clock.setTimer(delayMs, wake);
+        this.retryWakeups.add(wake);
+      });
+      if (this.closed) throw new Error('agent closed before the checkpoint succeeded');
+      delayMs = Math.min(CHECKPOINT_RETRY_MAX_MS, delayMs * 2);
+    }
   }
 
   private checkpoint(entry: TaskEntry, extra?: TaskStatus): Promise<void> {
-    const pending = this.sum.pendingFor(entry.task.task_id.value).map((u) => u.status);
+    const pending = this.sum.pendingFor(entry.frameworkId, entry.task.task_id.value).map((u) => u.status);
     if (extra !== undefined) pending.push(extra);
     const cp: TaskCheckpoint = { frameworkId: entry.frameworkId, task: entry.task, runUuid: entry.runUuid, sandbox: entry.sandbox, pending };
     if (entry.process !== undefined) cp.process = entry.process;
@@ -469,8 +558,8 @@ class AgentNode implements AgentHandle, AgentView {
   private forget(entry: TaskEntry): void {
     const taskId = entry.task.task_id.value;
     entry.health?.stop();
-    this.tasks.delete(taskId);
-    this.sum.forget(taskId);
+    this.tasks.delete(streamKey(entry.frameworkId, taskId));
+    this.sum.forget(entry.frameworkId, taskId);
     entry.chain = entry.chain.then(() => this.store.removeTask(entry.frameworkId, taskId)).catch((err: unknown) => {
       this.log.error({ err: describeError(err), taskId }, 'cannot remove task checkpoint');
     });
@@ -482,15 +571,19 @@ class AgentNode implements AgentHandle, AgentView {
     // TaskInfo carries no framework id: tasks[i] and frameworks[i] describe one task.
     const tasks: TaskInfo[] = [];
     const statuses: TaskStatus[] = [];
+    const statusFrameworks: { value: string }[] = [];
     const frameworks: FrameworkInfo[] = [];
     // A task launched but not yet STARTING has no status: it is still reported
-    // (the master matches statuses by task id and keeps it STAGING), otherwise
+    // (the master matches statuses by framework and task id and keeps it STAGING), otherwise
     // the master would think it gone and mark it lost.
     for (const e of this.tasks.values()) {
       tasks.push(e.task);
-      if (e.latest !== undefined) statuses.push(e.latest);
+      if (e.durableLatest !== undefined) {
+        statuses.push(e.durableLatest);
+        statusFrameworks.push({ value: e.frameworkId });
+      }
       frameworks.push(this.frameworks.get(e.frameworkId) ?? { user: '', name: '', id: { value: e.frameworkId } });
     }
-    return { agent_info: info, tasks, task_statuses: statuses, frameworks };
+    return { agent_info: info, tasks, task_statuses: statuses, frameworks, task_status_framework_ids: statusFrameworks };
   }
 }

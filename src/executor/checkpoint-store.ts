@@ -10,10 +10,16 @@
  * never a torn file. Writes to one path are serialized in call order (the last
  * call wins). Callers await a write before reporting what it records
  * ("checkpoint before report").
+ *
+ * Recovery tells "nothing there" (ENOENT) from "cannot read it" (EACCES, EIO,
+ * a file that does not parse): the latter is a `CheckpointUnreadableError`
+ * naming the file, so the agent stops rather than forget tasks it reported —
+ * unless the operator asked to discard unreadable checkpoints
+ * (`recover({ discardUnreadable: true })`), which lists them in `problems`.
  */
-import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CygnetError, describeError } from '../common/errors.ts';
+import { isNotFound, nodeCheckpointFs, type CheckpointFs } from './checkpoint-fs.ts';
 import type { ProcessIdentity } from './task-process.ts';
 import { checkIdComponent } from './sandbox.ts';
 import type { FrameworkInfo, TaskInfo, TaskStatus } from './types.ts';
@@ -36,17 +42,28 @@ export interface RecoveredState {
   agentId?: string;
   frameworks: Map<string, FrameworkInfo>;
   tasks: TaskCheckpoint[];
-  /** Files that could not be read (reported, skipped). */
+  /** Files that could not be read and were discarded (only with `discardUnreadable`). */
   problems: string[];
+}
+
+/** A checkpoint exists but cannot be read or parsed: recovering without it would forget what it records. */
+export class CheckpointUnreadableError extends CygnetError {
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    super('CYG_CORRUPT', `unreadable checkpoint ${file}: ${describeError(cause)} (start the agent with --discard-unreadable-checkpoints to drop it)`, { cause });
+    this.file = file;
+  }
 }
 
 export class CheckpointStore {
   readonly metaDir: string;
+  private readonly fs: CheckpointFs;
   private readonly chains = new Map<string, Promise<void>>();
   private tmpSeq = 0;
 
-  constructor(workDir: string) {
+  constructor(workDir: string, fs: CheckpointFs = nodeCheckpointFs) {
     this.metaDir = path.join(workDir, 'meta');
+    this.fs = fs;
   }
 
   /** Resolves when no write or removal is in progress. */
@@ -70,30 +87,63 @@ export class CheckpointStore {
   async removeTask(frameworkId: string, taskId: string): Promise<void> {
     const file = this.taskPath(frameworkId, taskId);
     await this.serialize(file, async () => {
-      await unlink(file).catch(() => undefined);
-      await fsyncDir(path.dirname(file));
+      await this.fs.unlink(file).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      await this.fs.syncDir(path.dirname(file));
     });
   }
 
   async removeFramework(frameworkId: string): Promise<void> {
-    await rm(this.frameworkDir(frameworkId), { recursive: true, force: true });
+    await this.fs.rmTree(this.frameworkDir(frameworkId));
   }
 
-  /** Reads everything back. Unreadable files are listed in `problems`, never thrown. */
-  async recover(): Promise<RecoveredState> {
+  /**
+   * Reads everything back. A missing file or directory is "nothing there"; any other read
+   * failure or unparsable content throws `CheckpointUnreadableError`, or with
+   * `discardUnreadable` is skipped and listed in `problems`.
+   */
+  async recover(opts: { discardUnreadable?: boolean } = {}): Promise<RecoveredState> {
     const state: RecoveredState = { frameworks: new Map(), tasks: [], problems: [] };
-    const agent = await readJson(path.join(this.metaDir, 'agent.json'), state.problems);
+    const unreadable = (file: string, err: unknown): undefined => {
+      const e = new CheckpointUnreadableError(file, err);
+      if (opts.discardUnreadable !== true) throw e;
+      state.problems.push(e.message);
+      return undefined;
+    };
+    const read = async (file: string): Promise<unknown> => {
+      let text: string;
+      try {
+        text = await this.fs.readFile(file);
+      } catch (err) {
+        return isNotFound(err) ? undefined : unreadable(file, err);
+      }
+      try {
+        return JSON.parse(text);
+      } catch (err) {
+        return unreadable(file, err);
+      }
+    };
+    const list = async (dir: string): Promise<string[]> => {
+      try {
+        return (await this.fs.readdir(dir)).sort();
+      } catch (err) {
+        if (!isNotFound(err)) unreadable(dir, err);
+        return [];
+      }
+    };
+    const agent = await read(path.join(this.metaDir, 'agent.json'));
     if (isRecord(agent) && typeof agent.agentId === 'string') state.agentId = agent.agentId;
     const fwRoot = path.join(this.metaDir, 'frameworks');
-    for (const fwId of await listDir(fwRoot)) {
-      const fw = await readJson(path.join(fwRoot, fwId, 'framework.json'), state.problems);
+    for (const fwId of await list(fwRoot)) {
+      const fw = await read(path.join(fwRoot, fwId, 'framework.json'));
       if (isRecord(fw)) state.frameworks.set(fwId, fw as unknown as FrameworkInfo);
       const taskDir = path.join(fwRoot, fwId, 'tasks');
-      for (const file of await listDir(taskDir)) {
+      for (const file of await list(taskDir)) {
         if (!file.endsWith('.json')) continue;
-        const cp = await readJson(path.join(taskDir, file), state.problems);
+        const cp = await read(path.join(taskDir, file));
         if (isTaskCheckpoint(cp)) state.tasks.push(cp);
-        else if (cp !== undefined) state.problems.push(`${path.join(taskDir, file)}: not a task checkpoint`);
+        else if (cp !== undefined) unreadable(path.join(taskDir, file), new Error('not a task checkpoint'));
       }
     }
     return state;
@@ -110,17 +160,11 @@ export class CheckpointStore {
   private async writeJson(file: string, value: unknown): Promise<void> {
     const data = JSON.stringify(value);
     await this.serialize(file, async () => {
-      await mkdir(path.dirname(file), { recursive: true });
+      await this.fs.mkdir(path.dirname(file));
       const tmp = `${file}.tmp-${process.pid}-${this.tmpSeq++}`;
-      const fh = await open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, file);
-      await fsyncDir(path.dirname(file));
+      await this.fs.writeSynced(tmp, data);
+      await this.fs.rename(tmp, file);
+      await this.fs.syncDir(path.dirname(file));
     });
   }
 
@@ -133,38 +177,6 @@ export class CheckpointStore {
     return next.catch((err: unknown) => {
       throw new CygnetError('CYG_INTERNAL', `checkpoint ${file}: ${describeError(err)}`, { cause: err });
     });
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch {
-    return [];
-  }
-}
-
-async function readJson(file: string, problems: string[]): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    problems.push(`${file}: ${describeError(err)}`);
-    return undefined;
   }
 }
 

@@ -32,6 +32,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--log-cap-bytes <n>', 'cap per stdout/stderr file of a task').env('CYGNET_AGENT_LOG_CAP_BYTES').argParser(intFlag('log-cap-bytes', 1024, 2 ** 40)).default(10 * 1024 * 1024))
     .addOption(new Option('--max-concurrent-launches <n>', `task supervisor starts at once; later launches queue (default ${DEFAULT_MAX_CONCURRENT_LAUNCHES})`).env('CYGNET_AGENT_MAX_CONCURRENT_LAUNCHES').argParser(intFlag('max-concurrent-launches', 1, MAX_CONCURRENT_LAUNCHES_LIMIT)))
     .addOption(new Option('--media <type>', 'wire format to the master').env('CYGNET_AGENT_MEDIA').choices(['protobuf', 'json']).default('protobuf'))
+    .addOption(new Option('--discard-unreadable-checkpoints', 'start even if a checkpoint cannot be read (EACCES, EIO, corrupt): log and drop it, forgetting its task (default: refuse to start)').env('CYGNET_AGENT_DISCARD_UNREADABLE_CHECKPOINTS'))
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
 }
@@ -48,6 +49,7 @@ export function parseAgentFlags(argv: readonly string[]): AgentOptions {
   const o = cmd.opts<{
     master: string; port: number; ip: string; advertiseIp?: string; hostname?: string; workDir: string; resources?: string; attributes?: string;
     heartbeatIntervalMs: number; statusRetryInitialMs: number; logCapBytes: number; media: 'protobuf' | 'json'; maxConcurrentLaunches?: number;
+    discardUnreadableCheckpoints?: boolean;
   }>();
   if (!/^[^:\s]+:\d{1,5}$/.test(o.master)) throw new ConfigError(`--master: expected host:port, got ${JSON.stringify(o.master)}`);
   const opts: AgentOptions = {
@@ -65,5 +67,6 @@ export function parseAgentFlags(argv: readonly string[]): AgentOptions {
   if (o.resources !== undefined) opts.resources = o.resources;
   if (o.attributes !== undefined) opts.attributes = o.attributes;
   if (o.maxConcurrentLaunches !== undefined) opts.maxConcurrentLaunches = o.maxConcurrentLaunches;
+  if (o.discardUnreadableCheckpoints === true) opts.discardUnreadableCheckpoints = true;
   return opts;
 }

@@ -95,8 +95,8 @@ export class MasterLink {
   }
 
   /** POSTs an UPDATE; resolves true on 202. Never throws (the update manager retries). */
-  async sendUpdate(status: TaskStatus): Promise<boolean> {
-    return this.call({ type: 'UPDATE', update: { status } });
+  async sendUpdate(frameworkId: string, status: TaskStatus): Promise<boolean> {
+    return this.call({ type: 'UPDATE', update: { status, framework_id: { value: frameworkId } } });
   }
 
   private url(): string {

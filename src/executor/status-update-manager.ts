@@ -2,12 +2,15 @@
  * Reliable delivery of task status updates to the master (pure core: no I/O;
  * time only through the injected Clock, sending through the `send` callback).
  *
+ * A task is (framework id, task id): two frameworks may use the same task id
+ * on one agent, and their streams never mix.
+ *
  * Per task: a FIFO of updates. Only the head is ever in flight (at most one
  * unacknowledged update per task on the wire), so a framework sees each
  * task's updates in order. The head is re-sent with exponential backoff
  * (initialBackoffMs, ×2, capped at maxBackoffMs) until an ACKNOWLEDGE with its
  * uuid arrives; then it is dropped and the stream is *held*: the next update
- * is sent only on `release(taskId)`, which the agent calls once the ack is
+ * is sent only on `release(frameworkId, taskId)`, which the agent calls once the ack is
  * checkpointed. So whenever the master has seen update N+1, the ack of N is
  * durable, and a restarted agent re-sends at most the one update that was in
  * flight (Mesos checkpoints ACK records the same way). An ack with another
@@ -62,7 +65,12 @@ interface Stream {
 }
 
 export function describeUpdate(u: PendingUpdate): string {
-  return `${u.status.state} task ${u.status.task_id.value} uuid ${u.status.uuid ?? '-'}`;
+  return `${u.status.state} task ${u.status.task_id.value} fw ${u.frameworkId} uuid ${u.status.uuid ?? '-'}`;
+}
+
+/** The key of a task's stream: task ids are unique only within their framework. */
+export function streamKey(frameworkId: string, taskId: string): string {
+  return `${frameworkId}\u0000${taskId}`;
 }
 
 export class StatusUpdateManager {
@@ -80,11 +88,11 @@ export class StatusUpdateManager {
 
   /** Queues an update (already checkpointed by the caller); sends it if its task has none in flight. */
   add(update: PendingUpdate): void {
-    const taskId = update.status.task_id.value;
-    let s = this.streams.get(taskId);
+    const key = streamKey(update.frameworkId, update.status.task_id.value);
+    let s = this.streams.get(key);
     if (s === undefined) {
       s = { queue: [], backoffMs: this.opts.initialBackoffMs, timer: undefined, sends: 0, held: false };
-      this.streams.set(taskId, s);
+      this.streams.set(key, s);
     }
     if (s.queue.length >= MAX_PENDING_PER_TASK && !this.opts.isTerminal(update.status.state)) {
       for (let i = s.queue.length - 1; i >= 1; i--) {
@@ -95,15 +103,16 @@ export class StatusUpdateManager {
       }
     }
     s.queue.push(update);
-    if (s.queue.length === 1 && !s.held) this.sendHead(taskId, s);
+    if (s.queue.length === 1 && !s.held) this.sendHead(key, s);
   }
 
   /**
    * Handles an ACKNOWLEDGE: drops the head if `uuid` matches and holds the
-   * stream; the next update goes out on `release(taskId)`.
+   * stream; the next update goes out on `release(frameworkId, taskId)`.
    */
-  acknowledge(taskId: string, uuid: string): AckOutcome {
-    const s = this.streams.get(taskId);
+  acknowledge(frameworkId: string, taskId: string, uuid: string): AckOutcome {
+    const key = streamKey(frameworkId, taskId);
+    const s = this.streams.get(key);
     if (s === undefined) return { kind: 'unknown-task' };
     const head = s.queue[0];
     if (head === undefined || s.held || !sameUuid(head.status.uuid, uuid)) return { kind: 'stale' };
@@ -112,17 +121,18 @@ export class StatusUpdateManager {
     s.queue.shift();
     s.backoffMs = this.opts.initialBackoffMs;
     s.sends = 0;
-    if (s.queue.length === 0) this.streams.delete(taskId);
+    if (s.queue.length === 0) this.streams.delete(key);
     else s.held = true;
     return { kind: 'acked', update: head, remaining: s.queue.length };
   }
 
-  /** The ack taken for `taskId` is durable: sends the next update (if any, and not paused). */
-  release(taskId: string): void {
-    const s = this.streams.get(taskId);
+  /** The ack taken for the task is durable: sends the next update (if any, and not paused). */
+  release(frameworkId: string, taskId: string): void {
+    const key = streamKey(frameworkId, taskId);
+    const s = this.streams.get(key);
     if (s === undefined || !s.held) return;
     s.held = false;
-    this.sendHead(taskId, s);
+    this.sendHead(key, s);
   }
 
   /** Stops sending (the master link is down). */
@@ -137,24 +147,25 @@ export class StatusUpdateManager {
   /** Link is up (re-subscribed): re-sends every head now, backoff reset. */
   resume(): void {
     this.paused = false;
-    for (const [taskId, s] of this.streams) {
+    for (const [key, s] of this.streams) {
       s.backoffMs = this.opts.initialBackoffMs;
-      if (!s.held) this.sendHead(taskId, s);
+      if (!s.held) this.sendHead(key, s);
     }
   }
 
-  /** Re-sends the head of `taskId` now (e.g. on RECONCILE); false if nothing is pending. */
-  resend(taskId: string): boolean {
-    const s = this.streams.get(taskId);
+  /** Re-sends the task's head now (e.g. on RECONCILE); false if nothing is pending. */
+  resend(frameworkId: string, taskId: string): boolean {
+    const key = streamKey(frameworkId, taskId);
+    const s = this.streams.get(key);
     if (s === undefined || s.queue.length === 0) return false;
     if (s.held) return true;
     s.timer?.cancel();
-    this.sendHead(taskId, s);
+    this.sendHead(key, s);
     return true;
   }
 
-  pendingFor(taskId: string): readonly PendingUpdate[] {
-    return this.streams.get(taskId)?.queue ?? [];
+  pendingFor(frameworkId: string, taskId: string): readonly PendingUpdate[] {
+    return this.streams.get(streamKey(frameworkId, taskId))?.queue ?? [];
   }
 
   /** Pending updates of every task (for /metrics and checkpoint checks). */
@@ -164,15 +175,16 @@ export class StatusUpdateManager {
     return n;
   }
 
-  /** Times the head of `taskId` has been sent (0 if none). */
-  sendsOfHead(taskId: string): number {
-    return this.streams.get(taskId)?.sends ?? 0;
+  /** Times the task's head has been sent (0 if none). */
+  sendsOfHead(frameworkId: string, taskId: string): number {
+    return this.streams.get(streamKey(frameworkId, taskId))?.sends ?? 0;
   }
 
-  /** Drops everything for `taskId` (the task is forgotten). */
-  forget(taskId: string): void {
-    this.streams.get(taskId)?.timer?.cancel();
-    this.streams.delete(taskId);
+  /** Drops everything for the task (it is forgotten). */
+  forget(frameworkId: string, taskId: string): void {
+    const key = streamKey(frameworkId, taskId);
+    this.streams.get(key)?.timer?.cancel();
+    this.streams.delete(key);
   }
 
   /** Cancels all timers. */
@@ -180,7 +192,7 @@ export class StatusUpdateManager {
     this.pause();
   }
 
-  private sendHead(taskId: string, s: Stream): void {
+  private sendHead(key: string, s: Stream): void {
     s.timer?.cancel();
     s.timer = undefined;
     if (this.paused) return;
@@ -192,7 +204,7 @@ export class StatusUpdateManager {
     s.backoffMs = Math.min(this.opts.maxBackoffMs, s.backoffMs * BACKOFF_FACTOR);
     s.timer = this.opts.clock.setTimer(delay, () => {
       s.timer = undefined;
-      if (this.streams.get(taskId) === s && s.queue[0] === head) this.sendHead(taskId, s);
+      if (this.streams.get(key) === s && s.queue[0] === head) this.sendHead(key, s);
     });
   }
 }

@@ -11,7 +11,7 @@ import type { Clock } from '../common/clock.ts';
 import { ConflictError, CygnetError, NotFoundError, ValidationError } from '../common/errors.ts';
 import type { AppDefinition, AppVersion } from './app/app-definition.ts';
 import { parseAppDefinition } from './app/parse-app.ts';
-import { applyAppUpdate, isScaleOnly } from './app/merge-app.ts';
+import { applyAppUpdate, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
 import { normalizeAppId } from './app/app-id.ts';
 import type { CommandResult, FrameworkCommand } from './state/commands.ts';
 import type { FrameworkState } from './state/framework-state.ts';
@@ -72,13 +72,16 @@ export class AppService {
   async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean } = {}): Promise<WriteOutcome> {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
-    if (isVersionOnly(body)) return this.rollback(id, body.version, opts);
+    // `{"version": v}` (with at most the app's `id` beside it) is a rollback; readRollbackVersion 422s other mixes.
+    const rollbackTo = readRollbackVersion(body);
+    if (rollbackTo !== undefined) return this.rollback(id, rollbackTo, opts);
     if (app === undefined) {
       // Marathon's PUT creates the app when it does not exist.
       const def = parseAppDefinition(withId(body, id));
       return this.put(this.newVersion(def, undefined), 'start', undefined, opts.force ?? false);
     }
-    const next = opts.partial === false ? parseAppDefinition(withId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
+    // A full replace takes the id from the URL, as Marathon does; a merge keeps the body's id to check it.
+    const next = opts.partial === false ? parseAppDefinition(withPathId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
     if (next.id !== id) throw new ValidationError('id', `the app's own id ${id}`, next.id);
     const scale = isScaleOnly(app.current.definition, next);
     const v = this.newVersion(next, scale ? app.current : undefined);
@@ -249,8 +252,9 @@ export class AppService {
   }
 }
 
-function isVersionOnly(body: unknown): body is { version: string } {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 1 && typeof (body as { version?: unknown }).version === 'string';
+function withPathId(body: unknown, id: string): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return { ...body, id };
 }
 
 /** The body with `id` set to the path's id when the body has none (Marathon takes the path's). */

@@ -132,7 +132,7 @@ function resolveReportedTasks(ctx: CoreContext, agent: AgentRecord, sub: AgentCa
     const fwInfo: FrameworkInfo | undefined =
       frameworks.length === tasks.length ? frameworks[i] : frameworks.length === 1 ? frameworks[0] : undefined;
     const fwId =
-      task.executor?.framework_id?.value ?? fwInfo?.id?.value ?? ctx.tasks.findOnAgent(agent.id, task.task_id.value)?.frameworkId;
+      task.executor?.framework_id?.value ?? fwInfo?.id?.value ?? ctx.tasks.findOnAgent(agent.id, undefined, task.task_id.value)?.frameworkId;
     if (fwId === undefined || fwId === '') {
       ctx.log.warn({ agentId: agent.id, taskId: task.task_id.value }, 'reported task has no resolvable framework; ignored');
       continue;
@@ -142,10 +142,22 @@ function resolveReportedTasks(ctx: CoreContext, agent: AgentRecord, sub: AgentCa
       continue;
     }
     ensureFramework(ctx, fwId, fwInfo ?? frameworks.find((f) => f.id?.value === fwId), nowMs);
-    const status = statuses[i]?.task_id.value === task.task_id.value ? statuses[i] : statuses.find((s) => s.task_id.value === task.task_id.value);
+    const status = findReportedStatus(statuses, sub.task_status_framework_ids, fwId, task.task_id.value, i);
     out.push({ frameworkId: fwId, task, status: status ?? { task_id: task.task_id, state: 'TASK_STAGING', agent_id: { value: agent.id } } });
   }
   return out;
+}
+
+/**
+ * The status reported for task (fwId, taskId), the i-th task. Statuses name their framework
+ * in the parallel `task_status_framework_ids`; an older agent sends none, and then the
+ * task id alone decides (ambiguous only if two frameworks share a task id there).
+ */
+function findReportedStatus(statuses: readonly TaskStatus[], fwIds: readonly { value: string }[] | undefined, fwId: string, taskId: string, i: number): TaskStatus | undefined {
+  const matches = (k: number): boolean => statuses[k]?.task_id.value === taskId && (fwIds === undefined || fwIds.length !== statuses.length || fwIds[k]?.value === fwId);
+  if (matches(i)) return statuses[i];
+  for (let k = 0; k < statuses.length; k++) if (matches(k)) return statuses[k];
+  return undefined;
 }
 
 /**
@@ -228,21 +240,26 @@ function reconcileTasks(ctx: CoreContext, agent: AgentRecord, reported: readonly
   return [...used.values()];
 }
 
-/** A status update from the agent: recorded, forwarded if the framework is connected, auto-acked if it is gone. */
-export function handleAgentUpdate(ctx: CoreContext, agent: AgentRecord, incoming: TaskStatus, nowMs: number): void {
+/**
+ * A status update from the agent for task (frameworkId, status.task_id): recorded, forwarded
+ * if the framework is connected, auto-acked if it is gone. `frameworkId` is undefined only
+ * from an older agent; then the task id alone is matched on that agent.
+ */
+export function handleAgentUpdate(ctx: CoreContext, agent: AgentRecord, incoming: TaskStatus, nowMs: number, frameworkId?: string): void {
   ctx.counters.statusUpdatesReceived++;
   agent.lastSeenMs = nowMs;
   const status: TaskStatus = { ...incoming, agent_id: { value: agent.id } };
-  const t = ctx.tasks.findOnAgent(agent.id, status.task_id.value);
+  const fwId = frameworkId === '' ? undefined : frameworkId;
+  const t = ctx.tasks.findOnAgent(agent.id, fwId, status.task_id.value);
   if (t === undefined) {
-    const done = ctx.tasks.findCompletedOnAgent(agent.id, status.task_id.value);
+    const done = ctx.tasks.findCompletedOnAgent(agent.id, fwId, status.task_id.value);
     if (done !== undefined && ctx.frameworks.get(done.frameworkId) === undefined && status.uuid !== undefined) {
       // A late update for a task of a removed framework: acknowledge it so the agent stops retrying.
       sendToAgent(ctx, agent.id, { type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: done.frameworkId }, task_id: status.task_id, uuid: status.uuid } });
       ctx.counters.statusUpdatesAutoAcked++;
       return;
     }
-    ctx.log.warn({ agentId: agent.id, taskId: status.task_id.value, state: status.state }, 'status update for an unknown task; ignored');
+    ctx.log.warn({ agentId: agent.id, frameworkId: fwId, taskId: status.task_id.value, state: status.state }, 'status update for an unknown task; ignored');
     return;
   }
   // An agent re-sending an older, unacknowledged update (e.g. after it restarted) must not move the

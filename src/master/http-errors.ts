@@ -22,6 +22,8 @@ export function sendError(res: Response, err: unknown, log: Logger, json = false
     return;
   }
   const message = status === 413 ? 'Request body too large' : describeError(err);
+  const retryAfter = err instanceof CygnetError ? err.retryAfterSeconds : undefined;
+  if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
   if (json) {
     const code = err instanceof CygnetError ? err.code : status === 413 ? 'CYG_TOO_LARGE' : status >= 500 ? 'CYG_INTERNAL' : 'CYG_BAD_REQUEST';
     res.status(status).json({ error: message, code });

@@ -137,7 +137,7 @@ export class MasterCore {
     validateAgentCall(call);
     const agent = authorizeAgentCall(this.ctx, call, streamIdHeader);
     count(this.ctx.counters.callsByAgentType, call.type);
-    if (call.type === 'UPDATE' && call.update !== undefined) handleAgentUpdate(this.ctx, agent, call.update.status, nowMs);
+    if (call.type === 'UPDATE' && call.update !== undefined) handleAgentUpdate(this.ctx, agent, call.update.status, nowMs, call.update.framework_id?.value);
     else handleAgentHeartbeat(this.ctx, agent, nowMs);
   }
 

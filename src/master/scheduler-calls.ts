@@ -87,7 +87,7 @@ function askAgentsToResend(ctx: CoreContext, frameworkId: string): void {
     list.push({ value: t.taskId });
     byAgent.set(t.agentId, list);
   }
-  for (const [agentId, taskIds] of byAgent) sendToAgent(ctx, agentId, { type: 'RECONCILE', reconcile: { task_ids: taskIds } });
+  for (const [agentId, taskIds] of byAgent) sendToAgent(ctx, agentId, { type: 'RECONCILE', reconcile: { task_ids: taskIds, framework_id: { value: frameworkId } } });
 }
 
 /**

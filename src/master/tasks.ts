@@ -60,8 +60,16 @@ export class TaskBook {
     return this.active.get(taskKey(frameworkId, taskId));
   }
 
-  /** The active task with this id on this agent; a non-terminal one wins over a terminal one. */
-  findOnAgent(agentId: string, taskId: string): TaskRecord | undefined {
+  /**
+   * The active task (frameworkId, taskId) on this agent. `frameworkId` undefined (an older
+   * agent that does not say) matches any framework; then a non-terminal task wins over a
+   * terminal one.
+   */
+  findOnAgent(agentId: string, frameworkId: string | undefined, taskId: string): TaskRecord | undefined {
+    if (frameworkId !== undefined) {
+      const t = this.get(frameworkId, taskId);
+      return t?.agentId === agentId ? t : undefined;
+    }
     let found: TaskRecord | undefined;
     for (const t of this.byAgent.get(agentId) ?? []) {
       if (t.taskId !== taskId) continue;
@@ -79,10 +87,10 @@ export class TaskBook {
     return undefined;
   }
 
-  findCompletedOnAgent(agentId: string, taskId: string): TaskRecord | undefined {
+  findCompletedOnAgent(agentId: string, frameworkId: string | undefined, taskId: string): TaskRecord | undefined {
     for (let i = this.completedRing.length - 1; i >= 0; i--) {
       const t = this.completedRing[i];
-      if (t.agentId === agentId && t.taskId === taskId) return t;
+      if (t.agentId === agentId && t.taskId === taskId && (frameworkId === undefined || t.frameworkId === frameworkId)) return t;
     }
     return undefined;
   }

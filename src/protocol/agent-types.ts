@@ -50,15 +50,19 @@ export interface AgentCallSubscribe {
   agent_info: AgentInfo;
   /** Tasks the agent runs or has not finished reporting (re-registration). */
   tasks?: TaskInfo[];
-  /** Latest known status of those tasks, matched by task id; a task launched but not yet started has none (stays TASK_STAGING). */
+  /** Latest known status of those tasks, matched by (framework id, task id); a task launched but not yet started has none (stays TASK_STAGING). */
   task_statuses?: TaskStatus[];
   /** The framework of each of `tasks`, same order (TaskInfo has no framework id). */
   frameworks?: FrameworkInfo[];
+  /** The framework of each of `task_statuses`, same order; absent from older agents (then matched by task id). */
+  task_status_framework_ids?: FrameworkID[];
 }
 
 export interface AgentCallUpdate {
   /** `uuid` and `agent_id` set. */
   status: TaskStatus;
+  /** The task's framework (task ids are unique only within one); absent from older agents. */
+  framework_id?: FrameworkID;
 }
 
 export interface AgentCall {
@@ -100,6 +104,8 @@ export interface AgentEventShutdownFramework {
 export interface AgentEventReconcile {
   /** Empty = re-send the latest status of every task. */
   task_ids?: TaskID[];
+  /** Only this framework's tasks; absent = any framework's. */
+  framework_id?: FrameworkID;
 }
 
 export interface AgentEventError {

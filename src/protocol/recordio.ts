@@ -51,11 +51,32 @@ export class RecordIODecoder {
     return this.header.length + this.size;
   }
 
+  /**
+   * Feeds one chunk; returns the records completed before any framing error,
+   * and the error if the chunk broke the framing. Lets a reader act on the
+   * good records that arrived in the same chunk as garbage.
+   */
+  pushSome(chunk: Uint8Array): { records: Uint8Array[]; error?: BadRequestError } {
+    const records: Uint8Array[] = [];
+    try {
+      this.pushInto(chunk, records);
+      return { records };
+    } catch (err) {
+      if (err instanceof BadRequestError) return { records, error: err };
+      throw err;
+    }
+  }
+
   /** Feeds one chunk; returns the records it completed, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
+    const records: Uint8Array[] = [];
+    this.pushInto(chunk, records);
+    return records;
+  }
+
+  private pushInto(chunk: Uint8Array, records: Uint8Array[]): void {
     if (this.failure !== undefined) throw this.failure;
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const records: Uint8Array[] = [];
     let off = 0;
     while (off < buf.length) {
       if (this.need === undefined) {
@@ -68,7 +89,6 @@ export class RecordIODecoder {
         if (this.size === this.need) records.push(this.takeRecord());
       }
     }
-    return records;
   }
 
   private readHeader(buf: Buffer, start: number, records: Uint8Array[]): number {

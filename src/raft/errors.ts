@@ -32,6 +32,23 @@ export class ProposalTimeoutError extends CygnetError {
   }
 }
 
+/**
+ * Refused at once because a bounded queue (pending proposals or reads) is full:
+ * nothing was proposed, so retrying later is safe (503 with Retry-After).
+ */
+export class OverloadedError extends CygnetError {
+  constructor(what: string) {
+    super('CYG_OVERLOADED', `${what}: overloaded, nothing was proposed; retry later`);
+  }
+}
+
+/** Writing to stable storage failed: the node can no longer promise durability. `cause` is the I/O error. */
+export class StorageFailureError extends CygnetError {
+  constructor(during: string, cause: unknown) {
+    super('CYG_INTERNAL', `storage failure while ${during}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /** The proposal's log slot was taken by another leader's entry: it was NOT applied. */
 export class ProposalDroppedError extends CygnetError {
   readonly index: number;

@@ -174,16 +174,17 @@ export class HttpTransport implements Transport {
     req.on('error', () => undefined);
     req.on('end', () => {
       if (size > MAX_BODY_BYTES) return;
+      let batch: DecodedBatch;
       try {
-        const batch = this.checkBatch(decodeBatch(Buffer.concat(chunks)));
-        if (this.closed || this.handler === undefined) return reply(503, 'raft transport closed\n');
-        this.handler(batch);
-        res.writeHead(204).end();
+        batch = this.checkBatch(decodeBatch(Buffer.concat(chunks)));
       } catch (err) {
-        const status = err instanceof CygnetError ? err.httpStatus : 500;
+        const status = err instanceof CygnetError ? err.httpStatus : 400;
         this.log.warn({ err: describeError(err) }, 'rejected inbound raft batch');
-        reply(status, `${describeError(err)}\n`);
+        return reply(status, `${describeError(err)}\n`);
       }
+      if (this.closed || this.handler === undefined) return reply(503, 'raft transport closed\n');
+      this.handler(batch);
+      res.writeHead(204).end();
     });
   }
 
@@ -210,20 +211,32 @@ export class HttpTransport implements Transport {
       if (frames.pending > 0) this.log.debug({ bytes: frames.pending }, 'raft stream ended inside a frame; dropping the partial frame');
       socket.destroy();
     });
+    // Only a frame that does not decode (or is misaddressed) is the sender's fault and drops the
+    // stream; whatever the handler throws is ours and is not caught here.
     const onData = (chunk: Buffer): void => {
-      try {
-        for (const f of frames.push(chunk)) {
-          const batch = this.checkBatch(decodeBatch(f));
-          if (this.closed || this.handler === undefined) return;
-          this.handler(batch);
-        }
-      } catch (err) {
-        this.log.warn({ err: describeError(err) }, 'dropping raft stream after a bad frame');
+      const { batches, bad } = this.decodeFrames(frames, chunk);
+      for (const batch of batches) {
+        if (this.closed || this.handler === undefined) return;
+        this.handler(batch);
+      }
+      if (bad !== undefined) {
+        this.log.warn({ err: describeError(bad) }, 'dropping raft stream after a bad frame');
         socket.destroy();
       }
     };
     socket.on('data', onData);
     if (head.length > 0) onData(head);
+  }
+
+  /** The whole frames in `chunk`, decoded, up to the first bad one (`bad`: why it was refused). */
+  private decodeFrames(frames: FrameDecoder, chunk: Buffer): { batches: DecodedBatch[]; bad?: unknown } {
+    const batches: DecodedBatch[] = [];
+    try {
+      for (const f of frames.push(chunk)) batches.push(this.checkBatch(decodeBatch(f)));
+    } catch (err) {
+      return { batches, bad: err };
+    }
+    return { batches };
   }
 
   /** Every message must be addressed to this node. */

@@ -33,8 +33,9 @@ import type { Logger } from '../common/log.ts';
 import { componentLogger } from '../common/log.ts';
 import type { Random } from '../common/random.ts';
 import { systemRandom } from '../common/random.ts';
+import { RaftAssertionError } from './assert.ts';
 import { RaftCore } from './core.ts';
-import { NotLeaderError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTimeoutError, ShuttingDownError } from './errors.ts';
+import { NotLeaderError, OverloadedError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTimeoutError, ShuttingDownError, StorageFailureError } from './errors.ts';
 import type { RaftStorage } from './storage.ts';
 import type { InboundBatch, Transport } from './transport.ts';
 import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready, Role, Status } from './types.ts';
@@ -78,7 +79,9 @@ export interface RaftNodeOptions<R> {
   readonly random?: Random;
   readonly log?: Logger;
   /**
-   * Called once if the node stops participating because persisting failed. The node then
+   * Called once, with the error, if the node stops participating: persisting failed
+   * (`StorageFailureError`) or a core invariant broke (`RaftAssertionError`, naming the
+   * state). The node then
    * never ticks or sends again, yet its last role stays in `status()`: a process should
    * exit (and be restarted from its WAL) rather than linger as a silent member.
    */
@@ -211,7 +214,7 @@ export class RaftNode<R> {
     const refused = this.refuse();
     if (refused !== undefined) return Promise.reject(refused);
     if (this.proposals.size >= this.maxPendingProposals) {
-      return Promise.reject(new CygnetError('CYG_TIMEOUT', `too many pending proposals (${this.maxPendingProposals}); try again later`));
+      return Promise.reject(new OverloadedError(`too many pending proposals (${this.maxPendingProposals})`));
     }
     const r = this.core.propose(data);
     if (!r.ok) return Promise.reject(this.notLeader(r.leader, r.reason));
@@ -232,7 +235,7 @@ export class RaftNode<R> {
     dv.setFloat64(4, seq);
     const r = this.core.readIndex(ctx);
     if (!r.ok) {
-      if (r.reason === 'tooManyPendingReads') return Promise.reject(new CygnetError('CYG_TIMEOUT', 'too many pending reads; try again later'));
+      if (r.reason === 'tooManyPendingReads') return Promise.reject(new OverloadedError('too many pending reads'));
       return Promise.reject(this.notLeader(r.leader, r.reason));
     }
     const key = ctxKey(ctx);
@@ -330,7 +333,7 @@ export class RaftNode<R> {
 
   private refuse(): CygnetError | undefined {
     if (this.closing) return new ShuttingDownError();
-    if (this.fatal !== undefined) return new CygnetError('CYG_INTERNAL', `raft node stopped after a storage failure: ${describeError(this.fatal)}`);
+    if (this.fatal !== undefined) return this.stoppedError();
     return undefined;
   }
 
@@ -341,10 +344,17 @@ export class RaftNode<R> {
   }
 
   private handleInbound(batch: InboundBatch): void {
-    if (this.closing) return;
+    if (this.closing || this.fatal !== undefined) return;
     if (batch.senderMeta !== '') this.peerMeta.set(batch.from, batch.senderMeta);
     for (const m of batch.messages) {
-      const r = this.core.step(m);
+      let r: ReturnType<RaftCore['step']>;
+      try {
+        r = this.core.step(m);
+      } catch (err) {
+        // Not the sender's fault (that would be a bad frame, refused by the transport): our own state broke.
+        this.stop(err, `stepping ${m.type} from ${m.from} (term ${m.term})`);
+        return;
+      }
       if (!r.ok) this.log.trace({ from: m.from, type: m.type, reason: r.reason }, 'message dropped by core');
     }
     this.schedule();
@@ -353,7 +363,12 @@ export class RaftNode<R> {
   private scheduleTick(): void {
     if (this.closing) return;
     this.tickTimer = this.clock.setTimer(this.tickMs, () => {
-      this.core.tick();
+      try {
+        this.core.tick();
+      } catch (err) {
+        this.stop(err, 'tick');
+        return;
+      }
       this.schedule();
       this.scheduleTick();
     });
@@ -379,16 +394,30 @@ export class RaftNode<R> {
     try {
       do {
         this.again = false;
-        while (this.core.hasReady()) await this.handleReady(this.core.ready());
-      } while (this.again && !this.closing);
+        while (this.fatal === undefined && this.core.hasReady()) await this.handleReady(this.core.ready());
+      } while (this.again && !this.closing && this.fatal === undefined);
     } catch (err) {
-      // Storage failed: we cannot promise durability any more. Stop participating.
-      this.fatal = err;
-      this.log.error({ err: describeError(err) }, 'raft node stopped: storage failure');
-      this.tickTimer?.cancel();
-      this.failAll(new CygnetError('CYG_INTERNAL', `storage failure: ${describeError(err)}`));
-      this.onFatal?.(err);
+      this.stop(err, 'the Ready loop');
     }
+  }
+
+  /**
+   * Stops participating for good: a failed write means we can no longer promise durability,
+   * a broken core invariant means our state cannot be trusted. Logs the real cause with its
+   * stack and the core's state, fails every pending call, and tells `onFatal`.
+   */
+  private stop(err: unknown, during: string): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = err;
+    const s = this.core.status;
+    this.log.error({ err, cause: fatalCause(err), during, role: s.role, term: s.term, leader: s.leader, commit: s.commit, lastIndex: s.lastIndex }, `raft node stopped: ${fatalCause(err)}`);
+    this.tickTimer?.cancel();
+    this.failAll(this.stoppedError());
+    this.onFatal?.(err);
+  }
+
+  private stoppedError(): CygnetError {
+    return new CygnetError('CYG_INTERNAL', `raft node stopped (${fatalCause(this.fatal)}): ${describeError(this.fatal)}`, { cause: this.fatal });
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -401,7 +430,11 @@ export class RaftNode<R> {
     // A leader Ready without new entries (commit notices, heartbeats) sends after applying,
     // so the clients waiting on the newly committed entries are answered first.
     const sendWithPersist = early && rd.entries.length > 0;
-    const persisted = this.storage.persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
+    const persisted = this.storage
+      .persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) })
+      .catch((err: unknown) => {
+        throw new StorageFailureError('persisting a Ready', err);
+      });
     if (sendWithPersist && !this.closing) this.transport.send(rd.messages);
     await persisted;
     if (rd.hardState !== undefined) {
@@ -412,6 +445,7 @@ export class RaftNode<R> {
     if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
     if (rd.entries.length > 0) this.rejectOverwritten(rd.entries);
     if (rd.snapshot !== undefined) {
+      this.log.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, 'snapshot installed from the leader');
       this.sm.restore(rd.snapshot.data);
       this.applied = rd.snapshot.meta.index;
       this.snapshotIndex = rd.snapshot.meta.index;
@@ -527,7 +561,9 @@ export class RaftNode<R> {
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
     const snap = this.core.createSnapshot(index, this.sm.snapshot());
-    await this.storage.saveSnapshot(snap);
+    await this.storage.saveSnapshot(snap).catch((err: unknown) => {
+      throw new StorageFailureError(`saving the snapshot at ${index}`, err);
+    });
     this.snapshotIndex = index;
     const compactTo = index - this.catchUpEntries;
     if (compactTo > 0) this.core.compact(compactTo);
@@ -546,6 +582,13 @@ export class RaftNode<R> {
       r.reject(err);
     }
   }
+}
+
+/** The class of failure that stopped a node, for its log line and the errors its callers get. */
+function fatalCause(err: unknown): string {
+  if (err instanceof RaftAssertionError) return 'raft invariant broken';
+  if (err instanceof StorageFailureError) return 'storage failure';
+  return 'unexpected failure';
 }
 
 function ctxKey(ctx: Uint8Array): string {

@@ -34,7 +34,7 @@ type Json = Record<string, unknown>;
 /** Checks one record of the watch stream. */
 export function parseWatchRecord(value: unknown): WatchRecord {
   const o = object(value, '');
-  const type = field(o, '', 'type');
+  const type = field(o, '', 'type', 'a record type');
   switch (type) {
     case 'SNAPSHOT':
       return parseSnapshot(o);
@@ -51,19 +51,19 @@ export function parseWatchRecord(value: unknown): WatchRecord {
 /** Checks a delta (a record that changes the registry). */
 export function parseDelta(value: unknown): RegistryDelta {
   const o = object(value, '');
-  const type = field(o, '', 'type');
+  const type = field(o, '', 'type', 'a record type');
   const rev = revision(o, '', 'revision', 1);
   switch (type) {
     case 'APP_UPDATED':
-      return { type, revision: rev, app: parseApp(field(o, '', 'app'), 'app') };
+      return { type, revision: rev, app: parseApp(field(o, '', 'app', 'an object'), 'app') };
     case 'APP_REMOVED':
       return { type, revision: rev, appId: appId(o, '', 'appId') };
     case 'ENDPOINT_UP':
-      return { type, revision: rev, endpoint: parseEndpoint(field(o, '', 'endpoint'), 'endpoint') };
+      return { type, revision: rev, endpoint: parseEndpoint(field(o, '', 'endpoint', 'an object'), 'endpoint') };
     case 'ENDPOINT_DOWN':
       return { type, revision: rev, appId: appId(o, '', 'appId'), taskId: nonEmptyString(o, '', 'taskId') };
     case 'CLUSTER_UPDATED':
-      return { type, revision: rev, cluster: parseCluster(field(o, '', 'cluster'), 'cluster') };
+      return { type, revision: rev, cluster: parseCluster(field(o, '', 'cluster', 'an object'), 'cluster') };
     default:
       throw new ValidationError('type', `one of ${deltaTypes.join(', ')}`, quote(type));
   }
@@ -94,7 +94,7 @@ export function parseSnapshot(value: unknown): SnapshotRecord {
     type: 'SNAPSHOT',
     clusterId: nonEmptyString(o, '', 'clusterId'),
     revision: revision(o, '', 'revision', 0),
-    cluster: parseCluster(field(o, '', 'cluster'), 'cluster'),
+    cluster: parseCluster(field(o, '', 'cluster', 'an object'), 'cluster'),
     apps,
   };
 }
@@ -119,9 +119,8 @@ export function parseApp(value: unknown, path: string): RegistryApp {
 
 export function parseEndpoint(value: unknown, path: string): RegistryEndpoint {
   const o = object(value, path);
-  const healthySince = nonEmptyString(o, path, 'healthySince');
-  if (Number.isNaN(Date.parse(healthySince))) throw new ValidationError(join(path, 'healthySince'), 'a Date.parse-able time', quote(healthySince));
-  return {
+  // Fields are checked in declaration order, so the first error named is the first bad field.
+  const endpoint: Omit<RegistryEndpoint, 'healthySince'> = {
     appId: appId(o, path, 'appId'),
     taskId: nonEmptyString(o, path, 'taskId'),
     index: nonNegativeInteger(o, path, 'index'),
@@ -129,8 +128,10 @@ export function parseEndpoint(value: unknown, path: string): RegistryEndpoint {
     ip: nonEmptyString(o, path, 'ip'),
     ports: array(o, path, 'ports').map((p, i) => port(p, `${join(path, 'ports')}[${i}]`)),
     version: nonEmptyString(o, path, 'version'),
-    healthySince,
   };
+  const healthySince = nonEmptyString(o, path, 'healthySince');
+  if (Number.isNaN(Date.parse(healthySince))) throw new ValidationError(join(path, 'healthySince'), 'a Date.parse-able time', quote(healthySince));
+  return { ...endpoint, healthySince };
 }
 
 export function parseCluster(value: unknown, path: string): RegistryCluster {
@@ -159,20 +160,20 @@ function object(value: unknown, path: string): Json {
   return value as Json;
 }
 
-function field(o: Json, path: string, name: string): unknown {
+function field(o: Json, path: string, name: string, expected = 'a value'): unknown {
   const v = Object.prototype.hasOwnProperty.call(o, name) ? o[name] : undefined;
-  if (v === undefined || v === null) throw new ValidationError(join(path, name), 'a value (required field)', 'nothing');
+  if (v === undefined || v === null) throw new ValidationError(join(path, name), `${expected} (required field)`, 'nothing');
   return v;
 }
 
 function array(o: Json, path: string, name: string): unknown[] {
-  const v = field(o, path, name);
+  const v = field(o, path, name, 'an array');
   if (!Array.isArray(v)) throw new ValidationError(join(path, name), 'an array', quote(v));
   return v;
 }
 
 function nonEmptyString(o: Json, path: string, name: string): string {
-  const v = field(o, path, name);
+  const v = field(o, path, name, 'a non-empty string');
   if (typeof v !== 'string' || v === '') throw new ValidationError(join(path, name), 'a non-empty string', quote(v));
   return v;
 }
@@ -184,13 +185,13 @@ function appId(o: Json, path: string, name: string): string {
 }
 
 function nonNegativeInteger(o: Json, path: string, name: string): number {
-  const v = field(o, path, name);
+  const v = field(o, path, name, 'an integer >= 0');
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ValidationError(join(path, name), 'an integer >= 0', quote(v));
   return v;
 }
 
 function revision(o: Json, path: string, name: string, min: number): number {
-  const v = field(o, path, name);
+  const v = field(o, path, name, `an integer revision >= ${min}`);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ValidationError(join(path, name), `an integer revision >= ${min}`, quote(v));
   return v;
 }

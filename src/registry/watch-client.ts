@@ -12,8 +12,9 @@
  *   `since=<revision>` and keep the state on RESUMED.
  * - A stream with no record for `deadStreamHeartbeats` heartbeat intervals is
  *   dead (half-open TCP, a frozen replica): aborted and reconnected.
- * - Reconnects rotate across `urls` with capped, fully jittered backoff; the
- *   failure count resets once a stream delivered its first record.
+ * - Reconnects rotate across `urls` with capped, jittered backoff; the
+ *   failure count resets once a stream synced (first record) and ended
+ *   without a protocol error from the peer.
  * - While disconnected the last state stays readable: DNS and the proxy keep
  *   serving what they knew.
  * - A bad peer (non-200, wrong content type, broken framing, a record over
@@ -45,7 +46,7 @@ import { deadStreamHeartbeats, defaultHeartbeatIntervalMs, registryWatchPath, ty
  */
 export const DEFAULT_MAX_REGISTRY_RECORD_BYTES = 64 * 1024 * 1024;
 
-/** Reconnect backoff: the first retry after ~100 ms (a replica restart), never more than 10 s apart. */
+/** Reconnect backoff: the first retry after 100-200 ms (a replica restart), never more than 10 s apart. */
 export const defaultRegistryBackoff: BackoffPolicy = { minMs: 100, maxMs: 10_000 };
 
 /** How much of an error body we quote in a log line. */
@@ -90,6 +91,14 @@ export class RegistryWatchError extends CygnetError {
   constructor(message: string) {
     super('CYG_FETCH', message);
   }
+}
+
+interface AttemptOutcome {
+  readonly reason: string;
+  /** The stream delivered its first record (snapshot or RESUMED). */
+  readonly synced: boolean;
+  /** It ended because the peer broke the protocol. */
+  readonly peerFault: boolean;
 }
 
 /** A record the peer sent does not fit our state: we must start over from a snapshot. */
@@ -202,9 +211,12 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
         this.isConnected = false;
         this.notify('disconnected', { url, reason: outcome.reason });
       }
-      if (outcome.synced) failures = 0;
-      const delayMs = computeBackoffMs(failures, this.backoff, this.random);
+      // A peer that syncs and then sends garbage must not get a fast reconnect loop: only a clean stream resets the backoff.
+      if (outcome.synced && !outcome.peerFault) failures = 0;
       failures++;
+      // From the first retry on the wait is jittered (in [min, 2·min] at first), so the watchers of a
+      // replica that restarts do not all come back in the same millisecond.
+      const delayMs = computeBackoffMs(failures, this.backoff, this.random);
       this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       this.log.warn({ url, reason: outcome.reason, retryInMs: delayMs, next: this.urls[this.urlIndex] }, 'registry watch stream ended; reconnecting');
       await this.sleep(delayMs);
@@ -212,7 +224,7 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
   }
 
   /** One connection: request, then read records until the stream ends or fails. Never throws. */
-  private async attempt(url: string): Promise<{ reason: string; synced: boolean }> {
+  private async attempt(url: string): Promise<AttemptOutcome> {
     const abort = new AbortController();
     this.currentAbort = abort;
     const since = this.hasSnapshot && !this.resyncNeeded ? this.registry.revision : undefined;
@@ -225,7 +237,9 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
       const decoder = new RecordIODecoder(this.maxRecordBytes);
       const utf8 = new TextDecoder('utf-8', { fatal: true });
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        for (const bytes of decoder.push(chunk)) {
+        // Records that arrived in the same chunk as bad framing are still good: apply them first.
+        const { records, error } = decoder.pushSome(chunk);
+        for (const bytes of records) {
           let record: WatchRecord;
           try {
             record = parseWatchRecord(JSON.parse(utf8.decode(bytes)));
@@ -240,14 +254,16 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
           } else {
             this.handleNext(record, url);
           }
-          if (this.closed) return { reason: 'client closed', synced };
+          if (this.closed) return { reason: 'client closed', synced, peerFault: false };
         }
+        if (error !== undefined) throw error;
       }
-      return { reason: 'server ended the stream', synced };
+      return { reason: 'server ended the stream', synced, peerFault: false };
     } catch (err) {
       if (err instanceof ResyncNeeded) this.resyncNeeded = true;
-      const reason = abort.signal.aborted ? describeError(abort.signal.reason) : describeError(err);
-      return { reason, synced };
+      if (abort.signal.aborted) return { reason: describeError(abort.signal.reason), synced, peerFault: false };
+      // CygnetErrors here are the peer's fault (framing, JSON, validation, protocol); others are the network's.
+      return { reason: describeError(err), synced, peerFault: err instanceof CygnetError };
     } finally {
       this.stopWatchdog();
       if (!abort.signal.aborted) abort.abort(new Error('stream finished'));

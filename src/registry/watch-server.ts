@@ -116,6 +116,13 @@ export class RegistryWatchServer {
     } catch (err) {
       return sendError(res, err);
     }
+    if (req.method === 'HEAD') {
+      // express routes HEAD to GET handlers; a stream without a body would only hold a socket and a timer.
+      res.status(200).setHeader('Content-Type', 'application/recordio');
+      res.setHeader('Message-Content-Type', 'application/json');
+      res.end();
+      return;
+    }
     const watcher = new Watcher(this, res);
     this.watchers.add(watcher);
     watcher.open(since);

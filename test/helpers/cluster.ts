@@ -46,6 +46,8 @@ export interface AgentOptions {
   readonly master: string;
   readonly workDir: string;
   readonly port?: number;
+  /** Loopback address to bind and advertise (127.0.0.N gives each agent its own hostname). */
+  readonly ip?: string;
   readonly resources?: string;
   readonly extraArgs?: readonly string[];
   readonly name?: string;
@@ -54,12 +56,12 @@ export interface AgentOptions {
 export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const port = opts.port ?? await freePort();
   const args = [
-    'agent', '--master', opts.master, '--ip', '127.0.0.1', '--port', String(port), '--work-dir', opts.workDir,
+    'agent', '--master', opts.master, '--ip', opts.ip ?? '127.0.0.1', '--port', String(port), '--work-dir', opts.workDir,
     '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:10000;ports:[31000-32000]',
     ...(opts.extraArgs ?? []),
   ];
   const proc = spawnCygnet(opts.name ?? `agent-${port}`, args);
-  await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
+  await Promise.race([waitForPort(port, 60_000, opts.ip), proc.exited.then((e) => {
     throw new Error(`agent exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);
   })]);
   return { port, workDir: opts.workDir, proc, args };
@@ -68,7 +70,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
 /** Starts an agent again with exactly the same arguments (same port and work dir). */
 export async function restartAgent(agent: AgentHandle): Promise<AgentHandle> {
   const proc = spawnCygnet(`${agent.proc.name}'`, agent.args);
-  await waitForPort(agent.port, 60_000);
+  const ip = agent.args[agent.args.indexOf('--ip') + 1];
+  await waitForPort(agent.port, 60_000, ip);
   return { ...agent, proc };
 }
 
@@ -92,4 +95,97 @@ export function registerClusterCleanup(): void {
     await killAllProcesses();
     await removeTempDirs();
   });
+}
+
+export interface FrameworkHandle {
+  readonly port: number;
+  readonly raftPort: number;
+  readonly url: string;
+  readonly dataDir: string;
+  readonly proc: ManagedProcess;
+  readonly args: readonly string[];
+}
+
+export interface FrameworkOptions {
+  readonly master: string;
+  readonly dataDir: string;
+  readonly port?: number;
+  readonly raftPort?: number;
+  readonly extraArgs?: readonly string[];
+  readonly name?: string;
+}
+
+/** One framework replica (`cygnet framework`) with its own Raft data dir. */
+export async function startFramework(opts: FrameworkOptions): Promise<FrameworkHandle> {
+  const port = opts.port ?? await freePort();
+  const raftPort = opts.raftPort ?? await freePort();
+  const args = [
+    'framework', '--http', `127.0.0.1:${port}`, '--peers', `1=127.0.0.1:${raftPort}`, '--master', opts.master,
+    '--data-dir', opts.dataDir, '--reconcile-interval', '5secs', ...(opts.extraArgs ?? []),
+  ];
+  const proc = spawnCygnet(opts.name ?? 'framework', args);
+  await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
+    throw new Error(`framework exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);
+  })]);
+  return { port, raftPort, url: `http://127.0.0.1:${port}`, dataDir: opts.dataDir, proc, args };
+}
+
+/** Starts a framework replica again with the same arguments (same ports and data dir). */
+export async function restartFramework(f: FrameworkHandle): Promise<FrameworkHandle> {
+  const proc = spawnCygnet(`${f.proc.name}'`, f.args);
+  await waitForPort(f.port, 60_000);
+  return { ...f, proc };
+}
+
+export interface AppCluster {
+  readonly master: MasterHandle;
+  readonly agents: AgentHandle[];
+  framework: FrameworkHandle;
+}
+
+/**
+ * A master, three agents on 127.0.0.1..3 (so `hostname` differs per agent) with
+ * attributes rack:a, rack:b, rack:c, and one framework replica.
+ */
+export async function startAppCluster(root: string, opts: { agentResources?: string; masterArgs?: readonly string[] } = {}): Promise<AppCluster> {
+  const master = await startMaster({ workDir: path.join(root, 'master'), extraArgs: ['--agent-ping-timeout', '3secs', '--allocation-interval', '200ms', ...(opts.masterArgs ?? [])] });
+  const agents: AgentHandle[] = [];
+  const racks = ['a', 'b', 'c'];
+  for (let i = 1; i <= 3; i++) {
+    agents.push(await startAgent({
+      master: master.address,
+      workDir: agentWorkDir(root, i),
+      ip: `127.0.0.${i}`,
+      name: `agent-${i}`,
+      resources: opts.agentResources ?? `cpus:4;mem:4096;disk:10000;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`,
+      extraArgs: ['--attributes', `rack:${racks[i - 1]}`, '--heartbeat-interval-ms', '500'],
+    }));
+  }
+  const framework = await startFramework({ master: master.address, dataDir: path.join(root, 'framework') });
+  return { master, agents, framework };
+}
+
+export interface FrameworkGroup {
+  readonly replicas: FrameworkHandle[];
+}
+
+/** N framework replicas forming one Raft group (fast ticks: 50 ms, elections in 0.5–1 s). */
+export async function startFrameworkGroup(master: string, root: string, n = 3, extraArgs: readonly string[] = []): Promise<FrameworkGroup> {
+  const api: number[] = [];
+  const raft: number[] = [];
+  for (let i = 0; i < n; i++) {
+    api.push(await freePort());
+    raft.push(await freePort());
+  }
+  const peers = raft.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
+  const replicas = await Promise.all(api.map(async (port, i) => {
+    const dataDir = path.join(root, `framework-${i + 1}`);
+    const args = ['framework', '--id', String(i + 1), '--peers', peers, '--http', `127.0.0.1:${port}`, '--master', master, '--data-dir', dataDir, '--reconcile-interval', '5secs', '--tick', '50ms', ...extraArgs];
+    const proc = spawnCygnet(`framework-${i + 1}`, args);
+    await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
+      throw new Error(`framework-${i + 1} exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);
+    })]);
+    return { port, raftPort: raft[i] as number, url: `http://127.0.0.1:${port}`, dataDir, proc, args };
+  }));
+  return { replicas };
 }

@@ -26,6 +26,8 @@ export class FakeSchedulerMaster {
   /** Status for non-SUBSCRIBE calls. */
   callStatus = 202;
   callBody = '';
+  /** Calls of these types are answered only after this long (a slow master). */
+  slowCalls: { types: readonly string[]; delayMs: number } = { types: [], delayMs: 0 };
   private server: Server | undefined;
   private stream: ServerResponse | undefined;
   private streamCount = 0;
@@ -89,6 +91,7 @@ export class FakeSchedulerMaster {
     } else {
       const sid = req.headers['mesos-stream-id'];
       this.calls.push({ call, streamId: Array.isArray(sid) ? sid[0] : sid });
+      if (this.slowCalls.types.includes(call.type ?? '')) await new Promise((r) => setTimeout(r, this.slowCalls.delayMs));
       res.writeHead(this.callStatus, { 'content-type': 'text/plain' });
       res.end(this.callBody);
     }

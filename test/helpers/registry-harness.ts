@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import { pino } from 'pino';
 import { request } from 'undici';
 import type { Clock } from '../../src/common/clock.ts';
 import { RecordIODecoder } from '../../src/protocol/recordio.ts';
@@ -38,6 +39,7 @@ export async function startReplica(options: ReplicaOptions = {}): Promise<Replic
     clock: options.clock,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 200,
     maxBufferedBytes: options.maxBufferedBytes,
+    log: pino({ level: 'silent' }),
   });
   const app = express();
   app.use(watch.router);

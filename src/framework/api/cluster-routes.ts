@@ -66,7 +66,7 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
         delay: { timeLeftSeconds: Math.max(0, Math.ceil((delayUntil - now) / 1000)), overdue: delayUntil <= now },
         since: new Date(Math.min(...waiting.map((i) => i.stagedAtMs ?? now))).toISOString(),
         app: renderApp(app.current),
-        processedOffersSummary: s?.offerStats.summaryOf(app.id) ?? emptySummary,
+        processedOffersSummary: s?.offerSummaryOf(app.id) ?? emptySummary,
         ...(flag(req, 'embed') || queryList(req, 'embed').includes('lastUnusedOffers') ? { lastUnusedOffers: s?.unplacedOf(app.id) ?? [] } : {}),
       });
     }

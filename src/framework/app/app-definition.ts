@@ -70,21 +70,33 @@ interface HealthCheckTiming {
   readonly gracePeriodSeconds: number;
   readonly intervalSeconds: number;
   readonly timeoutSeconds: number;
+  /** 0 = never kill for failing checks. */
   readonly maxConsecutiveFailures: number;
+  /** Marathon itself honours it only for MESOS_* and COMMAND checks; it prints 15 for the others. */
   readonly delaySeconds: number;
 }
 
-/** Which port a network check targets: an index into portDefinitions, or a fixed port. */
-export type HealthCheckTarget = { readonly portIndex: number } | { readonly port: number };
+/**
+ * Which port a network check targets: `portIndex` into portDefinitions, or a
+ * fixed `port`. At least one is set (Marathon fills `portIndex: 0` when neither
+ * is given and the app has ports); if both are, `port` wins, as in Marathon.
+ */
+export interface HealthCheckTarget {
+  readonly portIndex?: number;
+  readonly port?: number;
+}
 
 export type HealthCheck = HealthCheckTiming &
   (
     | ({
-        readonly protocol: 'HTTP' | 'HTTPS' | 'MESOS_HTTP' | 'MESOS_HTTPS';
-        /** Defaults to `/`, as Marathon does. */
-        readonly path: string;
-        /** Marathon's `ignoreHttp1xx` (HTTP/HTTPS only); absent = not sent by the user. */
-        readonly ignoreHttp1xx?: boolean;
+        readonly protocol: 'HTTP' | 'HTTPS';
+        /** Absent = not given; the checker then requests `/`. */
+        readonly path?: string;
+        readonly ignoreHttp1xx: boolean;
+      } & HealthCheckTarget)
+    | ({
+        readonly protocol: 'MESOS_HTTP' | 'MESOS_HTTPS';
+        readonly path?: string;
       } & HealthCheckTarget)
     | ({ readonly protocol: 'TCP' | 'MESOS_TCP' } & HealthCheckTarget)
     | { readonly protocol: 'COMMAND'; readonly command: { readonly value: string } }
@@ -142,8 +154,8 @@ export interface AppDefinition {
   readonly upgradeStrategy: UpgradeStrategy;
   readonly labels: Readonly<Record<string, string>>;
   readonly acceptedResourceRoles?: readonly string[];
-  /** Absent = the framework's default role (Marathon fills it from the group/config). */
-  readonly role?: string;
+  /** Marathon fills the default role (`*` unless configured), and prints it. */
+  readonly role: string;
   readonly killSelection: KillSelection;
   /** Absent = the agent's default escalation from SIGTERM to SIGKILL. */
   readonly taskKillGracePeriodSeconds?: number;

@@ -32,5 +32,5 @@ export type Constraint =
   | { readonly operator: 'LIKE' | 'UNLIKE'; readonly field: string; readonly value: string }
   /** At most `max` instances per distinct value of `field`. */
   | { readonly operator: 'MAX_PER'; readonly field: string; readonly value: string; readonly max: number }
-  /** `field` equals `value` (text or scalar attribute compared as Mesos prints it). */
-  | { readonly operator: 'IS'; readonly field: string; readonly value: string };
+  /** `field` equals `value` (text or scalar attribute compared as Mesos prints it); no value means "". */
+  | { readonly operator: 'IS'; readonly field: string; readonly value?: string };

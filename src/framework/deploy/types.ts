@@ -67,7 +67,10 @@ export interface LaunchAction {
 export interface PlannerStep {
   /** New instances to create (status `scheduled`), per version. */
   readonly launch: readonly LaunchAction[];
-  /** Instance ids to kill (they become `killing`). */
+  /**
+   * Instance ids to kill (they become `killing`). A `scheduled` one has no
+   * task yet: the shell simply drops it (Marathon decommissions it).
+   */
   readonly kill: readonly string[];
   /** Every target version has exactly its count ready and nothing else is alive. */
   readonly done: boolean;

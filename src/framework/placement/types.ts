@@ -75,6 +75,12 @@ export interface InstanceRequest {
    * resources and resources reserved for the app's role.
    */
   readonly acceptedResourceRoles: readonly string[];
+  /**
+   * The app's target instance count: GROUP_BY with a value spreads this many
+   * over the groups (Marathon reads `runSpec.instances`). Default: the app's
+   * placed instances plus its requests in this call.
+   */
+  readonly instances?: number;
 }
 
 /** An instance already running (or launched earlier in this round) on an agent. */
@@ -84,12 +90,20 @@ export interface PlacedInstance {
   readonly agentId: string;
   readonly hostname: string;
   readonly attributes: readonly Attribute[];
+  /** The agent's fault domain, for `@region` / `@zone` constraints. */
+  readonly region?: string;
+  readonly zone?: string;
 }
 
 export interface PlacementInput {
   readonly offers: readonly Offer[];
   readonly requests: readonly InstanceRequest[];
-  /** Every live instance of the apps in `requests` (others are ignored). */
+  /**
+   * The live instances constraints count, of the apps in `requests` (others
+   * are ignored). Marathon counts only instances of the app's current
+   * configuration, so that a new instance may land beside an old one that is
+   * about to be replaced: the shell chooses which to pass.
+   */
   readonly placed: readonly PlacedInstance[];
   readonly nowMs: number;
   /** Picks host ports from offered ranges (port 0 → any free port). */

@@ -31,9 +31,10 @@ import type { FrameworkState } from '../state/framework-state.ts';
 import { isTerminalTaskState } from '../state/framework-state.ts';
 import type { AppRecord, InstanceRecord } from '../state/model.ts';
 import { computePlacement, OfferStatsAccumulator } from '../placement/index.ts';
-import type { InstanceRequest, PlacedInstance } from '../placement/types.ts';
-import { planDeploymentStep } from '../deploy/index.ts';
+import type { InstanceRequest, PlacedInstance, ProcessedOffersSummary } from '../placement/types.ts';
+import { computeDeploymentStep } from '../deploy/index.ts';
 import type { InstanceStatus, PlannerInstance } from '../deploy/types.ts';
+import { constraintToTriple } from '../app/constraints.ts';
 import { newInstanceId, taskIdFor } from './ids.ts';
 import { buildTaskInfo } from './task-builder.ts';
 
@@ -97,8 +98,14 @@ export class FrameworkScheduler {
   private statusChain: Promise<void> = Promise.resolve();
   private readonly killSentAt = new Map<string, number>();
   private suppressed = false;
-  readonly offerStats = new OfferStatsAccumulator();
-  private readonly lastUnplaced = new Map<string, unknown>();
+  /**
+   * Offers were declined with the long idle filter (or we suppressed) since the
+   * last REVIVE: new demand must REVIVE, or those agents stay filtered for
+   * idleDeclineSeconds.
+   */
+  private filtersOutstanding = false;
+  /** Per app with instances waiting: what offers were seen and why they did not fit. */
+  private readonly offerStats = new Map<string, OfferStatsAccumulator>();
 
   constructor(opts: FrameworkSchedulerOptions) {
     this.o = opts;
@@ -164,7 +171,12 @@ export class FrameworkScheduler {
 
   /** Why the app's waiting instances are not placed, as of the last offer round. */
   unplacedOf(appId: string): unknown {
-    return this.lastUnplaced.get(appId);
+    return this.offerStats.get(appId)?.lastUnusedByAgent() ?? [];
+  }
+
+  /** Marathon's processedOffersSummary for the app, if it has waited for offers. */
+  offerSummaryOf(appId: string): ProcessedOffersSummary | undefined {
+    return this.offerStats.get(appId)?.summary();
   }
 
   // ---- subscription ------------------------------------------------------
@@ -181,9 +193,12 @@ export class FrameworkScheduler {
         await this.o.propose({ type: 'SetCluster', master, ...(this.o.apiAddress !== undefined ? { leader: this.o.apiAddress } : {}) });
       }
       await this.reconcileAll();
-      this.reconciled = true;
     } catch (err) {
-      this.log.error({ err: describeError(err) }, 'post-subscribe work failed');
+      this.log.error({ err: describeError(err) }, 'post-subscribe work failed; the periodic reconciliation retries');
+    } finally {
+      // Launching waits for the first reconciliation to have been asked, not for it to succeed:
+      // a master that refuses RECONCILE must not stop every deployment.
+      this.reconciled = true;
     }
     this.scheduleReconcile();
     this.kick();
@@ -304,7 +319,7 @@ export class FrameworkScheduler {
       const instances = this.state.instancesOf(app.id);
       const def = app.current.definition;
       const targets = this.state.targetsOf(app);
-      const plan = planDeploymentStep({
+      const plan = computeDeploymentStep({
         targets: targets.map((t) => ({ version: t.version, count: t.count })),
         instances: instances.map((i) => this.plannerInstance(i)),
         strategy: def.upgradeStrategy,
@@ -410,11 +425,13 @@ export class FrameworkScheduler {
     if (client === undefined) return;
     const demand = this.launchable(this.clock.nowMs()).length > 0;
     try {
-      if (demand && this.suppressed) {
+      if (demand && (this.suppressed || this.filtersOutstanding)) {
         this.suppressed = false;
+        this.filtersOutstanding = false;
         await client.revive();
       } else if (!demand && !this.suppressed && this.reconciled) {
         this.suppressed = true;
+        this.filtersOutstanding = true;
         await client.suppress();
       }
     } catch (err) {
@@ -443,7 +460,10 @@ export class FrameworkScheduler {
     const now = this.clock.nowMs();
     const waiting = this.reconciled ? this.launchable(now) : [];
     if (waiting.length === 0) {
+      this.filtersOutstanding = true;
       await client.decline(offers.map((o) => o.id.value), { refuse_seconds: idleDeclineSeconds }).catch(() => undefined);
+      // Demand may have appeared while we declined: the next step revives.
+      this.kick();
       return;
     }
     const requests: InstanceRequest[] = [];
@@ -460,7 +480,7 @@ export class FrameworkScheduler {
         diskMb: def.disk,
         portCount: def.portDefinitions.length,
         ...(def.requirePorts ? { requiredPorts: def.portDefinitions.map((p) => p.port) } : {}),
-        constraints: def.constraints.map((c) => c as unknown as readonly [string, string, string?]),
+        constraints: def.constraints.map((c) => constraintToTriple(c) as unknown as readonly [string, string, string?]),
         role: def.role ?? this.o.role ?? '*',
         acceptedResourceRoles: def.acceptedResourceRoles ?? [],
       });
@@ -475,9 +495,16 @@ export class FrameworkScheduler {
     }
     for (const o of offers) this.knownAttributes.set(o.agent_id.value, o.attributes ?? []);
     const result = computePlacement({ offers, requests, placed, nowMs: now, random: this.random });
-    this.offerStats.record(result.summary);
-    this.lastUnplaced.clear();
-    for (const [, nm] of result.unplaced) this.lastUnplaced.set(nm.appId, nm);
+    for (const round of result.summary.apps) {
+      let acc = this.offerStats.get(round.appId);
+      if (acc === undefined) {
+        acc = new OfferStatsAccumulator();
+        this.offerStats.set(round.appId, acc);
+      }
+      acc.record(round, now);
+    }
+    // Apps with nobody waiting any more start from nothing next time (Marathon resets it too).
+    for (const appId of this.offerStats.keys()) if (!appIds.has(appId)) this.offerStats.delete(appId);
 
     const decisions: LaunchDecision[] = [];
     for (const l of result.launches) {
@@ -514,6 +541,7 @@ export class FrameworkScheduler {
     }
     const unused = offers.filter((o) => !byOffer.has(o.id.value)).map((o) => o.id.value);
     const stillWaiting = this.launchable(this.clock.nowMs()).length > 0;
+    if (!stillWaiting && unused.length > 0) this.filtersOutstanding = true;
     sends.push(client.decline(unused, { refuse_seconds: stillWaiting ? busyDeclineSeconds : idleDeclineSeconds }).catch(() => undefined));
     await Promise.all(sends);
   }

@@ -7,6 +7,7 @@
  */
 import type { CommandInfo, HealthCheck as MesosHealthCheck, Resource, TaskInfo } from '../../protocol/mesos-types.ts';
 import type { AppDefinition, HealthCheck } from '../app/app-definition.ts';
+import { healthProbeDelaySeconds, healthProbeKind, healthProbePath, healthProbePort } from '../app/health-check.ts';
 
 export interface LaunchSpec {
   readonly taskId: string;
@@ -66,15 +67,15 @@ function marathonEnv(def: AppDefinition, spec: LaunchSpec): Record<string, strin
 
 function buildHealthCheck(hc: HealthCheck, hostPorts: readonly number[]): MesosHealthCheck {
   const timing = {
-    delay_seconds: hc.delaySeconds,
+    delay_seconds: healthProbeDelaySeconds(hc),
     interval_seconds: hc.intervalSeconds,
     timeout_seconds: hc.timeoutSeconds,
     consecutive_failures: hc.maxConsecutiveFailures,
     grace_period_seconds: hc.gracePeriodSeconds,
   };
+  const kind = healthProbeKind(hc);
   if (hc.protocol === 'COMMAND') return { ...timing, type: 'COMMAND', command: { shell: true, value: hc.command.value } };
-  const port = 'port' in hc ? hc.port : (hostPorts[hc.portIndex] ?? 0);
-  if (!('path' in hc)) return { ...timing, type: 'TCP', tcp: { port } };
-  const https = hc.protocol === 'HTTPS' || hc.protocol === 'MESOS_HTTPS';
-  return { ...timing, type: 'HTTP', http: { port, path: hc.path, ...(https ? { scheme: 'https' } : {}) } };
+  const port = healthProbePort(hc, hostPorts) ?? 0;
+  if (kind === 'TCP') return { ...timing, type: 'TCP', tcp: { port } };
+  return { ...timing, type: 'HTTP', http: { port, path: healthProbePath(hc) ?? '/', ...(kind === 'HTTPS' ? { scheme: 'https' } : {}) } };
 }

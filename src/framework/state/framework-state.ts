@@ -15,7 +15,7 @@
  */
 import type { TaskState } from '../../protocol/mesos-types.ts';
 import type { RegistryApp, RegistryEndpoint } from '../../registry/types.ts';
-import type { AppDefinition, AppVersion } from '../app/app-definition.ts';
+import type { AppDefinition } from '../app/app-definition.ts';
 import type { AppliedEntry, StateMachine } from '../../raft/node.ts';
 import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDecision, type StatusUpdate } from './commands.ts';
 import type { AppRecord, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
@@ -169,7 +169,9 @@ export class FrameworkState implements StateMachine<CommandResult> {
   applyCommand(cmd: FrameworkCommand): CommandResult {
     switch (cmd.type) {
       case 'Init':
-        if (this.clusterIdValue === '') this.clusterIdValue = cmd.clusterId;
+        if (this.clusterIdValue !== '') return ok;
+        this.clusterIdValue = cmd.clusterId;
+        this.observer.restored(); // the registry gets its cluster id: consumers start over
         return ok;
       case 'SetFrameworkId':
         this.frameworkIdValue = cmd.frameworkId;

@@ -39,8 +39,25 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function portClosed(port: number): Promise<boolean> {
-  return waitForPort(port, 200).then(() => false, () => true);
+async function portClosed(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return waitForPort(port, 200, host).then(() => false, () => true);
+}
+
+/** The pid of the agent process whose --work-dir is `workDir` (from /proc, so the test needs no pid file). */
+async function waitForPid(workDir: string): Promise<number> {
+  const { readdirSync } = await import('node:fs');
+  for (let i = 0; i < 100; i++) {
+    for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      try {
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        if (cmd.includes('agent') && cmd[cmd.indexOf('--work-dir') + 1] === workDir) return Number(d);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no agent process with --work-dir ${workDir}`);
 }
 
 describe('e2e: cygnet local', function () {
@@ -53,14 +70,22 @@ describe('e2e: cygnet local', function () {
     await removeTempDirs();
   });
 
-  it('starts a master and agents, runs a task, and on SIGINT stops everything (tasks included)', async () => {
+  it('starts a master, agents and the framework, runs a task, restarts a daemon that dies, and on SIGINT stops everything (tasks included)', async () => {
     const root = await makeTempDir('cygnet-e2e-local-');
     const base = await freeBasePort();
-    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster')]);
+    const fwPort = await freePort();
+    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort)]);
     await local.waitForLine(/Ctrl-C stops everything/, 60_000);
-    expect(local.lines.join('\n')).to.contain(`agent-2  http://127.0.0.1:${base + 2}`);
-    await Promise.all([base, base + 1, base + 2].map((p) => waitForPort(p, 60_000)));
+    expect(local.lines.join('\n')).to.contain(`agent-2     http://127.0.0.2:${base + 2}`);
+    await Promise.all([waitForPort(base, 60_000), waitForPort(base + 1, 60_000), waitForPort(base + 2, 60_000, '127.0.0.2'), waitForPort(fwPort, 60_000)]);
     await local.waitForLine(/\[agent-2\].*subscribed to master/, 60_000);
+    await local.waitForLine(/\[framework-1\].*subscribed to master/, 60_000);
+
+    // A daemon that dies is restarted (Restart=on-failure), not the end of the cluster.
+    const agent2 = await waitForPid(path.join(root, 'cluster', 'agent-2'));
+    process.kill(agent2, 'SIGKILL');
+    await local.waitForLine(/\[local\] agent-2 exited unexpectedly .*restarting in 1000 ms/, 30_000);
+    await waitForPort(base + 2, 60_000, '127.0.0.2');
 
     const fw = newFramework(`127.0.0.1:${base}`, { name: 'e2e-local' });
     await fw.client.subscribe();
@@ -76,7 +101,7 @@ describe('e2e: cygnet local', function () {
     const { code } = await local.exited;
     expect(code, local.tail()).to.equal(0);
     expect(local.lines.some((l) => l.includes('[local] all children stopped'))).to.equal(true);
-    for (const p of [base, base + 1, base + 2]) expect(await portClosed(p), `port ${p} closed`).to.equal(true);
+    for (const [p, host] of [[base, '127.0.0.1'], [base + 1, '127.0.0.1'], [base + 2, '127.0.0.2'], [fwPort, '127.0.0.1']] as const) expect(await portClosed(p, host), `port ${p} closed`).to.equal(true);
     expect(pidAlive(taskPid), 'the task was killed').to.equal(false);
   });
 

@@ -99,7 +99,9 @@ export class FakeMaster {
     const st = call.update?.status;
     if (call.type === 'UPDATE' && st !== undefined) this.onUpdate?.(st);
     if (call.type === 'UPDATE' && st !== undefined && this.autoAck.has(st.task_id.value) && st.uuid !== undefined) {
-      setImmediate(() => this.stream && this.send({ type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: 'fw1' }, task_id: st.task_id, uuid: st.uuid! } }));
+      // Acknowledged for the task's framework, as a real master does (task ids are unique per framework only).
+      const fw = call.update?.framework_id?.value ?? 'fw1';
+      setImmediate(() => this.stream && this.send({ type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: fw }, task_id: st.task_id, uuid: st.uuid! } }));
     }
     if (call.type === 'SUBSCRIBE') {
       const id = randomUUID();

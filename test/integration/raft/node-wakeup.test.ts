@@ -112,11 +112,11 @@ describe('RaftNode Ready loop: wake-ups and storage failure', function () {
     let err: unknown;
     await n.propose(put('x')).catch((e: unknown) => (err = e));
     expect(err).to.be.instanceOf(CygnetError);
-    expect((err as CygnetError).message).to.match(/storage failure: .*ENOSPC/);
-    expect(fatal.map((e) => (e as Error).message)).to.deep.equal(['ENOSPC: no space left on device']);
+    expect((err as CygnetError).message).to.match(/storage failure while persisting a Ready: ENOSPC/);
+    expect(fatal.map((e) => ((e as Error).cause as Error).message)).to.deep.equal(['ENOSPC: no space left on device']);
     let later: unknown;
     await n.propose(put('y')).catch((e: unknown) => (later = e));
-    expect((later as CygnetError).message).to.match(/stopped after a storage failure/);
+    expect((later as CygnetError).message).to.match(/stopped \(storage failure\)/);
     expect(fatal).to.have.length(1);
   });
 });

@@ -81,6 +81,14 @@ describe('registry watch server', () => {
     expect(replica.watch.watcherCount).to.equal(0);
   });
 
+  it('answers HEAD with the stream headers and no stream', async () => {
+    const res = await request(`${replica.url}/v1/registry/watch`, { method: 'HEAD' });
+    expect(res.statusCode).to.equal(200);
+    expect(res.headers['content-type']).to.equal('application/recordio');
+    await res.body.dump();
+    expect(replica.watch.watcherCount).to.equal(0);
+  });
+
   it('close() ends every stream and removes every subscription; later requests get 503', async () => {
     const a = await open();
     const b = await open('?since=1');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { computeAgentShare, computeLocalPlan, localBanner } from '../../../src/cli/local.ts';
+import { computeAgentShare, computeLocalPlan, computeRestartDelayMs, localBanner } from '../../../src/cli/local.ts';
 import { main, usageExitCode } from '../../../src/cli/main.ts';
 import { parseAgentCli } from '../../../src/cli/agent-command.ts';
 
@@ -23,13 +23,39 @@ describe('cli: cygnet local plan', () => {
       '--import', 'tsx', '/repo/src/cli/main.ts', 'agent',
       '--master', '127.0.0.1:6000', '--ip', '127.0.0.1', '--port', '6001', '--work-dir', '/w/agent-1',
       '--resources', 'cpus:2;mem:2048;disk:10240;ports:[31000-31999]',
+      '--attributes', 'rack:a',
       '--kill-tasks-on-exit',
     ]);
+    expect(plan.children[2]?.args).to.include.members(['127.0.0.2', 'rack:b']);
     expect(plan.children[2]?.args.join(' ')).to.contain('ports:[32000-32999]');
     expect(plan.children[0]?.args.slice(3)).to.deep.equal(['master', '--ip', '127.0.0.1', '--port', '6000']);
     const banner = localBanner(plan);
-    expect(banner).to.contain('agent-2  http://127.0.0.1:6002');
+    expect(banner).to.contain('agent-2     http://127.0.0.2:6002');
     expect(banner).to.contain('curl -s http://127.0.0.1:6000/state');
+  });
+});
+
+describe('cli: cygnet local with framework replicas', () => {
+  const cli = { command: '/usr/bin/node', prefixArgs: ['--import', 'tsx', '/repo/src/cli/main.ts'] };
+
+  it('runs N framework replicas on consecutive API ports, each knowing every Raft peer', () => {
+    const plan = computeLocalPlan({ basePort: 5050, agents: 1, workDir: '/w', host: '127.0.0.1', frameworkReplicas: 3 }, { cpus: 2, memMb: 4096 }, cli);
+    expect(plan.frameworkUrls).to.deep.equal(['http://127.0.0.1:8080', 'http://127.0.0.1:8081', 'http://127.0.0.1:8082']);
+    const f2 = plan.children.find((c) => c.name === 'framework-2');
+    expect(f2?.args.slice(3)).to.deep.equal([
+      'framework', '--id', '2', '--peers', '1=127.0.0.1:9080,2=127.0.0.1:9081,3=127.0.0.1:9082',
+      '--http', '127.0.0.1:8081', '--master', '127.0.0.1:5050', '--data-dir', '/w/framework-2',
+    ]);
+    expect(localBanner(plan)).to.contain('curl -s http://127.0.0.1:8080/v2/apps/hello');
+  });
+
+  it('on another address every agent shares it', () => {
+    const plan = computeLocalPlan({ basePort: 5050, agents: 2, workDir: '/w', host: '10.0.0.5' }, { cpus: 2, memMb: 4096 }, cli);
+    expect(plan.children.filter((c) => c.name.startsWith('agent')).map((c) => c.args[c.args.indexOf('--ip') + 1])).to.deep.equal(['10.0.0.5', '10.0.0.5']);
+  });
+
+  it('restarts a dying child after 1 s, 2 s, 4 s, … capped at 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(computeRestartDelayMs)).to.deep.equal([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
 });
 

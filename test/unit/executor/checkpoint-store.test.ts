@@ -1,13 +1,34 @@
 /**
  * Checkpoint store: atomic replace (no temp files left, last write wins in
- * call order), recovery of agent id, frameworks and tasks, and a corrupt file
- * reported rather than thrown.
+ * call order), recovery of agent id, frameworks and tasks; a file that is
+ * there but cannot be read (corrupt, EACCES, EIO through an injected disk)
+ * stops recovery naming the file, unless the operator asked to discard it.
  */
 import { expect } from 'chai';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CheckpointStore, type TaskCheckpoint } from '../../../src/executor/checkpoint-store.ts';
+import { nodeCheckpointFs, type CheckpointFs } from '../../../src/executor/checkpoint-fs.ts';
+import { CheckpointStore, CheckpointUnreadableError, type TaskCheckpoint } from '../../../src/executor/checkpoint-store.ts';
+
+/** The real disk, except that reading `failing` (a path suffix) fails with `code`. */
+function diskFailingAt(failing: string, code: 'EACCES' | 'EIO', op: 'readFile' | 'readdir' = 'readFile'): CheckpointFs {
+  const fail = (p: string) => Promise.reject(Object.assign(new Error(`${code}: simulated, ${op} '${p}'`), { code }));
+  return {
+    ...nodeCheckpointFs,
+    readFile: (p) => (op === 'readFile' && p.endsWith(failing) ? fail(p) : nodeCheckpointFs.readFile(p)),
+    readdir: (p) => (op === 'readdir' && p.endsWith(failing) ? fail(p) : nodeCheckpointFs.readdir(p)),
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
 
 function cp(taskId: string, state: 'TASK_STAGING' | 'TASK_RUNNING', pending = 1): TaskCheckpoint {
   const status = { task_id: { value: taskId }, state, uuid: `u-${state}` };
@@ -39,7 +60,7 @@ describe('executor/checkpoint-store', () => {
     expect(rec.problems).to.deep.equal([]);
   });
 
-  it('removes tasks and reports a corrupt checkpoint instead of throwing', async () => {
+  it('removes tasks; a corrupt checkpoint stops recovery naming it, unless discarding was asked for', async () => {
     const store = new CheckpointStore(dir);
     await store.writeTask(cp('t1', 'TASK_RUNNING'));
     await store.writeTask(cp('t2', 'TASK_RUNNING'));
@@ -47,10 +68,36 @@ describe('executor/checkpoint-store', () => {
     await writeFile(path.join(dir, 'meta/frameworks/fw1/tasks/t3.json'), '{"frameworkId": "fw1", trunc');
     // A crash between write and rename leaves only a temp file: it is not a checkpoint.
     await writeFile(path.join(dir, 'meta/frameworks/fw1/tasks/t4.json.tmp-99-0'), '{"half": ');
-    const rec = await store.recover();
+    const err = await rejection(store.recover());
+    expect(err).to.be.instanceOf(CheckpointUnreadableError);
+    expect((err as CheckpointUnreadableError).file).to.equal(path.join(dir, 'meta/frameworks/fw1/tasks/t3.json'));
+    const rec = await store.recover({ discardUnreadable: true });
     expect(rec.tasks.map((t) => t.task.task_id.value)).to.deep.equal(['t2']);
     expect(rec.problems).to.have.length(1);
     expect(rec.problems[0]).to.contain('t3.json');
+  });
+
+  for (const code of ['EACCES', 'EIO'] as const) {
+    it(`an ${code} reading a task checkpoint is not "nothing there": recovery fails naming the file`, async () => {
+      await new CheckpointStore(dir).writeTask(cp('t1', 'TASK_RUNNING'));
+      await new CheckpointStore(dir).writeTask(cp('t2', 'TASK_RUNNING'));
+      const store = new CheckpointStore(dir, diskFailingAt('tasks/t1.json', code));
+      const err = await rejection(store.recover());
+      expect(err).to.be.instanceOf(CheckpointUnreadableError);
+      expect((err as Error).message).to.contain(path.join(dir, 'meta/frameworks/fw1/tasks/t1.json')).and.to.contain(code);
+      const rec = await store.recover({ discardUnreadable: true });
+      expect(rec.tasks.map((t) => t.task.task_id.value)).to.deep.equal(['t2']);
+      expect(rec.problems[0]).to.contain('t1.json');
+    });
+  }
+
+  it('an unreadable directory (EIO listing tasks/) fails recovery too; a missing one is empty', async () => {
+    await new CheckpointStore(dir).writeTask(cp('t1', 'TASK_RUNNING'));
+    const err = await rejection(new CheckpointStore(dir, diskFailingAt('fw1/tasks', 'EIO', 'readdir')).recover());
+    expect((err as CheckpointUnreadableError).file).to.equal(path.join(dir, 'meta/frameworks/fw1/tasks'));
+    const empty = await new CheckpointStore(path.join(dir, 'nowhere')).recover();
+    expect(empty.tasks).to.deep.equal([]);
+    expect(empty.agentId).to.equal(undefined);
   });
 
   it('refuses ids that would escape the meta dir', async () => {

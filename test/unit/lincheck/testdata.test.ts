@@ -1,6 +1,6 @@
 /**
  * The checker against real recorded histories with published verdicts
- * (../shared/testdata/linearizability beside the repo — see its README):
+ * (test/fixtures/linearizability — see its README for source and licence):
  * 103 Jepsen etcd register histories and 6 kv histories. Every verdict must
  * match; etcd_095.log has none upstream and is only parsed and checked to
  * completion. A missing testdata directory fails the suite — it is never
@@ -15,17 +15,7 @@ import { parseJepsenEtcdLog, parseJepsenKvEdn } from '../../../src/lincheck/jeps
 import { kvModel, registerModel } from '../../../src/lincheck/models.ts';
 import type { Model, Operation } from '../../../src/lincheck/types.ts';
 
-function findRepoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-const dataDir = path.resolve(findRepoRoot(), '../shared/testdata/linearizability');
+const dataDir = fileURLToPath(new URL('../../fixtures/linearizability', import.meta.url));
 /** Generous: the slowest history takes well under a second; 'unknown' would fail the test anyway. */
 const CHECK_TIMEOUT_MS = 20_000;
 
@@ -59,7 +49,7 @@ describe('lincheck on recorded Jepsen histories', () => {
     it('finds the testdata directory', () => {
       expect.fail(
         `linearizability testdata missing: expected ${dataDir}/verdicts.json ` +
-          '(the shared/ directory must sit beside the repository checkout)',
+          '(test/fixtures/linearizability is part of the repository)',
       );
     });
     return;

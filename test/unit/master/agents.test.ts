@@ -169,6 +169,31 @@ describe('master core: agents and status updates', () => {
     expect(h.core.ctx.frameworks.get('old-000B')?.info.name).to.equal('b');
   });
 
+  it('the same task id in two frameworks on one agent: UPDATE and re-SUBSCRIBE statuses go to the framework they name', () => {
+    const h = new Harness();
+    const fwA = { user: 'u', name: 'a', id: { value: 'old-000A' }, failover_timeout: 60 };
+    const fwB = { user: 'u', name: 'b', id: { value: 'old-000B' }, failover_timeout: 60 };
+    // Statuses listed in the opposite order of the tasks: only task_status_framework_ids can pair them right.
+    const stream = h.stream();
+    h.core.subscribeAgent({
+      type: 'SUBSCRIBE',
+      subscribe: {
+        agent_info: { hostname: 'host1', port: 5051, resources: [scalar('cpus', 4), scalar('mem', 4096)], id: { value: 'old-S5' } },
+        tasks: [task('web-1', 'old-S5', [scalar('cpus', 1)]), task('web-1', 'old-S5', [scalar('cpus', 1)])],
+        frameworks: [fwA, fwB],
+        task_statuses: [{ task_id: { value: 'web-1' }, state: 'TASK_STARTING', uuid: UUID2 }, { task_id: { value: 'web-1' }, state: 'TASK_RUNNING', uuid: UUID1 }],
+        task_status_framework_ids: [{ value: 'old-000B' }, { value: 'old-000A' }],
+      },
+    }, stream, '127.0.0.1', h.now);
+    h.pump();
+    const where = (fw: string): string | undefined => h.core.ctx.tasks.get(fw, 'web-1')?.state;
+    expect([where('old-000A'), where('old-000B')]).to.deep.equal(['TASK_RUNNING', 'TASK_STARTING']);
+    // An UPDATE naming framework B moves B's web-1 only.
+    h.core.agentCall({ type: 'UPDATE', agent_id: { value: 'old-S5' }, update: { framework_id: { value: 'old-000B' }, status: { task_id: { value: 'web-1' }, state: 'TASK_FAILED', uuid: UUID1, agent_id: { value: 'old-S5' } } } }, stream, h.now);
+    h.pump();
+    expect([where('old-000A'), where('old-000B')]).to.deep.equal(['TASK_RUNNING', 'TASK_FAILED']);
+  });
+
   it('a framework known only from an agent report that never subscribes is removed after its failover timeout', () => {
     const h = new Harness({ agentPingTimeoutMs: 3_600_000, reregistrationWindowMs: 10_000 });
     const ag = h.subscribeAgent({

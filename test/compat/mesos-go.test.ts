@@ -14,9 +14,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAgent, startMaster, type MasterHandle } from '../../helpers/cluster.ts';
-import { killAllProcesses, repoRoot, spawnProcess } from '../../helpers/processes.ts';
-import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
+import { startAgent, startMaster, type MasterHandle } from '../helpers/cluster.ts';
+import { killAllProcesses, repoRoot, spawnProcess } from '../helpers/processes.ts';
+import { makeTempDir, removeTempDirs } from '../helpers/tmp.ts';
 
 const compatDir = path.join(repoRoot, 'test/compat');
 const goSource = path.join(compatDir, 'go/src/cygnetcompat/main.go');

@@ -1,0 +1,120 @@
+/**
+ * Marathon's cluster information paths: `/v2/info`, `/v2/leader` (GET names
+ * the leader, DELETE makes it step down), `/ping`, `/metrics` (Prometheus).
+ * `/v2/info` says it is Marathon 1.10's API (clients pick their dialect from
+ * it) and names cygnet in `buildref`.
+ */
+import express, { type Router } from 'express';
+import { CygnetError } from '../../common/errors.ts';
+import type { FrameworkNode } from '../framework-node.ts';
+
+/** The Marathon API version cygnet's `/v2` follows. */
+export const marathonApiVersion = '1.10.17';
+
+export function infoRoutes(node: FrameworkNode): Router {
+  const r = express.Router();
+  r.get('/ping', (_req, res) => {
+    res.type('text/plain').send('pong');
+  });
+  r.get('/v2/info', (_req, res) => {
+    const status = node.raftNode.status();
+    const leaderApi = leaderApiOf(node);
+    res.json({
+      name: 'marathon',
+      version: marathonApiVersion,
+      buildref: 'cygnet-0.1.0',
+      elected: status.role === 'leader',
+      leader: leaderApi ?? null,
+      frameworkId: node.state.frameworkId ?? null,
+      marathon_config: {
+        master: node.state.clusterInfo.master ?? null,
+        failover_timeout: 604800,
+        framework_name: 'cygnet',
+        ha: status.conf.voters.length > 1,
+        checkpoint: true,
+        local_port_min: 10000,
+        local_port_max: 20000,
+        executor: '//cmd',
+        hostname: node.apiAddress.split(':')[0],
+        webui_url: null,
+        mesos_role: null,
+        task_launch_timeout: 300000,
+        reconciliation_initial_delay: 15000,
+        reconciliation_interval: 600000,
+        mesos_user: 'root',
+        features: [],
+      },
+      zookeeper_config: {},
+      event_subscriber: null,
+      http_config: { http_port: Number(node.apiAddress.split(':')[1]), https_port: 8443 },
+    });
+  });
+  r.get('/v2/leader', (_req, res) => {
+    const leader = leaderApiOf(node);
+    if (leader === undefined) {
+      res.status(404).json({ message: 'There is no leader' });
+      return;
+    }
+    res.json({ leader });
+  });
+  r.delete('/v2/leader', (_req, res) => {
+    const raft = node.raftNode;
+    const s = raft.status();
+    if (s.role !== 'leader') {
+      res.status(404).json({ message: 'There is no leader' });
+      return;
+    }
+    const to = s.conf.voters.find((v) => v !== s.id);
+    if (to === undefined) throw new CygnetError('CYG_CONFLICT', 'this replica is the only voter: there is nobody to hand leadership to');
+    raft.transferLeadership(to);
+    res.json({ message: 'Leadership abdicated' });
+  });
+  r.get('/metrics', (_req, res) => {
+    const s = node.raftNode.status();
+    let instances = 0;
+    const byPhase = new Map<string, number>();
+    for (const i of node.state.allInstances()) {
+      instances++;
+      byPhase.set(i.phase, (byPhase.get(i.phase) ?? 0) + 1);
+    }
+    const lines = [
+      '# HELP cygnet_framework_apps Apps defined.',
+      '# TYPE cygnet_framework_apps gauge',
+      `cygnet_framework_apps ${[...node.state.apps()].length}`,
+      '# HELP cygnet_framework_instances Instances by phase.',
+      '# TYPE cygnet_framework_instances gauge',
+      ...(instances === 0 ? ['cygnet_framework_instances{phase="running"} 0'] : [...byPhase].map(([p, n]) => `cygnet_framework_instances{phase="${p}"} ${n}`)),
+      '# HELP cygnet_framework_deployments Deployments in progress.',
+      '# TYPE cygnet_framework_deployments gauge',
+      `cygnet_framework_deployments ${[...node.state.deployments()].length}`,
+      '# HELP cygnet_framework_leader 1 when this replica is the acting leader.',
+      '# TYPE cygnet_framework_leader gauge',
+      `cygnet_framework_leader ${node.isActingLeader ? 1 : 0}`,
+      '# HELP cygnet_framework_raft_applied_index Raft index applied to the state.',
+      '# TYPE cygnet_framework_raft_applied_index gauge',
+      `cygnet_framework_raft_applied_index ${s.applied}`,
+      '# HELP cygnet_framework_raft_term Current Raft term.',
+      '# TYPE cygnet_framework_raft_term gauge',
+      `cygnet_framework_raft_term ${s.term}`,
+      '# HELP cygnet_registry_revision Registry watch revision.',
+      '# TYPE cygnet_registry_revision gauge',
+      `cygnet_registry_revision ${node.publisher.revision}`,
+      '# HELP cygnet_registry_watchers Open registry watch streams.',
+      '# TYPE cygnet_registry_watchers gauge',
+      `cygnet_registry_watchers ${node.watch.watcherCount}`,
+      '# HELP cygnet_framework_event_subscribers Open /v2/events streams.',
+      '# TYPE cygnet_framework_event_subscribers gauge',
+      `cygnet_framework_event_subscribers ${node.events.subscriberCount}`,
+      '',
+    ];
+    res.type('text/plain; version=0.0.4').send(lines.join('\n'));
+  });
+  return r;
+}
+
+/** The leader's API address: ours when leading, else what the leader sends along with Raft traffic. */
+export function leaderApiOf(node: FrameworkNode): string | undefined {
+  const s = node.raftNode.status();
+  if (s.role === 'leader') return node.apiAddress;
+  return s.leaderMeta;
+}

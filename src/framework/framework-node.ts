@@ -1,0 +1,241 @@
+/**
+ * FrameworkNode: one replica of the app framework. It wires the replicated
+ * state machine (FrameworkState) into a RaftNode (WAL + snapshots on disk,
+ * HTTP transport to the other replicas), feeds what applying produces to the
+ * Marathon event stream and the registry watch, serves the REST API, and runs
+ * the scheduler only while this replica is the Raft leader.
+ *
+ * Becoming the acting leader: Raft leadership, then a ReadIndex barrier (the
+ * new leader has committed in its term and applied everything before), then
+ * the scheduler subscribes with the stored framework id. Losing leadership
+ * stops the scheduler at once; a deposed leader's proposals fail at commit,
+ * so it cannot launch or kill anything it decided alone.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Clock, TimerHandle } from '../common/clock.ts';
+import { systemClock } from '../common/clock.ts';
+import { CygnetError, describeError } from '../common/errors.ts';
+import { componentLogger, type Logger } from '../common/log.ts';
+import { FileStorage } from '../raft/file-storage.ts';
+import { HttpTransport, splitHostPort } from '../raft/http-transport.ts';
+import { RaftNode } from '../raft/node.ts';
+import { RegistryPublisher } from '../registry/registry-publisher.ts';
+import type { SnapshotRecord } from '../registry/types.ts';
+import { RegistryWatchServer } from '../registry/watch-server.ts';
+import { AppService } from './app-service.ts';
+import { EventBus } from './api/event-bus.ts';
+import { createFrameworkApp } from './api/server.ts';
+import { FrameworkScheduler } from './scheduler/framework-scheduler.ts';
+import { encodeCommand, type CommandResult, type FrameworkCommand } from './state/commands.ts';
+import { FrameworkState } from './state/framework-state.ts';
+
+export interface FrameworkNodeOptions {
+  /** This replica's Raft id (a key of `peers`). */
+  readonly id: number;
+  /** Raft address (host:port) of every replica. */
+  readonly peers: ReadonlyMap<number, string>;
+  /** host:port the REST API listens on (port 0: ephemeral, see `apiAddress`). */
+  readonly apiListen: string;
+  readonly dataDir: string;
+  /** host:port of the master(s). */
+  readonly masters: readonly string[];
+  readonly frameworkName?: string;
+  readonly role?: string;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot for slow followers; beyond them a follower gets the snapshot. */
+  readonly catchUpEntries?: number;
+  readonly stepIntervalMs?: number;
+  readonly reconcileIntervalMs?: number;
+  readonly registryHeartbeatMs?: number;
+  /** Start as a new member of a running group: no bootstrap; the leader adds it (learner, then voter). */
+  readonly join?: boolean;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+}
+
+/** How often the node looks at its Raft role to start or stop the scheduler. */
+export const roleCheckIntervalMs = 50;
+
+export class FrameworkNode {
+  readonly state = new FrameworkState();
+  readonly events: EventBus;
+  readonly publisher: RegistryPublisher;
+  readonly watch: RegistryWatchServer;
+  readonly apps: AppService;
+  readonly scheduler: FrameworkScheduler;
+  private raft: RaftNode<CommandResult> | undefined;
+  private server: Server | undefined;
+  private roleTimer: TimerHandle | undefined;
+  private acting = false;
+  private becoming = false;
+  private closed = false;
+  private apiAddr = '';
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  private constructor(private readonly o: FrameworkNodeOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.log = o.log ?? componentLogger('framework', { id: o.id });
+    this.events = new EventBus(this.clock);
+    this.publisher = new RegistryPublisher({ clusterId: 'unassigned', log: this.log.child({ sub: 'registry' }) });
+    this.watch = new RegistryWatchServer({ publisher: this.publisher, clock: this.clock, ...(o.registryHeartbeatMs !== undefined ? { heartbeatIntervalMs: o.registryHeartbeatMs } : {}), log: this.log.child({ sub: 'registry-watch' }) });
+    this.state.setObserver({
+      event: (e, index) => this.events.publish(e, index),
+      registry: (change) => {
+        try {
+          this.publisher.publish(change);
+        } catch (err) {
+          // The registry is derived from the state; a rejected change means the two disagree: rebuild.
+          this.log.error({ err: describeError(err), change: change.type }, 'registry change rejected; rebuilding the registry');
+          this.rebuildRegistry();
+        }
+      },
+      restored: () => this.rebuildRegistry(),
+    });
+    const propose = (cmd: FrameworkCommand) => this.propose(cmd);
+    this.scheduler = new FrameworkScheduler({
+      state: this.state,
+      propose,
+      masters: o.masters,
+      ...(o.frameworkName !== undefined ? { frameworkName: o.frameworkName } : {}),
+      ...(o.role !== undefined ? { role: o.role } : {}),
+      ...(o.stepIntervalMs !== undefined ? { stepIntervalMs: o.stepIntervalMs } : {}),
+      ...(o.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: o.reconcileIntervalMs } : {}),
+      clock: this.clock,
+      log: this.log.child({ sub: 'scheduler' }),
+      apiAddress: o.apiListen,
+    });
+    this.apps = new AppService({ state: this.state, propose, clock: this.clock, onWrite: () => this.scheduler.kick() });
+  }
+
+  static async start(o: FrameworkNodeOptions): Promise<FrameworkNode> {
+    const node = new FrameworkNode(o);
+    await node.listen();
+    node.raft = await RaftNode.start<CommandResult>({
+      id: o.id,
+      peers: o.peers,
+      storage: new FileStorage(path.join(o.dataDir, 'raft')),
+      transport: new HttpTransport({ id: o.id, listen: o.peers.get(o.id) ?? '', peers: o.peers, senderMeta: node.apiAddr, log: node.log.child({ sub: 'raft-transport' }) }),
+      stateMachine: node.state,
+      ...(o.join === true ? { bootstrap: { voters: [], learners: [] } } : {}),
+      ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
+      ...(o.electionTicks !== undefined ? { electionTicks: o.electionTicks } : {}),
+      ...(o.snapshotEntries !== undefined ? { snapshotEntries: o.snapshotEntries } : {}),
+      ...(o.catchUpEntries !== undefined ? { catchUpEntries: o.catchUpEntries } : {}),
+      clock: node.clock,
+      log: node.log.child({ sub: 'raft' }),
+      onFatal: (err) => {
+        node.log.fatal({ err: describeError(err) }, 'raft failed; exiting so the replica restarts from its log');
+        process.stderr.write(`framework: raft failed: ${describeError(err)}\n`);
+        process.exit(1);
+      },
+    });
+    node.watchRole();
+    node.log.info({ api: node.apiAddr, raft: o.peers.get(o.id) }, 'framework replica serving');
+    return node;
+  }
+
+  /** host:port the API is bound to. */
+  get apiAddress(): string {
+    return this.apiAddr;
+  }
+
+  get raftNode(): RaftNode<CommandResult> {
+    if (this.raft === undefined) throw new CygnetError('CYG_SHUTTING_DOWN', 'raft is not running yet');
+    return this.raft;
+  }
+
+  get isActingLeader(): boolean {
+    return this.acting;
+  }
+
+  async propose(cmd: FrameworkCommand): Promise<CommandResult> {
+    const out = await this.raftNode.propose(encodeCommand(cmd));
+    return out.result;
+  }
+
+  /** A linearizable read barrier: after it, this replica's state includes every committed write. */
+  async readBarrier(): Promise<void> {
+    await this.raftNode.read();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.roleTimer?.cancel();
+    await this.scheduler.stop();
+    this.acting = false;
+    this.events.close();
+    this.watch.close();
+    if (this.server !== undefined) {
+      const s = this.server;
+      await new Promise<void>((r) => {
+        s.close(() => r());
+        s.closeAllConnections();
+      });
+    }
+    await this.raft?.close();
+  }
+
+  private async listen(): Promise<void> {
+    const app = createFrameworkApp(this, this.log.child({ sub: 'api' }));
+    const { host, port } = splitHostPort(this.o.apiListen);
+    const server = app.listen(port, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+    server.keepAliveTimeout = 65_000;
+    this.server = server;
+    const a = server.address();
+    this.apiAddr = typeof a === 'object' && a !== null ? `${host}:${a.port}` : this.o.apiListen;
+  }
+
+  private watchRole(): void {
+    const check = () => {
+      if (this.closed) return;
+      void this.maybeChangeRole();
+      this.roleTimer = this.clock.setTimer(roleCheckIntervalMs, check);
+    };
+    check();
+  }
+
+  private async maybeChangeRole(): Promise<void> {
+    const s = this.raftNode.status();
+    const leader = s.role === 'leader';
+    if (!leader && this.acting) {
+      this.acting = false;
+      this.log.info({ term: s.term, leader: s.leader }, 'no longer the leader; scheduler stops');
+      await this.scheduler.stop();
+      return;
+    }
+    if (!leader || this.acting || this.becoming) return;
+    this.becoming = true;
+    try {
+      await this.raftNode.read();
+      if (this.state.clusterId === '') await this.propose({ type: 'Init', clusterId: randomUUID() });
+      if (this.raftNode.status().role !== 'leader' || this.closed) return;
+      this.acting = true;
+      this.log.info({ term: s.term }, 'leader: scheduler starts');
+      this.scheduler.start();
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'could not become the acting leader yet');
+    } finally {
+      this.becoming = false;
+    }
+  }
+
+  private rebuildRegistry(): void {
+    if (this.state.clusterId === '') return;
+    const apps = [...this.state.apps()].map((a) => ({
+      ...this.state.registryApp(a),
+      endpoints: this.state.instancesOf(a.id).filter((i) => this.state.isEndpoint(i)).map((i) => this.state.registryEndpoint(i)),
+    }));
+    const snapshot: SnapshotRecord = { type: 'SNAPSHOT', clusterId: this.state.clusterId, revision: this.state.registryRevision(), cluster: this.state.clusterInfo, apps };
+    this.publisher.restore(snapshot);
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The app framework end to end: a real master, three agents (127.0.0.1..3,
+ * racks a/b/c) and one framework replica, driven through Marathon's /v2 API
+ * as a user would. Each test uses its own app so a failure points at one
+ * behaviour.
+ */
+import { expect } from 'chai';
+import { registerClusterCleanup, restartFramework, startAppCluster, type AppCluster } from '../../helpers/cluster.ts';
+import { api, EventRecorder, getApp, waitFor, waitForApp, type MarathonApp, type MarathonTask } from '../../helpers/framework-api.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
+
+/** A tiny HTTP server that answers its health check; `$PORT0` is the instance's host port. */
+const httpCmd = (tag: string) => `exec python3 -c "import http.server,os; h=type('H',(http.server.BaseHTTPRequestHandler,),{'do_GET':lambda s:(s.send_response(200),s.end_headers(),s.wfile.write(b'${tag}')),'log_message':lambda *a:None}); http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT0'])),h).serve_forever()"`;
+
+const fastHealth = [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }];
+
+interface MasterTask { id: string; framework_id: string; state: string }
+
+async function masterTasks(c: AppCluster): Promise<MasterTask[]> {
+  const r = await api(`http://${c.master.address}`, 'GET', '/tasks');
+  return (r.body as { tasks: MasterTask[] }).tasks;
+}
+
+describe('app framework end to end (master + 3 agents + framework)', function () {
+  this.timeout(180_000);
+  registerClusterCleanup();
+  let c: AppCluster;
+  let base: string;
+
+  before(async () => {
+    c = await startAppCluster(await makeTempDir('cygnet-framework-e2e'));
+    base = c.framework.url;
+    await waitFor('the framework to subscribe', async () => {
+      const r = await api(base, 'GET', '/v2/info');
+      return (r.body as { frameworkId: string | null }).frameworkId ?? undefined;
+    });
+  });
+
+  it('places 3 instances with UNIQUE hostname on 3 agents, and shows why a 4th and 5th cannot be placed', async () => {
+    const r = await api(base, 'POST', '/v2/apps', { id: '/shop/web', cmd: 'sleep 600', cpus: 0.01, mem: 16, instances: 3, constraints: [['hostname', 'UNIQUE']] });
+    expect(r.status).to.equal(201);
+    expect(r.headers['marathon-deployment-id']).to.be.a('string');
+    const app = await waitForApp(base, '/shop/web', 3);
+    expect(new Set(app.tasks?.map((t) => t.host))).to.have.lengthOf(3);
+
+    const scaled = await api(base, 'PUT', '/v2/apps/shop/web', { instances: 5 });
+    expect(scaled.status).to.equal(200);
+    const entry = await waitFor('the queue to explain the 2 unplaced instances', async () => {
+      const q = (await api(base, 'GET', '/v2/queue')).body as { queue: { count: number; app: { id: string }; processedOffersSummary: { rejectSummaryLaunchAttempt: { reason: string; declined: number }[] } }[] };
+      const e = q.queue.find((x) => x.app.id === '/shop/web');
+      return e !== undefined && e.processedOffersSummary.rejectSummaryLaunchAttempt.some((s) => s.reason === 'UnfulfilledConstraint' && s.declined > 0) ? e : undefined;
+    });
+    expect(entry.count).to.equal(2);
+    expect((await getApp(base, '/shop/web'))?.tasksRunning).to.equal(3);
+
+    // Lifting the constraint (a config change) lets all 5 run.
+    const lifted = await api(base, 'PUT', '/v2/apps/shop/web?force=true', { constraints: [] });
+    expect(lifted.status).to.equal(200);
+    await waitForApp(base, '/shop/web', 5);
+    expect((await api(base, 'DELETE', '/v2/apps/shop/web')).status).to.equal(200);
+  });
+
+  it('keeps a rolling update gated by an HTTP health check within minimumHealthCapacity and maximumOverCapacity', async () => {
+    const id = '/roll';
+    const upgradeStrategy = { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 };
+    const created = await api(base, 'POST', '/v2/apps', { id, cmd: httpCmd('v1'), cpus: 0.01, mem: 32, instances: 4, portDefinitions: [{ port: 0, name: 'http' }], healthChecks: fastHealth, upgradeStrategy });
+    expect(created.status, created.text).to.equal(201);
+    const v1 = await waitForApp(base, id, 4, { healthy: true });
+
+    const events = new EventRecorder(base);
+    await events.ready;
+    const update = await api(base, 'PUT', `/v2/apps${id}`, { cmd: httpCmd('v2') });
+    expect(update.status).to.equal(200);
+    const v2 = await waitFor('all 4 instances on the new version', async () => {
+      const app = await getApp(base, id);
+      return app !== undefined && app.deployments.length === 0 && app.tasksHealthy === 4 && app.tasks?.every((t) => t.version === app.version) && app.tasks.length === 4 ? app : undefined;
+    }, 90_000);
+    events.close();
+    expect(v2.version).to.not.equal(v1.version);
+
+    // Replay the stream: live = launched and not yet terminal; healthy = last health verdict true.
+    const live = new Set<string>(v1.tasks?.map((t) => t.id));
+    const healthy = new Set<string>(v1.tasks?.map((t) => t.id));
+    const versionOf = new Map<string, string>(v1.tasks?.map((t) => [t.id, t.version]));
+    let minHealthy = Infinity;
+    let maxLive = 0;
+    let sideBySide = false;
+    const terminal = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE']);
+    for (const e of events.events) {
+      if (e.data.appId !== id && e.data.runSpecId !== id) continue;
+      if (e.event === 'status_update_event') {
+        const task = e.data.taskId as string;
+        versionOf.set(task, e.data.version as string);
+        if (terminal.has(e.data.taskStatus as string)) {
+          live.delete(task);
+          healthy.delete(task);
+        } else live.add(task);
+      } else if (e.event === 'health_status_changed_event') {
+        const task = e.data.taskId as string;
+        if (e.data.alive === true) healthy.add(task);
+        else healthy.delete(task);
+      } else continue;
+      minHealthy = Math.min(minHealthy, healthy.size);
+      maxLive = Math.max(maxLive, live.size);
+      const liveVersions = new Set([...live].map((t) => versionOf.get(t)));
+      if (liveVersions.has(v1.version) && liveVersions.has(v2.version)) sideBySide = true;
+    }
+    expect(events.ofType('deployment_success').length).to.be.greaterThan(0);
+    expect(minHealthy, 'healthy instances never below ceil(4 × 0.5)').to.be.at.least(2);
+    expect(maxLive, 'live instances never above 4 + floor(4 × 0.5)').to.be.at.most(6);
+    expect(sideBySide, 'old and new instances ran side by side (a rolling update, not stop-then-start)').to.equal(true);
+  });
+
+  it('runs a canary of 1 instance at 20 % next to the old version, then promotes it', async () => {
+    const id = '/canary';
+    const created = await api(base, 'POST', '/v2/apps', { id, cmd: httpCmd('stable'), cpus: 0.01, mem: 32, instances: 3, portDefinitions: [{ port: 0 }], healthChecks: fastHealth });
+    expect(created.status, created.text).to.equal(201);
+    const stable = await waitForApp(base, id, 3, { healthy: true });
+
+    const started = await api(base, 'POST', `/v1/apps${id}/canary`, { app: { cmd: httpCmd('canary') }, instances: 1, weight: 0.2 });
+    expect(started.status, started.text).to.equal(200);
+    const during = await waitFor('1 canary and 2 stable instances, healthy', async () => {
+      const app = await getApp(base, id);
+      if (app === undefined || app.deployments.length > 0 || app.tasksHealthy !== 3 || app.tasks?.length !== 3) return undefined;
+      const onCanary = app.tasks.filter((t) => t.version === app.version).length;
+      return onCanary === 1 ? app : undefined;
+    }, 60_000);
+    expect(during.tasks?.filter((t) => t.version === stable.version)).to.have.lengthOf(2);
+    const registry = (await api(base, 'GET', '/v1/registry')).body as { apps: { id: string; versionWeights?: Record<string, number>; endpoints: unknown[] }[] };
+    const entry = registry.apps.find((a) => a.id === id);
+    expect(entry?.versionWeights).to.deep.equal({ [stable.versionInfo.lastConfigChangeAt]: 0.8, [during.versionInfo.lastConfigChangeAt]: 0.2 });
+    expect(entry?.endpoints).to.have.lengthOf(3);
+
+    const promoted = await api(base, 'POST', `/v1/apps${id}/canary/promote`);
+    expect(promoted.status, promoted.text).to.equal(200);
+    const after = await waitFor('every instance on the canary config', async () => {
+      const app = await getApp(base, id);
+      return app !== undefined && app.deployments.length === 0 && app.tasksHealthy === 3 && app.tasks?.length === 3 &&
+        app.tasks.every((t) => !stable.tasks?.some((s) => s.id === t.id)) ? app : undefined;
+    }, 90_000);
+    const reg2 = (await api(base, 'GET', '/v1/registry')).body as { apps: { id: string; versionWeights?: unknown }[] };
+    expect(reg2.apps.find((a) => a.id === id)?.versionWeights).to.equal(undefined);
+    expect(after.versionInfo.lastConfigChangeAt).to.equal(during.versionInfo.lastConfigChangeAt);
+  });
+
+  it('rolls back to the first version with PUT {"version": …}', async () => {
+    const id = '/rollback';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 601', cpus: 0.01, mem: 16, instances: 2 })).status).to.equal(201);
+    const first = await waitForApp(base, id, 2);
+    expect((await api(base, 'PUT', `/v2/apps${id}`, { cmd: 'sleep 602' })).status).to.equal(200);
+    await waitFor('the update to finish', async () => {
+      const a = await getApp(base, id);
+      return a !== undefined && a.deployments.length === 0 && a.tasks?.length === 2 && a.tasks.every((t) => t.version === a.version) && a.version !== first.version ? a : undefined;
+    });
+    const versions = (await api(base, 'GET', `/v2/apps${id}/versions`)).body as { versions: string[] };
+    expect(versions.versions).to.have.lengthOf(2);
+    expect(versions.versions[1]).to.equal(first.version);
+    const back = await api(base, 'PUT', `/v2/apps${id}`, { version: first.version });
+    expect(back.status, back.text).to.equal(200);
+    const rolled = await waitFor('the rollback to finish', async () => {
+      const a = await getApp(base, id);
+      return a !== undefined && a.deployments.length === 0 && a.tasks?.length === 2 && a.tasksRunning === 2 ? a : undefined;
+    });
+    const def = (await api(base, 'GET', `/v2/apps${id}`)).body as { app: { cmd: string } };
+    expect(def.app.cmd).to.equal('sleep 601');
+    expect(rolled.versionInfo.lastConfigChangeAt).to.equal(first.versionInfo.lastConfigChangeAt);
+  });
+
+  it('replaces an instance whose process exits, under the same instance id, with growing backoff', async () => {
+    const id = '/crashy';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 0.2; exit 3', cpus: 0.01, mem: 16, instances: 1, backoffSeconds: 1, backoffFactor: 2, maxLaunchDelaySeconds: 60 })).status).to.equal(201);
+    const events = new EventRecorder(base);
+    await events.ready;
+    const failures = await waitFor('three failed runs', async () => {
+      const f = events.ofType('status_update_event').filter((e) => e.data.appId === id && e.data.taskStatus === 'TASK_FAILED');
+      return f.length >= 3 ? f : undefined;
+    }, 60_000);
+    events.close();
+    const instanceOf = (taskId: string) => taskId.slice(0, taskId.lastIndexOf('._app.'));
+    const ids = failures.map((e) => e.data.taskId as string);
+    expect(new Set(ids.map(instanceOf)).size, 'one stable instance id').to.equal(1);
+    expect(new Set(ids).size, 'a new task per run').to.equal(ids.length);
+    const at = failures.map((e) => Date.parse(e.data.timestamp as string));
+    // Each run lasts ~0.2 s; the gaps grow with the backoff (≥ 1 s, then ≥ 2 s).
+    expect(at[1]! - at[0]!).to.be.at.least(1000);
+    expect(at[2]! - at[1]!).to.be.at.least(2000);
+    expect((await api(base, 'DELETE', `/v2/apps${id}`)).status).to.equal(200);
+  });
+
+  it('brings the instances of a SIGKILLed agent back on the other agents', async () => {
+    const id = '/survivor';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 603', cpus: 0.01, mem: 16, instances: 3, constraints: [['hostname', 'UNIQUE']], unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 2 } })).status).to.equal(201);
+    const before = await waitForApp(base, id, 3);
+    // Free a host for the replacement: scale to 2 first, then kill an agent that runs one.
+    expect((await api(base, 'PUT', `/v2/apps${id}`, { instances: 2 })).status).to.equal(200);
+    const two = await waitForApp(base, id, 2);
+    const victimHost = two.tasks?.[0]?.host as string;
+    const victim = c.agents.find((a) => a.args.includes(victimHost));
+    expect(victim, `agent on ${victimHost}`).to.not.equal(undefined);
+    victim!.proc.child.kill('SIGKILL');
+    const after = await waitFor('2 running again, none on the dead agent', async () => {
+      const a = await getApp(base, id);
+      const running = a?.tasks?.filter((t) => t.state === 'TASK_RUNNING') ?? [];
+      return a !== undefined && running.length === 2 && running.every((t) => t.host !== victimHost) ? a : undefined;
+    }, 60_000);
+    expect(after.tasks?.map((t) => t.host)).to.not.include(victimHost);
+    expect(before.tasks).to.have.lengthOf(3);
+  });
+
+  it('loses and doubles nothing when the framework process is SIGKILLed and restarted, and reconciles with the master', async () => {
+    const id = '/steady';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 604', cpus: 0.01, mem: 16, instances: 4 })).status).to.equal(201);
+    const before = await waitForApp(base, id, 4);
+    const appsBefore = ((await api(base, 'GET', '/v2/apps')).body as { apps: MarathonApp[] }).apps.map((a) => a.id).sort();
+    c.framework.proc.child.kill('SIGKILL');
+    await c.framework.proc.exited;
+    c.framework = await restartFramework(c.framework);
+    base = c.framework.url;
+    const after = await waitForApp(base, id, 4);
+    expect(after.tasks?.map((t) => t.id).sort()).to.deep.equal(before.tasks?.map((t) => t.id).sort());
+    const appsAfter = ((await api(base, 'GET', '/v2/apps')).body as { apps: MarathonApp[] }).apps.map((a) => a.id).sort();
+    expect(appsAfter).to.deep.equal(appsBefore);
+    // The master's view agrees: every running task of ours is one the framework knows, once.
+    const fw = (await api(base, 'GET', '/v2/tasks')).body as { tasks: MarathonTask[] };
+    const known = new Set(fw.tasks.map((t) => t.id));
+    const running = (await masterTasks(c)).filter((t) => t.state === 'TASK_RUNNING');
+    for (const t of running) expect(known.has(t.id), `master task ${t.id} known to the framework`).to.equal(true);
+    expect(new Set(running.map((t) => t.id)).size).to.equal(running.length);
+  });
+
+  it('answers 404 for unknown apps and 409 for a second deployment on a locked app', async () => {
+    expect((await api(base, 'GET', '/v2/apps/nope')).status).to.equal(404);
+    expect((await api(base, 'DELETE', '/v2/apps/nope')).status).to.equal(404);
+    const r = await api(base, 'POST', '/v2/apps', { id: '/locked', cmd: 'sleep 605', cpus: 0.01, mem: 16, instances: 1, constraints: [['rack', 'IS', 'nowhere']] });
+    expect(r.status).to.equal(201);
+    const conflict = await api(base, 'PUT', '/v2/apps/locked', { instances: 2 });
+    expect(conflict.status).to.equal(409);
+    expect((conflict.body as { deployments: { id: string }[] }).deployments[0]?.id).to.equal(r.headers['marathon-deployment-id']);
+    expect((await api(base, 'PUT', '/v2/apps/locked?force=true', { instances: 0 })).status).to.equal(200);
+    const bad = await api(base, 'POST', '/v2/apps', { id: '/bad', cmd: 'x', cpus: -1, mem: 'lots' });
+    expect(bad.status).to.equal(422);
+    expect(JSON.stringify(bad.body)).to.match(/\/cpus|\/mem/);
+  });
+});
