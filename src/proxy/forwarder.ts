@@ -183,11 +183,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    const backend = this.backend as Backend;
-    backend.state.failures = 0;
+    if (statusCode < 200) return true; // an interim 1xx (103 Early Hints): wait for the final answer
+    (this.backend as Backend).state.failures = 0;
     this.phase = 'body';
     this.fwd.deps.metrics.countResponse(this.route.appId, statusCode);
-    if (statusCode < 200) return true; // 1xx interim answers are node's to send (100-continue); wait for the final one
     if (this.done) return false;
     const headers: string[] = new Array(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = (rawHeaders[i] as Buffer).toString('latin1');
