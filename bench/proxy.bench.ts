@@ -174,7 +174,7 @@ async function partRoutingChange(_dir: string, replica: Replica, live: Map<Backe
       const replaced = await churn(replica, live, order, performance.now() + SECONDS * 1000, 500);
       const r = await wrk;
       const after = await upstreamFailures(admin);
-      out.push(`| ${order === 'graceful' ? 'graceful: UP new, DOWN old, kill old ${DRAIN_MS} ms later' : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) | ${after.reset - before.reset} | ${after.connect - before.connect} |`);
+      out.push(`| ${order === 'graceful' ? `graceful: UP new, DOWN old, kill old ${DRAIN_MS} ms later` : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) | ${after.reset - before.reset} | ${after.connect - before.connect} |`);
       log(`routing change ${order}: replaced ${replaced}, ${fmt(r)}, cut ${after.reset - before.reset}, refused ${after.connect - before.connect}`);
     }
   } finally {
