@@ -116,6 +116,7 @@ export class ProxyServer {
     m.tableBackends = backends.size;
     this.tcp.reconcile();
     this.forwarder.pruneAfterSwap(table);
+    this.log.debug({ revision: table.revision, routes, backends: backends.size, tcpPorts: table.tcp.size }, 'routing table swapped');
     if (table.problems.join('\n') !== before.problems.join('\n') && table.problems.length > 0) {
       this.log.warn({ revision: table.revision, problems: table.problems }, 'some apps are not routed as their labels ask');
     }
