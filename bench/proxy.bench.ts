@@ -2,7 +2,8 @@
  * cygnet's proxy vs HAProxy and nginx (Debian's, installed if missing),
  * side by side in one run, same 3 Node backends, same workers/threads:
  *  1. req/s and p50/p99 with `wrk -c64`, at 1 worker each and 2 each,
- *     systems interleaved round by round (plus one backend direct);
+ *     systems interleaved round by round (plus one backend direct, and the
+ *     issue's baseline, a naive http-proxy-3 balancer, at 1 worker);
  *  2. a routing change under load: wrk through cygnet while backends are
  *     replaced through the watch (start new → ENDPOINT_UP → ENDPOINT_DOWN
  *     old → kill it), and the harsher crash order (kill, then DOWN);
@@ -27,7 +28,7 @@ import { freePorts } from '../test/integration/raft/helpers.ts';
 import { startReplica, type Replica } from '../test/helpers/registry-harness.ts';
 import { percentile } from './lib/load.ts';
 import { cpuMs, processTree } from './lib/proc-cpu.ts';
-import { ensureTools, HaproxyProcess, startBackend, startCygnet, startNginx, type Backend, type Balancer } from './lib/proxy-peers.ts';
+import { ensureTools, HaproxyProcess, startBackend, startCygnet, startNaive, startNginx, type Backend, type Balancer } from './lib/proxy-peers.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
 const program = new Command('proxy.bench')
@@ -38,8 +39,10 @@ const program = new Command('proxy.bench')
   .option('--propagations <n>', 'ENDPOINT_UP → first routed request samples', '100')
   .option('--parts <list>', 'which parts to run', '1,2,3,4')
   .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
+  .option('--no-naive', 'skip the naive http-proxy-3 baseline')
   .parse(process.argv.slice(2), { from: 'user' });
-const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string; warmup: string }>();
+const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string; warmup: string; naive: boolean }>();
+const NAIVE = opts.naive;
 const SECONDS = Number(opts.seconds);
 const ROUNDS = Number(opts.rounds);
 const WORKERS = opts.workers.split(',').map(Number);
@@ -107,12 +110,14 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
   log(`direct: ${fmt(direct.r)}`);
   const ports = backends.map((b) => b.port);
   for (const workers of WORKERS) {
-    const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
+    const [p1, p2, p3, p4, admin] = await freePorts(5) as [number, number, number, number, number];
     const systems: Balancer[] = [
       await startCygnet(p1, admin, replica.url, workers, HOST),
       await HaproxyProcess.start(dir, p2, workers, ports, HOST),
       await startNginx(dir, p3, workers, ports, HOST),
     ];
+    // The issue's baseline, at 1 worker only (it has no workers).
+    if (workers === 1 && NAIVE) systems.push(await startNaive(p4, ports, HOST));
     try {
       // Warm-up, not recorded: V8 needs some thousands of requests to optimize cygnet's hot path, and every system gets the same.
       for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
