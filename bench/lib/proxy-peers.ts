@@ -111,13 +111,13 @@ const naiveScript = `
 const http = require('node:http');
 const { createProxyServer } = require('http-proxy-3');
 const [port, ...backends] = process.argv.slice(1).map(Number);
-const proxy = createProxyServer({});
+const proxy = createProxyServer({ agent: new http.Agent({ keepAlive: true }) });
 proxy.on('error', (_err, _req, res) => { try { res.writeHead(502); res.end(); } catch {} });
 let next = 0;
 http.createServer((req, res) => proxy.web(req, res, { target: 'http://127.0.0.1:' + backends[next++ % backends.length] })).listen(port, '127.0.0.1');
 `;
 
-/** The issue's baseline: http-proxy-3 with its defaults (no keep-alive agent), round robin, one process. */
+/** The issue's baseline: http-proxy-3 with a keep-alive agent and otherwise its defaults, round robin, one process. */
 export async function startNaive(port: number, backendPorts: readonly number[], host: string): Promise<Balancer> {
   const proc = spawn(process.execPath, ['-e', naiveScript, String(port), ...backendPorts.map(String)], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/`, host);
