@@ -66,6 +66,19 @@ describe('proxy routing (integration)', function () {
     expect((counts.b0 ?? 0) + (counts.b1 ?? 0) + (counts.b2 ?? 0)).to.equal(1000 - (counts.b3 ?? 0));
   });
 
+  it('keeps a client on one instance with CYGNET_BALANCE=source, and spreads by load with leastconn', async () => {
+    await h.app(appOf('/sticky', { CYGNET_BALANCE: 'source' }));
+    for (let i = 0; i < 3; i++) await h.up(endpointOf('/sticky', i, (backends[i] as TestBackend).port));
+    const sticky = new Set(await Promise.all(Array.from({ length: 20 }, () => who('sticky.cygnet'))));
+    expect(sticky.size).to.equal(1);
+    await h.app(appOf('/least', { CYGNET_BALANCE: 'leastconn' }));
+    for (let i = 0; i < 3; i++) await h.up(endpointOf('/least', i, (backends[i] as TestBackend).port));
+    // One at a time, every instance is idle at each pick: the tie rotates over all of them.
+    const least = new Set<string>();
+    for (let i = 0; i < 6; i++) least.add(await who('least.cygnet'));
+    expect([...least].sort()).to.deep.equal(['b0', 'b1', 'b2']);
+  });
+
   it('routes by the longest path prefix', async () => {
     await h.app(appOf('/site', { CYGNET_VHOST: 'paths.example.com' }));
     await h.app(appOf('/api', { CYGNET_VHOST: 'paths.example.com', CYGNET_PATH: '/api' }));
