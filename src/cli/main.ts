@@ -1,6 +1,7 @@
 /**
  * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`,
- * `cygnet framework`, `cygnet dns`, and `cygnet app` to drive the framework's API.
+ * `cygnet framework`, `cygnet dns`, `cygnet proxy`, and `cygnet app` / `cygnet cluster`
+ * to drive the framework's API.
  *
  * Owns flag parsing at the top level and the CLI's error contract: a bad
  * flag or value prints exactly one line on stderr and exits with code 2 (no
@@ -16,6 +17,7 @@ import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
 import { dnsHelp, runDnsCli } from './dns-command.ts';
+import { proxyHelp, runProxyCli } from './proxy-command.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { addAppCommand, type AppCliIo } from './app-command.ts';
 import { addClusterCommand } from './cluster-command.ts';
@@ -76,6 +78,7 @@ export function buildProgram(io: ProgramIo = processIo): Command {
   const appIo: AppCliIo = { ...io, setExit: (code) => { actionExitCode = code; } };
   addAppCommand(program, appIo);
   addClusterCommand(program, appIo);
+  addDaemonCommand(program, 'proxy', 'run the HTTP load balancer fed by the registry watch (see `cygnet proxy --help`)', proxyHelp, runProxyCli);
 
   return program;
 }
