@@ -33,12 +33,16 @@ export interface LocalOptions {
   readonly frameworkPort?: number;
   /** The cluster DNS server's port (UDP and TCP); 0: no DNS server. Needs a framework. */
   readonly dnsPort?: number;
+  /** The HTTP load balancer's port; 0: no proxy. Needs a framework. */
+  readonly proxyPort?: number;
 }
 
 /** Raft ports are the API ports plus this. */
 export const frameworkRaftPortOffset = 1000;
 /** The DNS admin port (/health, /metrics) is the DNS port plus this: 8053 → 9153, CoreDNS's metrics port. */
 export const dnsAdminPortOffset = 1100;
+/** The proxy's admin port (/health, /metrics, /routes) is its port plus this: 8000 → 9090. */
+export const proxyAdminPortOffset = 1090;
 
 export interface HostSize {
   readonly cpus: number;
@@ -125,6 +129,16 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       workDir: path.join(opts.workDir, 'dns'),
     });
   }
+  const proxyPort = opts.proxyPort ?? 0;
+  if (proxyPort !== 0 && frameworkUrls.length > 0) {
+    children.push({
+      name: 'proxy',
+      command: cli.command,
+      args: [...cli.prefixArgs, 'proxy', '--listen', `${opts.host}:${proxyPort}`, '--admin-listen', `${opts.host}:${proxyPort + proxyAdminPortOffset}`, '--domain', 'cygnet', '--registry', frameworkUrls.join(',')],
+      port: proxyPort,
+      workDir: path.join(opts.workDir, 'proxy'),
+    });
+  }
   return { masterAddress, frameworkUrls, children };
 }
 
@@ -158,6 +172,8 @@ export function localBanner(plan: LocalPlan): string {
     );
   }
   const dns = plan.children.find((c) => c.name === 'dns');
+  const proxy = plan.children.find((c) => c.name === 'proxy');
+  if (proxy !== undefined) lines.push('', `HTTP load balancer on port ${proxy.port} (routes: http://${m.split(':')[0]}:${proxy.port + proxyAdminPortOffset}/routes):`, `  curl -s -H 'Host: hello.cygnet' http://${m.split(':')[0]}:${proxy.port}/`);
   if (dns !== undefined) lines.push('', `cluster DNS on port ${dns.port} (UDP and TCP):`, `  dig @${m.split(':')[0]} -p ${dns.port} hello.cygnet`, `  dig @${m.split(':')[0]} -p ${dns.port} _default._tcp.hello.cygnet SRV`);
   lines.push(
     '',

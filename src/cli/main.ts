@@ -65,10 +65,11 @@ export function buildProgram(io: ProgramIo = processIo): Command {
     .addOption(new Option('--framework-replicas <n>', 'app framework replicas (0 = none); APIs on 8080, 8081, ...').env('CYGNET_LOCAL_FRAMEWORK_REPLICAS').default(1).argParser(parseCount(maxFrameworkReplicas)))
     .addOption(new Option('--framework-port <port>', 'API port of the first framework replica (Raft: +1000)').env('CYGNET_LOCAL_FRAMEWORK_PORT').default(8080).argParser(parsePort))
     .addOption(new Option('--dns-port <port>', 'cluster DNS port, UDP and TCP (0 = no DNS server)').env('CYGNET_LOCAL_DNS_PORT').default(8053).argParser(parsePortOrZero))
+    .addOption(new Option('--proxy-port <port>', 'HTTP load balancer port (0 = no proxy)').env('CYGNET_LOCAL_PROXY_PORT').default(8000).argParser(parsePortOrZero))
     .addOption(new Option('--log-format <format>', 'json lines, or one readable line per event (default: pretty on a terminal, json when piped); passed on to the daemons').env(LOG_FORMAT_ENV).choices(LOG_FORMATS))
-    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number; dnsPort: number; logFormat?: LogFormat }) => {
+    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number; dnsPort: number; proxyPort: number; logFormat?: LogFormat }) => {
       applyLogFormat(opts.logFormat);
-      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip, frameworkReplicas: opts.frameworkReplicas, frameworkPort: opts.frameworkPort, dnsPort: opts.dnsPort });
+      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip, frameworkReplicas: opts.frameworkReplicas, frameworkPort: opts.frameworkPort, dnsPort: opts.dnsPort, proxyPort: opts.proxyPort });
     });
 
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
