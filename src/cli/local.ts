@@ -15,7 +15,8 @@
  * so each agent is its own host: `hostname:UNIQUE` spreads instances and DNS
  * answers with distinct addresses, as on a real cluster.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../common/errors.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,7 +197,10 @@ export function hostSize(): HostSize {
 /** Runs the local cluster until SIGINT/SIGTERM (resolves with the exit code). */
 export async function runLocal(opts: LocalOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const plan = computeLocalPlan(opts, hostSize());
+  const mismatch = checkFrameworkReplicas(readMarker(opts.workDir), opts.frameworkReplicas ?? 0, opts.workDir);
+  if (mismatch !== undefined) throw new ConfigError(mismatch);
   for (const c of plan.children) mkdirSync(c.workDir, { recursive: true });
+  if ((opts.frameworkReplicas ?? 0) > 0) writeFileSync(path.join(opts.workDir, replicasMarker), `${opts.frameworkReplicas}\n`);
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => { resolveDone = resolve; });
   const restarts = new Map<string, { failures: number; timer?: NodeJS.Timeout }>();
@@ -231,6 +235,28 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   await group.stopAll();
   out('[local] all children stopped');
   return 0;
+}
+
+/** File in the work dir naming how many framework replicas its Raft logs were made for. */
+export const replicasMarker = 'framework-replicas';
+
+function readMarker(workDir: string): number | undefined {
+  try {
+    const n = Number(readFileSync(path.join(workDir, replicasMarker), 'utf8').trim());
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The framework replicas' Raft logs remember their group: starting 3 replicas
+ * over logs made by 1 (or the other way) would make two groups that cannot
+ * agree. Refuse it with the way out, instead of letting replicas crash in a loop.
+ */
+export function checkFrameworkReplicas(recorded: number | undefined, wanted: number, workDir: string): string | undefined {
+  if (recorded === undefined || wanted === 0 || recorded === wanted) return undefined;
+  return `--framework-replicas ${wanted}: ${workDir} holds the state of ${recorded} framework replica(s); start with --framework-replicas ${recorded}, or remove ${workDir} (or pass another --work-dir) to start afresh`;
 }
 
 /** A child that ran this long before dying starts its backoff from the beginning again. */

@@ -154,9 +154,14 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
       const a = await getApp(base, id);
       return a !== undefined && a.deployments.length === 0 && a.tasks?.length === 2 && a.tasks.every((t) => t.version === a.version) && a.version !== first.version ? a : undefined;
     });
+    // A PUT that changes nothing is no upgrade: the running tasks stay.
+    const settled = await getApp(base, id);
+    expect((await api(base, 'PUT', `/v2/apps${id}`, { instances: 2 })).status).to.equal(200);
+    await waitFor('the no-op deployment done', async () => ((await getApp(base, id))?.deployments.length === 0 ? true : undefined));
+    expect((await getApp(base, id))?.tasks?.map((t) => t.id).sort()).to.deep.equal(settled?.tasks?.map((t) => t.id).sort());
     const versions = (await api(base, 'GET', `/v2/apps${id}/versions`)).body as { versions: string[] };
-    expect(versions.versions).to.have.lengthOf(2);
-    expect(versions.versions[1]).to.equal(first.version);
+    expect(versions.versions).to.have.lengthOf(3);
+    expect(versions.versions[2]).to.equal(first.version);
     const back = await api(base, 'PUT', `/v2/apps${id}`, { version: first.version });
     expect(back.status, back.text).to.equal(200);
     const rolled = await waitFor('the rollback to finish', async () => {
