@@ -9,8 +9,11 @@ import { registerClusterCleanup, restartFramework, startAppCluster, type AppClus
 import { api, EventRecorder, getApp, waitFor, waitForApp, type MarathonApp, type MarathonTask } from '../../helpers/framework-api.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
-/** A tiny HTTP server that answers its health check; `$PORT0` is the instance's host port. */
-const httpCmd = (tag: string) => `exec python3 -c "import http.server,os; h=type('H',(http.server.BaseHTTPRequestHandler,),{'do_GET':lambda s:(s.send_response(200),s.end_headers(),s.wfile.write(b'${tag}')),'log_message':lambda *a:None}); http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT0'])),h).serve_forever()"`;
+/**
+ * A tiny HTTP server on `$PORT0` that answers `tag` (its health check passes
+ * once it listens). Node itself, so the tests need nothing but Node.
+ */
+const httpCmd = (tag: string) => `exec ${process.execPath} -e 'require("http").createServer((q, s) => s.end("${tag}")).listen(Number(process.env.PORT0))'`;
 
 const fastHealth = [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }];
 

@@ -18,15 +18,16 @@ import { freePort, waitForPort } from '../../helpers/net.ts';
 import { spawnCygnet } from '../../helpers/processes.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
-/** An HTTP server on $PORT0 whose health check fails while `<flags>/sick-$PORT0` exists. */
-const sickableCmd = (flags: string) => `exec python3 -c "
-import http.server,os
-class H(http.server.BaseHTTPRequestHandler):
-  def do_GET(s):
-    sick=os.path.exists('${flags}/sick-'+os.environ['PORT0'])
-    s.send_response(503 if sick else 200); s.end_headers(); s.wfile.write(os.environ['HOST'].encode())
-  def log_message(s,*a): pass
-http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT0'])),H).serve_forever()"`;
+/**
+ * An HTTP server on $PORT0 whose health check fails while `<flags>/sick-$PORT0`
+ * exists; it answers with $FLAVOUR if set, else its host. Node itself.
+ */
+const sickableCmd = (flags: string) => `exec ${process.execPath} -e '
+const fs = require("fs"), port = process.env.PORT0;
+require("http").createServer((q, s) => {
+  s.statusCode = fs.existsSync("${flags}/sick-" + port) ? 503 : 200;
+  s.end(process.env.FLAVOUR || process.env.HOST);
+}).listen(Number(port))'`;
 
 /** One request through the proxy; the answer body (the instance's host, or its flavour). */
 async function viaProxy(port: number, host: string, timeoutMs = 5000): Promise<string> {
@@ -102,7 +103,7 @@ describe('service discovery: framework → cluster DNS and HTTP load balancer', 
   });
 
   it('gives a 20 % canary about a fifth of the requests through the proxy', async () => {
-    const started = await api(base, 'POST', '/v1/apps/shop/web/canary', { app: { env: { FLAVOUR: 'canary' }, cmd: sickableCmd(flags).replace("os.environ['HOST'].encode()", "(os.environ.get('FLAVOUR','stable')).encode()") }, instances: 1, weight: 0.2 });
+    const started = await api(base, 'POST', '/v1/apps/shop/web/canary', { app: { env: { FLAVOUR: 'canary' } }, instances: 1, weight: 0.2 });
     expect(started.status, started.text).to.equal(200);
     await waitFor('the canary deployed and healthy', async () => {
       const a = await getApp(base, '/shop/web');
