@@ -151,7 +151,7 @@ describe('app framework on 3 replicas', function () {
     const next = await actingLeader(g, leader);
     expect(next).to.not.equal(leader);
     // While it sleeps the new leader changes the app; the old one must not undo or redo any of it.
-    expect((await api(next.url, 'PUT', `/v2/apps${id}`, { instances: 4 })).status).to.equal(200);
+    expect((await api(next.url, 'PUT', `/v2/apps${id}?force=true`, { instances: 4 })).status).to.equal(200);
     await waitFor('4 running', async () => ((await getApp(next.url, id))?.tasksRunning === 4 ? true : undefined), 60_000);
     const during = (await masterRunning(master)).map((t) => t.id).sort();
     leader.proc.child.kill('SIGCONT');
