@@ -159,7 +159,8 @@ export function localBanner(plan: LocalPlan): string {
   const lines = ['', 'cygnet local cluster'];
   for (const c of plan.children) {
     const ip = c.args[c.args.indexOf('--ip') + 1] ?? m.split(':')[0];
-    lines.push(`  ${c.name.padEnd(11)} http://${c.name.startsWith('agent') ? ip : m.split(':')[0]}:${c.port}   work dir ${c.workDir}`);
+    const scheme = c.name === 'dns' ? 'udp+tcp ' : 'http://';
+    lines.push(`  ${c.name.padEnd(11)} ${scheme}${c.name.startsWith('agent') ? ip : m.split(':')[0]}:${c.port}   work dir ${c.workDir}`);
   }
   const fw = plan.frameworkUrls[0];
   if (fw !== undefined) {
@@ -167,7 +168,7 @@ export function localBanner(plan: LocalPlan): string {
       '',
       `apps (Marathon's /v2 API) at ${fw}:`,
       `  curl -s -X POST ${fw}/v2/apps -H 'Content-Type: application/json' \\`,
-      `    -d '{"id":"/hello","cmd":"python3 -m http.server $PORT0","cpus":0.1,"mem":32,"instances":2,"portDefinitions":[{"port":0}]}'`,
+      `    -d '{"id":"/hello","cmd":"python3 -m http.server $PORT0","cpus":0.1,"mem":32,"instances":2,"portDefinitions":[{"port":0,"name":"http"}]}'`,
       `  curl -s ${fw}/v2/apps/hello | head -c 600`,
       `  curl -s ${fw}/v1/registry`,
     );
@@ -175,7 +176,7 @@ export function localBanner(plan: LocalPlan): string {
   const dns = plan.children.find((c) => c.name === 'dns');
   const proxy = plan.children.find((c) => c.name === 'proxy');
   if (proxy !== undefined) lines.push('', `HTTP load balancer on port ${proxy.port} (routes: http://${m.split(':')[0]}:${proxy.port + proxyAdminPortOffset}/routes):`, `  curl -s -H 'Host: hello.cygnet' http://${m.split(':')[0]}:${proxy.port}/`);
-  if (dns !== undefined) lines.push('', `cluster DNS on port ${dns.port} (UDP and TCP):`, `  dig @${m.split(':')[0]} -p ${dns.port} hello.cygnet`, `  dig @${m.split(':')[0]} -p ${dns.port} _default._tcp.hello.cygnet SRV`);
+  if (dns !== undefined) lines.push('', `cluster DNS on port ${dns.port} (UDP and TCP):`, `  dig @${m.split(':')[0]} -p ${dns.port} hello.cygnet`, `  dig @${m.split(':')[0]} -p ${dns.port} _http._tcp.hello.cygnet SRV`);
   lines.push(
     '',
     'the master:',
