@@ -6,34 +6,23 @@
  * checks the same answers through a Node client.
  */
 import { expect } from 'chai';
-import { startDns, type RunningDns } from '../../src/dns/main.ts';
-import { parseDnsFlags } from '../../src/dns/flags.ts';
-import { startReplica, waitFor, type Replica } from '../helpers/registry-harness.ts';
-import { app, endpoint } from '../helpers/registry-fixtures.ts';
+import type { RunningDns } from '../../src/dns/main.ts';
+import { startDnsFixture, type DnsFixture } from '../helpers/dns-fixture.ts';
 import { dig } from '../helpers/dns.ts';
 
 describe('dns: answers as dig sees them', function () {
   this.timeout(20_000);
-  let replica: Replica;
   let dns: RunningDns;
 
+  let fixture: DnsFixture;
+
   before(async () => {
-    replica = await startReplica({ heartbeatIntervalMs: 200 });
-    const p = replica.publisher;
-    p.publish({ type: 'APP_UPDATED', app: app('/shop/web') });
-    p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.1', { index: 0, ip: '10.0.0.1', ports: [31000] }) });
-    p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.2', { index: 1, ip: '10.0.0.2', ports: [31001] }) });
-    p.publish({ type: 'APP_UPDATED', app: app('/big', { ports: [] }) });
-    for (let i = 0; i < 60; i++) p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/big', `big.${i}`, { index: i, ip: `10.1.0.${i + 1}`, ports: [] }) });
-    p.publishCluster({ leader: '127.0.0.1:8080', master: '127.0.0.1:5050' });
-    const flags = parseDnsFlags(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--registry', replica.url, '--upstream', '', '--ttl', '7'], () => '');
-    dns = await startDns(flags, { heartbeatIntervalMs: 200, backoff: { minMs: 20, maxMs: 200 } });
-    await waitFor(() => dns.server.revision === replica.publisher.revision, 'the zone to catch up with the registry');
+    fixture = await startDnsFixture();
+    dns = fixture.dns;
   });
 
   after(async () => {
-    await dns?.close();
-    await replica?.stop();
+    await fixture?.close();
   });
 
   it('answers dig: A, SRV with additionals, PTR, over UDP and TCP', async () => {

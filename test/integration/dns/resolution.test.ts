@@ -8,7 +8,8 @@ import { Resolver } from 'node:dns/promises';
 import { startDns, type RunningDns } from '../../../src/dns/main.ts';
 import { parseDnsFlags } from '../../../src/dns/flags.ts';
 import { startReplica, waitFor, type Replica } from '../../helpers/registry-harness.ts';
-import { app, endpoint } from '../../helpers/registry-fixtures.ts';
+import { endpoint } from '../../helpers/registry-fixtures.ts';
+import { startDnsFixture, type DnsFixture } from '../../helpers/dns-fixture.ts';
 import { query } from '../../helpers/dns.ts';
 import { Rcode, RRType } from '../../../src/dns/wire.ts';
 
@@ -18,25 +19,18 @@ describe('dns: resolution from the registry watch', function () {
   let dns: RunningDns;
   let resolver: Resolver;
 
+  let fixture: DnsFixture;
+
   before(async () => {
-    replica = await startReplica({ heartbeatIntervalMs: 200 });
-    const p = replica.publisher;
-    p.publish({ type: 'APP_UPDATED', app: app('/shop/web') });
-    p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.1', { index: 0, ip: '10.0.0.1', ports: [31000] }) });
-    p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.2', { index: 1, ip: '10.0.0.2', ports: [31001] }) });
-    p.publish({ type: 'APP_UPDATED', app: app('/big', { ports: [] }) });
-    for (let i = 0; i < 60; i++) p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/big', `big.${i}`, { index: i, ip: `10.1.0.${i + 1}`, ports: [] }) });
-    p.publishCluster({ leader: '127.0.0.1:8080', master: '127.0.0.1:5050' });
-    const flags = parseDnsFlags(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--registry', replica.url, '--upstream', '', '--ttl', '7'], () => '');
-    dns = await startDns(flags, { heartbeatIntervalMs: 200, backoff: { minMs: 20, maxMs: 200 } });
-    await waitFor(() => dns.server.revision === replica.publisher.revision, 'the zone to catch up with the registry');
+    fixture = await startDnsFixture();
+    replica = fixture.replica;
+    dns = fixture.dns;
     resolver = new Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([`127.0.0.1:${dns.server.port}`]);
   });
 
   after(async () => {
-    await dns?.close();
-    await replica?.stop();
+    await fixture?.close();
   });
 
   it('resolves an app, its SRV records and an instance address backwards with Node\'s resolver', async () => {
