@@ -1,15 +1,20 @@
 /**
  * Discovery propagation through the whole chain (`npm run bench:discovery`):
  * a real master, 3 agents, one framework replica and the cluster DNS server.
- * BENCH_ROUNDS (30) times, the app is scaled up by one instance; from the
- * moment the framework's event stream says the new task is TASK_RUNNING (the
- * master has relayed the agent's update and the framework committed it) until
- *  - its port is in the app's SRV answer (`cygnet dns`, polled every 1 ms),
- * p50 / p99 / max. Mesos-DNS polls the master every 60 s.
+ * BENCH_ROUNDS (30) times, the app (an HTTP server with an HTTP health
+ * check) is scaled up by one instance; from the moment the framework's event
+ * stream says the new task is healthy (the agent's check passed, the master
+ * relayed the update and the framework committed it) until
+ *  - its port is in the app's SRV answer (`cygnet dns`, polled every 1 ms);
+ *  - a request through `cygnet proxy` is answered by it (each instance
+ *    answers with its port; polled with a burst of requests every 1 ms);
+ * p50 / p99 / max. Mesos-DNS polls the master every 60 s; marathon-lb
+ * regenerates and reloads HAProxy on each change.
  */
 import { Resolver } from 'node:dns/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
 import { startAppCluster } from '../test/helpers/cluster.ts';
 import { api, EventRecorder, getApp, waitFor } from '../test/helpers/framework-api.ts';
 import { freePort, waitForPort } from '../test/helpers/net.ts';
@@ -31,20 +36,26 @@ async function main(): Promise<void> {
     const dnsPort = await freePort();
     spawnCygnet('dns', ['dns', '--listen', `127.0.0.1:${dnsPort}`, '--admin-listen', `127.0.0.1:${await freePort()}`, '--registry', base]);
     await waitForPort(dnsPort, 60_000);
+    const proxyPort = await freePort();
+    spawnCygnet('proxy', ['proxy', '--listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${await freePort()}`, '--registry', base]);
+    await waitForPort(proxyPort, 60_000);
     const resolver = new Resolver({ timeout: 200, tries: 1 });
     resolver.setServers([`127.0.0.1:${dnsPort}`]);
-    const r = await api(base, 'POST', '/v2/apps', { id: '/bench/disc', cmd: 'exec sleep 3600', cpus: 0.001, mem: 1, instances: 1, portDefinitions: [{ port: 0, name: 'p' }] });
+    const r = await api(base, 'POST', '/v2/apps', { id: '/bench/disc', cmd: portServer, cpus: 0.001, mem: 16, instances: 1, portDefinitions: [{ port: 0, name: 'p' }], healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 30, intervalSeconds: 1, timeoutSeconds: 1 }] });
     if (r.status !== 201) throw new Error(`POST: ${r.status} ${r.text}`);
-    await waitFor('first instance', async () => ((await getApp(base, '/bench/disc'))?.tasksRunning === 1 ? true : undefined), 60_000);
+    await waitFor('first instance', async () => ((await getApp(base, '/bench/disc'))?.tasksHealthy === 1 ? true : undefined), 60_000);
     const events = new EventRecorder(base);
     await events.ready;
     const dnsMs: number[] = [];
+    const proxyMs: number[] = [];
     for (let i = 0; i < rounds; i++) {
       const seen = events.events.length;
-      expect200(await api(base, 'PUT', '/v2/apps/bench/disc', { instances: i + 2 }));
-      const running = await waitFor('the new task RUNNING on the stream', async () => events.events.slice(seen).find((e) => e.event === 'status_update_event' && e.data.taskStatus === 'TASK_RUNNING'), 60_000, 1);
+      expect200(await api(base, 'PUT', '/v2/apps/bench/disc?force=true', { instances: i + 2 }));
+      const healthy = await waitFor('the new task healthy on the stream', async () => events.events.slice(seen).find((e) => e.event === 'health_status_changed_event' && e.data.alive === true), 60_000, 1);
       const t0 = performance.now();
-      const port = (running.data.ports as number[])[0];
+      const taskId = healthy.data.taskId as string;
+      const task = (await getApp(base, '/bench/disc'))?.tasks?.find((t) => t.id === taskId);
+      const port = task?.ports[0];
       await waitFor('the port in SRV', async () => {
         try {
           return (await resolver.resolveSrv('_p._tcp.disc.bench.cygnet')).some((s) => s.port === port) ? true : undefined;
@@ -53,16 +64,36 @@ async function main(): Promise<void> {
         }
       }, 10_000, 1);
       dnsMs.push(performance.now() - t0);
+      await waitFor('a request routed to it', async () => {
+        const answers = await Promise.all(Array.from({ length: i + 2 }, () => viaProxy(proxyPort)));
+        return answers.includes(String(port)) ? true : undefined;
+      }, 10_000, 1);
+      proxyMs.push(performance.now() - t0);
     }
     events.close();
     dnsMs.sort((a, b) => a - b);
-    out.push('', `| TASK_RUNNING on /v2/events → visible (${rounds} scale-ups) | p50 ms | p99 ms | max ms |`, '|---|---:|---:|---:|',
-      `| SRV answer of cygnet dns | ${pct(dnsMs, 50).toFixed(1)} | ${pct(dnsMs, 99).toFixed(1)} | ${dnsMs[dnsMs.length - 1]?.toFixed(1)} |`);
+    proxyMs.sort((a, b) => a - b);
+    out.push('', `| healthy on /v2/events → visible (${rounds} scale-ups) | p50 ms | p99 ms | max ms |`, '|---|---:|---:|---:|',
+      `| SRV answer of cygnet dns | ${pct(dnsMs, 50).toFixed(1)} | ${pct(dnsMs, 99).toFixed(1)} | ${dnsMs[dnsMs.length - 1]?.toFixed(1)} |`,
+      `| first request routed by cygnet proxy (measured after the DNS row, same t0) | ${pct(proxyMs, 50).toFixed(1)} | ${pct(proxyMs, 99).toFixed(1)} | ${proxyMs[proxyMs.length - 1]?.toFixed(1)} |`);
   } finally {
     await killAllProcesses();
     await removeTempDirs();
   }
   console.log(out.join('\n'));
+}
+
+/** Each instance answers with its own port. */
+const portServer = `exec python3 -c "
+import http.server,os
+class H(http.server.BaseHTTPRequestHandler):
+  def do_GET(s): s.send_response(200); s.end_headers(); s.wfile.write(os.environ['PORT0'].encode())
+  def log_message(s,*a): pass
+http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT0'])),H).serve_forever()"`;
+
+async function viaProxy(port: number): Promise<string> {
+  const r = await request(`http://127.0.0.1:${port}/`, { headers: { host: 'disc.bench.cygnet' } });
+  return r.body.text();
 }
 
 function expect200(a: { status: number; text: string }): void {

@@ -15,7 +15,8 @@
  * so each agent is its own host: `hostname:UNIQUE` spreads instances and DNS
  * answers with distinct addresses, as on a real cluster.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../common/errors.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,12 +34,16 @@ export interface LocalOptions {
   readonly frameworkPort?: number;
   /** The cluster DNS server's port (UDP and TCP); 0: no DNS server. Needs a framework. */
   readonly dnsPort?: number;
+  /** The HTTP load balancer's port; 0: no proxy. Needs a framework. */
+  readonly proxyPort?: number;
 }
 
 /** Raft ports are the API ports plus this. */
 export const frameworkRaftPortOffset = 1000;
 /** The DNS admin port (/health, /metrics) is the DNS port plus this: 8053 → 9153, CoreDNS's metrics port. */
 export const dnsAdminPortOffset = 1100;
+/** The proxy's admin port (/health, /metrics, /routes) is its port plus this: 8000 → 9090. */
+export const proxyAdminPortOffset = 1090;
 
 export interface HostSize {
   readonly cpus: number;
@@ -125,6 +130,16 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       workDir: path.join(opts.workDir, 'dns'),
     });
   }
+  const proxyPort = opts.proxyPort ?? 0;
+  if (proxyPort !== 0 && frameworkUrls.length > 0) {
+    children.push({
+      name: 'proxy',
+      command: cli.command,
+      args: [...cli.prefixArgs, 'proxy', '--listen', `${opts.host}:${proxyPort}`, '--admin-listen', `${opts.host}:${proxyPort + proxyAdminPortOffset}`, '--domain', 'cygnet', '--registry', frameworkUrls.join(',')],
+      port: proxyPort,
+      workDir: path.join(opts.workDir, 'proxy'),
+    });
+  }
   return { masterAddress, frameworkUrls, children };
 }
 
@@ -144,7 +159,8 @@ export function localBanner(plan: LocalPlan): string {
   const lines = ['', 'cygnet local cluster'];
   for (const c of plan.children) {
     const ip = c.args[c.args.indexOf('--ip') + 1] ?? m.split(':')[0];
-    lines.push(`  ${c.name.padEnd(11)} http://${c.name.startsWith('agent') ? ip : m.split(':')[0]}:${c.port}   work dir ${c.workDir}`);
+    const scheme = c.name === 'dns' ? 'udp+tcp ' : 'http://';
+    lines.push(`  ${c.name.padEnd(11)} ${scheme}${c.name.startsWith('agent') ? ip : m.split(':')[0]}:${c.port}   work dir ${c.workDir}`);
   }
   const fw = plan.frameworkUrls[0];
   if (fw !== undefined) {
@@ -152,13 +168,15 @@ export function localBanner(plan: LocalPlan): string {
       '',
       `apps (Marathon's /v2 API) at ${fw}:`,
       `  curl -s -X POST ${fw}/v2/apps -H 'Content-Type: application/json' \\`,
-      `    -d '{"id":"/hello","cmd":"python3 -m http.server $PORT0","cpus":0.1,"mem":32,"instances":2,"portDefinitions":[{"port":0}]}'`,
+      `    -d '{"id":"/hello","cmd":"python3 -m http.server $PORT0","cpus":0.1,"mem":32,"instances":2,"portDefinitions":[{"port":0,"name":"http"}]}'`,
       `  curl -s ${fw}/v2/apps/hello | head -c 600`,
       `  curl -s ${fw}/v1/registry`,
     );
   }
   const dns = plan.children.find((c) => c.name === 'dns');
-  if (dns !== undefined) lines.push('', `cluster DNS on port ${dns.port} (UDP and TCP):`, `  dig @${m.split(':')[0]} -p ${dns.port} hello.cygnet`, `  dig @${m.split(':')[0]} -p ${dns.port} _default._tcp.hello.cygnet SRV`);
+  const proxy = plan.children.find((c) => c.name === 'proxy');
+  if (proxy !== undefined) lines.push('', `HTTP load balancer on port ${proxy.port} (routes: http://${m.split(':')[0]}:${proxy.port + proxyAdminPortOffset}/routes):`, `  curl -s -H 'Host: hello.cygnet' http://${m.split(':')[0]}:${proxy.port}/`);
+  if (dns !== undefined) lines.push('', `cluster DNS on port ${dns.port} (UDP and TCP):`, `  dig @${m.split(':')[0]} -p ${dns.port} hello.cygnet`, `  dig @${m.split(':')[0]} -p ${dns.port} _http._tcp.hello.cygnet SRV`);
   lines.push(
     '',
     'the master:',
@@ -180,7 +198,10 @@ export function hostSize(): HostSize {
 /** Runs the local cluster until SIGINT/SIGTERM (resolves with the exit code). */
 export async function runLocal(opts: LocalOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const plan = computeLocalPlan(opts, hostSize());
+  const mismatch = checkFrameworkReplicas(readMarker(opts.workDir), opts.frameworkReplicas ?? 0, opts.workDir);
+  if (mismatch !== undefined) throw new ConfigError(mismatch);
   for (const c of plan.children) mkdirSync(c.workDir, { recursive: true });
+  if ((opts.frameworkReplicas ?? 0) > 0) writeFileSync(path.join(opts.workDir, replicasMarker), `${opts.frameworkReplicas}\n`);
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => { resolveDone = resolve; });
   const restarts = new Map<string, { failures: number; timer?: NodeJS.Timeout }>();
@@ -215,6 +236,28 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   await group.stopAll();
   out('[local] all children stopped');
   return 0;
+}
+
+/** File in the work dir naming how many framework replicas its Raft logs were made for. */
+export const replicasMarker = 'framework-replicas';
+
+function readMarker(workDir: string): number | undefined {
+  try {
+    const n = Number(readFileSync(path.join(workDir, replicasMarker), 'utf8').trim());
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The framework replicas' Raft logs remember their group: starting 3 replicas
+ * over logs made by 1 (or the other way) would make two groups that cannot
+ * agree. Refuse it with the way out, instead of letting replicas crash in a loop.
+ */
+export function checkFrameworkReplicas(recorded: number | undefined, wanted: number, workDir: string): string | undefined {
+  if (recorded === undefined || wanted === 0 || recorded === wanted) return undefined;
+  return `--framework-replicas ${wanted}: ${workDir} holds the state of ${recorded} framework replica(s); start with --framework-replicas ${recorded}, or remove ${workDir} (or pass another --work-dir) to start afresh`;
 }
 
 /** A child that ran this long before dying starts its backoff from the beginning again. */

@@ -1,6 +1,7 @@
 /**
  * The `cygnet` command: `cygnet master`, `cygnet agent`, `cygnet local`,
- * `cygnet framework`, `cygnet dns`, and `cygnet app` to drive the framework's API.
+ * `cygnet framework`, `cygnet dns`, `cygnet proxy`, and `cygnet app` / `cygnet cluster`
+ * to drive the framework's API.
  *
  * Owns flag parsing at the top level and the CLI's error contract: a bad
  * flag or value prints exactly one line on stderr and exits with code 2 (no
@@ -16,6 +17,7 @@ import { runLocal } from './local.ts';
 import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
 import { dnsHelp, runDnsCli } from './dns-command.ts';
+import { proxyHelp, runProxyCli } from './proxy-command.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { addAppCommand, type AppCliIo } from './app-command.ts';
 import { addClusterCommand } from './cluster-command.ts';
@@ -63,10 +65,11 @@ export function buildProgram(io: ProgramIo = processIo): Command {
     .addOption(new Option('--framework-replicas <n>', 'app framework replicas (0 = none); APIs on 8080, 8081, ...').env('CYGNET_LOCAL_FRAMEWORK_REPLICAS').default(1).argParser(parseCount(maxFrameworkReplicas)))
     .addOption(new Option('--framework-port <port>', 'API port of the first framework replica (Raft: +1000)').env('CYGNET_LOCAL_FRAMEWORK_PORT').default(8080).argParser(parsePort))
     .addOption(new Option('--dns-port <port>', 'cluster DNS port, UDP and TCP (0 = no DNS server)').env('CYGNET_LOCAL_DNS_PORT').default(8053).argParser(parsePortOrZero))
+    .addOption(new Option('--proxy-port <port>', 'HTTP load balancer port (0 = no proxy)').env('CYGNET_LOCAL_PROXY_PORT').default(8000).argParser(parsePortOrZero))
     .addOption(new Option('--log-format <format>', 'json lines, or one readable line per event (default: pretty on a terminal, json when piped); passed on to the daemons').env(LOG_FORMAT_ENV).choices(LOG_FORMATS))
-    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number; dnsPort: number; logFormat?: LogFormat }) => {
+    .action(async (opts: { basePort: number; agents: number; workDir: string; ip: string; frameworkReplicas: number; frameworkPort: number; dnsPort: number; proxyPort: number; logFormat?: LogFormat }) => {
       applyLogFormat(opts.logFormat);
-      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip, frameworkReplicas: opts.frameworkReplicas, frameworkPort: opts.frameworkPort, dnsPort: opts.dnsPort });
+      actionExitCode = await runLocal({ basePort: opts.basePort, agents: opts.agents, workDir: path.resolve(opts.workDir), host: opts.ip, frameworkReplicas: opts.frameworkReplicas, frameworkPort: opts.frameworkPort, dnsPort: opts.dnsPort, proxyPort: opts.proxyPort });
     });
 
   addDaemonCommand(program, 'master', 'run the master: offers, Scheduler API, /state (see `cygnet master --help`)', masterHelp, runMasterCli);
@@ -76,6 +79,7 @@ export function buildProgram(io: ProgramIo = processIo): Command {
   const appIo: AppCliIo = { ...io, setExit: (code) => { actionExitCode = code; } };
   addAppCommand(program, appIo);
   addClusterCommand(program, appIo);
+  addDaemonCommand(program, 'proxy', 'run the HTTP load balancer fed by the registry watch (see `cygnet proxy --help`)', proxyHelp, runProxyCli);
 
   return program;
 }

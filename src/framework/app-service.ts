@@ -11,7 +11,7 @@ import type { Clock } from '../common/clock.ts';
 import { ConflictError, CygnetError, NotFoundError, ValidationError } from '../common/errors.ts';
 import type { AppDefinition, AppVersion } from './app/app-definition.ts';
 import { parseAppDefinition } from './app/parse-app.ts';
-import { applyAppUpdate, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
+import { applyAppUpdate, definitionsEqual, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
 import { normalizeAppId } from './app/app-id.ts';
 import type { CommandResult, FrameworkCommand } from './state/commands.ts';
 import type { FrameworkState } from './state/framework-state.ts';
@@ -86,7 +86,8 @@ export class AppService {
     // A full replace takes the id from the URL, as Marathon does; a merge keeps the body's id to check it.
     const next = opts.partial === false ? parseAppDefinition(withPathId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
     if (next.id !== id) throw new ValidationError('id', `the app's own id ${id}`, next.id);
-    const scale = isScaleOnly(app.current.definition, next);
+    // An unchanged definition is no upgrade either (Marathon restarts only on a config change).
+    const scale = isScaleOnly(app.current.definition, next) || definitionsEqual(app.current.definition, next);
     const v = this.newVersion(next, scale ? app.current : undefined);
     return this.put(v, scale ? 'scale' : 'update', app, opts.force ?? false);
   }

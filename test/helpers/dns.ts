@@ -117,3 +117,56 @@ export function tcpRaw(port: number, bytes: Buffer, ms = 300): Promise<Buffer> {
 }
 
 export { Packet };
+
+export interface Answer {
+  readonly rcode: number;
+  readonly flags: { readonly aa: boolean; readonly tc: boolean; readonly ra: boolean };
+  /** Records per section, as dns2 parses them (EDNS OPT left out of `additional`). */
+  readonly answer: readonly Record<string, unknown>[];
+  readonly authority: readonly Record<string, unknown>[];
+  readonly additional: readonly Record<string, unknown>[];
+}
+
+/**
+ * One query from Node (no dig needed): over UDP (optionally with an EDNS OPT
+ * record advertising `bufsize`) or TCP; the answer parsed with dns2.
+ */
+export async function query(port: number, name: string, type: number, opts: { tcp?: boolean; bufsize?: number } = {}): Promise<Answer> {
+  const p = new Packet();
+  p.header.id = Math.floor(Math.random() * 65536);
+  p.header.rd = 1;
+  p.questions.push({ name, type, class: Packet.CLASS.IN } as dns2.Packet.Question);
+  if (opts.bufsize !== undefined) p.additionals.push((Packet.Resource.EDNS as unknown as (rdata: unknown[], o: { udpPayloadSize: number }) => dns2.Packet.Resource)([], { udpPayloadSize: opts.bufsize }));
+  const msg = p.toBuffer();
+  let reply: Buffer | undefined;
+  if (opts.tcp === true) {
+    const framed = Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg]);
+    reply = await new Promise<Buffer | undefined>((resolve) => {
+      let got = Buffer.alloc(0);
+      const sock = net.connect(port, '127.0.0.1', () => sock.write(framed));
+      const done = (b: Buffer | undefined): void => { clearTimeout(timer); sock.destroy(); resolve(b); };
+      const timer = setTimeout(() => done(undefined), 3000);
+      sock.on('data', (c: Buffer) => {
+        got = Buffer.concat([got, c]);
+        if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) done(got.subarray(2, 2 + got.readUInt16BE(0)));
+      });
+      sock.on('error', () => done(undefined));
+    });
+  } else {
+    reply = await udpExchange(port, msg, 3000);
+  }
+  if (reply === undefined || reply.length === 0) throw new Error(`no answer to ${name}/${type}`);
+  const parsed = Packet.parse(reply) as unknown as {
+    header: { rcode: number; aa: number; tc: number; ra: number };
+    answers: Record<string, unknown>[];
+    authorities: Record<string, unknown>[];
+    additionals: Record<string, unknown>[];
+  };
+  return {
+    rcode: parsed.header.rcode,
+    flags: { aa: parsed.header.aa === 1, tc: parsed.header.tc === 1, ra: parsed.header.ra === 1 },
+    answer: parsed.answers,
+    authority: parsed.authorities,
+    additional: parsed.additionals.filter((r) => r.type !== Packet.TYPE.EDNS),
+  };
+}

@@ -19,6 +19,19 @@ export async function makeTempDir(prefix = 'cygnet-test-'): Promise<string> {
 /** Kills tasks left running under the temp dirs (agents SIGKILLed by tests), then removes the dirs. */
 export async function removeTempDirs(): Promise<void> {
   for (const d of created) killTasksUnder(d);
-  await Promise.all([...created].map((d) => rm(d, { recursive: true, force: true })));
+  // A supervisor that was dying as we killed it may still write its exit status into a sandbox
+  // while the tree is removed (ENOTEMPTY): kill again and retry, as rm's own retries allow.
+  await Promise.all([...created].map(async (d) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rm(d, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        killTasksUnder(d);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }));
   created.clear();
 }

@@ -98,6 +98,8 @@ export class FrameworkScheduler {
   private statusFlushScheduled = false;
   private statusChain: Promise<void> = Promise.resolve();
   private readonly killSentAt = new Map<string, number>();
+  /** When a stuck launch was last asked about (explicit reconcile), per task; pruned with the instance. */
+  private readonly reconcileAskedAt = new Map<string, number>();
   private suppressed = false;
   /**
    * Offers were declined with the long idle filter (or we suppressed) since the
@@ -456,11 +458,12 @@ export class FrameworkScheduler {
     for (const inst of this.state.allInstances()) {
       if (inst.phase !== 'launched' || inst.taskId === undefined || inst.stagedAtMs === undefined) continue;
       if (now - inst.stagedAtMs < launchReconcileAfterMs) continue;
-      const last = this.killSentAt.get(`reconcile:${inst.taskId}`);
+      const last = this.reconcileAskedAt.get(inst.taskId);
       if (last !== undefined && now - last < launchReconcileAfterMs) continue;
-      this.killSentAt.set(`reconcile:${inst.taskId}`, now);
+      this.reconcileAskedAt.set(inst.taskId, now);
       stuck.push({ taskId: inst.taskId, ...(inst.agentId !== undefined ? { agentId: inst.agentId } : {}) });
     }
+    for (const taskId of this.reconcileAskedAt.keys()) if (this.state.instanceOfTask(taskId)?.phase !== 'launched') this.reconcileAskedAt.delete(taskId);
     if (stuck.length > 0) await this.client?.reconcile(stuck).catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'reconcile failed'));
   }
 

@@ -11,7 +11,7 @@ import { SeededRandom, randomInt } from '../../../src/common/random.ts';
 import { Rcode, RRType } from '../../../src/dns/wire.ts';
 import { startReplica, waitFor, type Replica } from '../../helpers/registry-harness.ts';
 import { app, endpoint } from '../../helpers/registry-fixtures.ts';
-import { buildQuery, dig, Packet, startFakeUpstream, tcpRaw, udpExchange, type FakeUpstream } from '../../helpers/dns.ts';
+import { buildQuery, Packet, query, startFakeUpstream, tcpRaw, udpExchange, type FakeUpstream } from '../../helpers/dns.ts';
 
 describe('dns: forwarding, cache, failover and recursion control', function () {
   this.timeout(20_000);
@@ -52,13 +52,14 @@ describe('dns: forwarding, cache, failover and recursion control', function () {
     const resolver = resolverFor(dns);
     expect(await resolver.resolve4('ext.example.org', { ttl: true })).to.deep.equal([{ address: '192.0.2.1', ttl: 60 }]);
     expect(up.asked).to.deep.equal(['ext.example.org/1']);
-    const again = await dig(dns.server.port, ['EXT.example.org', 'A']);
+    const again = await query(dns.server.port, 'EXT.example.org', RRType.A);
     expect(again.answer).to.have.length(1);
-    expect(again.answer[0]).to.match(/^EXT\.example\.org\. (60|59) IN A 192\.0\.2\.1$/);
+    expect([again.answer[0]?.name, again.answer[0]?.address]).to.deep.equal(['EXT.example.org', '192.0.2.1']);
+    expect(again.answer[0]?.ttl).to.be.oneOf([59, 60]);
     expect(up.asked).to.deep.equal(['ext.example.org/1']);
     // negative answers are cached too (for the SOA's minimum)
-    expect((await dig(dns.server.port, ['missing.example.org', 'A'])).status).to.equal('NXDOMAIN');
-    expect((await dig(dns.server.port, ['missing.example.org', 'A'])).status).to.equal('NXDOMAIN');
+    expect((await query(dns.server.port, 'missing.example.org', RRType.A)).rcode).to.equal(Rcode.NXDOMAIN);
+    expect((await query(dns.server.port, 'missing.example.org', RRType.A)).rcode).to.equal(Rcode.NXDOMAIN);
     expect(up.asked.filter((q) => q.startsWith('missing'))).to.have.length(1);
     // and the cluster zone is still ours
     expect(await resolver.resolve4('web.cygnet')).to.deep.equal(['10.0.0.1']);
@@ -89,12 +90,11 @@ describe('dns: forwarding, cache, failover and recursion control', function () {
     const up = await startFakeUpstream({ 'ext.example.org': '192.0.2.1' });
     upstreams.push(up);
     const dns = await dnsWith(['--upstream', `127.0.0.1:${up.port}`, '--allow-recursion', '10.0.0.0/8,fd00::/8']);
-    const refused = await dig(dns.server.port, ['ext.example.org', 'A']);
-    expect(refused.status).to.equal('REFUSED');
-    expect(refused.flags).to.not.include('ra');
+    const refused = await query(dns.server.port, 'ext.example.org', RRType.A);
+    expect([refused.rcode, refused.flags.ra]).to.deep.equal([Rcode.REFUSED, false]);
     expect(up.asked).to.deep.equal([]);
-    const zone = await dig(dns.server.port, ['web.cygnet', 'A']);
-    expect([zone.status, zone.answer.length, zone.flags.includes('ra')]).to.deep.equal(['NOERROR', 1, false]);
+    const zone = await query(dns.server.port, 'web.cygnet', RRType.A);
+    expect([zone.rcode, zone.answer.length, zone.flags.ra]).to.deep.equal([Rcode.NOERROR, 1, false]);
   });
 
   it('survives random and mutated packets on its UDP and TCP ports, and still answers afterwards', async () => {
@@ -121,7 +121,9 @@ describe('dns: forwarding, cache, failover and recursion control', function () {
     for (let j = 0; j < junk.length; j++) junk[j] = randomInt(rng, 0, 256);
     await tcpRaw(dns.server.port, Buffer.concat([Buffer.from([0xff, 0xff]), junk]));
     await tcpRaw(dns.server.port, Buffer.concat([Buffer.from([0x00, 0x05]), junk.subarray(0, 5), Buffer.from([0x00, 0x00])]));
-    expect((await dig(dns.server.port, ['web.cygnet', 'A'])).answer).to.deep.equal(['web.cygnet. 5 IN A 10.0.0.1']);
-    expect((await dig(dns.server.port, ['+tcp', 'web.cygnet', 'A'])).answer).to.deep.equal(['web.cygnet. 5 IN A 10.0.0.1']);
+    for (const tcp of [false, true]) {
+      const a = await query(dns.server.port, 'web.cygnet', RRType.A, { tcp });
+      expect(a.answer.map((r) => `${String(r.name)} ${String(r.ttl)} ${String(r.address)}`)).to.deep.equal(['web.cygnet 5 10.0.0.1']);
+    }
   });
 });

@@ -1,14 +1,17 @@
 /**
  * The DNS server fed by a real registry watch (publisher + watch server on
- * port 0), queried with Node's own resolver and with dig over UDP and TCP.
+ * port 0), queried with Node's own resolver and a Node DNS client over UDP
+ * and TCP (the same answers through dig: test/compat/dns-dig.test.ts).
  */
 import { expect } from 'chai';
 import { Resolver } from 'node:dns/promises';
 import { startDns, type RunningDns } from '../../../src/dns/main.ts';
 import { parseDnsFlags } from '../../../src/dns/flags.ts';
 import { startReplica, waitFor, type Replica } from '../../helpers/registry-harness.ts';
-import { app, endpoint } from '../../helpers/registry-fixtures.ts';
-import { dig } from '../../helpers/dns.ts';
+import { endpoint } from '../../helpers/registry-fixtures.ts';
+import { startDnsFixture, type DnsFixture } from '../../helpers/dns-fixture.ts';
+import { query } from '../../helpers/dns.ts';
+import { Rcode, RRType } from '../../../src/dns/wire.ts';
 
 describe('dns: resolution from the registry watch', function () {
   this.timeout(20_000);
@@ -16,25 +19,18 @@ describe('dns: resolution from the registry watch', function () {
   let dns: RunningDns;
   let resolver: Resolver;
 
+  let fixture: DnsFixture;
+
   before(async () => {
-    replica = await startReplica({ heartbeatIntervalMs: 200 });
-    const p = replica.publisher;
-    p.publish({ type: 'APP_UPDATED', app: app('/shop/web') });
-    p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.1', { index: 0, ip: '10.0.0.1', ports: [31000] }) });
-    p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/shop/web', 'web.2', { index: 1, ip: '10.0.0.2', ports: [31001] }) });
-    p.publish({ type: 'APP_UPDATED', app: app('/big', { ports: [] }) });
-    for (let i = 0; i < 60; i++) p.publish({ type: 'ENDPOINT_UP', endpoint: endpoint('/big', `big.${i}`, { index: i, ip: `10.1.0.${i + 1}`, ports: [] }) });
-    p.publishCluster({ leader: '127.0.0.1:8080', master: '127.0.0.1:5050' });
-    const flags = parseDnsFlags(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--registry', replica.url, '--upstream', '', '--ttl', '7'], () => '');
-    dns = await startDns(flags, { heartbeatIntervalMs: 200, backoff: { minMs: 20, maxMs: 200 } });
-    await waitFor(() => dns.server.revision === replica.publisher.revision, 'the zone to catch up with the registry');
+    fixture = await startDnsFixture();
+    replica = fixture.replica;
+    dns = fixture.dns;
     resolver = new Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([`127.0.0.1:${dns.server.port}`]);
   });
 
   after(async () => {
-    await dns?.close();
-    await replica?.stop();
+    await fixture?.close();
   });
 
   it('resolves an app, its SRV records and an instance address backwards with Node\'s resolver', async () => {
@@ -50,40 +46,42 @@ describe('dns: resolution from the registry watch', function () {
     expect(err).to.equal('ENOTFOUND');
   });
 
-  it('answers dig: A, SRV with additionals, PTR, over UDP and TCP', async () => {
-    const a = await dig(dns.server.port, ['web.shop.cygnet', 'A']);
-    expect([a.status, a.flags.includes('aa')]).to.deep.equal(['NOERROR', true]);
-    expect(a.answer.map((l) => l.split(' ')[4]).sort()).to.deep.equal(['10.0.0.1', '10.0.0.2']);
-    const srv = await dig(dns.server.port, ['_http._tcp.web.shop.cygnet', 'SRV']);
-    expect(srv.answer.map((l) => l.split(' ').slice(4).join(' ')).sort()).to.deep.equal(['0 1 31000 0.web.shop.cygnet.', '0 1 31001 1.web.shop.cygnet.']);
-    expect(srv.additional.filter((l) => l.includes(' A ')).sort()).to.deep.equal(['0.web.shop.cygnet. 7 IN A 10.0.0.1', '1.web.shop.cygnet. 7 IN A 10.0.0.2']);
-    const ptr = await dig(dns.server.port, ['-x', '10.0.0.1']);
-    expect(ptr.answer).to.deep.equal(['1.0.0.10.in-addr.arpa. 7 IN PTR 0.web.shop.cygnet.']);
-    const tcp = await dig(dns.server.port, ['+tcp', '1.web.shop.cygnet', 'A']);
-    expect(tcp.answer).to.deep.equal(['1.web.shop.cygnet. 7 IN A 10.0.0.2']);
+  it('answers A, SRV with additionals and PTR, over UDP and TCP (Node client, same checks as dig in test:compat)', async () => {
+    const a = await query(dns.server.port, 'web.shop.cygnet', RRType.A);
+    expect([a.rcode, a.flags.aa]).to.deep.equal([Rcode.NOERROR, true]);
+    expect(a.answer.map((r) => r.address).sort()).to.deep.equal(['10.0.0.1', '10.0.0.2']);
+    const srv = await query(dns.server.port, '_http._tcp.web.shop.cygnet', RRType.SRV);
+    expect(srv.answer.map((r) => `${String(r.priority)} ${String(r.weight)} ${String(r.port)} ${String(r.target)}`).sort()).to.deep.equal(['0 1 31000 0.web.shop.cygnet', '0 1 31001 1.web.shop.cygnet']);
+    expect(srv.additional.map((r) => `${String(r.name)} ${String(r.ttl)} ${String(r.address)}`).sort()).to.deep.equal(['0.web.shop.cygnet 7 10.0.0.1', '1.web.shop.cygnet 7 10.0.0.2']);
+    const ptr = await query(dns.server.port, '1.0.0.10.in-addr.arpa', RRType.PTR);
+    expect(ptr.answer.map((r) => r.domain)).to.deep.equal(['0.web.shop.cygnet']);
+    const tcp = await query(dns.server.port, '1.web.shop.cygnet', RRType.A, { tcp: true });
+    expect(tcp.answer.map((r) => r.address)).to.deep.equal(['10.0.0.2']);
   });
 
   it('answers NXDOMAIN for a missing name and NODATA for a missing type, both with the SOA', async () => {
-    const nx = await dig(dns.server.port, ['nope.web.shop.cygnet', 'A']);
-    expect([nx.status, nx.answer.length]).to.deep.equal(['NXDOMAIN', 0]);
-    expect(nx.authority[0]).to.match(/^cygnet\. 7 IN SOA ns\.cygnet\. hostmaster\.cygnet\. \d+ 3600 600 86400 7$/);
-    const nodata = await dig(dns.server.port, ['web.shop.cygnet', 'AAAA']);
-    expect([nodata.status, nodata.answer.length]).to.deep.equal(['NOERROR', 0]);
-    expect(nodata.authority[0]).to.match(/ SOA ns\.cygnet\. /);
+    const nx = await query(dns.server.port, 'nope.web.shop.cygnet', RRType.A);
+    expect([nx.rcode, nx.answer.length]).to.deep.equal([Rcode.NXDOMAIN, 0]);
+    const soa = nx.authority[0] ?? {};
+    expect([soa.name, soa.ttl, soa.primary, soa.admin, soa.refresh, soa.retry, soa.expiration, soa.minimum]).to.deep.equal(['cygnet', 7, 'ns.cygnet', 'hostmaster.cygnet', 3600, 600, 86400, 7]);
+    const nodata = await query(dns.server.port, 'web.shop.cygnet', RRType.AAAA);
+    expect([nodata.rcode, nodata.answer.length, nodata.authority[0]?.primary]).to.deep.equal([Rcode.NOERROR, 0, 'ns.cygnet']);
+    const viaNode = await resolver.resolve6('web.shop.cygnet').then(() => undefined, (e: NodeJS.ErrnoException) => e.code);
+    expect(viaNode).to.equal('ENODATA');
   });
 
   it('truncates over UDP past 512 bytes or the EDNS size (TC) and gives everything over TCP', async () => {
-    const plain = await dig(dns.server.port, ['+ignore', '+noedns', 'big.cygnet', 'A']);
-    expect(plain.flags).to.include('tc');
+    const plain = await query(dns.server.port, 'big.cygnet', RRType.A);
     // 12 header + 16 question + 16 per A record: 30 fit in 512
-    expect(plain.answer.length).to.equal(30);
-    const edns = await dig(dns.server.port, ['+ignore', '+bufsize=700', 'big.cygnet', 'A']);
-    expect(edns.flags).to.include('tc');
-    expect(edns.answer.length).to.equal(Math.floor((700 - 28 - 11) / 16)); // the OPT record takes 11
-    const roomy = await dig(dns.server.port, ['+ignore', '+bufsize=1232', 'big.cygnet', 'A']);
-    expect([roomy.flags.includes('tc'), roomy.answer.length]).to.deep.equal([false, 60]);
-    const tcp = await dig(dns.server.port, ['+tcp', '+noedns', 'big.cygnet', 'A']);
-    expect([tcp.flags.includes('tc'), tcp.answer.length]).to.deep.equal([false, 60]);
+    expect([plain.flags.tc, plain.answer.length]).to.deep.equal([true, 30]);
+    const edns = await query(dns.server.port, 'big.cygnet', RRType.A, { bufsize: 700 });
+    expect([edns.flags.tc, edns.answer.length]).to.deep.equal([true, Math.floor((700 - 28 - 11) / 16)]); // the OPT record takes 11
+    const roomy = await query(dns.server.port, 'big.cygnet', RRType.A, { bufsize: 1232 });
+    expect([roomy.flags.tc, roomy.answer.length]).to.deep.equal([false, 60]);
+    const tcp = await query(dns.server.port, 'big.cygnet', RRType.A, { tcp: true });
+    expect([tcp.flags.tc, tcp.answer.length]).to.deep.equal([false, 60]);
+    // Node's resolver (c-ares) sees TC and asks again over TCP: it gets all 60.
+    expect(await resolver.resolve4('big.cygnet')).to.have.length(60);
   });
 
   it('follows health: an instance that goes down leaves the answers, one that comes up joins', async () => {

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
+import { request } from 'undici';
 import { closeAllClients, launchTask, newFramework, teardownAllClients } from '../../helpers/frameworks.ts';
 import { freeBasePort, freePort, waitForPort } from '../../helpers/net.ts';
 import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess } from '../../helpers/processes.ts';
@@ -68,7 +69,8 @@ describe('e2e: cygnet local', function () {
     const base = await freeBasePort(2);
     const fwPort = await freePort();
     const dnsPort = await freePort();
-    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort), '--dns-port', String(dnsPort)]);
+    const proxyPort = await freePort();
+    const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort), '--dns-port', String(dnsPort), '--proxy-port', String(proxyPort)]);
     await local.waitForLine(/Ctrl-C stops everything/, 60_000);
     expect(local.lines.join('\n')).to.contain(`agent-2     http://127.0.0.2:${base + 2}`);
     await Promise.all([waitForPort(base, 60_000), waitForPort(base + 1, 60_000), waitForPort(base + 2, 60_000, '127.0.0.2'), waitForPort(fwPort, 60_000)]);
@@ -78,6 +80,11 @@ describe('e2e: cygnet local', function () {
     const resolver = new Resolver();
     resolver.setServers([`127.0.0.1:${dnsPort}`]);
     expect(await waitForResolve(resolver, 'leader.cygnet')).to.deep.equal(['127.0.0.1']);
+    // And so does the load balancer: a name it does not route is a clear 404.
+    await waitForPort(proxyPort, 60_000);
+    const miss = await request(`http://127.0.0.1:${proxyPort}/`, { headers: { host: 'nothing.cygnet' } });
+    expect(miss.statusCode).to.equal(404);
+    await miss.body.dump();
 
     // A daemon that dies is restarted (Restart=on-failure), not the end of the cluster.
     const agent2 = await waitForPid(path.join(root, 'cluster', 'agent-2'));
@@ -99,7 +106,7 @@ describe('e2e: cygnet local', function () {
     const { code } = await local.exited;
     expect(code, local.tail()).to.equal(0);
     expect(local.lines.some((l) => l.includes('[local] all children stopped'))).to.equal(true);
-    for (const [p, host] of [[base, '127.0.0.1'], [base + 1, '127.0.0.1'], [base + 2, '127.0.0.2'], [fwPort, '127.0.0.1'], [dnsPort, '127.0.0.1']] as const) expect(await portClosed(p, host), `port ${p} closed`).to.equal(true);
+    for (const [p, host] of [[base, '127.0.0.1'], [base + 1, '127.0.0.1'], [base + 2, '127.0.0.2'], [fwPort, '127.0.0.1'], [dnsPort, '127.0.0.1'], [proxyPort, '127.0.0.1']] as const) expect(await portClosed(p, host), `port ${p} closed`).to.equal(true);
     expect(pidAlive(taskPid), 'the task was killed').to.equal(false);
   });
 

@@ -9,8 +9,11 @@ import { registerClusterCleanup, restartFramework, startAppCluster, type AppClus
 import { api, EventRecorder, getApp, waitFor, waitForApp, type MarathonApp, type MarathonTask } from '../../helpers/framework-api.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
-/** A tiny HTTP server that answers its health check; `$PORT0` is the instance's host port. */
-const httpCmd = (tag: string) => `exec python3 -c "import http.server,os; h=type('H',(http.server.BaseHTTPRequestHandler,),{'do_GET':lambda s:(s.send_response(200),s.end_headers(),s.wfile.write(b'${tag}')),'log_message':lambda *a:None}); http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT0'])),h).serve_forever()"`;
+/**
+ * A tiny HTTP server on `$PORT0` that answers `tag` (its health check passes
+ * once it listens). Node itself, so the tests need nothing but Node.
+ */
+const httpCmd = (tag: string) => `exec ${process.execPath} -e 'require("http").createServer((q, s) => s.end("${tag}")).listen(Number(process.env.PORT0))'`;
 
 const fastHealth = [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }];
 
@@ -154,9 +157,14 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
       const a = await getApp(base, id);
       return a !== undefined && a.deployments.length === 0 && a.tasks?.length === 2 && a.tasks.every((t) => t.version === a.version) && a.version !== first.version ? a : undefined;
     });
+    // A PUT that changes nothing is no upgrade: the running tasks stay.
+    const settled = await getApp(base, id);
+    expect((await api(base, 'PUT', `/v2/apps${id}`, { instances: 2 })).status).to.equal(200);
+    await waitFor('the no-op deployment done', async () => ((await getApp(base, id))?.deployments.length === 0 ? true : undefined));
+    expect((await getApp(base, id))?.tasks?.map((t) => t.id).sort()).to.deep.equal(settled?.tasks?.map((t) => t.id).sort());
     const versions = (await api(base, 'GET', `/v2/apps${id}/versions`)).body as { versions: string[] };
-    expect(versions.versions).to.have.lengthOf(2);
-    expect(versions.versions[1]).to.equal(first.version);
+    expect(versions.versions).to.have.lengthOf(3);
+    expect(versions.versions[2]).to.equal(first.version);
     const back = await api(base, 'PUT', `/v2/apps${id}`, { version: first.version });
     expect(back.status, back.text).to.equal(200);
     const rolled = await waitFor('the rollback to finish', async () => {

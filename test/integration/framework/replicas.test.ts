@@ -83,6 +83,19 @@ describe('app framework on 3 replicas', function () {
     await expectMasterAgrees(master, leader.url, '/via-follower', 1);
   });
 
+  it('holds a write sent to a follower while the leader is dead until a new leader takes it', async () => {
+    const leader = await actingLeader(g);
+    const follower = g.replicas.find((f) => f !== leader) as FrameworkHandle;
+    leader.proc.child.kill('SIGKILL');
+    await leader.proc.exited;
+    // No retry on the client's side: the follower waits out the election and forwards (or serves) it.
+    const r = await api(follower.url, 'POST', '/v2/apps', { id: '/during-election', cmd: 'sleep 710', cpus: 0.01, mem: 8, instances: 0 });
+    expect(r.status, r.text).to.equal(201);
+    const next = await actingLeader(g, leader);
+    expect((await api(next.url, 'GET', '/v2/apps/during-election/versions')).body).to.have.property('versions').with.lengthOf(1);
+    await restart(leader);
+  });
+
   it('finishes a rolling update of 10 instances after the leader is SIGKILLed in the middle of it', async () => {
     let leader = await actingLeader(g);
     const id = '/rolling10';
@@ -114,7 +127,7 @@ describe('app framework on 3 replicas', function () {
     let leader = await actingLeader(g);
     const id = '/scale30';
     expect((await api(leader.url, 'POST', '/v2/apps', { id, cmd: 'sleep 703', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
-    expect((await api(leader.url, 'PUT', `/v2/apps${id}`, { instances: 30 })).status).to.equal(200);
+    expect((await api(leader.url, 'PUT', `/v2/apps${id}?force=true`, { instances: 30 })).status).to.equal(200);
     await waitFor('some launched', async () => ((await getApp(leader.url, id))?.tasks?.length ?? 0) >= 5 ? true : undefined, 60_000, 10);
     leader.proc.child.kill('SIGKILL');
     await leader.proc.exited;
@@ -138,7 +151,7 @@ describe('app framework on 3 replicas', function () {
     const next = await actingLeader(g, leader);
     expect(next).to.not.equal(leader);
     // While it sleeps the new leader changes the app; the old one must not undo or redo any of it.
-    expect((await api(next.url, 'PUT', `/v2/apps${id}`, { instances: 4 })).status).to.equal(200);
+    expect((await api(next.url, 'PUT', `/v2/apps${id}?force=true`, { instances: 4 })).status).to.equal(200);
     await waitFor('4 running', async () => ((await getApp(next.url, id))?.tasksRunning === 4 ? true : undefined), 60_000);
     const during = (await masterRunning(master)).map((t) => t.id).sort();
     leader.proc.child.kill('SIGCONT');

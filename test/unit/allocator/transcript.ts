@@ -15,40 +15,15 @@
  * activate/deactivate-agent, remove-framework, remove-agent, expire,
  * print-shares, print-agents, print-filters.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { SeededRandom } from '../../../src/common/random.ts';
 import { parseAttributes, parseResources } from '../../../src/common/resource-parse.ts';
 import { resourcesToString, stripAllocation, subtract } from '../../../src/common/resources.ts';
 import { AllocatorCore, describeFilter, describeOffer, type PlannedOffer } from '../../../src/master/allocator/index.ts';
 import type { Resource } from '../../../src/protocol/resource-types.ts';
 
-export interface Block {
-  comment: string[];
-  command: string;
-  expected: string[];
-}
+import { runTranscriptFile as runTranscript, type TranscriptResult } from '../../helpers/transcript-file.ts';
 
-export function parseTranscript(text: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = text.split('\n');
-  let i = 0;
-  while (i < lines.length) {
-    const comment: string[] = [];
-    while (i < lines.length && (lines[i].startsWith('#') || lines[i].trim() === '')) comment.push(lines[i++]);
-    if (i >= lines.length) break;
-    const command = lines[i++];
-    if (lines[i] !== '----') throw new Error(`line ${i + 1}: expected ---- after "${command}"`);
-    i++;
-    const expected: string[] = [];
-    while (i < lines.length && lines[i].trim() !== '') expected.push(lines[i++]);
-    blocks.push({ comment, command, expected });
-  }
-  return blocks;
-}
-
-export function formatTranscript(blocks: Block[]): string {
-  return blocks.map((b) => [...b.comment, b.command, '----', ...b.expected].join('\n')).join('\n\n').replace(/\n{3,}/g, '\n\n') + '\n';
-}
+export { formatTranscript, parseTranscript, type Block } from '../../helpers/transcript-file.ts';
 
 interface Args {
   positional: string[];
@@ -199,13 +174,8 @@ export class AllocatorTranscript {
   }
 }
 
-/** Runs a testdata file; returns [actual, expected] per block, rewriting the file when asked. */
-export function runTranscriptFile(path: string): { command: string; actual: string[]; expected: string[] }[] {
-  const blocks = parseTranscript(readFileSync(path, 'utf8'));
+/** Runs a testdata file; returns actual and expected per block, rewriting the file when asked (CYGNET_REWRITE=1). */
+export function runTranscriptFile(path: string): TranscriptResult[] {
   const t = new AllocatorTranscript();
-  const results = blocks.map((b) => ({ command: b.command, actual: t.step(b.command), expected: b.expected }));
-  if (process.env.CYGNET_REWRITE === '1') {
-    writeFileSync(path, formatTranscript(blocks.map((b, i) => ({ ...b, expected: results[i].actual }))));
-  }
-  return results;
+  return runTranscript(path, (command) => t.step(command));
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { computeAgentShare, computeLocalPlan, computeRestartDelayMs, localBanner } from '../../../src/cli/local.ts';
+import { checkFrameworkReplicas, computeAgentShare, computeLocalPlan, computeRestartDelayMs, localBanner } from '../../../src/cli/local.ts';
 import { main, usageExitCode } from '../../../src/cli/main.ts';
 import { parseAgentCli } from '../../../src/cli/agent-command.ts';
 
@@ -52,6 +52,13 @@ describe('cli: cygnet local with framework replicas', () => {
   it('on another address every agent shares it', () => {
     const plan = computeLocalPlan({ basePort: 5050, agents: 2, workDir: '/w', host: '10.0.0.5' }, { cpus: 2, memMb: 4096 }, cli);
     expect(plan.children.filter((c) => c.name.startsWith('agent')).map((c) => c.args[c.args.indexOf('--ip') + 1])).to.deep.equal(['10.0.0.5', '10.0.0.5']);
+  });
+
+  it('refuses a replica count that differs from the one the work dir was made for', () => {
+    expect(checkFrameworkReplicas(undefined, 3, '/w')).to.equal(undefined);
+    expect(checkFrameworkReplicas(3, 3, '/w')).to.equal(undefined);
+    expect(checkFrameworkReplicas(1, 0, '/w')).to.equal(undefined);
+    expect(checkFrameworkReplicas(1, 3, '/w')).to.match(/^--framework-replicas 3: \/w holds the state of 1 framework replica\(s\); start with --framework-replicas 1, or remove \/w/);
   });
 
   it('restarts a dying child after 1 s, 2 s, 4 s, … capped at 30 s', () => {

@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeProgress } from '../../../../src/framework/deploy/index.ts';
 import type { InstanceStatus, KillSelection } from '../../../../src/framework/deploy/index.ts';
-import { parseWords, runTranscriptFile } from '../transcript-file.ts';
+import { parseWords, runTranscriptFile } from '../../../helpers/transcript-file.ts';
 import { DeploySim } from './sim.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');

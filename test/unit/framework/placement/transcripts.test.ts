@@ -30,7 +30,7 @@ import {
   type PlacedInstance,
 } from '../../../../src/framework/placement/index.ts';
 import type { Attribute, Offer, Resource } from '../../../../src/protocol/mesos-types.ts';
-import { parseWords, runTranscriptFile } from '../transcript-file.ts';
+import { parseWords, runTranscriptFile } from '../../../helpers/transcript-file.ts';
 import { parseConstraint } from './helpers.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');

@@ -1,0 +1,275 @@
+/**
+ * cygnet's proxy vs HAProxy and nginx (Debian's, installed if missing),
+ * side by side in one run, same 3 Node backends, same workers/threads:
+ *  1. req/s and p50/p99 with `wrk -c64`, at 1 worker each and 2 each,
+ *     systems interleaved round by round (plus one backend direct, and the
+ *     issue's baseline, a naive http-proxy-3 balancer, at 1 worker);
+ *  2. a routing change under load: wrk through cygnet while backends are
+ *     replaced through the watch (start new → ENDPOINT_UP → ENDPOINT_DOWN
+ *     old → kill it), and the harsher crash order (kill, then DOWN);
+ *  3. cygnet's table swap vs a HAProxy reload (`-sf`, what marathon-lb does
+ *     on every change) under the same wrk load: failed requests and p99
+ *     over a run in which the change repeats every 500 ms;
+ *  4. propagation: ENDPOINT_UP published → first request answered by the
+ *     new instance (an app that had none), p50/p99.
+ * Prints markdown; the machine is shared, so `uptime` goes with each part.
+ *
+ *   npm run bench:proxy [-- --seconds 10 --rounds 2 --workers 1,2 --propagations 100]
+ */
+import { Command } from 'commander';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
+import type { RegistryEndpoint } from '../src/registry/types.ts';
+import { freePorts } from '../test/integration/raft/helpers.ts';
+import { startReplica, type Replica } from '../test/helpers/registry-harness.ts';
+import { percentile } from './lib/load.ts';
+import { cpuMs, processTree } from './lib/proc-cpu.ts';
+import { ensureTools, HaproxyProcess, startBackend, startCygnet, startNaive, startNginx, type Backend, type Balancer } from './lib/proxy-peers.ts';
+import { runWrk, type WrkResult } from './lib/wrk.ts';
+
+const program = new Command('proxy.bench')
+  .option('--seconds <n>', 'duration of each wrk run', '10')
+  .option('--rounds <n>', 'interleaved rounds per system in part 1', '2')
+  .option('--workers <list>', 'workers/threads per system in part 1', '1,2')
+  .option('--threads <n>', 'wrk threads', '1')
+  .option('--propagations <n>', 'ENDPOINT_UP → first routed request samples', '100')
+  .option('--parts <list>', 'which parts to run', '1,2,3,4')
+  .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
+  .option('--no-naive', 'skip the naive http-proxy-3 baseline')
+  .parse(process.argv.slice(2), { from: 'user' });
+const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string; warmup: string; naive: boolean }>();
+const NAIVE = opts.naive;
+const SECONDS = Number(opts.seconds);
+const ROUNDS = Number(opts.rounds);
+const WORKERS = opts.workers.split(',').map(Number);
+const THREADS = Number(opts.threads);
+const PROPAGATIONS = Number(opts.propagations);
+const PARTS = new Set(opts.parts.split(',').map(Number));
+const WARMUP_SECONDS = Number(opts.warmup);
+const HOST = 'web.bench.cygnet';
+const APP = '/bench/web';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+const uptime = (): string => execFileSync('uptime').toString().trim().replace(/^.*load average/, 'load average');
+const fmt = (r: WrkResult): string => `${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.failed}`;
+
+/** wrk through one balancer, with the CPU its processes used per request (µs, user + system). */
+async function measure(s: { pids(): number[] }, port: number): Promise<{ r: WrkResult; cpuUsPerReq: string }> {
+  const pids = processTree(s.pids());
+  const before = cpuMs(pids);
+  const r = await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
+  const after = cpuMs(pids);
+  const per = (ms: number): string => (r.requests > 0 ? ((ms * 1000) / r.requests).toFixed(0) : '–');
+  return { r, cpuUsPerReq: `${per(after.userMs - before.userMs + after.sysMs - before.sysMs)} (${per(after.userMs - before.userMs)} + ${per(after.sysMs - before.sysMs)})` };
+}
+
+let taskSeq = 0;
+function endpointFor(b: Backend, appId = APP): RegistryEndpoint {
+  const n = taskSeq++;
+  return { appId, taskId: `${b.name}.${n}`, index: n, host: 'localhost', ip: '127.0.0.1', ports: [b.port], version: '2026-01-01T00:00:00.000Z', healthySince: new Date().toISOString() };
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const dir = await mkdtemp(join(tmpdir(), 'cygnet-proxy-bench-'));
+  const replica = await startReplica({ heartbeatIntervalMs: 1_000 });
+  const backends = await Promise.all(['b0', 'b1', 'b2'].map((n) => startBackend(n)));
+  replica.publisher.publish({ type: 'APP_UPDATED', app: { id: APP, labels: {}, ports: [{ protocol: 'tcp', servicePort: 0, labels: {} }] } });
+  const live = new Map<Backend, RegistryEndpoint>();
+  for (const b of backends) {
+    const ep = endpointFor(b);
+    live.set(b, ep);
+    replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: ep });
+  }
+  const out: string[] = [];
+  out.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; shared with other engineers while measured. wrk ${THREADS} thread(s), 64 connections, ${SECONDS} s per run; backends: 3 single-process node:http servers (20-byte body).`, '');
+  try {
+    if (PARTS.has(1)) await partThroughput(dir, replica, backends, out);
+    if (PARTS.has(2)) await partRoutingChange(dir, replica, live, out);
+    if (PARTS.has(3)) await partSwapVsReload(dir, replica, live, out);
+    if (PARTS.has(4)) await partPropagation(dir, replica, out);
+  } finally {
+    await Promise.all(pendingKills);
+    await Promise.all([...backends, ...live.keys()].map((b) => b.kill()));
+    await replica.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function partThroughput(dir: string, replica: Replica, backends: readonly Backend[], out: string[]): Promise<void> {
+  out.push('### Requests per second and latency (`wrk -c64`)', '', 'CPU µs/req: CPU time the balancer\'s processes used during the run over the requests served (user + system) — the steadiest figure on a shared machine.', '', '| system | workers/threads | round | load avg (1/5/15 min) | req/s | p50 ms | p99 ms | failed | CPU µs/req (user + sys) |', '|---|---:|---:|---|---:|---:|---:|---:|---:|');
+  const first = backends[0] as Backend;
+  const load0 = uptime();
+  const direct = await measure({ pids: () => [first.proc.pid as number] }, first.port);
+  out.push(`| one backend direct | – | 1 | ${load0} | ${fmt(direct.r)} | ${direct.cpuUsPerReq} |`);
+  log(`direct: ${fmt(direct.r)}`);
+  const ports = backends.map((b) => b.port);
+  for (const workers of WORKERS) {
+    const [p1, p2, p3, p4, admin] = await freePorts(5) as [number, number, number, number, number];
+    const systems: Balancer[] = [
+      await startCygnet(p1, admin, replica.url, workers, HOST),
+      await HaproxyProcess.start(dir, p2, workers, ports, HOST),
+      await startNginx(dir, p3, workers, ports, HOST),
+    ];
+    // The issue's baseline, at 1 worker only (it has no workers).
+    if (workers === 1 && NAIVE) systems.push(await startNaive(p4, ports, HOST));
+    try {
+      // Warm-up, not recorded: V8 needs some thousands of requests to optimize cygnet's hot path, and every system gets the same.
+      for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const s of systems) {
+          const load = uptime();
+          const { r, cpuUsPerReq } = await measure(s, s.port);
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${fmt(r)} | ${cpuUsPerReq} |`);
+          log(`${s.name} round ${round}: ${fmt(r)} cpu ${cpuUsPerReq}`);
+        }
+      }
+    } finally {
+      for (const s of systems) await s.stop();
+    }
+  }
+  out.push('');
+}
+
+/** How long a graceful replacement waits between ENDPOINT_DOWN and the kill: requests already on the old instance finish (a framework's kill grace period does the same). */
+const DRAIN_MS = 1_000;
+const pendingKills: Promise<void>[] = [];
+
+/** Replaces one backend every `periodMs` while wrk runs: graceful = UP new, DOWN old, kill old after DRAIN_MS; crash = kill old, DOWN old ~50 ms later, UP new. */
+async function churn(replica: Replica, live: Map<Backend, RegistryEndpoint>, order: 'graceful' | 'crash', untilMs: number, periodMs: number): Promise<number> {
+  let replaced = 0;
+  while (performance.now() < untilMs - periodMs) {
+    const t0 = performance.now();
+    const [oldest, ep] = [...live.entries()][0] as [Backend, RegistryEndpoint];
+    const fresh = await startBackend(`r${taskSeq}`);
+    const freshEp = endpointFor(fresh);
+    live.delete(oldest);
+    if (order === 'graceful') {
+      replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: freshEp });
+      replica.publisher.publish({ type: 'ENDPOINT_DOWN', appId: APP, taskId: ep.taskId });
+      pendingKills.push(sleep(DRAIN_MS).then(() => oldest.kill()));
+    } else {
+      await oldest.kill();
+      await sleep(50);
+      replica.publisher.publish({ type: 'ENDPOINT_DOWN', appId: APP, taskId: ep.taskId });
+      replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: freshEp });
+    }
+    live.set(fresh, freshEp);
+    replaced++;
+    await sleep(Math.max(0, periodMs - (performance.now() - t0)));
+  }
+  return replaced;
+}
+
+async function partRoutingChange(_dir: string, replica: Replica, live: Map<Backend, RegistryEndpoint>, out: string[]): Promise<void> {
+  out.push('### A routing change under load (cygnet, 1 worker)', '', 'wrk through cygnet while one of the 3 backends is replaced every 500 ms through the watch. "cut in flight": attempts a killed backend cut before answering (the proxy\'s `upstream_failures_total{kind="reset"}`); "refused, retried": connects refused by a dead backend still in the table, each retried on another instance.', '', '| order | load avg | backends replaced | requests | req/s | p99 ms | failed | cut in flight | refused, retried |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const [port, admin] = await freePorts(2) as [number, number];
+  const cygnet = await startCygnet(port, admin, replica.url, 1, HOST);
+  try {
+    await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
+    for (const order of ['graceful', 'crash'] as const) {
+      const load = uptime();
+      const before = await upstreamFailures(admin);
+      const wrk = runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
+      const replaced = await churn(replica, live, order, performance.now() + SECONDS * 1000, 500);
+      const r = await wrk;
+      const after = await upstreamFailures(admin);
+      out.push(`| ${order === 'graceful' ? `graceful: UP new, DOWN old, kill old ${DRAIN_MS} ms later` : 'crash: kill old, DOWN 50 ms later, UP new'} | ${load} | ${replaced} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) | ${after.reset - before.reset} | ${after.connect - before.connect} |`);
+      log(`routing change ${order}: replaced ${replaced}, ${fmt(r)}, cut ${after.reset - before.reset}, refused ${after.connect - before.connect}`);
+    }
+  } finally {
+    await cygnet.stop();
+  }
+  out.push('');
+}
+
+/** The proxy's upstream failures by kind, summed over apps, from its /metrics. */
+async function upstreamFailures(adminPort: number): Promise<{ reset: number; connect: number }> {
+  const text = await (await request(`http://127.0.0.1:${adminPort}/metrics`)).body.text();
+  const sum = (kind: string): number => text.split('\n').filter((l) => l.startsWith('cygnet_proxy_upstream_failures_total{') && l.includes(`kind="${kind}"`)).reduce((s, l) => s + Number(l.split(' ')[1]), 0);
+  return { reset: sum('reset'), connect: sum('connect') };
+}
+
+async function partSwapVsReload(dir: string, replica: Replica, live: Map<Backend, RegistryEndpoint>, out: string[]): Promise<void> {
+  out.push('### Table swap vs HAProxy reload, under the same load', '', 'wrk for the whole run; every 500 ms one backend leaves or comes back (cygnet: ENDPOINT_DOWN/UP through the watch, the table swapped in memory; HAProxy: the config rewritten and `haproxy -sf` reload, as marathon-lb does).', '', '| system | load avg | changes | requests | req/s | p99 ms | max ms | failed |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  const [p1, p2, admin] = await freePorts(3) as [number, number, number];
+  const entries = [...live.entries()];
+  const all = entries.map(([b]) => b.port);
+  const cygnet = await startCygnet(p1, admin, replica.url, 1, HOST);
+  const haproxy = await HaproxyProcess.start(dir, p2, 1, all, HOST);
+  try {
+    for (const port of [p1, p2]) await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
+    for (const system of ['cygnet', 'haproxy'] as const) {
+      const load = uptime();
+      const port = system === 'cygnet' ? p1 : p2;
+      const wrk = runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
+      const until = performance.now() + SECONDS * 1000 - 500;
+      let changes = 0;
+      while (performance.now() < until) {
+        await sleep(500);
+        const [victim, ep] = entries[changes % entries.length] as [Backend, RegistryEndpoint];
+        const removing = changes % 2 === 0;
+        if (system === 'cygnet') {
+          if (removing) replica.publisher.publish({ type: 'ENDPOINT_DOWN', appId: APP, taskId: ep.taskId });
+          else replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: ep });
+        } else {
+          await haproxy.reload(1, removing ? all.filter((p) => p !== victim.port) : all);
+        }
+        changes++;
+      }
+      const r = await wrk;
+      out.push(`| ${system === 'cygnet' ? 'cygnet table swap' : 'HAProxy reload (-sf)'} | ${load} | ${changes} | ${r.requests} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(2)} | ${r.failed} (${r.socketErrors} socket, ${r.non2xx} non-2xx) |`);
+      log(`${system} changes ${changes}: ${fmt(r)}`);
+    }
+    // Leave every backend routed for the next part.
+    for (const [, ep] of entries) replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: ep });
+  } finally {
+    await cygnet.stop();
+    await haproxy.stop();
+  }
+  out.push('');
+}
+
+async function partPropagation(_dir: string, replica: Replica, out: string[]): Promise<void> {
+  const [port, admin] = await freePorts(2) as [number, number];
+  const appId = '/bench/prop';
+  const host = 'prop.bench.cygnet';
+  const target = await startBackend('prop');
+  const cygnet = await startCygnet(port, admin, replica.url, 1, HOST);
+  const agent = new Agent({ connections: 4 });
+  const load = uptime();
+  const samples: number[] = [];
+  try {
+    replica.publisher.publish({ type: 'APP_UPDATED', app: { id: appId, labels: {}, ports: [{ protocol: 'tcp', servicePort: 0, labels: {} }] } });
+    const status = async (): Promise<number> => {
+      const res = await request(`http://127.0.0.1:${port}/`, { headers: { host }, dispatcher: agent });
+      await res.body.text();
+      return res.statusCode;
+    };
+    while (await status() !== 503) await sleep(5);
+    for (let i = 0; i < PROPAGATIONS; i++) {
+      const ep = endpointFor(target, appId);
+      const t0 = performance.now();
+      replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: ep });
+      while (await status() !== 200) { /* spin: each probe is one request */ }
+      samples.push(performance.now() - t0);
+      replica.publisher.publish({ type: 'ENDPOINT_DOWN', appId, taskId: ep.taskId });
+      while (await status() !== 503) await sleep(1);
+      await sleep(10);
+    }
+  } finally {
+    await agent.close();
+    await cygnet.stop();
+    await target.kill();
+  }
+  samples.sort((a, b) => a - b);
+  out.push('### Propagation: ENDPOINT_UP published → first request routed to it', '', `An app with no instance (503); ENDPOINT_UP published on the watch server; requests sent back to back until one is answered by the instance. ${samples.length} samples, ${load}.`, '', '| p50 ms | p99 ms | max ms |', '|---:|---:|---:|', `| ${percentile(samples, 0.5).toFixed(2)} | ${percentile(samples, 0.99).toFixed(2)} | ${(samples[samples.length - 1] ?? NaN).toFixed(2)} |`, '');
+  log(`propagation p50 ${percentile(samples, 0.5).toFixed(2)} p99 ${percentile(samples, 0.99).toFixed(2)}`);
+}
+
+await main();

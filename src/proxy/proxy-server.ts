@@ -1,0 +1,135 @@
+/**
+ * The proxy's data plane in one process: the HTTP listener (forwarder and
+ * upgrade tunnel), the TCP listeners, and the routing table they share.
+ *
+ * `swapTable` replaces the table in one assignment: requests already in
+ * progress keep the route (and backend) they were given, new requests see
+ * the new table, and no connection is closed by a swap. Per-instance state
+ * (in-flight count, ejection) lives in `backendStates`, keyed by task id, so
+ * it survives swaps; entries for tasks gone from the table are dropped.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../common/clock.ts';
+import { componentLogger, type Logger } from '../common/log.ts';
+import { sendBadRequestRaw } from './answers.ts';
+import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts, type FailurePolicy } from './failure-policy.ts';
+import { defaultTimeouts, HttpForwarder, type TimeoutOptions } from './forwarder.ts';
+import { defaultPool, type PoolOptions } from './upstream-pools.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { computeRouteTable, emptyRouteTable, newBackendState, type BackendState, type RegistryAppWithEndpoints, type RouteTable } from './route-table.ts';
+import { TcpForwarder } from './tcp-forwarder.ts';
+import { createUpgradeHandler } from './tunnel.ts';
+
+export interface ProxyServerOptions {
+  readonly host: string;
+  /** 0 = ephemeral. */
+  readonly port: number;
+  readonly domain: string;
+  readonly timeouts?: TimeoutOptions;
+  readonly pool?: PoolOptions;
+  readonly policy?: FailurePolicy;
+  /** Where TCP listeners bind (default: `host`). */
+  readonly tcpHost?: string;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+}
+
+export const defaultPolicy: FailurePolicy = { maxAttempts: defaultMaxAttempts, ejectBaseMs: defaultEjectBaseMs, ejectMaxMs: defaultEjectMaxMs };
+
+export class ProxyServer {
+  readonly metrics = new ProxyMetrics();
+  readonly forwarder: HttpForwarder;
+  readonly tcp: TcpForwarder;
+  readonly http: Server;
+  readonly domain: string;
+  private table: RouteTable = emptyRouteTable;
+  private readonly backendStates = new Map<string, BackendState>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: ProxyServerOptions) {
+    const clock = options.clock ?? systemClock;
+    const timeouts = options.timeouts ?? defaultTimeouts;
+    const policy = options.policy ?? defaultPolicy;
+    this.domain = options.domain;
+    this.log = options.log ?? componentLogger('proxy');
+    const table = (): RouteTable => this.table;
+    this.forwarder = new HttpForwarder({ clock, metrics: this.metrics, timeouts, pool: options.pool ?? defaultPool, policy, table });
+    const dialDeps = { clock, metrics: this.metrics, policy, connectTimeoutMs: timeouts.connectTimeoutMs, table };
+    this.tcp = new TcpForwarder({ ...dialDeps, listenHost: options.tcpHost ?? options.host, log: this.log });
+    this.http = createServer({ keepAliveTimeout: timeouts.idleTimeoutMs, requestTimeout: 0, headersTimeout: Math.min(timeouts.idleTimeoutMs, 60_000) }, this.forwarder.handle);
+    this.http.on('upgrade', createUpgradeHandler(dialDeps));
+    this.http.on('clientError', (_err, socket) => sendBadRequestRaw(socket as import('node:net').Socket));
+    this.metrics.upstreamSockets = () => this.forwarder.pools.sockets();
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => {
+        this.http.removeListener('error', reject);
+        resolve();
+      });
+    });
+    return this.port;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get routeTable(): RouteTable {
+    return this.table;
+  }
+
+  /** Rebuilds the table from registry apps and swaps it in. */
+  applyRegistry(apps: Iterable<RegistryAppWithEndpoints>, revision: number): RouteTable {
+    const seen = new Set<string>();
+    const stateOf = (taskId: string): BackendState => {
+      seen.add(taskId);
+      let s = this.backendStates.get(taskId);
+      if (s === undefined) {
+        s = newBackendState();
+        this.backendStates.set(taskId, s);
+      }
+      return s;
+    };
+    const table = computeRouteTable(apps, { domain: this.domain, revision, stateOf });
+    for (const taskId of this.backendStates.keys()) if (!seen.has(taskId)) this.backendStates.delete(taskId);
+    this.swapTable(table);
+    return table;
+  }
+
+  swapTable(table: RouteTable): void {
+    const before = this.table;
+    this.table = table;
+    const m = this.metrics;
+    m.tableSwaps++;
+    m.tableRevision = table.revision;
+    let routes = 0;
+    const backends = new Set<string>();
+    for (const list of table.hosts.values()) {
+      routes += list.length;
+      for (const r of list) for (const b of r.backends) backends.add(b.taskId);
+    }
+    m.tableRoutes = routes;
+    m.tableBackends = backends.size;
+    this.tcp.reconcile();
+    this.forwarder.pruneAfterSwap(table);
+    this.log.debug({ revision: table.revision, routes, backends: backends.size, tcpPorts: table.tcp.size }, 'routing table swapped');
+    if (table.problems.join('\n') !== before.problems.join('\n') && table.problems.length > 0) {
+      this.log.warn({ revision: table.revision, problems: table.problems }, 'some apps are not routed as their labels ask');
+    }
+  }
+
+  /** Stops accepting, closes idle keep-alive connections, the pools and the TCP listeners. */
+  async close(): Promise<void> {
+    this.tcp.close();
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    const grace = setTimeout(() => this.http.closeAllConnections(), 2_000);
+    await closed;
+    clearTimeout(grace);
+    await this.forwarder.close();
+  }
+}

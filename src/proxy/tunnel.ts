@@ -1,0 +1,74 @@
+/**
+ * HTTP upgrades (WebSocket and any other `Upgrade:`): the request is routed
+ * like any other, then the proxy dials a backend, writes the request head
+ * (hop-by-hop headers dropped except Connection/Upgrade, X-Forwarded-* set)
+ * and splices the two sockets; whatever the backend answers, 101 or not,
+ * goes back byte for byte. A refused connect is retried on another
+ * instance (nothing was sent), as for plain requests.
+ *
+ * Invariant: the backend's in-flight count covers the tunnel's whole life;
+ * a client that leaves while the dial is in progress cancels it.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { noInstanceMessage, noRouteMessage, sendFailureRaw } from './answers.ts';
+import { dialBackend, splice, type DialDeps } from './dial.ts';
+import { clientAddress, computeUpstreamHeaders } from './headers.ts';
+import { matchRoute, type RouteTable } from './route-table.ts';
+
+export interface TunnelDeps extends DialDeps {
+  readonly table: () => RouteTable;
+}
+
+/** The `upgrade` listener of the proxy's HTTP server. */
+export function createUpgradeHandler(deps: TunnelDeps): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.on('error', () => undefined);
+    const route = matchRoute(deps.table(), req.headers.host, req.url);
+    if (route === undefined) {
+      deps.metrics.countResponse('', 404);
+      sendFailureRaw(socket, 'NO_ROUTE', noRouteMessage(req.headers.host, req.url));
+      return;
+    }
+    if (route.backends.length === 0) {
+      deps.metrics.countResponse(route.appId, 503);
+      sendFailureRaw(socket, 'NO_INSTANCE', noInstanceMessage(route.appId));
+      return;
+    }
+    const clientIp = clientAddress(socket.remoteAddress);
+    const headers = computeUpstreamHeaders(req.rawHeaders, { clientIp, proto: 'http', host: req.headers.host ?? '' }, false, true);
+    let lines = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+    lines += '\r\n';
+    deps.metrics.inFlight++;
+    let counted = true;
+    const uncount = (): void => {
+      if (counted) deps.metrics.inFlight--;
+      counted = false;
+    };
+    const cancel = dialBackend(deps, route, clientIp, {
+      onConnected(upstream, backend) {
+        socket.removeListener('close', onEarlyClose);
+        backend.state.active++;
+        deps.metrics.upgrades++;
+        upstream.write(lines);
+        if (head.length > 0) upstream.write(head);
+        splice(socket, upstream, () => {
+          backend.state.active--;
+          uncount();
+        });
+      },
+      onFailed(reason) {
+        socket.removeListener('close', onEarlyClose);
+        uncount();
+        deps.metrics.countResponse(route.appId, 502);
+        sendFailureRaw(socket, 'BAD_GATEWAY', reason);
+      },
+    });
+    const onEarlyClose = (): void => {
+      uncount();
+      cancel();
+    };
+    socket.once('close', onEarlyClose);
+  };
+}
