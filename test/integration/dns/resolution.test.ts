@@ -9,7 +9,7 @@ import { startDns, type RunningDns } from '../../../src/dns/main.ts';
 import { parseDnsFlags } from '../../../src/dns/flags.ts';
 import { startReplica, waitFor, type Replica } from '../../helpers/registry-harness.ts';
 import { endpoint } from '../../helpers/registry-fixtures.ts';
-import { startDnsFixture, type DnsFixture } from '../../helpers/dns-fixture.ts';
+import { startDnsFixture } from '../../helpers/dns-fixture.ts';
 import { query } from '../../helpers/dns.ts';
 import { Rcode, RRType } from '../../../src/dns/wire.ts';
 
@@ -19,10 +19,8 @@ describe('dns: resolution from the registry watch', function () {
   let dns: RunningDns;
   let resolver: Resolver;
 
-  let fixture: DnsFixture;
-
   before(async () => {
-    fixture = await startDnsFixture();
+    const fixture = await startDnsFixture();
     replica = fixture.replica;
     dns = fixture.dns;
     resolver = new Resolver({ timeout: 2000, tries: 1 });
@@ -30,7 +28,9 @@ describe('dns: resolution from the registry watch', function () {
   });
 
   after(async () => {
-    await fixture?.close();
+    // Tests below restart the replica (same port): stop the one running now, not the fixture's first.
+    await dns?.close();
+    await replica?.stop();
   });
 
   it('resolves an app, its SRV records and an instance address backwards with Node\'s resolver', async () => {
