@@ -77,23 +77,28 @@ export function infoRoutes(node: FrameworkNode): Router {
       instances++;
       byPhase.set(i.phase, (byPhase.get(i.phase) ?? 0) + 1);
     }
-    // Marathon 1.x answers /metrics with Dropwizard JSON, and its clients ask for JSON; Prometheus otherwise.
+    // One list of gauges, printed as Marathon's Dropwizard JSON (what its clients ask for) or Prometheus text.
+    const gauges: { prom: string; json: string; help: string; value: number }[] = [
+      { prom: 'cygnet_framework_apps', json: 'cygnet.framework.apps', help: 'Apps defined.', value: [...node.state.apps()].length },
+      { prom: 'cygnet_framework_deployments', json: 'cygnet.framework.deployments', help: 'Deployments in progress.', value: [...node.state.deployments()].length },
+      { prom: 'cygnet_framework_leader', json: 'cygnet.framework.leader', help: '1 when this replica is the acting leader.', value: node.isActingLeader ? 1 : 0 },
+      { prom: 'cygnet_framework_raft_applied_index', json: 'cygnet.framework.raft.applied-index', help: 'Raft index applied to the state.', value: s.applied },
+      { prom: 'cygnet_framework_raft_term', json: 'cygnet.framework.raft.term', help: 'Current Raft term.', value: s.term },
+      { prom: 'cygnet_registry_revision', json: 'cygnet.registry.revision', help: 'Registry watch revision.', value: node.publisher.revision },
+      { prom: 'cygnet_registry_watchers', json: 'cygnet.registry.watchers', help: 'Open registry watch streams.', value: node.watch.watcherCount },
+      { prom: 'cygnet_framework_event_subscribers', json: 'cygnet.framework.event-subscribers', help: 'Open /v2/events streams.', value: node.events.subscriberCount },
+    ];
+    const [apps, ...rest] = gauges;
     if (req.accepts(['text/plain', 'application/json']) === 'application/json') {
-      const gauge = (value: number) => ({ value });
+      const entry = (g: { json: string; value: number }) => [g.json, { value: g.value }] as const;
       res.json({
         version: '4.0.0',
-        gauges: {
-          'cygnet.framework.apps': gauge([...node.state.apps()].length),
-          'cygnet.framework.instances': gauge(instances),
-          ...Object.fromEntries([...byPhase].map(([p, n]) => [`cygnet.framework.instances.${p}`, gauge(n)])),
-          'cygnet.framework.deployments': gauge([...node.state.deployments()].length),
-          'cygnet.framework.leader': gauge(node.isActingLeader ? 1 : 0),
-          'cygnet.framework.raft.applied-index': gauge(s.applied),
-          'cygnet.framework.raft.term': gauge(s.term),
-          'cygnet.registry.revision': gauge(node.publisher.revision),
-          'cygnet.registry.watchers': gauge(node.watch.watcherCount),
-          'cygnet.framework.event-subscribers': gauge(node.events.subscriberCount),
-        },
+        gauges: Object.fromEntries([
+          entry(apps!),
+          ['cygnet.framework.instances', { value: instances }],
+          ...[...byPhase].map(([p, n]) => [`cygnet.framework.instances.${p}`, { value: n }] as const),
+          ...rest.map(entry),
+        ]),
         counters: {},
         histograms: {},
         meters: {},
@@ -101,34 +106,13 @@ export function infoRoutes(node: FrameworkNode): Router {
       });
       return;
     }
+    const block = (g: { prom: string; help: string; value: number }) => [`# HELP ${g.prom} ${g.help}`, `# TYPE ${g.prom} gauge`, `${g.prom} ${g.value}`];
     const lines = [
-      '# HELP cygnet_framework_apps Apps defined.',
-      '# TYPE cygnet_framework_apps gauge',
-      `cygnet_framework_apps ${[...node.state.apps()].length}`,
+      ...block(apps!),
       '# HELP cygnet_framework_instances Instances by phase.',
       '# TYPE cygnet_framework_instances gauge',
       ...(instances === 0 ? ['cygnet_framework_instances{phase="running"} 0'] : [...byPhase].map(([p, n]) => `cygnet_framework_instances{phase="${p}"} ${n}`)),
-      '# HELP cygnet_framework_deployments Deployments in progress.',
-      '# TYPE cygnet_framework_deployments gauge',
-      `cygnet_framework_deployments ${[...node.state.deployments()].length}`,
-      '# HELP cygnet_framework_leader 1 when this replica is the acting leader.',
-      '# TYPE cygnet_framework_leader gauge',
-      `cygnet_framework_leader ${node.isActingLeader ? 1 : 0}`,
-      '# HELP cygnet_framework_raft_applied_index Raft index applied to the state.',
-      '# TYPE cygnet_framework_raft_applied_index gauge',
-      `cygnet_framework_raft_applied_index ${s.applied}`,
-      '# HELP cygnet_framework_raft_term Current Raft term.',
-      '# TYPE cygnet_framework_raft_term gauge',
-      `cygnet_framework_raft_term ${s.term}`,
-      '# HELP cygnet_registry_revision Registry watch revision.',
-      '# TYPE cygnet_registry_revision gauge',
-      `cygnet_registry_revision ${node.publisher.revision}`,
-      '# HELP cygnet_registry_watchers Open registry watch streams.',
-      '# TYPE cygnet_registry_watchers gauge',
-      `cygnet_registry_watchers ${node.watch.watcherCount}`,
-      '# HELP cygnet_framework_event_subscribers Open /v2/events streams.',
-      '# TYPE cygnet_framework_event_subscribers gauge',
-      `cygnet_framework_event_subscribers ${node.events.subscriberCount}`,
+      ...rest.flatMap(block),
       '',
     ];
     res.type('text/plain; version=0.0.4').send(lines.join('\n'));

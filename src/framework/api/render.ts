@@ -6,7 +6,7 @@
  */
 import type { AppVersion } from '../app/app-definition.ts';
 import { renderApp } from '../app/render-app.ts';
-import type { FrameworkState } from '../state/framework-state.ts';
+import { isIPv4Literal, type FrameworkState } from '../state/framework-state.ts';
 import type { AppRecord, InstanceRecord } from '../state/model.ts';
 
 export type Json = Record<string, unknown>;
@@ -37,7 +37,7 @@ export function renderTask(state: FrameworkState, i: InstanceRecord): Json {
       : [],
     host: i.hostname ?? '',
     id: i.taskId ?? '',
-    ipAddresses: i.hostname !== undefined && /^\d{1,3}(\.\d{1,3}){3}$/.test(i.hostname) ? [{ ipAddress: i.hostname, protocol: 'IPv4' }] : [],
+    ipAddresses: i.hostname !== undefined && isIPv4Literal(i.hostname) ? [{ ipAddress: i.hostname, protocol: 'IPv4' }] : [],
     ports: i.hostPorts,
     servicePorts: app?.current.definition.portDefinitions.map((p) => p.port) ?? [],
     slaveId: i.agentId ?? '',

@@ -14,6 +14,7 @@
  *    nothing (the scheduler kills such tasks).
  */
 import type { TaskState } from '../../protocol/mesos-types.ts';
+import { isTerminalState } from '../sdk/task-helpers.ts';
 import type { RegistryApp, RegistryEndpoint } from '../../registry/types.ts';
 import type { AppDefinition } from '../app/app-definition.ts';
 import type { AppliedEntry, StateMachine } from '../../raft/node.ts';
@@ -23,12 +24,18 @@ import { maxVersionsPerApp } from './model.ts';
 import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
 import { renderDeploymentPlan } from './render-deployment.ts';
 
-const terminal: ReadonlySet<TaskState> = new Set<TaskState>([
-  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN',
-]);
-
+/**
+ * Mesos' terminal states, plus TASK_UNKNOWN: the master's answer to an
+ * explicit reconcile of a task it never heard of, which for an instance means
+ * "relaunch" just as a terminal state does.
+ */
 export function isTerminalTaskState(s: TaskState): boolean {
-  return terminal.has(s);
+  return s === 'TASK_UNKNOWN' || isTerminalState(s);
+}
+
+/** An agent host name that is an IPv4 address literal. */
+export function isIPv4Literal(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
 const ok: CommandResult = { ok: true };
@@ -152,7 +159,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
       taskId: inst.taskId ?? '',
       index: inst.index,
       host,
-      ip: /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? host : host === 'localhost' ? '127.0.0.1' : host,
+      ip: isIPv4Literal(host) ? host : host === 'localhost' ? '127.0.0.1' : host,
       ports: inst.hostPorts,
       version: inst.configVersion,
       healthySince: iso(inst.healthySinceMs ?? inst.startedAtMs ?? 0),
@@ -293,7 +300,8 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.touch(d.appId);
     this.deploymentsById.set(d.id, d);
     this.deploymentByApp.set(d.appId, d.id);
-    this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan: renderDeploymentPlan(d), currentStep: renderDeploymentPlan(d).steps[0] });
+    const plan = renderDeploymentPlan(d);
+    this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan, currentStep: plan.steps[0] });
   }
 
   private endDeployment(d: DeploymentRecord, outcome: 'success' | 'failed' | 'superseded' | 'canceled', atMs: number, reason?: string): void {
@@ -308,7 +316,10 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private applyFinishDeployment(cmd: Extract<FrameworkCommand, { type: 'FinishDeployment' }>): CommandResult {
     const d = this.deploymentsById.get(cmd.deploymentId);
     if (d === undefined) return { ok: false, code: 'NOT_FOUND', message: `deployment ${cmd.deploymentId} is not running` };
-    if (cmd.outcome === 'success') this.emit({ eventType: 'deployment_step_success', timestamp: iso(cmd.atMs), plan: renderDeploymentPlan(d), currentStep: renderDeploymentPlan(d).steps[0] });
+    if (cmd.outcome === 'success') {
+      const plan = renderDeploymentPlan(d);
+      this.emit({ eventType: 'deployment_step_success', timestamp: iso(cmd.atMs), plan, currentStep: plan.steps[0] });
+    }
     this.endDeployment(d, cmd.outcome, cmd.atMs, cmd.reason);
     return ok;
   }

@@ -74,7 +74,7 @@ export interface CanaryRecord {
   readonly weight: number;
 }
 
-export type DeploymentKind = 'start' | 'scale' | 'update' | 'restart' | 'rollback' | 'canary' | 'promote' | 'abort' | 'delete' | 'cancel';
+export type DeploymentKind = 'start' | 'scale' | 'update' | 'restart' | 'rollback' | 'canary' | 'promote' | 'abort' | 'delete';
 
 export interface DeploymentRecord {
   readonly id: string;

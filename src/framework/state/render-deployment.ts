@@ -24,7 +24,6 @@ const actionByKind: Record<DeploymentKind, string> = {
   promote: 'RestartApplication',
   abort: 'RestartApplication',
   delete: 'StopApplication',
-  cancel: 'RestartApplication',
 };
 
 export function deploymentAction(d: DeploymentRecord): MarathonDeploymentAction {
