@@ -34,6 +34,14 @@ async function waitForResolve(resolver: Resolver, name: string): Promise<string[
   }
 }
 
+async function waitUntil(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function portClosed(port: number, host = '127.0.0.1'): Promise<boolean> {
   return waitForPort(port, 200, host).then(() => false, () => true);
 }
@@ -91,11 +99,14 @@ describe('e2e: cygnet local', function () {
     process.kill(agent2, 'SIGKILL');
     await local.waitForLine(/\[local\] agent-2 exited unexpectedly .*restarting in 1000 ms/, 30_000);
     await waitForPort(base + 2, 60_000, '127.0.0.2');
+    // Until the new agent-2 subscribes, the master may still offer the dead one's resources
+    // (Mesos does too, until its agent health check fails); a task launched there is TASK_LOST.
+    await waitUntil(() => local.lines.filter((l) => /\[agent-2\].*subscribed to master/.test(l)).length >= 2, 60_000, 'agent-2 subscribed again');
 
     const fw = newFramework(`127.0.0.1:${base}`, { name: 'e2e-local' });
     await fw.client.subscribe();
     const pidFile = path.join(root, 'local-task.pid');
-    await launchTask(fw, { taskId: 'local-1', command: `echo $$ > ${pidFile}; exec sleep 1000` });
+    await launchTask(fw, { taskId: 'local-1', command: `echo $$ > ${pidFile}; exec sleep 1000`, pick: (o) => o.hostname === '127.0.0.1' });
     await fw.rec.waitForState('local-1', 'TASK_RUNNING');
     await fw.client.close();
     const taskPid = Number(readFileSync(pidFile, 'utf8').trim());
