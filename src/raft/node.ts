@@ -24,8 +24,9 @@
  *    read has a deadline (`ProposalTimeoutError`, outcome unknown).
  *  - Applied entries reach the state machine in index order, exactly once per
  *    process lifetime (after a restart: snapshot restore, then the log suffix).
- *  - Bounded: pending proposals (`maxPendingProposals`) and reads (core's
- *    maxPendingReads) — beyond them callers get an error at once, not a queue.
+ *  - Bounded: pending proposals (`maxPendingProposals`) and reads (MAX_QUEUED_READS
+ *    queued behind one ReadIndex round in flight) — beyond them callers get an error
+ *    at once, not a queue.
  */
 import type { Clock, TimerHandle } from '../common/clock.ts';
 import { systemClock } from '../common/clock.ts';
@@ -121,6 +122,15 @@ interface PendingProposal<R> {
   readonly timer: TimerHandle;
 }
 
+/** Reads queued behind the ReadIndex round in flight; beyond this many, callers get CYG_OVERLOADED. */
+const MAX_QUEUED_READS = 65_536;
+
+interface ReadWaiter {
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** One ReadIndex round, serving every read queued before it was issued. */
 interface PendingRead {
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
@@ -148,6 +158,8 @@ export class RaftNode<R> {
   private readonly proposals = new Map<number, PendingProposal<R>>();
   private readonly reads = new Map<string, PendingRead>();
   private readSeq = 0;
+  /** Reads waiting for the next ReadIndex round (see issueReads). */
+  private queuedReads: ReadWaiter[] = [];
   private applied: number;
   private snapshotIndex: number;
   private role: Role = 'follower';
@@ -235,6 +247,31 @@ export class RaftNode<R> {
   read(): Promise<void> {
     const refused = this.refuse();
     if (refused !== undefined) return Promise.reject(refused);
+    if (this.queuedReads.length >= MAX_QUEUED_READS) return Promise.reject(new OverloadedError('too many pending reads'));
+    return new Promise<void>((resolve, reject) => {
+      this.queuedReads.push({ resolve, reject });
+      // Reads arriving in the same turn share one barrier; issued at the end of it.
+      if (this.queuedReads.length === 1) queueMicrotask(() => this.issueReads());
+    });
+  }
+
+  /**
+   * Read batching (etcd's linearizableReadLoop): one ReadIndex round serves every read queued
+   * before it was issued, and at most one round waits for the leader's confirmation at a time —
+   * reads arriving meanwhile queue for the next round. A read never joins a round issued before
+   * it arrived, so its index is still fixed after it started (linearizable). Queued reads are
+   * bounded by MAX_QUEUED_READS and wait at most the confirming round's deadline plus their own.
+   */
+  private issueReads(): void {
+    if (this.queuedReads.length === 0) return;
+    for (const r of this.reads.values()) if (r.index === undefined) return;
+    const waiters = this.queuedReads;
+    this.queuedReads = [];
+    const refused = this.refuse();
+    if (refused !== undefined) {
+      for (const w of waiters) w.reject(refused);
+      return;
+    }
     const seq = ++this.readSeq;
     const ctx = new Uint8Array(12);
     const dv = new DataView(ctx.buffer);
@@ -242,18 +279,30 @@ export class RaftNode<R> {
     dv.setFloat64(4, seq);
     const r = this.core.readIndex(ctx);
     if (!r.ok) {
-      if (r.reason === 'tooManyPendingReads') return Promise.reject(new OverloadedError('too many pending reads'));
-      return Promise.reject(this.notLeader(r.leader, r.reason));
+      const err = r.reason === 'tooManyPendingReads' ? new OverloadedError('too many pending reads') : this.notLeader(r.leader, r.reason);
+      for (const w of waiters) w.reject(err);
+      return;
     }
     const key = ctxKey(ctx);
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.clock.setTimer(this.proposalTimeoutMs, () => {
-        this.reads.delete(key);
-        reject(new ProposalTimeoutError('read', this.proposalTimeoutMs));
-      });
-      this.reads.set(key, { resolve, reject, timer, index: undefined });
-      this.schedule();
+    const timer = this.clock.setTimer(this.proposalTimeoutMs, () => {
+      this.reads.delete(key);
+      const err = new ProposalTimeoutError('read', this.proposalTimeoutMs);
+      for (const w of waiters) w.reject(err);
+      this.issueReads();
     });
+    this.reads.set(key, {
+      resolve: () => {
+        for (const w of waiters) w.resolve();
+      },
+      reject: (e) => {
+        for (const w of waiters) w.reject(e);
+        // Called after the round left `reads`: the next one may go now.
+        queueMicrotask(() => this.issueReads());
+      },
+      timer,
+      index: undefined,
+    });
+    this.schedule();
   }
 
   addVoter(id: NodeId, address: string): Promise<ProposeOutcome<R | undefined>> {
@@ -558,6 +607,8 @@ export class RaftNode<R> {
         r.resolve();
       }
     }
+    // The confirmed round no longer holds back the reads queued behind it.
+    this.issueReads();
   }
 
   private async takeSnapshot(): Promise<void> {
@@ -587,6 +638,9 @@ export class RaftNode<R> {
       r.timer.cancel();
       r.reject(err);
     }
+    const queued = this.queuedReads;
+    this.queuedReads = [];
+    for (const w of queued) w.reject(err);
   }
 }
 

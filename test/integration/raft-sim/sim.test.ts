@@ -87,7 +87,7 @@ describe('raft simulation', function () {
     const safetyProperties = /election safety|leader completeness|state-machine safety|log matching/;
 
     it('SafetyChecker: storage that acknowledges writes before fsyncing them', async () => {
-      const r = await firstFailure('ackBeforeFsync', 10);
+      const r = await firstFailure('ackBeforeFsync', 40);
       expect(r, 'no seed failed').to.not.equal(undefined);
       expect(r?.failureKind).to.equal('safety' satisfies FailureKind);
       expect(r?.failure).to.match(safetyProperties);

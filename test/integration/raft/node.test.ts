@@ -156,6 +156,31 @@ describe('RaftNode on a memory network (manual clock)', function () {
     await expectRejects(l.node.propose(put('q', 'q')), ShuttingDownError);
   });
 
+  it('batches reads: 200 at once on the leader and 200 on a follower share a few ReadIndex rounds', async () => {
+    for (const id of [1, 2, 3]) await start(id);
+    const l = await until('leader', leaderOf([1, 2, 3]));
+    const f = [...members.values()].find((m) => m !== l) as Member;
+    await until('follower hears the leader', () => (f.node.status().leaderMeta !== undefined ? true : undefined));
+    await l.node.propose(put('k', 'v1'));
+    for (const m of [l, f]) {
+      const before = net.delivered;
+      let done = 0;
+      const reads = Array.from({ length: 200 }, () => m.node.read().then(() => done++));
+      await until(`200 reads on node ${m.node.id}`, () => (done === 200 ? true : undefined));
+      await Promise.all(reads);
+      // One round is a heartbeat to each follower and their answers (plus a ReadIndex hop
+      // from a follower): a handful of messages, not 4 per read.
+      expect(net.delivered - before, `messages for 200 reads on node ${m.node.id}`).to.be.lessThan(24);
+      expect(m.sm.get('k')?.toString()).to.equal('v1');
+    }
+    // A read queued behind a round in flight still sees a write acknowledged before it was issued.
+    const first = l.node.read();
+    await l.node.propose(put('k', 'v2'));
+    await f.node.read();
+    expect(f.sm.get('k')?.toString()).to.equal('v2');
+    await first;
+  });
+
   it('transfers leadership on request', async () => {
     for (const id of [1, 2, 3]) await start(id);
     const l = await until('leader', leaderOf([1, 2, 3]));
