@@ -26,8 +26,11 @@ export class EtcdCluster {
   private readonly procs = new Map<number, ChildProcess>();
   private readonly stderr = new Map<number, string>();
 
-  /** `ports` = 2 per member (client, peer). */
-  constructor(dataDir: string, ports: readonly number[]) {
+  private readonly extraArgs: readonly string[];
+
+  /** `ports` = 2 per member (client, peer); `extraArgs` go to every member (e.g. `--election-timeout 500`). */
+  constructor(dataDir: string, ports: readonly number[], extraArgs: readonly string[] = []) {
+    this.extraArgs = extraArgs;
     const n = Math.floor(ports.length / 2);
     this.members = Array.from({ length: n }, (_, i) => ({
       id: i + 1,
@@ -67,6 +70,7 @@ export class EtcdCluster {
         '--initial-cluster-token', 'cygnet-bench',
         '--logger', 'zap',
         '--log-level', 'error',
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
