@@ -24,6 +24,7 @@
  *                        --etcd-args "..."]
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,9 +33,10 @@ import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { KvClient } from '../examples/kv/client.ts';
 import { KvProcessCluster } from '../examples/kv/local-cluster.ts';
-import { EtcdCluster, etcdPut } from './lib/etcd-cluster.ts';
+import { ETCD_BIN, EtcdCluster, etcdPut } from './lib/etcd-cluster.ts';
 import { buildEtcdLoad, ensureGoTools, EtcdFailoverProbe, runGoLoad, type GoLoadResult } from './lib/etcd-load.ts';
 import { percentile, runLoad, type LoadResult } from './lib/load.ts';
+import { cpuMs, processTree } from './lib/proc-cpu.ts';
 import { freePorts } from '../test/integration/raft/helpers.ts';
 
 const program = new Command('kv.bench')
@@ -66,6 +68,8 @@ interface Level {
   readonly maxMs: number;
   readonly failed: number;
   readonly load1: number;
+  /** CPU (user + system) of the 3 server processes per completed op, µs: steadier than ops/s on a shared machine. */
+  readonly serverCpuUs: number;
 }
 
 type Column = 'kv' | 'kvGo' | 'etcd' | 'gateway';
@@ -83,13 +87,28 @@ interface Results {
   readonly notes: string[];
 }
 
-function fromNode(l: LoadResult, load1: number): Level {
-  return { perSecond: l.perSecond, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs, failed: l.failed, load1 };
+/** A level's figures before the server CPU is known. */
+type Measured = Omit<Level, 'serverCpuUs' | 'load1'> & { readonly ops: number };
+
+function fromNode(l: LoadResult): Measured {
+  return { perSecond: l.perSecond, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs, failed: l.failed, ops: l.ok };
 }
 
-function fromGo(r: GoLoadResult, load1: number): Level {
+function fromGo(r: GoLoadResult): Measured {
   if (r.errors > 0) log(`  (${r.errors} errors, first: ${r.firstError ?? '?'})`);
-  return { perSecond: r.opsPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, failed: r.errors, load1 };
+  return { perSecond: r.opsPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, failed: r.errors, ops: r.ops };
+}
+
+/** This script's descendant server processes of one system, told apart by their command line. */
+function serverPids(system: 'kv' | 'etcd'): number[] {
+  const isServer = (argv: string[]): boolean => (system === 'kv' ? argv.some((a) => a.endsWith('examples/kv/main.ts')) : argv[0] === ETCD_BIN);
+  return processTree([process.pid]).filter((pid) => {
+    try {
+      return pid !== process.pid && isServer(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+    } catch {
+      return false; // exited meanwhile
+    }
+  });
 }
 
 function load1(): number {
@@ -212,22 +231,27 @@ async function main(): Promise<void> {
         const row: Partial<Record<Column, Level>> = {};
         table.set(c, row);
         const what = op === 'put' ? 'writes' : 'linearizable reads';
-        const measure = async (col: Column, run: (l: number) => Promise<Level>): Promise<void> => {
+        const measure = async (col: Column, run: () => Promise<Measured>): Promise<void> => {
           const l = load1();
-          row[col] = await run(l);
+          const pids = serverPids(col === 'kv' || col === 'kvGo' ? 'kv' : 'etcd');
+          const before = cpuMs(pids);
+          const m = await run();
+          const after = cpuMs(pids);
+          const cpu = after.userMs + after.sysMs - before.userMs - before.sysMs;
+          row[col] = { ...m, load1: l, serverCpuUs: m.ops > 0 ? (cpu * 1000) / m.ops : NaN };
           log(`${COLUMN_NAMES[col]} ${what} c=${c}: ${fmt(row[col] as Level)}`);
         };
-        await measure('kv', async (l) => fromNode(await kvLoad(lkv, c, op), l));
+        await measure('kv', async () => fromNode(await kvLoad(lkv, c, op)));
         if (letcd !== undefined && bin !== undefined) {
           const b = bin;
-          await measure('etcd', async (l) => fromGo(await runGoLoad(b, { proto: 'etcd', endpoints: [letcd.member(await letcd.waitLeader()).client], op, clients: c, durationMs: DURATION_MS }), l));
+          await measure('etcd', async () => fromGo(await runGoLoad(b, { proto: 'etcd', endpoints: [letcd.member(await letcd.waitLeader()).client], op, clients: c, durationMs: DURATION_MS })));
         }
         if (letcd !== undefined && op === 'put' && opts.gateway) {
-          await measure('gateway', async (l) => {
+          await measure('gateway', async () => {
             const addr = letcd.member(await letcd.waitLeader()).client;
             const agent = new Agent({ connections: c, keepAliveTimeout: 30_000, pipelining: 1 });
             try {
-              return fromNode(await runLoad(c, DURATION_MS, (w, seq) => etcdPut(agent, addr, keyOf(w, seq), VALUE, 10_000)), l);
+              return fromNode(await runLoad(c, DURATION_MS, (w, seq) => etcdPut(agent, addr, keyOf(w, seq), VALUE, 10_000)));
             } finally {
               await agent.close();
             }
@@ -235,7 +259,7 @@ async function main(): Promise<void> {
         }
         if (bin !== undefined && opts.goKv) {
           const b = bin;
-          await measure('kvGo', async (l) => fromGo(await runGoLoad(b, { proto: 'kv-http', endpoints: [lkv.member(await lkv.waitLeader()).http], op, clients: c, durationMs: DURATION_MS }), l));
+          await measure('kvGo', async () => fromGo(await runGoLoad(b, { proto: 'kv-http', endpoints: [lkv.member(await lkv.waitLeader()).http], op, clients: c, durationMs: DURATION_MS })));
         }
       }
     }
@@ -293,7 +317,7 @@ function uptime(): string {
 }
 
 function fmt(l: Level): string {
-  return `${l.perSecond.toFixed(0)}/s, p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(0)} ms (${l.failed} failed, load ${l.load1.toFixed(1)})`;
+  return `${l.perSecond.toFixed(0)}/s, p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(0)} ms, server CPU ${l.serverCpuUs.toFixed(0)} µs/op (${l.failed} failed, load ${l.load1.toFixed(1)})`;
 }
 
 function log(s: string): void {
@@ -305,8 +329,8 @@ const ms1 = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) 
 
 function summary(title: string, unit: string, rows: Map<number, Partial<Record<Column, Level>>>, extras: Column[]): string[] {
   const lines = [
-    `| clients | kv ${unit}/s | etcd (gRPC) ${unit}/s | ratio | p99, kv / etcd | ${extras.map((e) => `${COLUMN_NAMES[e]} ${unit}/s`).join(' | ')}${extras.length > 0 ? ' | ' : ''}load |`,
-    `|---:|---:|---:|---:|---|${extras.map(() => '---:|').join('')}---|`,
+    `| clients | kv ${unit}/s | etcd (gRPC) ${unit}/s | ratio | p99, kv / etcd | server CPU µs/op, kv / etcd | ${extras.map((e) => `${COLUMN_NAMES[e]} ${unit}/s`).join(' | ')}${extras.length > 0 ? ' | ' : ''}load |`,
+    `|---:|---:|---:|---:|---|---|${extras.map(() => '---:|').join('')}---|`,
   ];
   for (const [c, r] of rows) {
     const kv = r.kv;
@@ -314,19 +338,19 @@ function summary(title: string, unit: string, rows: Map<number, Partial<Record<C
     const ratio = kv !== undefined && etcd !== undefined ? `${(kv.perSecond / etcd.perSecond).toFixed(2)}×` : '—';
     const loads = (Object.values(r) as Level[]).map((l) => l.load1);
     lines.push(
-      `| ${c} | ${int(kv?.perSecond ?? NaN)} | ${int(etcd?.perSecond ?? NaN)} | ${ratio} | ${ms1(kv?.p99Ms ?? NaN)} / ${ms1(etcd?.p99Ms ?? NaN)} ms | ${extras.map((e) => int(r[e]?.perSecond ?? NaN)).join(' | ')}${extras.length > 0 ? ' | ' : ''}${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
+      `| ${c} | ${int(kv?.perSecond ?? NaN)} | ${int(etcd?.perSecond ?? NaN)} | ${ratio} | ${ms1(kv?.p99Ms ?? NaN)} / ${ms1(etcd?.p99Ms ?? NaN)} ms | ${int(kv?.serverCpuUs ?? NaN)} / ${int(etcd?.serverCpuUs ?? NaN)} | ${extras.map((e) => int(r[e]?.perSecond ?? NaN)).join(' | ')}${extras.length > 0 ? ' | ' : ''}${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
     );
   }
   return [`**${title}**`, '', ...lines, ''];
 }
 
 function detail(results: Results): string[] {
-  const lines = ['| op | clients | system | ops/s | p50 ms | p99 ms | max ms | failed | load |', '|---|---:|---|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| op | clients | system | ops/s | p50 ms | p99 ms | max ms | server CPU µs/op | failed | load |', '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|'];
   for (const [op, rows] of [['write', results.writes], ['linearizable read', results.reads]] as const) {
     for (const [c, r] of rows) {
       for (const col of ['kv', 'kvGo', 'etcd', 'gateway'] as const) {
         const l = r[col];
-        if (l !== undefined) lines.push(`| ${op} | ${c} | ${COLUMN_NAMES[col]} | ${int(l.perSecond)} | ${l.p50Ms.toFixed(2)} | ${l.p99Ms.toFixed(2)} | ${l.maxMs.toFixed(1)} | ${l.failed} | ${l.load1.toFixed(1)} |`);
+        if (l !== undefined) lines.push(`| ${op} | ${c} | ${COLUMN_NAMES[col]} | ${int(l.perSecond)} | ${l.p50Ms.toFixed(2)} | ${l.p99Ms.toFixed(2)} | ${l.maxMs.toFixed(1)} | ${int(l.serverCpuUs)} | ${l.failed} | ${l.load1.toFixed(1)} |`);
       }
     }
   }
