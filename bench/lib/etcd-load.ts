@@ -108,7 +108,8 @@ export async function runGoLoad(bin: string, o: GoLoadOptions): Promise<GoLoadRe
 /**
  * The generator's fail-over mode as a long-lived child: `writeUntilCommitted`
  * hands it the survivors and resolves when a write through a fresh clientv3
- * client to them has committed (500 ms per attempt, retried every 5 ms).
+ * client to them has committed (100 ms per attempt, retried every 5 ms: an
+ * etcd member without a leader holds a write until the client gives up).
  */
 export class EtcdFailoverProbe {
   private readonly child: ChildProcess;
