@@ -137,7 +137,7 @@ export class Wal {
       await fsyncPath(dir);
       tailSize = (await readFile(join(dir, (segments[segments.length - 1] as Segment).name))).length;
     }
-    const state = replay.result();
+    const state = replay.result(dir);
     let fh: FileHandle;
     if (segments.length === 0) {
       const seg = segmentFor(state.entries[0]?.index ?? 1);
@@ -284,6 +284,9 @@ class Replayer {
   private hardState: HardState | undefined;
   private snapshot: SnapshotMarker | undefined;
   private entries: Entry[] = [];
+  private sawEntry = false;
+  /** Set when the log starts past the snapshot seen so far: a later marker must reach this index. */
+  private gapBefore: number | undefined;
 
   /** Index of the entry before `entries[0]` (0 or the snapshot index). */
   private get offset(): number {
@@ -298,12 +301,17 @@ class Replayer {
   entry(e: Entry, where: () => CorruptStorageError): void {
     // The oldest surviving segment may start mid-log (earlier ones were released
     // after a snapshot whose marker follows): the first entry sets the offset.
-    const empty = this.entries.length === 0 && this.snapshot === undefined;
-    if (!empty && e.index > this.lastIndex + 1) throw where();
-    if (empty) {
-      this.entries.push(e);
+    // That segment's header may carry an older marker (the one durable when it
+    // was opened), so the first entry may also jump past the header's snapshot;
+    // a later marker must then cover the gap, or the log is corrupt (`result`).
+    const first = !this.sawEntry;
+    this.sawEntry = true;
+    if (first && e.index > this.lastIndex + 1) {
+      this.gapBefore = e.index - 1;
+      this.entries = [e];
       return;
     }
+    if (e.index > this.lastIndex + 1) throw where();
     if (e.index <= this.offset) {
       // Below a snapshot: an entry re-sent across the snapshot; keep the snapshot's view.
       if (this.entries.length === 0 && this.snapshot !== undefined && e.index <= this.snapshot.index) return;
@@ -318,6 +326,7 @@ class Replayer {
   }
 
   snapshotMarker(m: SnapshotMarker): void {
+    if (this.gapBefore !== undefined && (m.replace || m.index >= this.gapBefore)) this.gapBefore = undefined;
     const at = this.entries[m.index - 1 - this.offset];
     if (m.replace) {
       this.entries = [];
@@ -335,7 +344,12 @@ class Replayer {
     this.hardState = h;
   }
 
-  result(): WalState {
+  /** Throws when the oldest entries start past every snapshot marker (entries between them are missing). */
+  result(dir: string): WalState {
+    if (this.gapBefore !== undefined) {
+      const from = (this.snapshot?.index ?? 0) + 1;
+      throw new CorruptStorageError(dir, 0, `the WAL's oldest entry is ${this.gapBefore + 1} but its snapshot covers only up to ${from - 1}: entries ${from}..${this.gapBefore} are missing`);
+    }
     return { hardState: this.hardState, snapshot: this.snapshot, entries: this.entries };
   }
 }

@@ -113,9 +113,13 @@ export function spawnProcess(name: string, command: string, args: readonly strin
   return proc;
 }
 
-/** `node --import tsx src/cli/main.ts <args>` from the repository root (log level: CYGNET_CHILD_LOG_LEVEL, default info). */
+/**
+ * `node --import tsx src/cli/main.ts <args>` from the repository root (log level: CYGNET_CHILD_LOG_LEVEL, default info).
+ * CYGNET_CHILD_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the daemons a
+ * benchmark starts (node refuses --cpu-prof in NODE_OPTIONS).
+ */
 export function spawnCygnet(name: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
-  return spawnProcess(name, process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+  return spawnProcess(name, process.execPath, [...(process.env.CYGNET_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...args], {
     ...options,
     env: { CYGNET_LOG_LEVEL: process.env.CYGNET_CHILD_LOG_LEVEL ?? 'info', ...options.env },
   });

@@ -174,6 +174,46 @@ describe('raft WAL', () => {
     await w.close();
   });
 
+  it('recovers after a release when the oldest surviving segment opens with an older snapshot marker', async () => {
+    // Segment headers carry the snapshot marker durable at rotation time. After an earlier
+    // snapshot (index 5) and rotations, a later snapshot releases the first segments: the
+    // oldest survivor then opens with marker 5 followed by entries far above 6. Recovery
+    // must start the log there and take the later marker, not call the gap corruption.
+    const { wal } = await openWal(dir, 1024);
+    for (let i = 1; i <= 5; i++) await wal.append({ hardState: { term: 2, vote: 1, commit: i }, entries: [entry(i, 2, 'z'.repeat(50))] });
+    await wal.markSnapshot({ index: 5, term: 2, replace: false });
+    for (let i = 6; i <= 60; i++) await wal.append({ hardState: { term: 2, vote: 1, commit: i }, entries: [entry(i, 2, 'z'.repeat(50))] });
+    await wal.markSnapshot({ index: 40, term: 2, replace: false });
+    expect(await wal.releaseBefore(40)).to.be.greaterThan(0);
+    const oldest = wal.segmentNames[0] as string;
+    expect(Number(/wal-(\d+)\.log/.exec(oldest)?.[1])).to.be.greaterThan(6);
+    await wal.close();
+    const { wal: w, state } = await openWal(dir, 1024);
+    expect(state.snapshot).to.deep.equal({ index: 40, term: 2, replace: false });
+    expect(state.hardState).to.deep.equal({ term: 2, vote: 1, commit: 60 });
+    expect(state.entries.map((e) => e.index)).to.deep.equal(Array.from({ length: 20 }, (_, i) => 41 + i));
+    // And it keeps working: more entries, another reopen.
+    await w.append({ hardState: { term: 2, vote: 1, commit: 61 }, entries: [entry(61, 2)] });
+    await w.close();
+    const { wal: w2, state: s2 } = await openWal(dir, 1024);
+    expect(s2.entries.map((e) => e.index).at(-1)).to.equal(61);
+    await w2.close();
+  });
+
+  it('refuses a log whose oldest segment starts past its snapshot with no later marker covering the gap', async () => {
+    const { wal } = await openWal(dir, 1024);
+    for (let i = 1; i <= 5; i++) await wal.append({ hardState: { term: 2, vote: 1, commit: i }, entries: [entry(i, 2, 'z'.repeat(50))] });
+    await wal.markSnapshot({ index: 5, term: 2, replace: false });
+    for (let i = 6; i <= 60; i++) await wal.append({ hardState: { term: 2, vote: 1, commit: i }, entries: [entry(i, 2, 'z'.repeat(50))] });
+    const names = [...wal.segmentNames];
+    await wal.close();
+    // Delete segments by hand (no snapshot covers them): entries 6.. up to the survivor are gone.
+    for (const n of names.slice(0, 2)) await rm(join(dir, n));
+    const err = await openWal(dir, 1024).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(CygnetError);
+    expect((err as CygnetError).code).to.equal('CYG_CORRUPT');
+  });
+
   it('drops an empty segment left by a crash during rotation and appends to the previous one', async () => {
     const { wal } = await openWal(dir);
     await wal.append({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [entry(1, 1), entry(2, 1)] });
