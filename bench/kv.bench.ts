@@ -268,8 +268,8 @@ async function main(): Promise<void> {
 
     if (!opts.failoverOnLoaded && FAILOVERS > 0) {
       // Fresh clusters: every fail-over then starts from the same small log, whatever --duration-ms
-      // loaded before. (It also keeps kv clear of a WAL bug: a segment released by a snapshot after
-      // a rotation leaves a newer segment that does not replay; --failover-on-loaded shows it.)
+      // loaded before. (--failover-on-loaded kills the loaded ones: that is how a WAL replay bug
+      // after segment rotation + release showed up, fixed in 1f421a4.)
       await kv.stop();
       await etcd?.stop();
       kv = new KvProcessCluster(join(dir, 'kv-failover'), await freePorts(6));
