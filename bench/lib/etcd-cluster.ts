@@ -1,7 +1,9 @@
 /**
  * A local 3-member etcd 3.4 cluster (Debian's /usr/bin/etcd) for side-by-side
- * benchmarks: each member its own data dir and 127.0.0.1 ports; driven through
- * the v3 HTTP/JSON gateway (`POST /v3/kv/put`, base64 key/value).
+ * benchmarks: each member its own data dir and 127.0.0.1 ports. Status and
+ * leader come from the v3 HTTP/JSON gateway; `etcdPut` writes through it
+ * (`POST /v3/kv/put`, base64 key/value) for the gateway column, the gRPC
+ * load comes from bench/etcd-load.
  * `stop()` SIGKILLs every member it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,8 +26,11 @@ export class EtcdCluster {
   private readonly procs = new Map<number, ChildProcess>();
   private readonly stderr = new Map<number, string>();
 
-  /** `ports` = 2 per member (client, peer). */
-  constructor(dataDir: string, ports: readonly number[]) {
+  private readonly extraArgs: readonly string[];
+
+  /** `ports` = 2 per member (client, peer); `extraArgs` go to every member (e.g. `--election-timeout 500`). */
+  constructor(dataDir: string, ports: readonly number[], extraArgs: readonly string[] = []) {
+    this.extraArgs = extraArgs;
     const n = Math.floor(ports.length / 2);
     this.members = Array.from({ length: n }, (_, i) => ({
       id: i + 1,
@@ -65,6 +70,7 @@ export class EtcdCluster {
         '--initial-cluster-token', 'cygnet-bench',
         '--logger', 'zap',
         '--log-level', 'error',
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -84,13 +90,13 @@ export class EtcdCluster {
     this.procs.delete(id);
   }
 
-  /** `{memberId, leader}` from /v3/maintenance/status, or undefined when unreachable. */
-  async status(id: number): Promise<{ memberId: string; leader: string } | undefined> {
+  /** `{memberId, leader, applied}` from /v3/maintenance/status, or undefined when unreachable or leaderless. */
+  async status(id: number): Promise<{ memberId: string; leader: string; applied: number } | undefined> {
     try {
       const res = await request(`http://${this.member(id).client}/v3/maintenance/status`, { method: 'POST', body: '{}', headersTimeout: 1000, bodyTimeout: 1000 });
-      const j = (await res.body.json()) as { header?: { member_id?: string }; leader?: string };
+      const j = (await res.body.json()) as { header?: { member_id?: string }; leader?: string; raftAppliedIndex?: string };
       if (res.statusCode !== 200 || j.header?.member_id === undefined || j.leader === undefined || j.leader === '0') return undefined;
-      return { memberId: j.header.member_id, leader: j.leader };
+      return { memberId: j.header.member_id, leader: j.leader, applied: Number(j.raftAppliedIndex ?? -1) };
     } catch {
       return undefined;
     }
@@ -112,6 +118,18 @@ export class EtcdCluster {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`etcd: no leader after ${timeoutMs} ms: ${[...this.stderr.values()].join('\n').slice(-1000)}`);
+  }
+
+  /** Waits until every running member has a leader and all have applied the same index (a restarted member caught up). */
+  async waitCaughtUp(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const st = await Promise.all([...this.procs.keys()].map((id) => this.status(id)));
+      const applied = st.map((s) => s?.applied ?? -1);
+      if (st.length === this.members.length && applied.every((a) => a >= 0 && a === applied[0])) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`etcd: members not caught up after ${timeoutMs} ms`);
   }
 
   async stop(): Promise<void> {

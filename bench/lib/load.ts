@@ -13,6 +13,7 @@ export interface LoadResult {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly maxMs: number;
 }
 
 export async function runLoad(concurrency: number, durationMs: number, call: (worker: number, seq: number) => Promise<boolean>): Promise<LoadResult> {
@@ -38,6 +39,7 @@ export async function runLoad(concurrency: number, durationMs: number, call: (wo
     perSecond: latencies.length / seconds,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+    maxMs: latencies.length === 0 ? NaN : (latencies[latencies.length - 1] as number),
   };
 }
 
