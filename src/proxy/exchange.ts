@@ -99,7 +99,7 @@ export class Exchange implements UpstreamUser {
     this.settled = false;
     this.pendingHead = null;
     backend.state.active++;
-    const pool = this.fwd.pools.get(backend.address, backend.port);
+    const pool = this.fwd.poolOf(backend);
     this.pool = pool;
     const conn = pool.acquire(this);
     if (conn === null) return;
@@ -173,6 +173,7 @@ export class Exchange implements UpstreamUser {
   }
 
   private onResponseHead(chunk: Buffer): void {
+    // `chunk` is the pool's shared read buffer: what is kept past this call is copied.
     const data = this.pendingHead === null ? chunk : Buffer.concat([this.pendingHead, chunk]);
     this.pendingHead = null;
     const rh = this.client.response;
@@ -181,7 +182,7 @@ export class Exchange implements UpstreamUser {
     for (;;) {
       end = rh.parse(data, start);
       if (end === 0) {
-        this.pendingHead = start === 0 ? data : data.subarray(start);
+        this.pendingHead = Buffer.from(data.subarray(start));
         return;
       }
       if (end < 0) return this.failAttempt('reset', `sent a malformed response (${rh.error})`);
@@ -204,7 +205,7 @@ export class Exchange implements UpstreamUser {
       this.client.responseChunks.reset();
       if (this.clientHttp10) {
         keep = false;
-        this.decodeSink = this.writeDecoded;
+        this.decodeSink = (buf, s, e) => { if (e > s) this.writeClient(Buffer.from(buf.subarray(s, e))); };
       } else chunkedOut = true;
     }
     this.keepClientAfter = keep;
@@ -243,7 +244,7 @@ export class Exchange implements UpstreamUser {
     if (this.framing === framingLength) {
       const take = Math.min(this.responseRemaining, len - start);
       this.responseRemaining -= take;
-      if (take > 0) this.writeClient(start === 0 && take === len ? chunk : chunk.subarray(start, start + take));
+      if (take > 0) this.writeClient(Buffer.from(chunk.subarray(start, start + take)));
       if (this.responseRemaining === 0) {
         if (start + take < len) this.reusable = false;
         this.finish();
@@ -253,22 +254,18 @@ export class Exchange implements UpstreamUser {
       const sink = this.decodeSink;
       const end = sink === null ? scanner.feed(chunk, start, len) : scanner.feed(chunk, start, len, sink);
       if (end < 0) return this.failAttempt('reset', `sent a malformed chunked body (${scanner.error})`);
-      if (sink === null && end > start) this.writeClient(start === 0 && end === len ? chunk : chunk.subarray(start, end));
+      if (sink === null && end > start) this.writeClient(Buffer.from(chunk.subarray(start, end)));
       if (scanner.done) {
         if (end < len) this.reusable = false;
         this.finish();
       }
     } else if (this.framing === framingClose) {
-      if (start < len) this.writeClient(start === 0 ? chunk : chunk.subarray(start));
+      if (start < len) this.writeClient(Buffer.from(chunk.subarray(start)));
     } else {
       // Bytes after a bodiless response that already finished: never reached (the socket was released).
       this.reusable = false;
     }
   }
-
-  private readonly writeDecoded = (buf: Buffer, start: number, end: number): void => {
-    if (end > start) this.writeClient(buf.subarray(start, end));
-  };
 
   private writeClient(bytes: Buffer): void {
     if (!this.client.socket.write(bytes)) this.upstream?.socket.pause();

@@ -20,7 +20,7 @@ import { computeEjectionMs, type FailurePolicy } from './failure-policy.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { Backend, RouteTable } from './route-table.ts';
 import type { UpgradeRequest } from './tunnel.ts';
-import { UpstreamPools, type PoolOptions } from './upstream-pools.ts';
+import { UpstreamPools, type BackendPool, type PoolOptions } from './upstream-pools.ts';
 
 export interface TimeoutOptions {
   /** Until the TCP connect to a backend succeeds (then: eject + retry). */
@@ -56,6 +56,8 @@ export class HttpForwarder {
   /** Coarse time (ms since epoch), advanced by the ticker: what timeouts are measured with. */
   now = Date.now();
   private readonly ticker: NodeJS.Timeout;
+  /** Each backend's pool, by identity: no address string is built per request. */
+  private readonly poolByBackend = new WeakMap<Backend, BackendPool>();
 
   constructor(readonly deps: ForwarderDeps) {
     this.pools = new UpstreamPools(deps.timeouts.connectTimeoutMs, deps.pool);
@@ -68,6 +70,15 @@ export class HttpForwarder {
   readonly accept = (socket: Socket): void => {
     this.clients.add(new ClientConnection(this, socket));
   };
+
+  poolOf(backend: Backend): BackendPool {
+    let pool = this.poolByBackend.get(backend);
+    if (pool === undefined || pool.closing) {
+      pool = this.pools.get(backend.address, backend.port);
+      this.poolByBackend.set(backend, pool);
+    }
+    return pool;
+  }
 
   /** Marks a failed connect: the backend sits out for a while (longer each time in a row). */
   eject(backend: Backend): void {

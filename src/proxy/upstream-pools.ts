@@ -13,6 +13,10 @@
  *   sweep     idle sockets older than `poolIdleMs` are closed (the caller's
  *             ticker; no timer per socket).
  *
+ * Reads from backends land in one shared buffer (`onread`): no buffer is
+ * allocated per read, and a user must copy whatever it keeps past its
+ * `onUpstreamData` call.
+ *
  * Invariants: a socket has at most one user; a pool whose address left the
  * routing table (`prune`) lends nothing more and destroys each socket as it
  * comes back; `sockets()` counts every socket open or connecting.
@@ -31,12 +35,17 @@ export interface PoolOptions {
 /** node's default server keepAliveTimeout is 5 s: close ours first, so a reused socket is rarely one the backend just closed. */
 export const defaultPool: PoolOptions = { poolIdleMs: 4_000, poolMaxSocketsPerBackend: 1_024 };
 
+/** What one read from a backend can return; the buffer is shared by every upstream socket (reads are synchronous on one thread). */
+const readBufferBytes = 64 * 1024;
+const readBuffer = Buffer.allocUnsafe(readBufferBytes);
+
 /** Who holds an upstream socket (the exchange); called with the socket's events. */
 export interface UpstreamUser {
   /** The socket is connected and lent to this user (not called when `acquire` returned it ready). */
   onUpstreamReady(conn: UpstreamConn): void;
   /** The connect failed; the socket is gone. */
   onUpstreamConnectFailed(kind: UpstreamFailureKind, code: string | undefined): void;
+  /** `chunk` is a view of the shared read buffer, valid only during the call: copy what you keep. */
   onUpstreamData(chunk: Buffer): void;
   /** The socket closed while lent (an error, or the backend closed it). */
   onUpstreamClose(code: string | undefined): void;
@@ -50,11 +59,14 @@ export class UpstreamConn {
   private timedOut = false;
   private errorCode: string | undefined;
 
-  constructor(readonly pool: BackendPool, readonly socket: Socket, connectTimeoutMs: number) {
+  readonly socket: Socket;
+
+  constructor(readonly pool: BackendPool, connectTimeoutMs: number) {
+    const socket = connect({ host: pool.address, port: pool.port, noDelay: true, onread: { buffer: readBuffer, callback: this.onRead } });
+    this.socket = socket;
     socket.setTimeout(connectTimeoutMs);
     socket.once('connect', this.onConnect);
     socket.once('timeout', this.onConnectTimeout);
-    socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('error', this.onError);
     socket.once('close', this.onClose);
@@ -85,10 +97,11 @@ export class UpstreamConn {
     this.socket.destroy();
   };
 
-  private readonly onData = (chunk: Buffer): void => {
+  private readonly onRead = (bytes: number, buf: Buffer): boolean => {
     const user = this.user;
     if (user === null) this.socket.destroy(); // a backend talking out of turn on an idle socket
-    else user.onUpstreamData(chunk);
+    else user.onUpstreamData(buf.subarray(0, bytes));
+    return true;
   };
 
   private readonly onDrain = (): void => {
@@ -139,7 +152,7 @@ export class BackendPool {
       this.waiting.push(user);
       return null;
     }
-    const conn = new UpstreamConn(this, connect({ host: this.address, port: this.port, noDelay: true }), this.owner.connectTimeoutMs);
+    const conn = new UpstreamConn(this, this.owner.connectTimeoutMs);
     conn.user = user;
     this.all.add(conn);
     return conn;
