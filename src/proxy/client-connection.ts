@@ -27,7 +27,7 @@ import { ChunkedScanner } from './http1/chunked.ts';
 import { upstreamTail, writeUpstreamHead } from './http1/head-writer.ts';
 import { maxHeadBytes, RequestHead } from './http1/request-head.ts';
 import { ResponseHead } from './http1/response-head.ts';
-import { matchRoute } from './route-table.ts';
+import { normalizeHost, pathHasPrefix, type HttpRoute, type RouteTable } from './route-table.ts';
 
 const stHead = 0;
 const stBusy = 1;
@@ -52,6 +52,10 @@ export class ClientConnection {
   readonly responseChunks = new ChunkedScanner();
   readonly clientIp: string;
   private buf: Buffer | null = null;
+  /** Where `buf` grows in place while a head or a body arrives in pieces (doubling: linear, not quadratic, in the bytes received). */
+  private room: Buffer | null = null;
+  /** How much of `buf` the head search has already covered (it resumes there). */
+  private scanned = 0;
   private state = stHead;
   private exchange: Exchange | null = null;
   /** When the connection entered its current state (head: idle/head timeout; closed: linger). */
@@ -60,6 +64,10 @@ export class ClientConnection {
   private serving = false;
   private tailHost: string | undefined;
   private tail: Buffer | null = null;
+  /** The routes of the last Host seen, under the table they came from (a swap invalidates them). */
+  private routesTable: RouteTable | null = null;
+  private routesHost: string | undefined;
+  private routes: readonly HttpRoute[] | undefined;
 
   constructor(private readonly fwd: HttpForwarder, readonly socket: Socket) {
     this.clientIp = clientAddress(socket.remoteAddress);
@@ -85,9 +93,9 @@ export class ClientConnection {
       bytes = bytes.subarray(used);
     }
     if (this.state === stClosed || this.state === stTunnel) return;
-    this.buf = this.buf === null ? bytes : Buffer.concat([this.buf, bytes]);
+    this.append(bytes);
     if (this.state === stHead) this.serve();
-    else if (this.buf.length > maxBufferedBytes) this.pause(pausedForBuffer);
+    else if ((this.buf?.length ?? 0) > maxBufferedBytes) this.pause(pausedForBuffer);
   };
 
   /** The client half-closed: with a request in progress that is an abort (as node:http and nginx read it), else a goodbye. */
@@ -119,8 +127,12 @@ export class ClientConnection {
     try {
       while (this.state === stHead && this.buf !== null) {
         const buf = this.buf;
-        const end = this.head.parse(buf);
-        if (end === 0) break;
+        const end = this.head.parse(buf, this.scanned);
+        if (end === 0) {
+          this.scanned = buf.length;
+          break;
+        }
+        this.scanned = 0;
         if (end < 0) {
           this.fwd.deps.metrics.countResponse('', -end);
           this.answer(refusalFailure(-end), `malformed request: ${this.head.error}`, true);
@@ -140,7 +152,7 @@ export class ClientConnection {
     const head = this.head;
     const metrics = this.fwd.deps.metrics;
     const closeAfter = head.hasBody || !head.keepsAlive;
-    if (head.target.charCodeAt(0) !== 47 /* / */) {
+    if (!head.isOriginForm) {
       // Absolute-form and asterisk-form targets are for forward proxies and OPTIONS *; a reverse proxy routes origin-form.
       metrics.countResponse('', 400);
       this.answer('BAD_REQUEST', `request target '${head.target.slice(0, 100)}' is not a path; send origin-form (GET /path HTTP/1.1 with a Host header)`, closeAfter);
@@ -150,7 +162,7 @@ export class ClientConnection {
       this.becomeTunnel(buf);
       return;
     }
-    const route = matchRoute(this.fwd.deps.table(), head.host, head.target);
+    const route = this.matchRoute();
     if (route === undefined) {
       metrics.countResponse('', 404);
       this.answer('NO_ROUTE', noRouteMessage(head.host, head.target), closeAfter);
@@ -167,6 +179,26 @@ export class ClientConnection {
     ex.attempt(null);
   }
 
+  /** matchRoute (route-table.ts) with the host lookup cached per connection, and the target decoded only when a route has a path prefix. */
+  private matchRoute(): HttpRoute | undefined {
+    const head = this.head;
+    const table = this.fwd.deps.table();
+    const host = head.host;
+    if (host === undefined) return undefined;
+    if (table !== this.routesTable || host !== this.routesHost) {
+      this.routesTable = table;
+      this.routesHost = host;
+      this.routes = table.hosts.get(normalizeHost(host));
+    }
+    const routes = this.routes;
+    if (routes === undefined) return undefined;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i] as HttpRoute;
+      if (r.pathPrefix === '/' || pathHasPrefix(head.target, r.pathPrefix)) return r;
+    }
+    return undefined;
+  }
+
   /** X-Forwarded-* and framing for the backend; the common case (no client X-Forwarded-For, same Host) reuses the last one. */
   private upstreamTail(): Buffer {
     const h = this.head;
@@ -177,6 +209,24 @@ export class ClientConnection {
       this.tail = upstreamTail(this.clientIp, undefined, host, false);
     }
     return this.tail;
+  }
+
+  private append(bytes: Buffer): void {
+    const buf = this.buf;
+    if (buf === null) {
+      this.buf = bytes;
+      return;
+    }
+    const need = buf.length + bytes.length;
+    let room = this.room;
+    // buf grows in place only while it is the start of `room` (consumed heads leave a view further in).
+    if (room === null || room.length < need || buf.buffer !== room.buffer || buf.byteOffset !== room.byteOffset) {
+      room = Buffer.allocUnsafeSlow(Math.max(need, 2 * buf.length, 4096));
+      buf.copy(room, 0);
+      this.room = room;
+    }
+    bytes.copy(room, buf.length);
+    this.buf = room.subarray(0, need);
   }
 
   /** Hands the socket to the tunnel with the upgrade request and whatever followed it. */
@@ -224,6 +274,7 @@ export class ClientConnection {
     this.state = stClosed;
     this.since = this.fwd.now;
     this.buf = null;
+    this.room = null;
     this.resume(pausedForBuffer | pausedForUpstream);
     this.socket.end();
   }
@@ -238,6 +289,7 @@ export class ClientConnection {
 
   putBack(bytes: Buffer): void {
     this.buf = bytes;
+    this.scanned = 0;
     if (bytes.length > maxBufferedBytes) this.pause(pausedForBuffer);
   }
 

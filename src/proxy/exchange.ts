@@ -29,7 +29,7 @@
 import type { ClientConnection } from './client-connection.ts';
 import { classifyUpstreamError, ejects, mayRetry, type AttemptPhase } from './failure-policy.ts';
 import type { HttpForwarder } from './forwarder.ts';
-import { connectionClose, connectionKeepAlive, connectionNone, writeDownstreamHead } from './http1/head-writer.ts';
+import { connectionClose, connectionKeepAlive, connectionNone, copyRange, writeDownstreamHead } from './http1/head-writer.ts';
 import { framingChunked, framingClose, framingLength, framingNone } from './http1/response-head.ts';
 import type { UpstreamFailureKind } from './metrics.ts';
 import type { Backend, HttpRoute } from './route-table.ts';
@@ -227,7 +227,7 @@ export class Exchange implements UpstreamUser {
       complete = true;
     }
     const out = writeDownstreamHead(data, rh, chunkedOut, connection, take);
-    if (take > 0) data.copy(out, out.length - take, end, end + take);
+    if (take > 0) copyRange(data, end, end + take, out, out.length - take);
     this.writeClient(out);
     if (this.decodeSink !== null) {
       this.relayBody(data, end);

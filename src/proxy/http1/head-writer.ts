@@ -26,6 +26,18 @@ export const connectionNone = 0;
 export const connectionClose = 1;
 export const connectionKeepAlive = 2;
 
+/**
+ * Copies src[start, end) to dst at `at`; returns the bytes copied. Short
+ * ranges (most of a head's pieces) are copied in a loop: Buffer#copy
+ * allocates a view per call, which costs more than copying a few dozen bytes.
+ */
+export function copyRange(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  const n = end - start;
+  if (n > 64) return src.copy(dst, at, start, end);
+  for (let i = 0; i < n; i++) dst[at + i] = src[start + i] as number;
+  return n;
+}
+
 function keptBytes(f: FieldLines): number {
   let n = 0;
   for (let i = 0; i < f.count; i++) if (f.kinds[i] === 0) n += f.lineEnd(i) + 2 - f.lineStart(i);
@@ -40,12 +52,12 @@ function copyKept(buf: Buffer, f: FieldLines, out: Buffer, at: number): number {
     if (f.kinds[i] !== 0) continue;
     const s = f.lineStart(i);
     if (s !== runEnd) {
-      if (runStart >= 0) o += buf.copy(out, o, runStart, runEnd);
+      if (runStart >= 0) o += copyRange(buf, runStart, runEnd, out, o);
       runStart = s;
     }
     runEnd = f.lineEnd(i) + 2;
   }
-  if (runStart >= 0) o += buf.copy(out, o, runStart, runEnd);
+  if (runStart >= 0) o += copyRange(buf, runStart, runEnd, out, o);
   return o;
 }
 
@@ -54,10 +66,10 @@ export function writeUpstreamHead(buf: Buffer, head: RequestHead, tail: Buffer, 
   const lineBytes = head.targetEnd - head.start;
   const size = lineBytes + version11.length + keptBytes(head.fields) + tail.length;
   const out = Buffer.allocUnsafe(size + reserve);
-  let o = buf.copy(out, 0, head.start, head.targetEnd);
-  o += version11.copy(out, o);
+  let o = copyRange(buf, head.start, head.targetEnd, out, 0);
+  o += copyRange(version11, 0, version11.length, out, o);
   o = copyKept(buf, head.fields, out, o);
-  tail.copy(out, o);
+  copyRange(tail, 0, tail.length, out, o);
   return out;
 }
 
@@ -67,12 +79,12 @@ export function writeDownstreamHead(buf: Buffer, head: ResponseHead, chunked: bo
   const extra = (chunked ? chunkedLine.length : 0) + (connection === connectionClose ? closeLine.length : connection === connectionKeepAlive ? keepAliveLine.length : 0);
   const size = http11.length + statusBytes + keptBytes(head.fields) + extra + 2;
   const out = Buffer.allocUnsafe(size + reserve);
-  let o = http11.copy(out, 0);
-  o += buf.copy(out, o, head.statusFrom, head.statusLineEnd + 2);
+  let o = copyRange(http11, 0, http11.length, out, 0);
+  o += copyRange(buf, head.statusFrom, head.statusLineEnd + 2, out, o);
   o = copyKept(buf, head.fields, out, o);
-  if (chunked) o += chunkedLine.copy(out, o);
-  if (connection === connectionClose) o += closeLine.copy(out, o);
-  else if (connection === connectionKeepAlive) o += keepAliveLine.copy(out, o);
+  if (chunked) o += copyRange(chunkedLine, 0, chunkedLine.length, out, o);
+  if (connection === connectionClose) o += copyRange(closeLine, 0, closeLine.length, out, o);
+  else if (connection === connectionKeepAlive) o += copyRange(keepAliveLine, 0, keepAliveLine.length, out, o);
   out[o] = 13;
   out[o + 1] = 10;
   return out;

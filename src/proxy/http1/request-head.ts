@@ -39,7 +39,6 @@ export class RequestHead implements ConnectionTokens {
   targetEnd = 0;
   end = 0;
   method = '';
-  target = '';
   /** 10 or 11. */
   version = 11;
   host: string | undefined = undefined;
@@ -57,6 +56,19 @@ export class RequestHead implements ConnectionTokens {
   forwardedFor: string | undefined = undefined;
   /** Why the head was refused, for the 4xx body. */
   error = '';
+  /** The bytes of the last head parsed, and its target once decoded (routing by host alone never needs it). */
+  private source: Buffer = Buffer.alloc(0);
+  private targetText: string | null = null;
+
+  /** The request target, decoded on first use. */
+  get target(): string {
+    return (this.targetText ??= this.source.toString('latin1', this.targetStart, this.targetEnd));
+  }
+
+  /** The target starts with '/' (origin-form), checked without decoding it. */
+  get isOriginForm(): boolean {
+    return this.source[this.targetStart] === 47;
+  }
 
   /** A protocol switch (WebSocket): handled as a tunnel, not a request. */
   get isUpgrade(): boolean {
@@ -71,6 +83,9 @@ export class RequestHead implements ConnectionTokens {
   get hasBody(): boolean {
     return this.chunked || this.contentLength > 0;
   }
+
+  /** The last Host decoded: a connection's requests nearly always repeat it, and the same string lets callers cache by it. */
+  private lastHost: string | undefined = undefined;
 
   private reset(): void {
     this.host = undefined;
@@ -97,26 +112,29 @@ export class RequestHead implements ConnectionTokens {
   /**
    * Parses the head at the start of `buf`. Returns the offset just after it
    * (> 0), 0 when more bytes are needed, or minus the HTTP status to refuse
-   * it with (`error` says why).
+   * it with (`error` says why). `scanned`: how much of `buf` an earlier call
+   * (that returned 0) already searched for the head's end.
    */
-  parse(buf: Buffer): number {
+  parse(buf: Buffer, scanned = 0): number {
     let p = 0;
     // RFC 9112 §2.2: ignore empty lines before the request line.
     while (buf[p] === CR && buf[p + 1] === LF) p += 2;
     if (p + 1 >= buf.length && buf[p] === CR) return 0;
-    const e = buf.indexOf(crlfcrlf, p);
+    const e = buf.indexOf(crlfcrlf, Math.max(p, scanned - 3));
     if (e < 0) {
       if (buf.length - p > maxHeadBytes) return this.refuse(431, `request head over ${maxHeadBytes} bytes`);
       return 0;
     }
     if (e + 4 - p > maxHeadBytes) return this.refuse(431, `request head over ${maxHeadBytes} bytes`);
     this.reset();
+    this.source = buf;
+    this.targetText = null;
     this.start = p;
     this.end = e + 4;
     const lineEnd = this.parseRequestLine(buf, p, e + 2);
     if (lineEnd < 0) return lineEnd;
-    const scanned = scanFieldLines(buf, lineEnd + 2, e + 2, this.fields);
-    if (scanned !== fieldsOk) return scanned === fieldsMalformed ? this.refuse(400, 'malformed header line') : this.refuse(431, 'too many header lines');
+    const fields = scanFieldLines(buf, lineEnd + 2, e + 2, this.fields);
+    if (fields !== fieldsOk) return fields === fieldsMalformed ? this.refuse(400, 'malformed header line') : this.refuse(431, 'too many header lines');
     const status = this.classifyFields(buf);
     if (status !== 0) return status;
     return this.end;
@@ -132,7 +150,6 @@ export class RequestHead implements ConnectionTokens {
     while (targetChar[buf[i] as number] === 1) i++;
     if (i === this.targetStart || buf[i] !== SP) return this.refuse(400, 'malformed request target');
     this.targetEnd = i;
-    this.target = buf.toString('latin1', this.targetStart, i);
     i++;
     if (i + 10 > stop || buf[i + 8] !== CR || buf[i + 9] !== LF || !equalsHttpSlash(buf, i)) return this.refuse(400, 'malformed request line');
     const major = (buf[i + 5] as number) - 48;
@@ -162,7 +179,7 @@ export class RequestHead implements ConnectionTokens {
         case 4:
           if (equalsLower(buf, s, 'host')) {
             hosts++;
-            this.host = buf.toString('latin1', vs, ve);
+            this.host = sameText(buf, vs, ve, this.lastHost) ? this.lastHost : (this.lastHost = buf.toString('latin1', vs, ve));
           }
           break;
         case 6:
@@ -242,6 +259,12 @@ export function dropNamed(buf: Buffer, f: FieldLines, named: readonly string[]):
     const len = f.nameEnd(i) - s;
     for (const name of named) if (name.length === len && equalsLower(buf, s, name)) f.kinds[i] = fieldDrop;
   }
+}
+
+function sameText(buf: Buffer, start: number, end: number, text: string | undefined): text is string {
+  if (text === undefined || text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 function equalsHttpSlash(buf: Buffer, i: number): boolean {

@@ -103,6 +103,25 @@ describe('proxy HTTP/1.1 engine (integration)', function () {
     expect(text).to.include('Connection: close');
   });
 
+  it('assembles heads that arrive a few bytes at a time, and refuses one that grows past the limit with 431', async () => {
+    const dribble = (payload: string, piece: number): Promise<string> => new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', async () => {
+        for (let at = 0; at < payload.length && !s.destroyed; at += piece) {
+          s.write(payload.slice(at, at + piece));
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      });
+      let text = '';
+      s.on('data', (c: Buffer) => { text += c.toString('latin1'); });
+      s.on('close', () => resolve(text));
+      s.on('error', reject);
+    });
+    const slow = await dribble('GET /slow HTTP/1.1\r\nHost: shapes.cygnet\r\nX-Pad: abcdefghij\r\n\r\nGET /next HTTP/1.1\r\nHost: shapes.cygnet\r\nConnection: close\r\n\r\n', 3);
+    expect(slow.split('HTTP/1.1 200 OK').slice(1).map((r) => r.split('\r\n\r\n')[1])).to.deep.equal(['GET /slow', 'GET /next']);
+    const huge = await dribble(`GET / HTTP/1.1\r\nHost: shapes.cygnet\r\n${'X-A: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n'.repeat(1000)}\r\n`, 4096);
+    expect(huge).to.match(/^HTTP\/1.1 431 Request Header Fields Too Large\r\n/);
+  });
+
   it('relays a chunked response as chunked to HTTP/1.1 and decoded to HTTP/1.0', async () => {
     const res = await request(`${h.url}/chunked`, { headers: { host: 'shapes.cygnet' }, dispatcher: agent });
     expect(res.headers['transfer-encoding']).to.equal('chunked');
