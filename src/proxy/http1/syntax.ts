@@ -72,20 +72,27 @@ export interface ConnectionTokens {
   named: string[] | null;
 }
 
-/** Adds the tokens of one Connection header value to `into`. */
+/** Adds the tokens of one Connection header value to `into`; the usual single tokens are matched in place, without decoding. */
 export function parseConnectionTokens(buf: Buffer, start: number, end: number, into: ConnectionTokens): void {
-  const value = buf.toString('latin1', start, end).toLowerCase();
-  if (value === 'keep-alive') into.keepAlive = true;
-  else if (value === 'close') into.close = true;
-  else if (value === 'upgrade') into.upgrade = true;
-  else {
-    for (const raw of value.split(',')) {
-      const t = raw.trim();
-      if (t === '') continue;
-      if (t === 'close') into.close = true;
-      else if (t === 'keep-alive') into.keepAlive = true;
-      else if (t === 'upgrade') into.upgrade = true;
-      else (into.named ??= []).push(t);
-    }
+  const len = end - start;
+  if (len === 10 && equalsLower(buf, start, 'keep-alive')) {
+    into.keepAlive = true;
+    return;
+  }
+  if (len === 5 && equalsLower(buf, start, 'close')) {
+    into.close = true;
+    return;
+  }
+  if (len === 7 && equalsLower(buf, start, 'upgrade')) {
+    into.upgrade = true;
+    return;
+  }
+  for (const raw of buf.toString('latin1', start, end).toLowerCase().split(',')) {
+    const t = raw.trim();
+    if (t === '') continue;
+    if (t === 'close') into.close = true;
+    else if (t === 'keep-alive') into.keepAlive = true;
+    else if (t === 'upgrade') into.upgrade = true;
+    else (into.named ??= []).push(t);
   }
 }
