@@ -235,6 +235,8 @@ export class ClientConnection {
     const rest = this.buf ?? Buffer.alloc(0);
     this.buf = null;
     this.state = stTunnel;
+    // Paused until the tunnel pipes it: bytes arriving while it dials a backend wait in the socket, not in a listener-less 'data' event.
+    this.socket.pause();
     this.socket.removeListener('data', this.onData);
     this.socket.removeListener('end', this.onEnd);
     this.socket.removeListener('drain', this.onDrain);
@@ -258,7 +260,7 @@ export class ClientConnection {
     this.exchange = null;
     this.resume(pausedForUpstream);
     if (this.state !== stBusy) return;
-    if (!keep) {
+    if (!keep || this.fwd.closing) {
       this.shut();
       return;
     }

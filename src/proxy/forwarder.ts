@@ -53,6 +53,8 @@ export function computeTickMs(t: TimeoutOptions, pool: PoolOptions): number {
 export class HttpForwarder {
   readonly pools: UpstreamPools;
   readonly clients = new Set<ClientConnection>();
+  /** Set by a graceful shutdown: connections close once their request in progress is answered. */
+  closing = false;
   /** Coarse time (ms since epoch), advanced by the ticker: what timeouts are measured with. */
   now = Date.now();
   private readonly ticker: NodeJS.Timeout;
@@ -97,6 +99,7 @@ export class HttpForwarder {
 
   /** Closes client connections waiting for a request; `force`: every one. */
   closeClients(force: boolean): void {
+    this.closing = true;
     for (const c of [...this.clients]) c.close(force);
   }
 
