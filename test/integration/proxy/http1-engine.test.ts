@@ -187,3 +187,41 @@ describe('proxy HTTP/1.1 engine (integration)', function () {
     expect(shapes.seen.slice(before).filter((s) => s.includes('smuggled'))).to.deep.equal([]);
   });
 });
+
+describe('proxy HTTP/1.1 engine timeouts (integration)', function () {
+  this.timeout(30_000);
+  let h: ProxyHarness;
+  let stall: TcpServer;
+
+  before(async () => {
+    h = await startProxyHarness({ timeouts: { idleTimeoutMs: 300, headerTimeoutMs: 5_000 } });
+    // A backend that starts a response and then goes silent.
+    stall = createTcpServer((s) => {
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'));
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => stall.listen(0, '127.0.0.1', r));
+    await h.app(appOf('/stall'));
+    await h.up(endpointOf('/stall', 0, (stall.address() as AddressInfo).port));
+  });
+  after(async () => {
+    await h.close();
+    stall.close();
+  });
+
+  it('cuts a response whose body goes silent for the idle timeout, and closes an idle client connection', async () => {
+    const port = Number(new URL(h.url).port);
+    const t0 = Date.now();
+    const cut = await raw(port, 'GET / HTTP/1.1\r\nHost: stall.cygnet\r\n\r\n');
+    expect(cut).to.match(/^HTTP\/1.1 200 OK\r\n[^]*\r\n\r\npartial$/);
+    expect(Date.now() - t0).to.be.within(250, 4_000);
+    const idle = await new Promise<number>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => { t1 = Date.now(); });
+      let t1 = Date.now();
+      s.on('close', () => resolve(Date.now() - t1));
+      s.on('error', reject);
+    });
+    expect(idle).to.be.within(250, 4_000);
+  });
+});
+
