@@ -316,10 +316,11 @@ export class ClientConnection {
 
   /** The proxy's ticker: idle keep-alive and slow heads, lingering closes, the exchange's own timeouts. */
   checkTimeouts(now: number): void {
+    const elapsedMs = now - this.since - this.fwd.tickMs;
     if (this.state === stHead) {
-      if (now - this.since > this.fwd.deps.timeouts.idleTimeoutMs) this.socket.destroy();
+      if (elapsedMs > this.fwd.deps.timeouts.idleTimeoutMs) this.socket.destroy();
     } else if (this.state === stClosed) {
-      if (now - this.since > lingerMs) this.socket.destroy();
+      if (elapsedMs > lingerMs) this.socket.destroy();
     } else if (this.state === stBusy) {
       this.exchange?.checkTimeouts(now);
     }

@@ -292,8 +292,9 @@ export class Exchange implements UpstreamUser {
   checkTimeouts(now: number): void {
     if (this.finished) return;
     const t = this.fwd.deps.timeouts;
-    if (this.phase === 'headers' && now - this.lastActivity > t.headerTimeoutMs) this.failAttempt('header_timeout');
-    else if (this.phase === 'body' && now - this.lastActivity > t.idleTimeoutMs) this.failAttempt('idle_timeout');
+    const silentMs = now - this.lastActivity - this.fwd.tickMs;
+    if (this.phase === 'headers' && silentMs > t.headerTimeoutMs) this.failAttempt('header_timeout');
+    else if (this.phase === 'body' && silentMs > t.idleTimeoutMs) this.failAttempt('idle_timeout');
   }
 
   /** The response is complete: the socket goes back to its pool (or away), the client connection serves its next request. */

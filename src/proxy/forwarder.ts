@@ -45,7 +45,12 @@ export interface ForwarderDeps {
   readonly onUpgrade: (req: UpgradeRequest, socket: Socket, head: Buffer) => void;
 }
 
-/** The ticker's period: a quarter of the shortest timeout (timeouts fire up to that late), within [10 ms, 1 s]. */
+/**
+ * The ticker's period: a quarter of the shortest timeout, within [10 ms, 1 s].
+ * Activity is stamped with the coarse clock, which lags real time by up to
+ * one period, so a check allows one period of slack: a timeout never fires
+ * early, and at most two periods late.
+ */
 export function computeTickMs(t: TimeoutOptions, pool: PoolOptions): number {
   return Math.max(10, Math.min(1_000, Math.floor(Math.min(t.headerTimeoutMs, t.idleTimeoutMs, pool.poolIdleMs) / 4)));
 }
@@ -57,6 +62,8 @@ export class HttpForwarder {
   closing = false;
   /** Coarse time (ms since epoch), advanced by the ticker: what timeouts are measured with. */
   now = Date.now();
+  /** The ticker's period, also the slack every timeout check allows (see computeTickMs). */
+  readonly tickMs: number;
   private readonly ticker: NodeJS.Timeout;
   /** Each backend's pool, by identity: no address string is built per request. */
   private readonly poolByBackend = new WeakMap<Backend, BackendPool>();
@@ -64,7 +71,8 @@ export class HttpForwarder {
   constructor(readonly deps: ForwarderDeps) {
     this.pools = new UpstreamPools(deps.timeouts.connectTimeoutMs, deps.pool);
     this.pools.now = this.now;
-    this.ticker = setInterval(this.tick, computeTickMs(deps.timeouts, deps.pool));
+    this.tickMs = computeTickMs(deps.timeouts, deps.pool);
+    this.ticker = setInterval(this.tick, this.tickMs);
     this.ticker.unref();
   }
 
