@@ -4,10 +4,9 @@
  * mapped here and nowhere else. Bodies are JSON like the rest of cygnet's
  * errors (`{"code":…,"message":…}`), short and explicit about what to fix.
  */
-import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-export type ProxyFailure = 'BAD_REQUEST' | 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT';
+export type ProxyFailure = 'BAD_REQUEST' | 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT' | 'HEAD_TOO_LARGE' | 'EXPECTATION_FAILED' | 'NOT_IMPLEMENTED' | 'VERSION_NOT_SUPPORTED';
 
 const statusOf: Record<ProxyFailure, number> = {
   BAD_REQUEST: 400,
@@ -15,9 +14,27 @@ const statusOf: Record<ProxyFailure, number> = {
   NO_INSTANCE: 503,
   BAD_GATEWAY: 502,
   GATEWAY_TIMEOUT: 504,
+  HEAD_TOO_LARGE: 431,
+  EXPECTATION_FAILED: 417,
+  NOT_IMPLEMENTED: 501,
+  VERSION_NOT_SUPPORTED: 505,
 };
 
-const reasonOf: Record<number, string> = { 404: 'Not Found', 503: 'Service Unavailable', 502: 'Bad Gateway', 504: 'Gateway Timeout', 400: 'Bad Request' };
+const reasonOf: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
+  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
+};
+
+/** The failure for a status the request parser refused a head with. */
+export function refusalFailure(status: number): ProxyFailure {
+  switch (status) {
+    case 431: return 'HEAD_TOO_LARGE';
+    case 417: return 'EXPECTATION_FAILED';
+    case 501: return 'NOT_IMPLEMENTED';
+    case 505: return 'VERSION_NOT_SUPPORTED';
+    default: return 'BAD_REQUEST';
+  }
+}
 
 export function failureStatus(failure: ProxyFailure): number {
   return statusOf[failure];
@@ -42,15 +59,11 @@ function body(failure: ProxyFailure, message: string): string {
   return `${JSON.stringify({ code: `CYG_PROXY_${failure}`, message })}\n`;
 }
 
-/** Answers on a response the proxy has not started; the connection stays usable. */
-export function sendFailure(res: ServerResponse, failure: ProxyFailure, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
+/** A whole response for a request the proxy answers itself; with `close`, the connection ends after it. */
+export function failureResponse(failure: ProxyFailure, message: string, close: boolean): string {
+  const status = statusOf[failure];
   const text = body(failure, message);
-  res.writeHead(statusOf[failure], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+  return `HTTP/1.1 ${status} ${reasonOf[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\n${close ? 'Connection: close\r\n' : ''}\r\n${text}`;
 }
 
 /** Answers on a raw socket (an upgrade request) and closes it. */
@@ -60,11 +73,5 @@ export function sendFailureRaw(socket: Socket, failure: ProxyFailure, message: s
   if (socket.writable) {
     socket.end(`HTTP/1.1 ${status} ${reasonOf[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
   }
-  socket.destroySoon?.();
-}
-
-/** For a request node could not parse: 400 and close, as node itself would, without throwing. */
-export function sendBadRequestRaw(socket: Socket): void {
-  if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   socket.destroySoon?.();
 }

@@ -8,11 +8,9 @@
  * (in-flight count, ejection) lives in `backendStates`, keyed by task id, so
  * it survives swaps; entries for tasks gone from the table are dropped.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { componentLogger, type Logger } from '../common/log.ts';
-import { sendBadRequestRaw } from './answers.ts';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts, type FailurePolicy } from './failure-policy.ts';
 import { defaultTimeouts, HttpForwarder, type TimeoutOptions } from './forwarder.ts';
 import { defaultPool, type PoolOptions } from './upstream-pools.ts';
@@ -35,6 +33,9 @@ export interface ProxyServerOptions {
   readonly log?: Logger;
 }
 
+/** How long `close` lets requests in progress finish before cutting their connections. */
+export const closeGraceMs = 2_000;
+
 export const defaultPolicy: FailurePolicy = { maxAttempts: defaultMaxAttempts, ejectBaseMs: defaultEjectBaseMs, ejectMaxMs: defaultEjectMaxMs };
 
 export class ProxyServer {
@@ -54,12 +55,11 @@ export class ProxyServer {
     this.domain = options.domain;
     this.log = options.log ?? componentLogger('proxy');
     const table = (): RouteTable => this.table;
-    this.forwarder = new HttpForwarder({ clock, metrics: this.metrics, timeouts, pool: options.pool ?? defaultPool, policy, table });
     const dialDeps = { clock, metrics: this.metrics, policy, connectTimeoutMs: timeouts.connectTimeoutMs, table };
+    this.forwarder = new HttpForwarder({ clock, metrics: this.metrics, timeouts, pool: options.pool ?? defaultPool, policy, table, onUpgrade: createUpgradeHandler(dialDeps) });
     this.tcp = new TcpForwarder({ ...dialDeps, listenHost: options.tcpHost ?? options.host, log: this.log });
-    this.http = createServer({ keepAliveTimeout: timeouts.idleTimeoutMs, requestTimeout: 0, headersTimeout: Math.min(timeouts.idleTimeoutMs, 60_000) }, this.forwarder.handle);
-    this.http.on('upgrade', createUpgradeHandler(dialDeps));
-    this.http.on('clientError', (_err, socket) => sendBadRequestRaw(socket as import('node:net').Socket));
+    // allowHalfOpen: a client that half-closes after its request still gets the response (as node:http does).
+    this.http = createServer({ allowHalfOpen: true, noDelay: true }, this.forwarder.accept);
     this.metrics.upstreamSockets = () => this.forwarder.pools.sockets();
   }
 
@@ -122,14 +122,14 @@ export class ProxyServer {
     }
   }
 
-  /** Stops accepting, closes idle keep-alive connections, the pools and the TCP listeners. */
+  /** Stops accepting, closes idle keep-alive connections (the rest after a grace period), the pools and the TCP listeners. */
   async close(): Promise<void> {
     this.tcp.close();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeIdleConnections();
-    const grace = setTimeout(() => this.http.closeAllConnections(), 2_000);
+    this.forwarder.closeClients(false);
+    const grace = setTimeout(() => this.forwarder.closeClients(true), closeGraceMs);
     await closed;
     clearTimeout(grace);
-    await this.forwarder.close();
+    this.forwarder.close();
   }
 }

@@ -9,7 +9,6 @@
  * Invariant: the backend's in-flight count covers the tunnel's whole life;
  * a client that leaves while the dial is in progress cancels it.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { noInstanceMessage, noRouteMessage, sendFailureRaw } from './answers.ts';
 import { dialBackend, splice, type DialDeps } from './dial.ts';
@@ -20,14 +19,23 @@ export interface TunnelDeps extends DialDeps {
   readonly table: () => RouteTable;
 }
 
-/** The `upgrade` listener of the proxy's HTTP server. */
-export function createUpgradeHandler(deps: TunnelDeps): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+/** An upgrade request as the HTTP engine parsed it. */
+export interface UpgradeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly host: string | undefined;
+  /** `[name, value, …]` as received. */
+  readonly rawHeaders: readonly string[];
+}
+
+/** Takes over a client socket whose request asks for an upgrade; `head` holds the bytes received after the request head. */
+export function createUpgradeHandler(deps: TunnelDeps): (req: UpgradeRequest, socket: Socket, head: Buffer) => void {
   return (req, socket, head) => {
     socket.on('error', () => undefined);
-    const route = matchRoute(deps.table(), req.headers.host, req.url);
+    const route = matchRoute(deps.table(), req.host, req.url);
     if (route === undefined) {
       deps.metrics.countResponse('', 404);
-      sendFailureRaw(socket, 'NO_ROUTE', noRouteMessage(req.headers.host, req.url));
+      sendFailureRaw(socket, 'NO_ROUTE', noRouteMessage(req.host, req.url));
       return;
     }
     if (route.backends.length === 0) {
@@ -36,8 +44,8 @@ export function createUpgradeHandler(deps: TunnelDeps): (req: IncomingMessage, s
       return;
     }
     const clientIp = clientAddress(socket.remoteAddress);
-    const headers = computeUpstreamHeaders(req.rawHeaders, { clientIp, proto: 'http', host: req.headers.host ?? '' }, false, true);
-    let lines = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
+    const headers = computeUpstreamHeaders(req.rawHeaders, { clientIp, proto: 'http', host: req.host ?? '' }, false, true);
+    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) lines += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
     lines += '\r\n';
     deps.metrics.inFlight++;

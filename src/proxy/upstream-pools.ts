@@ -1,15 +1,29 @@
 /**
- * The keep-alive pools to backends: one undici Pool per backend address,
- * created on first use and closed gracefully (in-flight requests finish)
- * once the address is gone from the routing table. undici's HTTP/1.1
- * client costs about half the CPU per request of node:http's (measured,
- * see notes/proxy.md), which is most of the proxy's hot path.
+ * The keep-alive pools to backends: per backend address, raw TCP sockets
+ * that carry one HTTP/1.1 exchange at a time (no pipelining) and go back to
+ * the pool when an exchange ends with the connection reusable. The
+ * exchange (exchange.ts) speaks HTTP on them; this file only connects,
+ * lends, takes back, and closes.
  *
- * Invariant: a pool is never shared by two addresses, and `prune` never
- * closes a pool whose address is still routed.
+ *   acquire   an idle socket (the most recently used: warm, and the oldest
+ *             age out), else a new connect, else (at the per-backend bound)
+ *             a place in the backend's queue, served by the next release.
+ *   release   reusable → idle (or straight to a queued user); otherwise
+ *             destroyed. A socket that talks or closes while idle is dropped.
+ *   sweep     idle sockets older than `poolIdleMs` are closed (the caller's
+ *             ticker; no timer per socket).
+ *
+ * Reads from backends land in one shared buffer (`onread`): no buffer is
+ * allocated per read, and a user must copy whatever it keeps past its
+ * `onUpstreamData` call.
+ *
+ * Invariants: a socket has at most one user; a pool whose address left the
+ * routing table (`prune`) lends nothing more and destroys each socket as it
+ * comes back; `sockets()` counts every socket open or connecting.
  */
-import { Pool } from 'undici';
-import type { TimeoutOptions } from './forwarder.ts';
+import { connect, type Socket } from 'node:net';
+import { classifyUpstreamError } from './failure-policy.ts';
+import type { UpstreamFailureKind } from './metrics.ts';
 
 export interface PoolOptions {
   /** An idle pooled socket is closed after this; keep it under the backends' own keep-alive timeout. */
@@ -21,50 +35,218 @@ export interface PoolOptions {
 /** node's default server keepAliveTimeout is 5 s: close ours first, so a reused socket is rarely one the backend just closed. */
 export const defaultPool: PoolOptions = { poolIdleMs: 4_000, poolMaxSocketsPerBackend: 1_024 };
 
+/** What one read from a backend can return; the buffer is shared by every upstream socket (reads are synchronous on one thread). */
+const readBufferBytes = 64 * 1024;
+const readBuffer = Buffer.allocUnsafe(readBufferBytes);
+
+/** Who holds an upstream socket (the exchange); called with the socket's events. */
+export interface UpstreamUser {
+  /** The socket is connected and lent to this user (not called when `acquire` returned it ready). */
+  onUpstreamReady(conn: UpstreamConn): void;
+  /** The connect failed; the socket is gone. */
+  onUpstreamConnectFailed(kind: UpstreamFailureKind, code: string | undefined): void;
+  /** `chunk` is a view of the shared read buffer, valid only during the call: copy what you keep. */
+  onUpstreamData(chunk: Buffer): void;
+  /** The socket closed while lent (an error, or the backend closed it). */
+  onUpstreamClose(code: string | undefined): void;
+  onUpstreamDrain(): void;
+}
+
+export class UpstreamConn {
+  user: UpstreamUser | null = null;
+  idleSince = 0;
+  private connected = false;
+  private timedOut = false;
+  private errorCode: string | undefined;
+
+  readonly socket: Socket;
+
+  constructor(readonly pool: BackendPool, connectTimeoutMs: number) {
+    const socket = connect({ host: pool.address, port: pool.port, noDelay: true, onread: { buffer: readBuffer, callback: this.onRead } });
+    this.socket = socket;
+    socket.setTimeout(connectTimeoutMs);
+    socket.once('connect', this.onConnect);
+    socket.once('timeout', this.onConnectTimeout);
+    socket.on('drain', this.onDrain);
+    socket.on('error', this.onError);
+    socket.once('close', this.onClose);
+  }
+
+  /** Connected (an idle socket always is; a new one once its connect succeeded). */
+  get ready(): boolean {
+    return this.connected;
+  }
+
+  /** Ends this socket's life without pooling it; a user still attached hears nothing more. */
+  destroy(): void {
+    this.user = null;
+    this.socket.destroy();
+  }
+
+  private readonly onConnect = (): void => {
+    this.connected = true;
+    this.socket.setTimeout(0);
+    this.socket.removeListener('timeout', this.onConnectTimeout);
+    const user = this.user;
+    if (user === null) this.pool.release(this, true);
+    else user.onUpstreamReady(this);
+  };
+
+  private readonly onConnectTimeout = (): void => {
+    this.timedOut = true;
+    this.socket.destroy();
+  };
+
+  private readonly onRead = (bytes: number, buf: Buffer): boolean => {
+    const user = this.user;
+    if (user === null) this.socket.destroy(); // a backend talking out of turn on an idle socket
+    else user.onUpstreamData(buf.subarray(0, bytes));
+    return true;
+  };
+
+  private readonly onDrain = (): void => {
+    this.user?.onUpstreamDrain();
+  };
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    this.errorCode = err.code;
+  };
+
+  private readonly onClose = (): void => {
+    this.pool.forget(this);
+    const user = this.user;
+    this.user = null;
+    if (user === null) return;
+    if (!this.connected) user.onUpstreamConnectFailed(this.timedOut ? 'connect_timeout' : classifyUpstreamError(this.errorCode, 'connect'), this.errorCode);
+    else user.onUpstreamClose(this.errorCode);
+  };
+}
+
+export class BackendPool {
+  private readonly idle: UpstreamConn[] = [];
+  private readonly all = new Set<UpstreamConn>();
+  private readonly waiting: UpstreamUser[] = [];
+  closing = false;
+
+  constructor(readonly address: string, readonly port: number, private readonly owner: UpstreamPools) {}
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /**
+   * Lends a socket to `user`: an idle one (`ready`: send now), or a new one
+   * still connecting (`user.onUpstreamReady` or `onUpstreamConnectFailed`
+   * follows); null when the backend is at its bound and `user` is queued
+   * (`onUpstreamReady` follows a release).
+   */
+  acquire(user: UpstreamUser): UpstreamConn | null {
+    const idle = this.idle;
+    while (idle.length > 0) {
+      const conn = idle.pop() as UpstreamConn;
+      if (conn.socket.destroyed || !conn.socket.writable) continue;
+      conn.user = user;
+      return conn;
+    }
+    if (this.all.size >= this.owner.options.poolMaxSocketsPerBackend) {
+      this.waiting.push(user);
+      return null;
+    }
+    const conn = new UpstreamConn(this, this.owner.connectTimeoutMs);
+    conn.user = user;
+    this.all.add(conn);
+    return conn;
+  }
+
+  /** Takes `user` out of the queue (it went away while waiting). */
+  cancel(user: UpstreamUser): void {
+    const i = this.waiting.indexOf(user);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  /** Gives a socket back: pooled when `reusable`, else destroyed. */
+  release(conn: UpstreamConn, reusable: boolean): void {
+    conn.user = null;
+    const socket = conn.socket;
+    if (!reusable || this.closing || socket.destroyed || !socket.writable) {
+      conn.destroy();
+      return;
+    }
+    if (socket.isPaused()) socket.resume();
+    const next = this.waiting.shift();
+    if (next !== undefined) {
+      conn.user = next;
+      next.onUpstreamReady(conn);
+      return;
+    }
+    conn.idleSince = this.owner.now;
+    this.idle.push(conn);
+  }
+
+  /** Called by a socket as it closes. */
+  forget(conn: UpstreamConn): void {
+    this.all.delete(conn);
+    const i = this.idle.lastIndexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  /** Closes idle sockets unused since before `cutoff`. */
+  sweep(cutoff: number): void {
+    const idle = this.idle;
+    while (idle.length > 0 && (idle[0] as UpstreamConn).idleSince < cutoff) (idle.shift() as UpstreamConn).destroy();
+  }
+
+  close(): void {
+    this.closing = true;
+    for (const conn of [...this.all]) if (conn.user === null) conn.destroy();
+  }
+
+  destroyAll(): void {
+    this.closing = true;
+    for (const conn of [...this.all]) conn.destroy();
+  }
+}
+
 export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, BackendPool>();
+  /** A coarse clock (ms) the owner advances with its ticker. */
+  now = 0;
 
-  constructor(private readonly timeouts: TimeoutOptions, private readonly options: PoolOptions) {}
+  constructor(readonly connectTimeoutMs: number, readonly options: PoolOptions) {}
 
-  get(address: string, port: number): Pool {
+  get(address: string, port: number): BackendPool {
     const key = `${address}:${port}`;
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(`http://${key}`, {
-        connections: this.options.poolMaxSocketsPerBackend,
-        pipelining: 1,
-        keepAliveTimeout: this.options.poolIdleMs,
-        keepAliveMaxTimeout: this.options.poolIdleMs,
-        connectTimeout: this.timeouts.connectTimeoutMs,
-        headersTimeout: this.timeouts.headerTimeoutMs,
-        bodyTimeout: this.timeouts.idleTimeoutMs,
-        // The proxy relays whatever the backend sends; its own limits are the client's.
-        maxResponseSize: -1,
-      });
+      pool = new BackendPool(address, port, this);
       this.pools.set(key, pool);
     }
     return pool;
   }
 
-  /** Closes (gracefully) the pools of addresses not in `live`. */
+  /** Closes the pools of addresses not in `live` (sockets in use finish their exchange, then close). */
   prune(live: ReadonlySet<string>): void {
     for (const [key, pool] of this.pools) {
       if (live.has(key)) continue;
       this.pools.delete(key);
-      pool.close().catch(() => undefined);
+      pool.close();
     }
   }
 
-  /** Sockets open to backends, busy and idle. */
+  sweep(): void {
+    const cutoff = this.now - this.options.poolIdleMs;
+    for (const pool of this.pools.values()) pool.sweep(cutoff);
+  }
+
+  /** Sockets open to backends, busy, idle and connecting. */
   sockets(): number {
     let n = 0;
-    for (const pool of this.pools.values()) n += pool.stats.connected;
+    for (const pool of this.pools.values()) n += pool.size;
     return n;
   }
 
-  async destroy(): Promise<void> {
-    const all = [...this.pools.values()];
+  destroy(): void {
+    for (const pool of this.pools.values()) pool.destroyAll();
     this.pools.clear();
-    await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
   }
 }
