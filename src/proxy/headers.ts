@@ -82,19 +82,6 @@ export function computeUpstreamHeaders(raw: readonly string[], fwd: ForwardedFor
   return out;
 }
 
-/** The backend's response headers for the client: hop-by-hop dropped (node frames the body again). */
-export function computeDownstreamHeaders(raw: readonly string[]): string[] {
-  const named = connectionNamed(raw);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (hopByHop.has(lower) || (named !== null && named.has(lower))) continue;
-    out.push(name, raw[i + 1] as string);
-  }
-  return out;
-}
-
 /** Client address as the backend should see it: `::ffff:1.2.3.4` → `1.2.3.4`. */
 export function clientAddress(remote: string | undefined): string {
   if (remote === undefined) return '';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { computeDownstreamHeaders, computeUpstreamHeaders } from '../../../src/proxy/headers.ts';
+import { computeUpstreamHeaders } from '../../../src/proxy/headers.ts';
 import { classifyUpstreamError, computeEjectionMs, mayRetry } from '../../../src/proxy/failure-policy.ts';
 
 const fwd = { clientIp: '10.1.2.3', proto: 'http' as const, host: 'web.cygnet' };
@@ -13,10 +13,6 @@ describe('proxy headers', () => {
   it('re-frames a chunked body and keeps Connection/Upgrade for an upgrade', () => {
     expect(computeUpstreamHeaders(['Transfer-Encoding', 'chunked'], fwd, true, false)).to.deep.equal(['X-Forwarded-For', '10.1.2.3', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'web.cygnet', 'Transfer-Encoding', 'chunked']);
     expect(computeUpstreamHeaders(['Connection', 'keep-alive, Upgrade', 'Upgrade', 'websocket'], fwd, false, true).slice(0, 4)).to.deep.equal(['Connection', 'Upgrade', 'Upgrade', 'websocket']);
-  });
-
-  it('cleans response headers', () => {
-    expect(computeDownstreamHeaders(['Content-Type', 'text/plain', 'Transfer-Encoding', 'chunked', 'Connection', 'close', 'Keep-Alive', 'timeout=5'])).to.deep.equal(['Content-Type', 'text/plain']);
   });
 });
 
