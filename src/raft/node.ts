@@ -64,7 +64,7 @@ export interface RaftNodeOptions<R> {
   readonly stateMachine: StateMachine<R>;
   /** Bootstrap membership on first start; default: every id in `peers` is a voter. */
   readonly bootstrap?: ConfState;
-  /** Default 100 ms; with electionTicks 10 the election timeout is 1–2 s. */
+  /** Default 100 ms; with electionTicks 10 the election timeout is 1.1–2.1 s (after losing the leader's connection: a few ticks). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
@@ -209,7 +209,7 @@ export class RaftNode<R> {
     if (stored.snapshot !== undefined) opts.stateMachine.restore(stored.snapshot.data);
     const node = new RaftNode(opts, core, stored.snapshot?.meta.index ?? 0, stored.hardState);
     for (const [id, addr] of opts.peers) opts.transport.setPeer(id, addr);
-    await opts.transport.start((b) => node.handleInbound(b));
+    await opts.transport.start((b) => node.handleInbound(b), (peer) => node.handlePeerLost(peer));
     node.scheduleTick();
     node.schedule();
     node.log.info({ term: stored.hardState.term, entries: stored.entries.length, snapshot: stored.snapshot?.meta.index ?? 0 }, 'raft node started');
@@ -374,6 +374,16 @@ export class RaftNode<R> {
       if (!r.ok) this.log.trace({ from: m.from, type: m.type, reason: r.reason }, 'message dropped by core');
     }
     this.schedule();
+  }
+
+  private handlePeerLost(peer: NodeId): void {
+    if (this.closing || this.fatal !== undefined) return;
+    if (peer === this.leader) this.log.info({ leader: peer }, 'connection from the leader closed; campaigning soon');
+    try {
+      this.core.peerConnectionLost(peer);
+    } catch (err) {
+      this.stop(err, `handling the loss of peer ${peer}`);
+    }
   }
 
   private scheduleTick(): void {

@@ -91,6 +91,11 @@ export class SimServer {
     this.incarnation?.transport.receive(m);
   }
 
+  /** The connection from a crashed peer closed (its kernel sent FIN). */
+  peerLost(peer: NodeId): void {
+    this.incarnation?.transport.peerLost(peer);
+  }
+
   start(): void {
     if (this.up || this.stopped) return;
     this.up = true;

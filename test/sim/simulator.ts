@@ -378,6 +378,12 @@ class Simulation {
     this.workload.onCrash(s);
     this.stats.crashes++;
     this.log(`crash ${s.id} ${how}`);
+    // Its peers' connections from it close at once (a dead process's kernel sends FIN) —
+    // unless a partition cuts the link, as a real one would hide the FIN.
+    for (const o of this.servers.values()) {
+      if (o === s || !o.up || this.net.isBlocked(s.id, o.id)) continue;
+      this.queue.after(this.net.faults.minDelayMs, () => o.peerLost(s.id));
+    }
     this.queue.after(20 + this.rng.next() * 300, () => {
       s.restart();
       this.log(`restart ${s.id}`);
