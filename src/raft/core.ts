@@ -320,13 +320,16 @@ export class RaftCore {
     return rd;
   }
 
-  /** The shell persisted, sent and applied `rd`. */
-  advance(rd: Ready): void {
+  /**
+   * The shell sent and applied `rd`, and persisted it — or, with `entriesPersisted` false (a
+   * leader's pipelined Ready), started persisting it: then `persisted()` reports each fsync.
+   */
+  advance(rd: Ready, entriesPersisted = true): void {
     if (!this.readyOutstanding) throw new RaftAssertionError('advance() without an outstanding Ready');
     this.readyOutstanding = false;
-    if (rd.entries.length > 0) {
+    if (rd.entries.length > 0 && entriesPersisted) {
       const last = rd.entries[rd.entries.length - 1];
-      if (this.log.term(last.index) === last.term && last.index > this.log.stableIndex) this.log.stableIndex = last.index;
+      this.markStable(last.index, last.term);
     }
     if (rd.committedEntries.length > 0) {
       const lastApplied = rd.committedEntries[rd.committedEntries.length - 1].index;
@@ -338,6 +341,33 @@ export class RaftCore {
       if (self !== undefined) self.maybeUpdate(this.log.stableIndex);
       if (this.maybeCommit()) this.appendsDirty = true;
     }
+  }
+
+  /**
+   * The shell's storage made the entries up to (index, term) durable, after advance(rd, false).
+   * Ignored if the log no longer holds that entry (truncated by a new leader meanwhile: what
+   * replaced it is persisted by a later Ready). A leader counts itself toward commit from here.
+   */
+  persisted(index: number, term: number): void {
+    this.markStable(index, term);
+    if (this.role === 'leader') {
+      this.progress.get(this.id)?.maybeUpdate(this.log.stableIndex);
+      if (this.maybeCommit()) this.appendsDirty = true;
+    }
+  }
+
+  /** Last index known durable in this node's storage: what a local snapshot may cover. */
+  get persistedIndex(): number {
+    return this.log.stableIndex;
+  }
+
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** Committed entries not yet handed out for applying. */
+  hasCommittedToApply(): boolean {
+    return this.log.commit > this.log.applied;
   }
 
   /** The app's snapshot of its state at `index` (<= applied); kept for followers that are far behind. */
@@ -627,6 +657,10 @@ export class RaftCore {
       default:
         return dropped(`${m.type} ignored by follower`);
     }
+  }
+
+  private markStable(index: number, term: number): void {
+    if (index > this.log.stableIndex && this.log.term(index) === term) this.log.stableIndex = index;
   }
 
   private heardFromLeader(from: NodeId): void {

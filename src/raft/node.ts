@@ -99,7 +99,7 @@ export interface ProposeOutcome<R> {
  * A read-only window on the core, for checkers (the simulator's SafetyChecker) and
  * debugging: status and log contents, no way to drive it.
  */
-export type CoreView = Pick<RaftCore, 'id' | 'status' | 'logTerm' | 'logEntry' | 'describe'>;
+export type CoreView = Pick<RaftCore, 'id' | 'status' | 'persistedIndex' | 'logTerm' | 'logEntry' | 'describe'>;
 
 /** The core's status as an operator sees it; `applied` is what the state machine has applied. */
 export type NodeStatus = Pick<Status, 'id' | 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'firstIndex' | 'lastIndex' | 'conf'> & {
@@ -159,6 +159,12 @@ export class RaftNode<R> {
   private closing = false;
   private fatal: unknown = undefined;
   private readonly onFatal: ((err: unknown) => void) | undefined;
+  /**
+   * A leader's pipelined persists (see handleReady): the tail of the chain of their
+   * completions, and how many are still in flight.
+   */
+  private persistTail: Promise<void> = Promise.resolve();
+  private persistsInFlight = 0;
   /** Term and vote as last made durable: a Ready changing either must persist before sending. */
   private persistedTerm: number;
   private persistedVote: NodeId;
@@ -311,6 +317,7 @@ export class RaftNode<R> {
     this.tickTimer?.cancel();
     this.failAll(new ShuttingDownError());
     await this.loopDone;
+    await this.persistTail;
     await this.transport.close();
     await this.storage.close();
     this.log.info('raft node closed');
@@ -420,7 +427,7 @@ export class RaftNode<R> {
     try {
       do {
         this.again = false;
-        while (this.fatal === undefined && this.core.hasReady()) await this.handleReady(this.core.ready());
+        while (this.fatal === undefined && this.readyWanted() && this.core.hasReady()) await this.handleReady(this.core.ready());
       } while (this.again && !this.closing && this.fatal === undefined);
     } catch (err) {
       this.stop(err, 'the Ready loop');
@@ -446,12 +453,49 @@ export class RaftNode<R> {
     return new CygnetError('CYG_INTERNAL', `raft node stopped (${fatalCause(this.fatal)}): ${describeError(this.fatal)}`, { cause: this.fatal });
   }
 
+  /**
+   * The batching window of a leader whose persist is in flight: the next Ready waits for that
+   * fsync (whose completion reschedules) unless it has committed entries to hand out — so the
+   * clients waiting on them are answered at once, while new proposals, appends and heartbeats
+   * keep accumulating into one Ready per fsync (or per commit advance), not one per message.
+   */
+  private readyWanted(): boolean {
+    return this.persistsInFlight === 0 || this.core.hasCommittedToApply();
+  }
+
+  /**
+   * One Ready. A leader whose term and vote are already durable pipelines it (etcd's
+   * asynchronous storage writes): it starts the write + fsync, sends, applies the committed
+   * entries and advances without waiting for the fsync; `core.persisted()` later lets its own
+   * log count toward commit. Why that is safe:
+   *  - The committed entries it applies were committed by a quorum of durable copies: the core
+   *    counts the leader's own log only once persisted, so an entry acknowledged to a client is
+   *    on a durable majority even if this leader dies before its own fsync returns — it then
+   *    restarts with a shorter log, as a follower, and cannot win an election without the
+   *    committed entries (the election restriction); a new leader has them.
+   *  - Term and vote are never pipelined (a Ready changing them waits as before), so no vote or
+   *    term is forgotten by a crash; followers keep persisting before they acknowledge.
+   *  - Storage persists Readies in order (the WAL queues them into its groups), so a commit
+   *    index recorded without fsync is never durable ahead of the entries it covers.
+   *  - A local snapshot covers at most `core.persistedIndex` (takeSnapshot): it never contains
+   *    entries the local WAL has not made durable, so the WAL stays a complete suffix of it.
+   *  - Any other Ready (a follower's, a vote, a received snapshot) first waits for the
+   *    pipelined persists: what it sends or truncates assumes the log before it is durable.
+   */
   private async handleReady(rd: Ready): Promise<void> {
+    const termVoteDurable = rd.hardState === undefined || (rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote);
+    const leader = this.core.isLeader;
+    if (leader && termVoteDurable && rd.snapshot === undefined) {
+      this.handlePipelinedReady(rd);
+      if (this.applied - this.snapshotIndex >= this.snapshotEntries && !this.closing) await this.takeSnapshot();
+      return;
+    }
+    await this.persistTail;
     // A leader may replicate its new entries while it persists them (Raft thesis §10.2.1):
     // the core counts the leader's own log toward commit only up to what advance() says is
     // durable. Only when term and vote are unchanged — a new term/vote must be durable
     // before anyone hears of it.
-    const early = rd.messages.length > 0 && this.core.status.role === 'leader' && (rd.hardState === undefined || (rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote));
+    const early = rd.messages.length > 0 && leader && termVoteDurable;
     // Start the write + fsync first (the fsync runs on a pool thread), then send while it runs.
     // A leader Ready without new entries (commit notices, heartbeats) sends after applying,
     // so the clients waiting on the newly committed entries are answered first.
@@ -493,6 +537,43 @@ export class RaftNode<R> {
     this.core.advance(rd);
     this.serveReads();
     if (this.applied - this.snapshotIndex >= this.snapshotEntries && !this.closing) await this.takeSnapshot();
+  }
+
+  private handlePipelinedReady(rd: Ready): void {
+    const persisted = this.storage.persist({ entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
+    const last = rd.entries[rd.entries.length - 1];
+    this.persistsInFlight++;
+    // Completions are reported in Ready order, whatever order the storage settles them in.
+    this.persistTail = Promise.all([this.persistTail, persisted]).then(
+      () => {
+        this.persistsInFlight--;
+        if (this.fatal !== undefined || this.closing) return;
+        if (last !== undefined) this.core.persisted(last.index, last.term);
+        this.schedule();
+      },
+      (err: unknown) => {
+        this.persistsInFlight--;
+        this.stop(new StorageFailureError('persisting a Ready', err), 'persisting a pipelined Ready');
+      },
+    );
+    // Entries go out while they are written; a Ready without new entries (commit notices,
+    // heartbeats) goes out after applying, so the clients waiting on the newly committed
+    // entries are answered first.
+    if (rd.entries.length > 0 && rd.messages.length > 0 && !this.closing) this.transport.send(rd.messages);
+    if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) {
+      const p = this.reads.get(ctxKey(rs.requestCtx));
+      if (p !== undefined) p.index = rs.index;
+    }
+    if (rd.entries.length === 0 && rd.messages.length > 0 && !this.closing) {
+      const msgs = rd.messages;
+      queueMicrotask(() => {
+        if (!this.closing) this.transport.send(msgs);
+      });
+    }
+    this.core.advance(rd, false);
+    this.serveReads();
   }
 
   private applyEntry(e: Entry): void {
@@ -572,6 +653,10 @@ export class RaftNode<R> {
 
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
+    // The state machine can only snapshot what it has applied; a leader may have applied
+    // entries its own fsync has not made durable yet (pipelined Readies): wait for a Ready
+    // after that fsync rather than snapshot past the local WAL.
+    if (index > this.core.persistedIndex) return;
     // A leader's snapshot stepped in while this Ready was being persisted may already have
     // replaced the core's log up to past `index` (it reaches us in the next Ready): it
     // supersedes ours, and `index` can no longer be snapshotted.

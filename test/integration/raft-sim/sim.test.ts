@@ -1,8 +1,10 @@
 /**
  * The deterministic Raft simulation (test/sim) over the production RaftNode
  * shell: 240 seeds, each a faulty phase (partitions incl. one-way, drops,
- * duplicates, reordering, crashes losing unsynced writes, snapshots,
- * membership changes, leadership transfers) then a liveness phase; safety
+ * duplicates, reordering, crashes losing unsynced writes, slow fsyncs (so
+ * leaders apply entries their followers committed before their own fsync
+ * returns), snapshots, membership changes, leadership transfers) then a
+ * liveness phase; safety
  * checked after every event, acknowledged writes must survive, and the client
  * history must be linearizable. A failure names the seed and the command that
  * replays it. More seeds: `npm run sim -- --seeds 5000`.
