@@ -37,11 +37,15 @@ const REGRESSION_SEEDS = [875];
  */
 const BROKEN_SEEDS = 40;
 
-/** Runs seeds from 1 until one fails. */
-async function firstFailure(broken: BrokenVariant, maxSeeds: number): Promise<SimResult | undefined> {
+/**
+ * Runs seeds from 1 until one fails by the check under test (`kind`). A broken variant may
+ * also trip another checker first (lost acknowledged writes also make a history
+ * non-linearizable); that seed is skipped, since the point is that *this* checker fires.
+ */
+async function firstFailure(broken: BrokenVariant, maxSeeds: number, kind: FailureKind): Promise<SimResult | undefined> {
   for (let seed = 1; seed <= maxSeeds; seed++) {
     const r = await runSeed(seed, { broken });
-    if (!r.ok) return r;
+    if (!r.ok && r.failureKind === kind) return r;
   }
   return undefined;
 }
@@ -97,14 +101,14 @@ describe('raft simulation', function () {
     const safetyProperties = /election safety|leader completeness|state-machine safety|log matching/;
 
     it('SafetyChecker: storage that acknowledges writes before fsyncing them', async () => {
-      const r = await firstFailure('ackBeforeFsync', BROKEN_SEEDS);
+      const r = await firstFailure('ackBeforeFsync', BROKEN_SEEDS, 'safety');
       expect(r, 'no seed failed').to.not.equal(undefined);
       expect(r?.failureKind).to.equal('safety' satisfies FailureKind);
       expect(r?.failure).to.match(safetyProperties);
     });
 
     it('linearizability: a leader serving reads without the ReadIndex barrier', async () => {
-      const r = await firstFailure('readsWithoutBarrier', BROKEN_SEEDS);
+      const r = await firstFailure('readsWithoutBarrier', BROKEN_SEEDS, 'linearizability');
       expect(r, 'no seed failed').to.not.equal(undefined);
       expect(r?.failureKind).to.equal('linearizability' satisfies FailureKind);
       expect(r?.failure).to.match(/not linearizable/);
