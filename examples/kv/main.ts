@@ -23,7 +23,7 @@ import { withFastPut } from './fast-put.ts';
 import { buildKvApp } from './server.ts';
 import { KvStateMachine, type KvResult } from './state-machine.ts';
 
-/** Default tick for the example: 50 ms × electionTicks 10 = 0.5–1 s election timeout (fail-over well under 1 s p99 is not possible with 1–2 s). */
+/** Default tick for the example: 50 ms × electionTicks 10 = 0.55–1.05 s election timeout when a leader goes silent; a SIGKILLed leader is detected by its closed connections and replaced within a few ticks. */
 export const KV_DEFAULT_TICK_MS = 50;
 
 export interface KvArgs {

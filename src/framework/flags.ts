@@ -28,7 +28,7 @@ function frameworkCommand(): Command {
     .addOption(opt('--framework-name <name>', 'FrameworkInfo.name', 'framework-name', 'cygnet'))
     .addOption(opt('--role <role>', 'Mesos role to run tasks under (default: *)', 'role'))
     .addOption(opt('--tick <duration>', 'Raft tick; heartbeats every tick', 'tick', '50ms'))
-    .addOption(opt('--election-ticks <n>', 'election timeout in ticks, randomized up to twice that (7 × 50 ms: a new leader within ~0.4-0.8 s)', 'election-ticks', '7'))
+    .addOption(opt('--election-ticks <n>', 'election timeout in ticks, randomized up to twice that (7 × 50 ms: a new leader within ~0.4-0.8 s of a leader going silent; within a few ticks when its connections close, as on SIGKILL)', 'election-ticks', '7'))
     .addOption(opt('--snapshot-entries <n>', 'snapshot the state (and compact the log) every N applied entries', 'snapshot-entries', '10000'))
     .addOption(opt('--catch-up-entries <n>', 'log entries kept behind a snapshot for slow replicas (beyond: they get the snapshot)', 'catch-up-entries', '1000'))
     .addOption(new Option('--join', 'join a running group (no bootstrap): then POST /v1/cluster/members on the leader').env(env('join')))

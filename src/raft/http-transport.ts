@@ -27,7 +27,7 @@ import { componentLogger } from '../common/log.ts';
 import { decodeBatch, type DecodedBatch } from './codec.ts';
 import { MAX_BODY_BYTES, PeerStream, RAFT_STREAM_PATH, RAFT_STREAM_PROTOCOL } from './peer-stream.ts';
 import { FrameDecoder } from './stream-frames.ts';
-import type { InboundHandler, Transport } from './transport.ts';
+import type { InboundHandler, PeerLostHandler, Transport } from './transport.ts';
 import type { Message, NodeId } from './types.ts';
 
 export const RAFT_MESSAGES_PATH = '/raft/v1/messages';
@@ -56,6 +56,9 @@ export class HttpTransport implements Transport {
   private readonly streams = new Set<Socket>();
   private server: Server | undefined;
   private handler: InboundHandler | undefined;
+  private onPeerLost: PeerLostHandler | undefined;
+  /** Open inbound streams per sender (known from its first frame): a peer is lost when its last one closes. */
+  private readonly inboundFrom = new Map<NodeId, number>();
   private closed = false;
 
   constructor(opts: HttpTransportOptions) {
@@ -78,8 +81,9 @@ export class HttpTransport implements Transport {
     this.senderMeta = meta;
   }
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(handler: InboundHandler, onPeerLost?: PeerLostHandler): Promise<void> {
     this.handler = handler;
+    this.onPeerLost = onPeerLost;
     const { host, port } = splitHostPort(this.listen);
     const server = createServer({ noDelay: true }, (req, res) => this.handleRequest(req, res));
     server.keepAliveTimeout = 60_000;
@@ -201,7 +205,19 @@ export class HttpTransport implements Transport {
     socket.setKeepAlive(true, 10_000);
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${RAFT_STREAM_PROTOCOL}\r\n\r\n`);
     this.streams.add(socket);
-    socket.on('close', () => this.streams.delete(socket));
+    let sender: NodeId | undefined;
+    socket.on('close', () => {
+      this.streams.delete(socket);
+      if (sender === undefined) return;
+      const open = (this.inboundFrom.get(sender) ?? 1) - 1;
+      if (open > 0) {
+        this.inboundFrom.set(sender, open);
+        return;
+      }
+      this.inboundFrom.delete(sender);
+      // A SIGKILLed peer's kernel closes this socket at once: the fastest sign that it died.
+      if (!this.closed) this.onPeerLost?.(sender);
+    });
     socket.on('error', () => undefined);
     const frames = new FrameDecoder(MAX_BODY_BYTES);
     // The HTTP server allows half-open sockets and its own 'end' handling is detached by the
@@ -217,6 +233,10 @@ export class HttpTransport implements Transport {
       const { batches, bad } = this.decodeFrames(frames, chunk);
       for (const batch of batches) {
         if (this.closed || this.handler === undefined) return;
+        if (sender === undefined) {
+          sender = batch.from;
+          this.inboundFrom.set(sender, (this.inboundFrom.get(sender) ?? 0) + 1);
+        }
         this.handler(batch);
       }
       if (bad !== undefined) {

@@ -11,7 +11,10 @@
  *         1. storage.persist(snapshot, entries, hardState)   (write + fsync, group-committed)
  *         2. transport.send(rd.messages)   (a leader with unchanged term/vote sends during 1,
  *            or — a Ready with no new entries — in a microtask after 3, so the callers
- *            it resolved answer their clients first; Readies' messages stay in order)
+ *            it resolved answer their clients first, pure commit notices up to
+ *            COMMIT_NOTICE_DELAY_MS later with the next frame; Readies' messages stay in order)
+ *      A leader with durable term/vote does not wait for 1 before 3 and 4 (pipelined Readies:
+ *      see handleReady); its next Ready then waits for that fsync unless it has entries to apply.
  *         3. restore snapshot / apply committedEntries → resolve proposals; serve readStates
  *         4. core.advance(rd); maybe snapshot + compact
  *
@@ -40,7 +43,7 @@ import { RaftCore } from './core.ts';
 import { NotLeaderError, OverloadedError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTimeoutError, ShuttingDownError, StorageFailureError } from './errors.ts';
 import type { RaftStorage } from './storage.ts';
 import type { InboundBatch, Transport } from './transport.ts';
-import type { ConfChange, ConfState, Entry, NodeId, RaftConfig, Ready, Role, Status } from './types.ts';
+import type { ConfChange, ConfState, Entry, Message, NodeId, RaftConfig, Ready, Role, Status } from './types.ts';
 import { decodeConfChange, defaultRaftConfig } from './types.ts';
 
 export interface AppliedEntry {
@@ -65,7 +68,7 @@ export interface RaftNodeOptions<R> {
   readonly stateMachine: StateMachine<R>;
   /** Bootstrap membership on first start; default: every id in `peers` is a voter. */
   readonly bootstrap?: ConfState;
-  /** Default 100 ms; with electionTicks 10 the election timeout is 1–2 s. */
+  /** Default 100 ms; with electionTicks 10 the election timeout is 1.1–2.1 s (after losing the leader's connection: a few ticks). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
@@ -100,7 +103,7 @@ export interface ProposeOutcome<R> {
  * A read-only window on the core, for checkers (the simulator's SafetyChecker) and
  * debugging: status and log contents, no way to drive it.
  */
-export type CoreView = Pick<RaftCore, 'id' | 'status' | 'logTerm' | 'logEntry' | 'describe'>;
+export type CoreView = Pick<RaftCore, 'id' | 'status' | 'persistedIndex' | 'logTerm' | 'logEntry' | 'describe'>;
 
 /** The core's status as an operator sees it; `applied` is what the state machine has applied. */
 export type NodeStatus = Pick<Status, 'id' | 'role' | 'term' | 'leader' | 'commit' | 'applied' | 'firstIndex' | 'lastIndex' | 'conf'> & {
@@ -109,6 +112,8 @@ export type NodeStatus = Pick<Status, 'id' | 'role' | 'term' | 'leader' | 'commi
 };
 
 export const DEFAULT_TICK_MS = 100;
+/** How long a leader holds a commit notice for the next frame (deferCommitNotices). */
+export const COMMIT_NOTICE_DELAY_MS = 2;
 export const DEFAULT_SNAPSHOT_ENTRIES = 10_000;
 export const DEFAULT_CATCH_UP_ENTRIES = 1_000;
 export const DEFAULT_PROPOSAL_TIMEOUT_MS = 5_000;
@@ -171,6 +176,15 @@ export class RaftNode<R> {
   private closing = false;
   private fatal: unknown = undefined;
   private readonly onFatal: ((err: unknown) => void) | undefined;
+  /**
+   * A leader's pipelined persists (see handleReady): the tail of the chain of their
+   * completions, and how many are still in flight.
+   */
+  private persistTail: Promise<void> = Promise.resolve();
+  /** Commit notices held back to share the next frame (deferCommitNotices). */
+  private deferred: Message[] = [];
+  private deferTimer: TimerHandle | undefined;
+  private persistsInFlight = 0;
   /** Term and vote as last made durable: a Ready changing either must persist before sending. */
   private persistedTerm: number;
   private persistedVote: NodeId;
@@ -221,7 +235,7 @@ export class RaftNode<R> {
     if (stored.snapshot !== undefined) opts.stateMachine.restore(stored.snapshot.data);
     const node = new RaftNode(opts, core, stored.snapshot?.meta.index ?? 0, stored.hardState);
     for (const [id, addr] of opts.peers) opts.transport.setPeer(id, addr);
-    await opts.transport.start((b) => node.handleInbound(b));
+    await opts.transport.start((b) => node.handleInbound(b), (peer) => node.handlePeerLost(peer));
     node.scheduleTick();
     node.schedule();
     node.log.info({ term: stored.hardState.term, entries: stored.entries.length, snapshot: stored.snapshot?.meta.index ?? 0 }, 'raft node started');
@@ -358,8 +372,10 @@ export class RaftNode<R> {
     if (this.closing) return;
     this.closing = true;
     this.tickTimer?.cancel();
+    this.deferTimer?.cancel();
     this.failAll(new ShuttingDownError());
     await this.loopDone;
+    await this.persistTail;
     await this.transport.close();
     await this.storage.close();
     this.log.info('raft node closed');
@@ -425,6 +441,16 @@ export class RaftNode<R> {
     this.schedule();
   }
 
+  private handlePeerLost(peer: NodeId): void {
+    if (this.closing || this.fatal !== undefined) return;
+    if (peer === this.leader) this.log.info({ leader: peer }, 'connection from the leader closed; campaigning soon');
+    try {
+      this.core.peerConnectionLost(peer);
+    } catch (err) {
+      this.stop(err, `handling the loss of peer ${peer}`);
+    }
+  }
+
   private scheduleTick(): void {
     if (this.closing) return;
     this.tickTimer = this.clock.setTimer(this.tickMs, () => {
@@ -459,7 +485,7 @@ export class RaftNode<R> {
     try {
       do {
         this.again = false;
-        while (this.fatal === undefined && this.core.hasReady()) await this.handleReady(this.core.ready());
+        while (this.fatal === undefined && this.readyWanted() && this.core.hasReady()) await this.handleReady(this.core.ready());
       } while (this.again && !this.closing && this.fatal === undefined);
     } catch (err) {
       this.stop(err, 'the Ready loop');
@@ -485,12 +511,49 @@ export class RaftNode<R> {
     return new CygnetError('CYG_INTERNAL', `raft node stopped (${fatalCause(this.fatal)}): ${describeError(this.fatal)}`, { cause: this.fatal });
   }
 
+  /**
+   * The batching window of a leader whose persist is in flight: the next Ready waits for that
+   * fsync (whose completion reschedules) unless it has committed entries to hand out — so the
+   * clients waiting on them are answered at once, while new proposals, appends and heartbeats
+   * keep accumulating into one Ready per fsync (or per commit advance), not one per message.
+   */
+  private readyWanted(): boolean {
+    return this.persistsInFlight === 0 || this.core.hasCommittedToApply();
+  }
+
+  /**
+   * One Ready. A leader whose term and vote are already durable pipelines it (etcd's
+   * asynchronous storage writes): it starts the write + fsync, sends, applies the committed
+   * entries and advances without waiting for the fsync; `core.persisted()` later lets its own
+   * log count toward commit. Why that is safe:
+   *  - The committed entries it applies were committed by a quorum of durable copies: the core
+   *    counts the leader's own log only once persisted, so an entry acknowledged to a client is
+   *    on a durable majority even if this leader dies before its own fsync returns — it then
+   *    restarts with a shorter log, as a follower, and cannot win an election without the
+   *    committed entries (the election restriction); a new leader has them.
+   *  - Term and vote are never pipelined (a Ready changing them waits as before), so no vote or
+   *    term is forgotten by a crash; followers keep persisting before they acknowledge.
+   *  - Storage persists Readies in order (the WAL queues them into its groups), so a commit
+   *    index recorded without fsync is never durable ahead of the entries it covers.
+   *  - A local snapshot covers at most `core.persistedIndex` (takeSnapshot): it never contains
+   *    entries the local WAL has not made durable, so the WAL stays a complete suffix of it.
+   *  - Any other Ready (a follower's, a vote, a received snapshot) first waits for the
+   *    pipelined persists: what it sends or truncates assumes the log before it is durable.
+   */
   private async handleReady(rd: Ready): Promise<void> {
+    const termVoteDurable = rd.hardState === undefined || (rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote);
+    const leader = this.core.isLeader;
+    if (leader && termVoteDurable && rd.snapshot === undefined) {
+      this.handlePipelinedReady(rd);
+      if (this.applied - this.snapshotIndex >= this.snapshotEntries && !this.closing) await this.takeSnapshot();
+      return;
+    }
+    await this.persistTail;
     // A leader may replicate its new entries while it persists them (Raft thesis §10.2.1):
     // the core counts the leader's own log toward commit only up to what advance() says is
     // durable. Only when term and vote are unchanged — a new term/vote must be durable
     // before anyone hears of it.
-    const early = rd.messages.length > 0 && this.core.status.role === 'leader' && (rd.hardState === undefined || (rd.hardState.term === this.persistedTerm && rd.hardState.vote === this.persistedVote));
+    const early = rd.messages.length > 0 && leader && termVoteDurable;
     // Start the write + fsync first (the fsync runs on a pool thread), then send while it runs.
     // A leader Ready without new entries (commit notices, heartbeats) sends after applying,
     // so the clients waiting on the newly committed entries are answered first.
@@ -500,13 +563,13 @@ export class RaftNode<R> {
       .catch((err: unknown) => {
         throw new StorageFailureError('persisting a Ready', err);
       });
-    if (sendWithPersist && !this.closing) this.transport.send(rd.messages);
+    if (sendWithPersist && !this.closing) this.send(rd.messages);
     await persisted;
     if (rd.hardState !== undefined) {
       this.persistedTerm = rd.hardState.term;
       this.persistedVote = rd.hardState.vote;
     }
-    if (!early && rd.messages.length > 0 && !this.closing) this.transport.send(rd.messages);
+    if (!early && rd.messages.length > 0 && !this.closing) this.send(rd.messages);
     if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
     if (rd.snapshot !== undefined) {
       this.log.info({ index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, bytes: rd.snapshot.data.length }, 'snapshot installed from the leader');
@@ -526,12 +589,78 @@ export class RaftNode<R> {
       // After the callers' continuations (queued by the resolves above) have answered their clients.
       const msgs = rd.messages;
       queueMicrotask(() => {
-        if (!this.closing) this.transport.send(msgs);
+        if (!this.closing) this.send(msgs);
       });
     }
     this.core.advance(rd);
     this.serveReads();
     if (this.applied - this.snapshotIndex >= this.snapshotEntries && !this.closing) await this.takeSnapshot();
+  }
+
+  private handlePipelinedReady(rd: Ready): void {
+    const persisted = this.storage.persist({ entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
+    const last = rd.entries[rd.entries.length - 1];
+    this.persistsInFlight++;
+    // Completions are reported in Ready order, whatever order the storage settles them in.
+    this.persistTail = Promise.all([this.persistTail, persisted]).then(
+      () => {
+        this.persistsInFlight--;
+        if (this.fatal !== undefined || this.closing) return;
+        if (last !== undefined) this.core.persisted(last.index, last.term);
+        this.schedule();
+      },
+      (err: unknown) => {
+        this.persistsInFlight--;
+        this.stop(new StorageFailureError('persisting a Ready', err), 'persisting a pipelined Ready');
+      },
+    );
+    // Entries go out while they are written; a Ready without new entries (commit notices,
+    // heartbeats) goes out after applying, so the clients waiting on the newly committed
+    // entries are answered first.
+    if (rd.entries.length > 0 && rd.messages.length > 0 && !this.closing) this.send(rd.messages);
+    if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) {
+      const p = this.reads.get(ctxKey(rs.requestCtx));
+      if (p !== undefined) p.index = rs.index;
+    }
+    if (rd.entries.length === 0 && rd.messages.length > 0 && !this.closing) {
+      const msgs = rd.messages;
+      if (msgs.every(isCommitNotice)) this.deferCommitNotices(msgs);
+      else {
+        queueMicrotask(() => {
+          if (!this.closing) this.send(msgs);
+        });
+      }
+    }
+    this.core.advance(rd, false);
+    this.serveReads();
+  }
+
+  /** Sends `msgs`, after any deferred commit notices (which keeps each link's order). */
+  private send(msgs: readonly Message[]): void {
+    if (this.deferred.length > 0) {
+      msgs = [...this.deferred, ...msgs];
+      this.deferred = [];
+      this.deferTimer?.cancel();
+      this.deferTimer = undefined;
+    }
+    this.transport.send(msgs);
+  }
+
+  /**
+   * Holds a leader's pure commit notices (empty AppendEntries) for up to COMMIT_NOTICE_DELAY_MS
+   * so they ride in the same frame as the next Ready's messages. Each notice sent alone costs a
+   * socket write, a follower wake-up, Ready and WAL write, an acknowledgement and another
+   * leader wake-up: at 1 client that was half of all peer traffic per write. Delaying a
+   * message is always safe in Raft; only followers' apply (and follower reads) wait that long.
+   */
+  private deferCommitNotices(msgs: readonly Message[]): void {
+    this.deferred.push(...msgs);
+    this.deferTimer ??= this.clock.setTimer(COMMIT_NOTICE_DELAY_MS, () => {
+      this.deferTimer = undefined;
+      if (!this.closing && this.fatal === undefined) this.send([]);
+    });
   }
 
   private applyEntry(e: Entry): void {
@@ -613,6 +742,10 @@ export class RaftNode<R> {
 
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
+    // The state machine can only snapshot what it has applied; a leader may have applied
+    // entries its own fsync has not made durable yet (pipelined Readies): wait for a Ready
+    // after that fsync rather than snapshot past the local WAL.
+    if (index > this.core.persistedIndex) return;
     // A leader's snapshot stepped in while this Ready was being persisted may already have
     // replaced the core's log up to past `index` (it reaches us in the next Ready): it
     // supersedes ours, and `index` can no longer be snapshotted.
@@ -649,6 +782,11 @@ function fatalCause(err: unknown): string {
   if (err instanceof RaftAssertionError) return 'raft invariant broken';
   if (err instanceof StorageFailureError) return 'storage failure';
   return 'unexpected failure';
+}
+
+/** An AppendEntries carrying only the leader's commit index. */
+function isCommitNotice(m: Message): boolean {
+  return m.type === 'AppendEntries' && m.entries.length === 0;
 }
 
 function ctxKey(ctx: Uint8Array): string {

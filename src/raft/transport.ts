@@ -17,9 +17,15 @@ export interface InboundBatch {
 
 export type InboundHandler = (batch: InboundBatch) => void;
 
+/**
+ * Called when the last open connection from `peer` closed (its process died, or the link
+ * broke): a hint, never a guarantee — a live peer may reconnect a moment later.
+ */
+export type PeerLostHandler = (peer: NodeId) => void;
+
 export interface Transport {
-  /** Starts receiving; inbound batches go to `handler`. */
-  start(handler: InboundHandler): Promise<void>;
+  /** Starts receiving; inbound batches go to `handler`; `onPeerLost`, if the transport can tell, hears of dropped peers. */
+  start(handler: InboundHandler, onPeerLost?: PeerLostHandler): Promise<void>;
   /** Queues each message for its `to` peer. */
   send(messages: readonly Message[]): void;
   /** Adds or re-addresses a peer. */

@@ -224,7 +224,7 @@ export interface Ready {
 
 export interface RaftConfig {
   readonly id: NodeId;
-  /** Base election timeout; the randomized timeout is in [electionTicks, 2*electionTicks). Default 10. */
+  /** Base election timeout (and the leader lease peers defend); the randomized timeout is in [electionTicks + 1, 2*electionTicks + 1). Default 10. */
   readonly electionTicks: number;
   /** Leader heartbeat interval; must be < electionTicks. Default 1. */
   readonly heartbeatTicks: number;

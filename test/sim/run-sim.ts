@@ -50,7 +50,7 @@ console.log(
   `${seeds.length} seeds, ${failures} failed, ${secs.toFixed(1)} s, ${(seeds.length / secs).toFixed(1)} seeds/s, ${events} events, ${ops} ops checked`,
 );
 console.log(
-  `faults: ${sum('crashes')} crashes (${sum('powerLosses')} before fsync), ${sum('partitions')} partitions, ${sum('snapshotsInstalled')} snapshot installs, ${sum('confChanges')} membership changes, ${sum('transfers')} leadership transfers`,
+  `faults: ${sum('crashes')} crashes (${sum('powerLosses')} before fsync), ${sum('partitions')} partitions, ${sum('snapshotsInstalled')} snapshot installs, ${sum('confChanges')} membership changes, ${sum('transfers')} leadership transfers, ${sum('appliedBeforeOwnFsync')} entries a leader applied before its own fsync`,
 );
 if (missing.length > 0) console.log(`FAULT COVERAGE: never happened: ${missing.join(', ')}`);
 process.exitCode = failures > 0 || missing.length > 0 ? 1 : 0;

@@ -27,6 +27,7 @@ export interface ServerHooks {
   /** The running node replaced its state with a snapshot from the leader. */
   onSnapshotInstalled(server: SimServer): void;
   powerLossBeforeFsync(server: SimServer): boolean;
+  slowFsync(server: SimServer): boolean;
   onPowerLoss(server: SimServer): void;
   onFailure(message: string): void;
 }
@@ -91,6 +92,11 @@ export class SimServer {
     this.incarnation?.transport.receive(m);
   }
 
+  /** The connection from a crashed peer closed (its kernel sent FIN). */
+  peerLost(peer: NodeId): void {
+    this.incarnation?.transport.peerLost(peer);
+  }
+
   start(): void {
     if (this.up || this.stopped) return;
     this.up = true;
@@ -98,6 +104,7 @@ export class SimServer {
       clock: new SimClock(this.queue, this.drift),
       storage: this.opts.storage(this.disk, this.queue, this.rng, this.opts.maxDiskLatencyMs, {
         powerLossBeforeFsync: () => this.hooks.powerLossBeforeFsync(this),
+        slowFsync: () => this.hooks.slowFsync(this),
         onPowerLoss: () => {
           this.crash();
           this.hooks.onPowerLoss(this);

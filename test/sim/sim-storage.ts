@@ -16,6 +16,8 @@ import type { EventQueue } from './event-queue.ts';
 export interface DiskHooks {
   /** Asked once per fsync: true = the power fails before it completes. */
   powerLossBeforeFsync(): boolean;
+  /** Asked once per disk operation: true = a latency spike (a real disk's occasional slow fsync). */
+  slowFsync(): boolean;
   onPowerLoss(): void;
 }
 
@@ -31,6 +33,12 @@ export class SimDisk {
     this.memory.crash();
   }
 }
+
+/**
+ * A slow fsync takes this many times the usual maximum: long enough that a leader's followers
+ * commit its entries first, so the leader applies them before its own copy is durable.
+ */
+const SLOW_FSYNC_FACTOR = 5;
 
 export class SimStorage implements RaftStorage {
   protected alive = true;
@@ -78,7 +86,8 @@ export class SimStorage implements RaftStorage {
   }
 
   protected afterLatency(fn: () => void): void {
-    this.queue.after(this.rng.next() * this.maxLatencyMs, () => {
+    const spike = this.hooks.slowFsync() ? SLOW_FSYNC_FACTOR * this.maxLatencyMs : 0;
+    this.queue.after(spike + this.rng.next() * this.maxLatencyMs, () => {
       if (this.alive) fn();
     });
   }

@@ -3,12 +3,13 @@
  * every message goes through the network's faults (drop, delay, duplicate,
  * partitions). `kill()` (the process died) stops sending and receiving for good.
  */
-import type { InboundHandler, Transport } from '../../src/raft/transport.ts';
+import type { InboundHandler, PeerLostHandler, Transport } from '../../src/raft/transport.ts';
 import type { Message, NodeId } from '../../src/raft/types.ts';
 import type { SimNetwork } from './sim-network.ts';
 
 export class SimTransport implements Transport {
   private handler: InboundHandler | undefined;
+  private onPeerLost: PeerLostHandler | undefined;
   private alive = true;
 
   constructor(
@@ -16,8 +17,14 @@ export class SimTransport implements Transport {
     private readonly net: SimNetwork,
   ) {}
 
-  async start(handler: InboundHandler): Promise<void> {
+  async start(handler: InboundHandler, onPeerLost?: PeerLostHandler): Promise<void> {
     this.handler = handler;
+    this.onPeerLost = onPeerLost;
+  }
+
+  /** The connection from `peer` closed (the simulator calls this when `peer` crashes). */
+  peerLost(peer: NodeId): void {
+    if (this.alive) this.onPeerLost?.(peer);
   }
 
   send(messages: readonly Message[]): void {
@@ -43,6 +50,7 @@ export class SimTransport implements Transport {
   kill(): void {
     this.alive = false;
     this.handler = undefined;
+    this.onPeerLost = undefined;
   }
 
   get nodeId(): NodeId {

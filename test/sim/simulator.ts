@@ -55,6 +55,8 @@ export interface SimOptions {
   readonly lincheckMaxExplored: number;
   /** Probability that a node loses power between writing a Ready and its fsync. */
   readonly crashBeforeFsyncRate: number;
+  /** Probability that a disk operation is slow (a latency spike): leaders then apply before their own fsync. */
+  readonly slowFsyncRate: number;
   /** Inject faults in the safety phase (off only to show the coverage check fails without them). */
   readonly faults: boolean;
   readonly broken: BrokenVariant | undefined;
@@ -74,6 +76,7 @@ export const defaultSimOptions: SimOptions = {
   maxEvents: 200_000,
   lincheckMaxExplored: 1_000_000,
   crashBeforeFsyncRate: 0.002,
+  slowFsyncRate: 0.05,
   faults: true,
   broken: undefined,
   digestMessages: false,
@@ -90,6 +93,8 @@ export interface SimStats {
   confChanges: number;
   transfers: number;
   snapshotsInstalled: number;
+  /** Entries a leader applied before its own fsync of them returned (committed by its followers). */
+  appliedBeforeOwnFsync: number;
   ops: number;
   unknownOps: number;
   ackedWrites: number;
@@ -111,7 +116,7 @@ export interface SimResult {
 }
 
 /** The fault kinds a healthy suite must see at least once over its seeds. */
-export const FAULT_KINDS = ['crashes', 'partitions', 'snapshotsInstalled', 'confChanges', 'transfers'] as const;
+export const FAULT_KINDS = ['crashes', 'partitions', 'snapshotsInstalled', 'confChanges', 'transfers', 'appliedBeforeOwnFsync'] as const;
 
 /** Fault kinds that never happened in these runs' stats (empty = every kind was exercised). */
 export function missingFaults(stats: readonly SimStats[]): string[] {
@@ -151,7 +156,7 @@ class Simulation {
   readonly workload: Workload;
   readonly stats: SimStats = {
     events: 0, messages: 0, elections: 0, partitions: 0, crashes: 0, powerLosses: 0, confChanges: 0, transfers: 0,
-    snapshotsInstalled: 0, ops: 0, unknownOps: 0, ackedWrites: 0, finalTerm: 0, finalCommit: 0,
+    snapshotsInstalled: 0, appliedBeforeOwnFsync: 0, ops: 0, unknownOps: 0, ackedWrites: 0, finalTerm: 0, finalCommit: 0,
   };
   private failure: { message: string; kind: FailureKind } | undefined;
   private nextId: NodeId;
@@ -189,6 +194,7 @@ class Simulation {
         this.log(`snapshot installed on ${s.id} at ${s.appliedIndex}`);
       },
       powerLossBeforeFsync: () => this.faultsOn && this.rng.next() < this.opts.crashBeforeFsyncRate,
+      slowFsync: () => this.faultsOn && this.rng.next() < this.opts.slowFsyncRate,
       onPowerLoss: (s) => {
         this.stats.powerLosses++;
         this.crashed(s, 'before fsync');
@@ -203,6 +209,8 @@ class Simulation {
   private onApply(s: SimServer, e: AppliedEntry): void {
     const opId = opIdOf(e.data);
     this.appliedOps.add(opId);
+    const view = s.view;
+    if (view !== undefined && view.status.role === 'leader' && e.index > view.persistedIndex) this.stats.appliedBeforeOwnFsync++;
     const dropped = this.workload.dropped.get(opId);
     if (dropped !== undefined) {
       this.fail(`op ${opId} applied at ${e.index} (term ${e.term}) on node ${s.id}, but its proposer said: ${dropped}`, 'durability');
@@ -378,6 +386,12 @@ class Simulation {
     this.workload.onCrash(s);
     this.stats.crashes++;
     this.log(`crash ${s.id} ${how}`);
+    // Its peers' connections from it close at once (a dead process's kernel sends FIN) —
+    // unless a partition cuts the link, as a real one would hide the FIN.
+    for (const o of this.servers.values()) {
+      if (o === s || !o.up || this.net.isBlocked(s.id, o.id)) continue;
+      this.queue.after(this.net.faults.minDelayMs, () => o.peerLost(s.id));
+    }
     this.queue.after(20 + this.rng.next() * 300, () => {
       s.restart();
       this.log(`restart ${s.id}`);

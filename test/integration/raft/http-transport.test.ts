@@ -151,6 +151,32 @@ describe('raft HTTP transport', function () {
     expect(terms.filter((t) => t > 1).length).to.be.greaterThan(0);
   });
 
+  it('reports a peer lost when its last inbound stream closes, naming it by its frames', async () => {
+    const [p1, p2] = await freePorts(2);
+    const peers = new Map([[1, `127.0.0.1:${p1}`], [2, `127.0.0.1:${p2}`]]);
+    const b = new HttpTransport({ id: 2, listen: `127.0.0.1:${p2}`, peers, log: silent });
+    transports.push(b);
+    const lost: number[] = [];
+    let got = 0;
+    await b.start((batch) => (got += batch.messages.length), (peer) => lost.push(peer));
+    // A stream that never sent a frame names nobody: closing it reports nothing.
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect(p2, '127.0.0.1', () => sock.write(upgradeHead(RAFT_STREAM_PATH, RAFT_STREAM_PROTOCOL)));
+      sock.once('data', () => sock.destroy());
+      sock.on('error', reject);
+      sock.on('close', () => resolve());
+    });
+    await waitFor('the silent stream gone', () => (b.inboundStreams === 0 ? true : undefined));
+    const a = new HttpTransport({ id: 1, listen: `127.0.0.1:${p1}`, peers, log: silent });
+    await a.start(() => undefined);
+    a.send([hb(1, 2, 1)]);
+    await waitFor('a delivered heartbeat', () => (got === 1 ? true : undefined));
+    expect(lost).to.deep.equal([]);
+    await a.close(); // as a SIGKILL would: the kernel closes its sockets
+    await waitFor('peer 1 reported lost', () => (lost.length > 0 ? true : undefined));
+    expect(lost).to.deep.equal([1]);
+  });
+
   it('a dead peer costs only failed sends, with a bounded queue', async () => {
     const [p1, dead] = await freePorts(2);
     const t = new HttpTransport({ id: 1, listen: `127.0.0.1:${p1}`, peers: new Map([[2, `127.0.0.1:${dead}`]]), log: silent });

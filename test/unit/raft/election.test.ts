@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { Net } from './net.ts';
-import { RaftCore } from '../../../src/raft/core.ts';
+import { LEADER_LOST_STAGGER_TICKS, RaftCore } from '../../../src/raft/core.ts';
 import { MemoryStorage } from '../../../src/raft/memory-storage.ts';
 import { SeededRandom } from '../../../src/common/random.ts';
 import { defaultRaftConfig } from '../../../src/raft/types.ts';
@@ -126,6 +126,89 @@ describe('raft election', () => {
     expect(net.core(2).status.term).to.equal(term);
     expect(net.core(2).status.leader).to.equal(1);
     expect(net.leaders()).to.deep.equal([1]);
+  });
+
+  it("a follower campaigns only after its peers' leases expired, whatever the tick phase: one pre-vote round elects it", () => {
+    // Every follower heard the leader's last heartbeat; 3's ticks run one tick behind 2's (the
+    // worst phase). Whenever 2 campaigns first, 3 has seen a full lease pass and grants.
+    for (let seed = 1; seed <= 40; seed++) {
+      const net = new Net([1, 2, 3], { random: new SeededRandom(seed) });
+      net.elect(1);
+      const term = net.core(1).status.term;
+      net.isolate(1);
+      let first: number | undefined;
+      for (let t = 0; t < 4 * defaultRaftConfig.electionTicks && net.leaders().filter((l) => l !== 1).length === 0; t++) {
+        net.tick(2);
+        if (first === undefined && net.core(2).status.role !== 'follower') first = 2;
+        if (net.leaders().filter((l) => l !== 1).length > 0) break;
+        net.tick(3);
+        if (first === undefined && net.core(3).status.role !== 'follower') first = 3;
+      }
+      const winner = net.leaders().filter((l) => l !== 1);
+      expect(winner, `seed ${seed}`).to.deep.equal([first]);
+      expect(net.core(winner[0] as number).status.term, `seed ${seed}: one election`).to.equal(term + 1);
+    }
+  });
+
+  it("losing the leader's connection: a follower campaigns within a couple of ticks and its peer grants the pre-vote", () => {
+    const net = new Net([1, 2, 3]);
+    net.elect(1);
+    const term = net.core(1).status.term;
+    net.isolate(1); // 1 was SIGKILLed: both followers' connections from it close
+    net.core(2).peerConnectionLost(1);
+    net.core(3).peerConnectionLost(1);
+    let ticks = 0;
+    while (net.leaders().filter((l) => l !== 1).length === 0 && ticks < 10) {
+      net.tick(2);
+      net.tick(3);
+      ticks++;
+    }
+    expect(ticks).to.equal(1); // 2, the first in turn, wins at its next tick
+    expect(net.leaders().filter((l) => l !== 1)).to.deep.equal([2]);
+    expect(net.core(2).status.term).to.equal(term + 1);
+  });
+
+  it('after losing the leader the survivors campaign in turn, so they never split the vote', () => {
+    const net = new Net([1, 2, 3, 4, 5]);
+    net.elect(1);
+    const term = net.core(1).status.term;
+    net.isolate(1);
+    // The first in turn is cut off from the others too: 3 goes next, LEADER_LOST_STAGGER_TICKS later.
+    net.cut(2, 3);
+    net.cut(2, 4);
+    net.cut(2, 5);
+    for (const id of [2, 3, 4, 5]) net.core(id).peerConnectionLost(1);
+    let ticks = 0;
+    while (net.leaders().filter((l) => l !== 1).length === 0 && ticks < 20) {
+      for (const id of [2, 3, 4, 5]) net.tick(id);
+      ticks++;
+    }
+    expect(ticks).to.equal(1 + LEADER_LOST_STAGGER_TICKS);
+    expect(net.leaders().filter((l) => l !== 1)).to.deep.equal([3]);
+    expect(net.core(3).status.term).to.equal(term + 1); // one election, no split
+  });
+
+  it("a spurious connection loss disrupts nothing: the other follower defends the live leader's lease", () => {
+    const net = new Net([1, 2, 3]);
+    net.elect(1);
+    const term = net.core(1).status.term;
+    net.cut(1, 2); // 2's link from 1 broke; 1 is alive and still heard by 3
+    net.core(2).peerConnectionLost(1);
+    net.core(2).peerConnectionLost(3); // not its leader: ignored
+    for (let i = 0; i < 3; i++) {
+      net.tick(1);
+      net.tick(2);
+      net.tick(3);
+    }
+    expect(net.core(2).status.role).to.equal('preCandidate'); // it tried...
+    expect(net.leaders()).to.deep.equal([1]); // ...in vain
+    expect(net.core(1).status.term).to.equal(term);
+    expect(net.core(3).status.leader).to.equal(1);
+    net.heal();
+    net.tickAll(2);
+    expect(net.core(2).status.role).to.equal('follower');
+    expect(net.core(2).status.leader).to.equal(1);
+    expect(net.core(2).status.term).to.equal(term);
   });
 
   it('rejects a bad config or bootstrap membership with the field path', () => {

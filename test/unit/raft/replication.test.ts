@@ -182,6 +182,40 @@ describe('raft replication', () => {
     expect(net.node(2).applied).to.deep.equal(['a', 'b', 'c']);
   });
 
+  it('a pipelined leader: followers commit its entry before its own persist; it counts itself only once persisted()', () => {
+    const net = new Net([1, 2, 3]);
+    net.elect(1);
+    const leader = net.core(1);
+    leader.propose(bytes('a'));
+    const rd = leader.ready();
+    const e = rd.entries[rd.entries.length - 1];
+    expect(e).to.not.equal(undefined);
+    leader.advance(rd, false); // persist started, not finished
+    expect(leader.persistedIndex).to.be.lessThan(e.index);
+    // Only one follower acknowledges: with the leader's copy not durable, that is no quorum.
+    for (const m of rd.messages.filter((x) => x.to === 2)) net.core(2).step(m);
+    const f2 = net.core(2).ready();
+    net.core(2).advance(f2);
+    for (const m of f2.messages) leader.step(m);
+    expect(leader.status.commit).to.be.lessThan(e.index);
+    // The second follower's acknowledgement commits it: handed out to apply before the leader's fsync.
+    for (const m of rd.messages.filter((x) => x.to === 3)) net.core(3).step(m);
+    const f3 = net.core(3).ready();
+    net.core(3).advance(f3);
+    for (const m of f3.messages) leader.step(m);
+    expect(leader.status.commit).to.equal(e.index);
+    const next = leader.ready();
+    expect(next.committedEntries.map((x) => x.index)).to.include(e.index);
+    leader.advance(next, false);
+    expect(leader.persistedIndex).to.be.lessThan(e.index);
+    // The fsync returns; a report for an entry the log no longer holds would be ignored.
+    leader.persisted(e.index + 5, e.term);
+    expect(leader.persistedIndex).to.be.lessThan(e.index);
+    leader.persisted(e.index, e.term);
+    expect(leader.persistedIndex).to.equal(e.index);
+    expect(leader.status.progress?.get(1)?.match).to.equal(e.index);
+  });
+
   it('a crash before fsync loses that Ready but nothing acknowledged', () => {
     const net = new Net([1, 2, 3]);
     net.elect(1);
