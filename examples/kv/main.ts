@@ -19,7 +19,7 @@ import { componentLogger } from '../../src/common/log.ts';
 import { FileStorage } from '../../src/raft/file-storage.ts';
 import { HttpTransport, splitHostPort } from '../../src/raft/http-transport.ts';
 import { DEFAULT_SNAPSHOT_ENTRIES, RaftNode } from '../../src/raft/node.ts';
-import { withFastPut } from './fast-put.ts';
+import { withFastPaths } from './fast-path.ts';
 import { buildKvApp } from './server.ts';
 import { KvStateMachine, type KvResult } from './state-machine.ts';
 
@@ -114,7 +114,7 @@ export async function runKv(args: KvArgs): Promise<{ close(): Promise<void> }> {
       process.exit(1);
     },
   });
-  const server = createServer(withFastPut(node, buildKvApp(node, sm)));
+  const server = createServer(withFastPaths(node, sm, buildKvApp(node, sm)));
   server.keepAliveTimeout = 60_000;
   const { host, port } = splitHostPort(args.http);
   await new Promise<void>((resolve, reject) => {
