@@ -43,6 +43,7 @@ import { freePorts } from '../test/integration/raft/helpers.ts';
 
 const program = new Command('kv.bench')
   .option('--duration-ms <n>', 'duration of each load level', '8000')
+  .option('--warmup-ms <n>', 'unrecorded load before each measured one, for every system alike (JIT, connections, caches)', '2000')
   .option('--failovers <n>', 'leader kills per system', '30')
   .option('--concurrency <list>', 'client counts', '1,16,256')
   .option('--no-etcd', 'skip etcd (kv alone)')
@@ -52,9 +53,10 @@ const program = new Command('kv.bench')
   .option('--failover-on-loaded', 'kill leaders of the clusters just loaded instead of fresh ones')
   .option('--etcd-args <args>', 'extra etcd flags, space-separated (e.g. "--heartbeat-interval 50 --election-timeout 500" for kv\'s election timing)', '')
   .parse(process.argv.slice(2), { from: 'user' });
-const opts = program.opts<{ durationMs: string; failovers: string; concurrency: string; etcd: boolean; gateway: boolean; goKv: boolean; reads: boolean; etcdArgs: string; failoverOnLoaded?: boolean }>();
+const opts = program.opts<{ durationMs: string; warmupMs: string; failovers: string; concurrency: string; etcd: boolean; gateway: boolean; goKv: boolean; reads: boolean; etcdArgs: string; failoverOnLoaded?: boolean }>();
 const ETCD_ARGS = opts.etcdArgs.split(' ').filter((a) => a !== '');
 const DURATION_MS = Number(opts.durationMs);
+const WARMUP_MS = Number(opts.warmupMs);
 const FAILOVERS = Number(opts.failovers);
 const LEVELS = opts.concurrency.split(',').map(Number);
 const KEYS = 1000;
@@ -117,14 +119,14 @@ function load1(): number {
   return loadavg()[0] as number;
 }
 
-async function kvLoad(cluster: KvProcessCluster, c: number, op: 'put' | 'get'): Promise<LoadResult> {
+async function kvLoad(cluster: KvProcessCluster, c: number, op: 'put' | 'get', durationMs: number): Promise<LoadResult> {
   const leader = await cluster.waitLeader();
   const agent = new Agent({ connections: c, keepAliveTimeout: 30_000, pipelining: 1 });
   const client = new KvClient([cluster.member(leader).http], { timeoutMs: 10_000, dispatcher: agent });
   try {
     return op === 'put'
-      ? await runLoad(c, DURATION_MS, async (w, seq) => (await client.put(keyOf(w, seq), VALUE)).kind === 'ok')
-      : await runLoad(c, DURATION_MS, async (w, seq) => {
+      ? await runLoad(c, durationMs, async (w, seq) => (await client.put(keyOf(w, seq), VALUE)).kind === 'ok')
+      : await runLoad(c, durationMs, async (w, seq) => {
           const o = await client.get(keyOf(w, seq));
           return o.kind === 'ok' && o.status === 200;
         });
@@ -233,27 +235,28 @@ async function main(): Promise<void> {
         const row: Partial<Record<Column, Level>> = {};
         table.set(c, row);
         const what = op === 'put' ? 'writes' : 'linearizable reads';
-        const measure = async (col: Column, run: () => Promise<Measured>): Promise<void> => {
+        const measure = async (col: Column, run: (durationMs: number) => Promise<Measured>): Promise<void> => {
+          if (WARMUP_MS > 0) await run(WARMUP_MS);
           const l = load1();
           const pids = serverPids(col === 'kv' || col === 'kvGo' ? 'kv' : 'etcd');
           const before = cpuMs(pids);
-          const m = await run();
+          const m = await run(DURATION_MS);
           const after = cpuMs(pids);
           const cpu = after.userMs + after.sysMs - before.userMs - before.sysMs;
           row[col] = { ...m, load1: l, serverCpuUs: m.ops > 0 ? (cpu * 1000) / m.ops : NaN };
           log(`${COLUMN_NAMES[col]} ${what} c=${c}: ${fmt(row[col] as Level)}`);
         };
-        await measure('kv', async () => fromNode(await kvLoad(lkv, c, op)));
+        await measure('kv', async (ms) => fromNode(await kvLoad(lkv, c, op, ms)));
         if (letcd !== undefined && bin !== undefined) {
           const b = bin;
-          await measure('etcd', async () => fromGo(await runGoLoad(b, { proto: 'etcd', endpoints: [letcd.member(await letcd.waitLeader()).client], op, clients: c, durationMs: DURATION_MS })));
+          await measure('etcd', async (ms) => fromGo(await runGoLoad(b, { proto: 'etcd', endpoints: [letcd.member(await letcd.waitLeader()).client], op, clients: c, durationMs: ms })));
         }
         if (letcd !== undefined && op === 'put' && opts.gateway) {
-          await measure('gateway', async () => {
+          await measure('gateway', async (ms) => {
             const addr = letcd.member(await letcd.waitLeader()).client;
             const agent = new Agent({ connections: c, keepAliveTimeout: 30_000, pipelining: 1 });
             try {
-              return fromNode(await runLoad(c, DURATION_MS, (w, seq) => etcdPut(agent, addr, keyOf(w, seq), VALUE, 10_000)));
+              return fromNode(await runLoad(c, ms, (w, seq) => etcdPut(agent, addr, keyOf(w, seq), VALUE, 10_000)));
             } finally {
               await agent.close();
             }
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
         }
         if (bin !== undefined && opts.goKv) {
           const b = bin;
-          await measure('kvGo', async () => fromGo(await runGoLoad(b, { proto: 'kv-http', endpoints: [lkv.member(await lkv.waitLeader()).http], op, clients: c, durationMs: DURATION_MS })));
+          await measure('kvGo', async (ms) => fromGo(await runGoLoad(b, { proto: 'kv-http', endpoints: [lkv.member(await lkv.waitLeader()).http], op, clients: c, durationMs: ms })));
         }
       }
     }
@@ -362,7 +365,7 @@ function detail(results: Results): string[] {
 function report(results: Results, uptimeBefore: string, uptimeAfter: string): string {
   const extras = (want: Column[]): Column[] => want.filter((col) => [...results.writes.values(), ...results.reads.values()].some((r) => r[col] !== undefined));
   const lines: string[] = [
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z; ${DURATION_MS} ms per level, 256-byte values, ${KEYS} keys, fsync on.`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z; ${DURATION_MS} ms per level after ${WARMUP_MS} ms unrecorded for each system, 256-byte values, ${KEYS} keys, fsync on.`,
     `etcd flags beyond the defaults: ${ETCD_ARGS.length > 0 ? `\`${ETCD_ARGS.join(' ')}\`` : 'none'}.`,
     `uptime before: \`${uptimeBefore}\``,
     `uptime after: \`${uptimeAfter}\``,
