@@ -3,6 +3,7 @@
  * deadline (for conditions that depend on real timers, e.g. an election).
  */
 import { createServer } from 'node:net';
+import type { ManualClock } from '../../../src/common/clock.ts';
 
 /** Ports the OS considers free right now (bound to port 0, then released). */
 export async function freePorts(n: number): Promise<number[]> {
@@ -31,4 +32,19 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | Promise
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
+}
+
+/**
+ * Moves a ManualClock one tick at a time (letting I/O and timers run between ticks) until
+ * `cond` returns a value; fails after `maxTicks`. Time then passes only as fast as the test
+ * drives it, so a loaded machine cannot cause a spurious election.
+ */
+export async function untilTicks<T>(clock: ManualClock, tickMs: number, what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> {
+  for (let i = 0; i < maxTicks; i++) {
+    const v = cond();
+    if (v !== undefined) return v;
+    clock.advance(tickMs);
+    for (let k = 0; k < 5; k++) await sleep(1);
+  }
+  throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
 }

@@ -19,7 +19,7 @@ import { MemoryNetwork } from '../../../src/raft/memory-transport.ts';
 import { RaftNode } from '../../../src/raft/node.ts';
 import { NotLeaderError, ProposalDroppedError, ProposalTimeoutError, ShuttingDownError } from '../../../src/raft/errors.ts';
 import { encodeCommand, KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { sleep } from './helpers.ts';
+import { untilTicks } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
@@ -62,15 +62,7 @@ describe('RaftNode on a memory network (manual clock)', function () {
   }
 
   /** Advances the manual clock tick by tick, letting I/O settle, until `cond` holds. */
-  async function until<T>(what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> {
-    for (let i = 0; i < maxTicks; i++) {
-      const v = cond();
-      if (v !== undefined) return v;
-      clock.advance(TICK_MS);
-      for (let k = 0; k < 5; k++) await sleep(1);
-    }
-    throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
-  }
+  const until = <T>(what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> => untilTicks(clock, TICK_MS, what, cond, maxTicks);
 
   const leaderOf = (ids: number[]) => () => ids.map((id) => members.get(id)).find((m) => m?.node.status().role === 'leader');
 

@@ -29,7 +29,7 @@ import { RaftNode, type ProposeOutcome } from '../../../src/raft/node.ts';
 import type { Transport } from '../../../src/raft/transport.ts';
 import type { Message, NodeId } from '../../../src/raft/types.ts';
 import { encodeCommand, KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { sleep } from './helpers.ts';
+import { untilTicks } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
@@ -82,15 +82,7 @@ describe('RaftNode: a proposal overwritten on its leader may still commit elsewh
     await rm(base, { recursive: true, force: true });
   });
 
-  async function until<T>(what: string, cond: () => T | undefined, maxTicks = 300): Promise<T> {
-    for (let i = 0; i < maxTicks; i++) {
-      const v = cond();
-      if (v !== undefined) return v;
-      clock.advance(TICK_MS);
-      for (let k = 0; k < 5; k++) await sleep(1);
-    }
-    throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
-  }
+  const until = <T>(what: string, cond: () => T | undefined, maxTicks = 300): Promise<T> => untilTicks(clock, TICK_MS, what, cond, maxTicks);
 
   const m = (id: NodeId): Member => members.get(id) as Member;
   const leaderAmong = (ids: readonly NodeId[], aboveTerm = 0) => (): NodeId | undefined =>

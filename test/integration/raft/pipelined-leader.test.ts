@@ -20,7 +20,7 @@ import { RaftNode } from '../../../src/raft/node.ts';
 import type { RaftStorage, ReadyToPersist, StoredState } from '../../../src/raft/storage.ts';
 import type { Snapshot } from '../../../src/raft/types.ts';
 import { encodeCommand, KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { sleep } from './helpers.ts';
+import { sleep, untilTicks } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
@@ -112,15 +112,7 @@ describe('RaftNode: a leader applies entries its followers committed while its o
     return m;
   }
 
-  async function until<T>(what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> {
-    for (let i = 0; i < maxTicks; i++) {
-      const v = cond();
-      if (v !== undefined) return v;
-      clock.advance(TICK_MS);
-      for (let k = 0; k < 5; k++) await sleep(1);
-    }
-    throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
-  }
+  const until = <T>(what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> => untilTicks(clock, TICK_MS, what, cond, maxTicks);
 
   async function ticks(n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
