@@ -21,7 +21,7 @@ import { resourcesToString, stripAllocation, subtract } from '../../../src/commo
 import { AllocatorCore, describeFilter, describeOffer, type PlannedOffer } from '../../../src/master/allocator/index.ts';
 import type { Resource } from '../../../src/protocol/resource-types.ts';
 
-import { runTranscriptFile as runTranscript, type TranscriptResult } from '../../helpers/transcript-file.ts';
+import { parseWords, runTranscriptFile as runTranscript, type TranscriptResult } from '../../helpers/transcript-file.ts';
 
 export { formatTranscript, parseTranscript, type Block } from '../../helpers/transcript-file.ts';
 
@@ -30,16 +30,6 @@ interface Args {
   kv: Map<string, string>;
 }
 
-function parseArgs(words: string[]): Args {
-  const positional: string[] = [];
-  const kv = new Map<string, string>();
-  for (const w of words) {
-    const eq = w.indexOf('=');
-    if (eq > 0) kv.set(w.slice(0, eq), w.slice(eq + 1));
-    else positional.push(w);
-  }
-  return { positional, kv };
-}
 
 function need(args: Args, key: string): string {
   const v = args.kv.get(key);
@@ -59,7 +49,7 @@ export class AllocatorTranscript {
 
   run(command: string): string[] {
     const [name, ...rest] = command.trim().split(/\s+/);
-    const args = parseArgs(rest);
+    const args = parseWords(rest);
     if (args.kv.has('now')) this.nowMs = Number(args.kv.get('now'));
     const id = args.positional[0] ?? '';
     switch (name) {

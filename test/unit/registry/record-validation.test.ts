@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { ValidationError } from '../../../src/common/errors.ts';
+import { validationMessage as errorOf } from '../../helpers/validation.ts';
 import { parseDelta, parseSnapshot, parseWatchRecord } from '../../../src/registry/record-validation.ts';
 import { app, endpoint } from '../../helpers/registry-fixtures.ts';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ValidationError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('registry record validation', () => {
   it('accepts every record kind and drops unknown fields', () => {

@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { ValidationError } from '../../../src/common/errors.ts';
+import { validationMessage as parseError } from '../../helpers/validation.ts';
 import { attributesToString, parseAttributes, parseResources, parseResourcesJson } from '../../../src/common/resource-parse.ts';
 import { resourcesToString } from '../../../src/common/resources.ts';
-
-function parseError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ValidationError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('parseResources (text form)', () => {
   it('parses scalars, ranges, sets and roles', () => {
