@@ -28,6 +28,7 @@ import { upstreamTail, writeUpstreamHead } from './http1/head-writer.ts';
 import { maxHeadBytes, RequestHead } from './http1/request-head.ts';
 import { ResponseHead } from './http1/response-head.ts';
 import { normalizeHost, pathHasPrefix, type HttpRoute, type RouteTable } from './route-table.ts';
+import { toNetSocket, type StreamHandler, type TcpStream } from './tcp-stream.ts';
 
 const stHead = 0;
 const stBusy = 1;
@@ -43,9 +44,7 @@ export const lingerMs = 2_000;
 const pausedForBuffer = 1;
 const pausedForUpstream = 2;
 
-function ignore(): void {}
-
-export class ClientConnection {
+export class ClientConnection implements StreamHandler {
   readonly head = new RequestHead();
   readonly response = new ResponseHead();
   readonly requestChunks = new ChunkedScanner();
@@ -68,15 +67,13 @@ export class ClientConnection {
   private routesTable: RouteTable | null = null;
   private routesHost: string | undefined;
   private routes: readonly HttpRoute[] | undefined;
+  /** The connection as a net.Socket once the tunnel owns it. */
+  private tunnelSocket: Socket | null = null;
 
-  constructor(private readonly fwd: HttpForwarder, readonly socket: Socket) {
+  constructor(private readonly fwd: HttpForwarder, readonly socket: TcpStream) {
     this.clientIp = clientAddress(socket.remoteAddress);
     this.since = fwd.now;
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('drain', this.onDrain);
-    socket.on('error', ignore);
-    socket.once('close', this.onClose);
+    socket.attach(this);
   }
 
   /** Waiting for a request with nothing buffered: may be closed without cutting anything. */
@@ -84,7 +81,7 @@ export class ClientConnection {
     return this.state === stHead && this.buf === null;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  readonly onData = (chunk: Buffer): void => {
     let bytes = chunk;
     const ex = this.exchange;
     if (ex !== null && ex.wantsBody) {
@@ -99,7 +96,7 @@ export class ClientConnection {
   };
 
   /** The client half-closed: with a request in progress that is an abort (as node:http and nginx read it), else a goodbye. */
-  private readonly onEnd = (): void => {
+  readonly onEnd = (): void => {
     if (this.state === stBusy) {
       this.socket.destroy();
       return;
@@ -108,11 +105,11 @@ export class ClientConnection {
     this.socket.destroySoon();
   };
 
-  private readonly onDrain = (): void => {
+  readonly onDrain = (): void => {
     this.exchange?.onClientDrain();
   };
 
-  private readonly onClose = (): void => {
+  readonly onClose = (): void => {
     this.state = stClosed;
     this.fwd.clients.delete(this);
     const ex = this.exchange;
@@ -235,12 +232,12 @@ export class ClientConnection {
     const rest = this.buf ?? Buffer.alloc(0);
     this.buf = null;
     this.state = stTunnel;
-    // Paused until the tunnel pipes it: bytes arriving while it dials a backend wait in the socket, not in a listener-less 'data' event.
-    this.socket.pause();
-    this.socket.removeListener('data', this.onData);
-    this.socket.removeListener('end', this.onEnd);
-    this.socket.removeListener('drain', this.onDrain);
-    this.fwd.deps.onUpgrade({ method: head.method, url: head.target, host: head.host, rawHeaders: head.rawHeaders(buf) }, this.socket, rest);
+    // Paused until the tunnel pipes it: bytes arriving while it dials a backend wait in the kernel.
+    const socket = toNetSocket(this.socket);
+    this.tunnelSocket = socket;
+    socket.on('error', () => undefined);
+    socket.once('close', this.onClose);
+    this.fwd.deps.onUpgrade({ method: head.method, url: head.target, host: head.host, rawHeaders: head.rawHeaders(buf) }, socket, rest);
   }
 
   /** Writes the proxy's own answer; with `close`, the connection ends after it. */
@@ -328,7 +325,7 @@ export class ClientConnection {
 
   /** Closes the connection if idle (a graceful shutdown); `force` closes it anyway. */
   close(force: boolean): void {
-    if (force) this.socket.destroy();
+    if (force) (this.tunnelSocket ?? this.socket).destroy();
     else if (this.idle) this.shut();
   }
 }

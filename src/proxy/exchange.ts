@@ -54,6 +54,8 @@ export class Exchange implements UpstreamUser {
   private expectContinue: boolean;
   private lastActivity: number;
   private pendingHead: Buffer | null = null;
+  /** The request head waits to share one writev with the first body bytes. */
+  private headUnsent = false;
   private framing = framingNone;
   private responseRemaining = 0;
   private decodeSink: ((buf: Buffer, start: number, end: number) => void) | null = null;
@@ -116,20 +118,20 @@ export class Exchange implements UpstreamUser {
       this.expectContinue = false;
       client.socket.write(continueLine);
     }
-    const socket = conn.socket;
-    if (this.requestDone) {
-      socket.write(this.requestHead);
+    const buffered = this.requestDone ? null : client.takeBuffered();
+    if (buffered === null) {
+      conn.socket.write(this.requestHead);
       return;
     }
     // Head and the body bytes already received in one writev.
-    socket.cork();
-    socket.write(this.requestHead);
-    const buffered = client.takeBuffered();
-    if (buffered !== null) {
-      const used = this.forwardBody(buffered);
-      if (used >= 0 && used < buffered.length) client.putBack(buffered.subarray(used));
+    this.headUnsent = true;
+    const used = this.forwardBody(buffered);
+    if (used < 0) return;
+    if (used < buffered.length) client.putBack(buffered.subarray(used));
+    if (this.headUnsent) {
+      this.headUnsent = false;
+      conn.socket.write(this.requestHead);
     }
-    socket.uncork();
   }
 
   /** Relays request body bytes; returns how many belonged to this request, or -1 when the exchange failed on them. */
@@ -152,7 +154,13 @@ export class Exchange implements UpstreamUser {
     }
     if (used > 0) {
       this.bodyStarted = true;
-      if (!upstream.socket.write(used === chunk.length ? chunk : chunk.subarray(0, used))) this.client.pauseForUpstream();
+      const bytes = used === chunk.length ? chunk : chunk.subarray(0, used);
+      let ok: boolean;
+      if (this.headUnsent) {
+        this.headUnsent = false;
+        ok = upstream.socket.write2(this.requestHead, bytes);
+      } else ok = upstream.socket.write(bytes);
+      if (!ok) this.client.pauseForUpstream();
     }
     return used;
   }
@@ -163,7 +171,7 @@ export class Exchange implements UpstreamUser {
 
   onClientDrain(): void {
     const up = this.upstream;
-    if (up !== null && up.socket.isPaused()) up.socket.resume();
+    if (up !== null && up.ready && up.socket.paused) up.socket.resume();
   }
 
   onUpstreamData(chunk: Buffer): void {
@@ -173,7 +181,6 @@ export class Exchange implements UpstreamUser {
   }
 
   private onResponseHead(chunk: Buffer): void {
-    // `chunk` is the pool's shared read buffer: what is kept past this call is copied.
     const data = this.pendingHead === null ? chunk : Buffer.concat([this.pendingHead, chunk]);
     this.pendingHead = null;
     const rh = this.client.response;
@@ -182,7 +189,7 @@ export class Exchange implements UpstreamUser {
     for (;;) {
       end = rh.parse(data, start);
       if (end === 0) {
-        this.pendingHead = Buffer.from(data.subarray(start));
+        this.pendingHead = data.subarray(start);
         return;
       }
       if (end < 0) return this.failAttempt('reset', `sent a malformed response (${rh.error})`);
@@ -205,7 +212,7 @@ export class Exchange implements UpstreamUser {
       this.client.responseChunks.reset();
       if (this.clientHttp10) {
         keep = false;
-        this.decodeSink = (buf, s, e) => { if (e > s) this.writeClient(Buffer.from(buf.subarray(s, e))); };
+        this.decodeSink = (buf, s, e) => { if (e > s) this.writeClient(buf.subarray(s, e)); };
       } else chunkedOut = true;
     }
     this.keepClientAfter = keep;
@@ -244,7 +251,7 @@ export class Exchange implements UpstreamUser {
     if (this.framing === framingLength) {
       const take = Math.min(this.responseRemaining, len - start);
       this.responseRemaining -= take;
-      if (take > 0) this.writeClient(Buffer.from(chunk.subarray(start, start + take)));
+      if (take > 0) this.writeClient(chunk.subarray(start, start + take));
       if (this.responseRemaining === 0) {
         if (start + take < len) this.reusable = false;
         this.finish();
@@ -254,13 +261,13 @@ export class Exchange implements UpstreamUser {
       const sink = this.decodeSink;
       const end = sink === null ? scanner.feed(chunk, start, len) : scanner.feed(chunk, start, len, sink);
       if (end < 0) return this.failAttempt('reset', `sent a malformed chunked body (${scanner.error})`);
-      if (sink === null && end > start) this.writeClient(Buffer.from(chunk.subarray(start, end)));
+      if (sink === null && end > start) this.writeClient(chunk.subarray(start, end));
       if (scanner.done) {
         if (end < len) this.reusable = false;
         this.finish();
       }
     } else if (this.framing === framingClose) {
-      if (start < len) this.writeClient(Buffer.from(chunk.subarray(start)));
+      if (start < len) this.writeClient(chunk.subarray(start));
     } else {
       // Bytes after a bodiless response that already finished: never reached (the socket was released).
       this.reusable = false;

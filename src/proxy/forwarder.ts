@@ -19,6 +19,7 @@ import { ClientConnection } from './client-connection.ts';
 import { computeEjectionMs, type FailurePolicy } from './failure-policy.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { Backend, RouteTable } from './route-table.ts';
+import type { ProxyIo, TcpStream } from './tcp-stream.ts';
 import type { UpgradeRequest } from './tunnel.ts';
 import { UpstreamPools, type BackendPool, type PoolOptions } from './upstream-pools.ts';
 
@@ -39,6 +40,7 @@ export interface ForwarderDeps {
   readonly timeouts: TimeoutOptions;
   readonly pool: PoolOptions;
   readonly policy: FailurePolicy;
+  readonly io: ProxyIo;
   /** The table in use; read once per request, so a swap never touches a request in progress. */
   readonly table: () => RouteTable;
   /** Takes over a socket whose request asks for a protocol upgrade. */
@@ -69,16 +71,16 @@ export class HttpForwarder {
   private readonly poolByBackend = new WeakMap<Backend, BackendPool>();
 
   constructor(readonly deps: ForwarderDeps) {
-    this.pools = new UpstreamPools(deps.timeouts.connectTimeoutMs, deps.pool);
+    this.pools = new UpstreamPools(deps.timeouts.connectTimeoutMs, deps.pool, deps.io);
     this.pools.now = this.now;
     this.tickMs = computeTickMs(deps.timeouts, deps.pool);
     this.ticker = setInterval(this.tick, this.tickMs);
     this.ticker.unref();
   }
 
-  /** The `connection` listener of the proxy's TCP server. */
-  readonly accept = (socket: Socket): void => {
-    this.clients.add(new ClientConnection(this, socket));
+  /** Takes a connection the proxy's listener accepted. */
+  readonly accept = (stream: TcpStream): void => {
+    this.clients.add(new ClientConnection(this, stream));
   };
 
   poolOf(backend: Backend): BackendPool {

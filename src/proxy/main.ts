@@ -18,6 +18,7 @@ import { RegistryWatchClient } from '../registry/watch-client.ts';
 import { startAdminServer, type AdminSource, type HealthInfo, type WorkerHealth } from './admin-server.ts';
 import type { FailurePolicy } from './failure-policy.ts';
 import type { TimeoutOptions } from './forwarder.ts';
+import type { ProxyIo } from './tcp-stream.ts';
 import type { PoolOptions } from './upstream-pools.ts';
 import { mergeSamples, type MetricsSample } from './metrics.ts';
 import { ProxyServer } from './proxy-server.ts';
@@ -31,6 +32,8 @@ export interface ProxyOptions {
   readonly domain: string;
   readonly registryUrls: readonly string[];
   readonly workers: number;
+  /** Raw libuv handles or net sockets (default: raw where node has them). */
+  readonly io?: ProxyIo;
   readonly timeouts: TimeoutOptions;
   readonly pool: PoolOptions;
   readonly policy: FailurePolicy;
@@ -56,7 +59,7 @@ export async function startProxy(options: ProxyOptions, log: Logger = componentL
 }
 
 async function startSingle(options: ProxyOptions, log: Logger): Promise<RunningProxy> {
-  const proxy = new ProxyServer({ host: options.listen.host, port: options.listen.port, domain: options.domain, timeouts: options.timeouts, pool: options.pool, policy: options.policy, log });
+  const proxy = new ProxyServer({ host: options.listen.host, port: options.listen.port, domain: options.domain, timeouts: options.timeouts, pool: options.pool, policy: options.policy, io: options.io, log });
   const port = await proxy.listen();
   const watch = new RegistryWatchClient({ urls: options.registryUrls, log: log.child({ part: 'watch' }) });
   const feed = new RegistryFeed(watch, proxy, (up) => { proxy.metrics.watchConnected = up ? 1 : 0; });

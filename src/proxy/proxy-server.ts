@@ -17,6 +17,7 @@ import { defaultPool, type PoolOptions } from './upstream-pools.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { computeRouteTable, emptyRouteTable, newBackendState, type BackendState, type RegistryAppWithEndpoints, type RouteTable } from './route-table.ts';
 import { TcpForwarder } from './tcp-forwarder.ts';
+import { acceptStreams, defaultProxyIo, type ProxyIo } from './tcp-stream.ts';
 import { createUpgradeHandler } from './tunnel.ts';
 
 export interface ProxyServerOptions {
@@ -31,6 +32,8 @@ export interface ProxyServerOptions {
   readonly tcpHost?: string;
   readonly clock?: Clock;
   readonly log?: Logger;
+  /** Default: raw handles where node has them (defaultProxyIo). */
+  readonly io?: ProxyIo;
 }
 
 /** How long `close` lets requests in progress finish before cutting their connections. */
@@ -47,6 +50,7 @@ export class ProxyServer {
   private table: RouteTable = emptyRouteTable;
   private readonly backendStates = new Map<string, BackendState>();
   private readonly log: Logger;
+  readonly io: ProxyIo;
 
   constructor(private readonly options: ProxyServerOptions) {
     const clock = options.clock ?? systemClock;
@@ -54,12 +58,13 @@ export class ProxyServer {
     const policy = options.policy ?? defaultPolicy;
     this.domain = options.domain;
     this.log = options.log ?? componentLogger('proxy');
+    this.io = options.io ?? defaultProxyIo();
     const table = (): RouteTable => this.table;
     const dialDeps = { clock, metrics: this.metrics, policy, connectTimeoutMs: timeouts.connectTimeoutMs, table };
-    this.forwarder = new HttpForwarder({ clock, metrics: this.metrics, timeouts, pool: options.pool ?? defaultPool, policy, table, onUpgrade: createUpgradeHandler(dialDeps) });
+    this.forwarder = new HttpForwarder({ clock, metrics: this.metrics, timeouts, pool: options.pool ?? defaultPool, policy, io: this.io, table, onUpgrade: createUpgradeHandler(dialDeps) });
     this.tcp = new TcpForwarder({ ...dialDeps, listenHost: options.tcpHost ?? options.host, log: this.log });
     // allowHalfOpen: a client that half-closes after its request still gets the response (as node:http does).
-    this.http = createServer({ allowHalfOpen: true, noDelay: true }, this.forwarder.accept);
+    this.http = createServer({ allowHalfOpen: true, noDelay: true });
     this.metrics.upstreamSockets = () => this.forwarder.pools.sockets();
   }
 
@@ -68,6 +73,7 @@ export class ProxyServer {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.removeListener('error', reject);
+        acceptStreams(this.http, this.io, this.forwarder.accept);
         resolve();
       });
     });

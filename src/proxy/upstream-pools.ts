@@ -13,17 +13,17 @@
  *   sweep     idle sockets older than `poolIdleMs` are closed (the caller's
  *             ticker; no timer per socket).
  *
- * Reads from backends land in one shared buffer (`onread`): no buffer is
- * allocated per read, and a user must copy whatever it keeps past its
- * `onUpstreamData` call.
+ * Sockets are TcpStreams (tcp-stream.ts: raw libuv handles where node
+ * has them); a connect has a timer of its own (connects are rare next to
+ * requests on kept-alive sockets).
  *
  * Invariants: a socket has at most one user; a pool whose address left the
  * routing table (`prune`) lends nothing more and destroys each socket as it
  * comes back; `sockets()` counts every socket open or connecting.
  */
-import { connect, type Socket } from 'node:net';
 import { classifyUpstreamError } from './failure-policy.ts';
 import type { UpstreamFailureKind } from './metrics.ts';
+import { dialStream, type ProxyIo, type StreamHandler, type TcpStream } from './tcp-stream.ts';
 
 export interface PoolOptions {
   /** An idle pooled socket is closed after this; keep it under the backends' own keep-alive timeout. */
@@ -35,91 +35,115 @@ export interface PoolOptions {
 /** node's default server keepAliveTimeout is 5 s: close ours first, so a reused socket is rarely one the backend just closed. */
 export const defaultPool: PoolOptions = { poolIdleMs: 4_000, poolMaxSocketsPerBackend: 1_024 };
 
-/** What one read from a backend can return; the buffer is shared by every upstream socket (reads are synchronous on one thread). */
-const readBufferBytes = 64 * 1024;
-const readBuffer = Buffer.allocUnsafe(readBufferBytes);
-
 /** Who holds an upstream socket (the exchange); called with the socket's events. */
 export interface UpstreamUser {
   /** The socket is connected and lent to this user (not called when `acquire` returned it ready). */
   onUpstreamReady(conn: UpstreamConn): void;
   /** The connect failed; the socket is gone. */
   onUpstreamConnectFailed(kind: UpstreamFailureKind, code: string | undefined): void;
-  /** `chunk` is a view of the shared read buffer, valid only during the call: copy what you keep. */
+  /** A fresh buffer: the user may keep it. */
   onUpstreamData(chunk: Buffer): void;
   /** The socket closed while lent (an error, or the backend closed it). */
   onUpstreamClose(code: string | undefined): void;
   onUpstreamDrain(): void;
 }
 
-export class UpstreamConn {
+export class UpstreamConn implements StreamHandler {
   user: UpstreamUser | null = null;
   idleSince = 0;
-  private connected = false;
-  private timedOut = false;
-  private errorCode: string | undefined;
-
-  readonly socket: Socket;
+  private stream: TcpStream | null = null;
+  private cancelDial: (() => void) | null;
+  private connectTimer: NodeJS.Timeout | null;
 
   constructor(readonly pool: BackendPool, connectTimeoutMs: number) {
-    const socket = connect({ host: pool.address, port: pool.port, noDelay: true, onread: { buffer: readBuffer, callback: this.onRead } });
-    this.socket = socket;
-    socket.setTimeout(connectTimeoutMs);
-    socket.once('connect', this.onConnect);
-    socket.once('timeout', this.onConnectTimeout);
-    socket.on('drain', this.onDrain);
-    socket.on('error', this.onError);
-    socket.once('close', this.onClose);
+    this.cancelDial = dialStream(pool.owner.io, pool.address, pool.port, this.onConnected, this.onConnectFailed);
+    this.connectTimer = setTimeout(this.onConnectTimeout, connectTimeoutMs);
+    this.connectTimer.unref();
   }
 
   /** Connected (an idle socket always is; a new one once its connect succeeded). */
   get ready(): boolean {
-    return this.connected;
+    return this.stream !== null;
+  }
+
+  /** The connection; only once `ready`. */
+  get socket(): TcpStream {
+    return this.stream as TcpStream;
+  }
+
+  /** Open and usable for another exchange. */
+  get usable(): boolean {
+    const s = this.stream;
+    return s !== null && !s.destroyed && s.writable;
   }
 
   /** Ends this socket's life without pooling it; a user still attached hears nothing more. */
   destroy(): void {
     this.user = null;
-    this.socket.destroy();
+    if (this.stream !== null) {
+      this.stream.destroy();
+      return;
+    }
+    this.stopConnecting();
+    this.pool.forget(this);
   }
 
-  private readonly onConnect = (): void => {
-    this.connected = true;
-    this.socket.setTimeout(0);
-    this.socket.removeListener('timeout', this.onConnectTimeout);
+  private stopConnecting(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.cancelDial?.();
+    this.cancelDial = null;
+  }
+
+  private readonly onConnected = (stream: TcpStream): void => {
+    this.cancelDial = null;
+    this.stopConnecting();
+    this.stream = stream;
+    stream.attach(this);
     const user = this.user;
     if (user === null) this.pool.release(this, true);
     else user.onUpstreamReady(this);
   };
 
+  private readonly onConnectFailed = (code: string): void => {
+    this.cancelDial = null;
+    this.connectFailed(classifyUpstreamError(code, 'connect'), code);
+  };
+
   private readonly onConnectTimeout = (): void => {
-    this.timedOut = true;
-    this.socket.destroy();
+    this.connectTimer = null;
+    this.connectFailed('connect_timeout', undefined);
   };
 
-  private readonly onRead = (bytes: number, buf: Buffer): boolean => {
-    const user = this.user;
-    if (user === null) this.socket.destroy(); // a backend talking out of turn on an idle socket
-    else user.onUpstreamData(buf.subarray(0, bytes));
-    return true;
-  };
-
-  private readonly onDrain = (): void => {
-    this.user?.onUpstreamDrain();
-  };
-
-  private readonly onError = (err: NodeJS.ErrnoException): void => {
-    this.errorCode = err.code;
-  };
-
-  private readonly onClose = (): void => {
+  private connectFailed(kind: UpstreamFailureKind, code: string | undefined): void {
+    this.stopConnecting();
     this.pool.forget(this);
     const user = this.user;
     this.user = null;
-    if (user === null) return;
-    if (!this.connected) user.onUpstreamConnectFailed(this.timedOut ? 'connect_timeout' : classifyUpstreamError(this.errorCode, 'connect'), this.errorCode);
-    else user.onUpstreamClose(this.errorCode);
-  };
+    user?.onUpstreamConnectFailed(kind, code);
+  }
+
+  onData(chunk: Buffer): void {
+    const user = this.user;
+    if (user === null) this.stream?.destroy(); // a backend talking out of turn on an idle socket
+    else user.onUpstreamData(chunk);
+  }
+
+  /** The backend half-closed: nothing more will come, so the socket is done (net's allowHalfOpen: false). */
+  onEnd(): void {
+    this.stream?.destroy();
+  }
+
+  onDrain(): void {
+    this.user?.onUpstreamDrain();
+  }
+
+  onClose(code: string | undefined): void {
+    this.pool.forget(this);
+    const user = this.user;
+    this.user = null;
+    user?.onUpstreamClose(code);
+  }
 }
 
 export class BackendPool {
@@ -128,7 +152,7 @@ export class BackendPool {
   private readonly waiting: UpstreamUser[] = [];
   closing = false;
 
-  constructor(readonly address: string, readonly port: number, private readonly owner: UpstreamPools) {}
+  constructor(readonly address: string, readonly port: number, readonly owner: UpstreamPools) {}
 
   get size(): number {
     return this.all.size;
@@ -144,7 +168,7 @@ export class BackendPool {
     const idle = this.idle;
     while (idle.length > 0) {
       const conn = idle.pop() as UpstreamConn;
-      if (conn.socket.destroyed || !conn.socket.writable) continue;
+      if (!conn.usable) continue;
       conn.user = user;
       return conn;
     }
@@ -167,12 +191,11 @@ export class BackendPool {
   /** Gives a socket back: pooled when `reusable`, else destroyed. */
   release(conn: UpstreamConn, reusable: boolean): void {
     conn.user = null;
-    const socket = conn.socket;
-    if (!reusable || this.closing || socket.destroyed || !socket.writable) {
+    if (!reusable || this.closing || !conn.usable) {
       conn.destroy();
       return;
     }
-    if (socket.isPaused()) socket.resume();
+    if (conn.socket.paused) conn.socket.resume();
     const next = this.waiting.shift();
     if (next !== undefined) {
       conn.user = next;
@@ -212,7 +235,7 @@ export class UpstreamPools {
   /** A coarse clock (ms) the owner advances with its ticker. */
   now = 0;
 
-  constructor(readonly connectTimeoutMs: number, readonly options: PoolOptions) {}
+  constructor(readonly connectTimeoutMs: number, readonly options: PoolOptions, readonly io: ProxyIo) {}
 
   get(address: string, port: number): BackendPool {
     const key = `${address}:${port}`;

@@ -15,7 +15,7 @@ const send = (msg: WorkerMessage): void => { process.send?.(msg); };
 async function runWorker(): Promise<void> {
   const options = JSON.parse(process.env.CYGNET_PROXY_WORKER_OPTIONS ?? '{}') as ProxyOptions;
   const log = componentLogger('proxy', { worker: process.pid });
-  const proxy = new ProxyServer({ host: options.listen.host, port: options.listen.port, domain: options.domain, timeouts: options.timeouts, pool: options.pool, policy: options.policy, log });
+  const proxy = new ProxyServer({ host: options.listen.host, port: options.listen.port, domain: options.domain, timeouts: options.timeouts, pool: options.pool, policy: options.policy, io: options.io, log });
   process.on('message', (msg: PrimaryMessage) => {
     if (msg.t === 'table') proxy.applyRegistry(msg.apps, msg.revision);
     else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes, health: { pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses() } });

@@ -10,6 +10,7 @@ import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts } from '../..
 import { defaultTimeouts, type TimeoutOptions } from '../../src/proxy/forwarder.ts';
 import { defaultPool } from '../../src/proxy/upstream-pools.ts';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../../src/proxy/main.ts';
+import { rawTcpAvailable, type ProxyIo } from '../../src/proxy/tcp-stream.ts';
 import type { RegistryApp, RegistryEndpoint } from '../../src/registry/types.ts';
 import { startReplica, type Replica } from './registry-harness.ts';
 
@@ -27,6 +28,9 @@ export interface ProxyHarness {
   close(): Promise<void>;
 }
 
+/** Both stream layers when this node has the raw bindings: the engine must behave the same on either. */
+export const proxyIos: readonly ProxyIo[] = rawTcpAvailable ? ['raw', 'net'] : ['net'];
+
 export function endpointOf(appId: string, n: number, port: number, version = '2026-01-01T00:00:00.000Z'): RegistryEndpoint {
   return { appId, taskId: `${appId.slice(1).replace(/\//g, '_')}.task-${n}`, index: n, host: 'localhost', ip: '127.0.0.1', ports: [port], version, healthySince: '2026-01-01T00:00:00.000Z' };
 }
@@ -35,7 +39,7 @@ export function appOf(id: string, labels: Record<string, string> = {}, versionWe
   return { id, labels, ports: [{ protocol: 'tcp', servicePort: 0, labels: {} }], ...(versionWeights === undefined ? {} : { versionWeights }) };
 }
 
-export async function startProxyHarness(opts: { timeouts?: Partial<TimeoutOptions>; replica?: Replica } = {}): Promise<ProxyHarness> {
+export async function startProxyHarness(opts: { timeouts?: Partial<TimeoutOptions>; replica?: Replica; io?: ProxyIo } = {}): Promise<ProxyHarness> {
   const replica = opts.replica ?? await startReplica({ heartbeatIntervalMs: 200 });
   const options: ProxyOptions = {
     listen: { host: '127.0.0.1', port: 0 },
@@ -46,6 +50,7 @@ export async function startProxyHarness(opts: { timeouts?: Partial<TimeoutOption
     timeouts: { ...defaultTimeouts, ...opts.timeouts },
     pool: defaultPool,
     policy: { maxAttempts: defaultMaxAttempts, ejectBaseMs: defaultEjectBaseMs, ejectMaxMs: defaultEjectMaxMs },
+    ...(opts.io === undefined ? {} : { io: opts.io }),
   };
   const proxy = await startProxy(options);
   const adminUrl = `http://127.0.0.1:${proxy.adminPort}`;

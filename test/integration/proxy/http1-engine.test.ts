@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { Agent, request } from 'undici';
-import { appOf, endpointOf, startProxyHarness, type ProxyHarness } from '../../helpers/proxy-harness.ts';
+import { appOf, endpointOf, proxyIos, startProxyHarness, type ProxyHarness } from '../../helpers/proxy-harness.ts';
 
 const big = Buffer.alloc(3 * 1024 * 1024, 'abcdefghij');
 
@@ -64,7 +64,7 @@ function raw(port: number, payload: string | Buffer, until?: (text: string) => b
   });
 }
 
-describe('proxy HTTP/1.1 engine (integration)', function () {
+for (const io of proxyIos) describe(`proxy HTTP/1.1 engine on ${io} streams (integration)`, function () {
   this.timeout(30_000);
   let h: ProxyHarness;
   let shapes: Awaited<ReturnType<typeof startShapes>>;
@@ -73,7 +73,7 @@ describe('proxy HTTP/1.1 engine (integration)', function () {
   const agent = new Agent({ connections: 4 });
 
   before(async () => {
-    h = await startProxyHarness();
+    h = await startProxyHarness({ io });
     shapes = await startShapes();
     // A backend that frames its response by closing the connection (HTTP/1.0 style).
     closer = createTcpServer((s) => {
@@ -188,13 +188,13 @@ describe('proxy HTTP/1.1 engine (integration)', function () {
   });
 });
 
-describe('proxy HTTP/1.1 engine timeouts (integration)', function () {
+for (const io of proxyIos) describe(`proxy HTTP/1.1 engine timeouts on ${io} streams (integration)`, function () {
   this.timeout(30_000);
   let h: ProxyHarness;
   let stall: TcpServer;
 
   before(async () => {
-    h = await startProxyHarness({ timeouts: { idleTimeoutMs: 300, headerTimeoutMs: 5_000 } });
+    h = await startProxyHarness({ io, timeouts: { idleTimeoutMs: 300, headerTimeoutMs: 5_000 } });
     // A backend that starts a response and then goes silent.
     stall = createTcpServer((s) => {
       s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'));

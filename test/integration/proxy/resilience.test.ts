@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { connect, createServer, type Socket } from 'node:net';
 import { Agent, request } from 'undici';
 import { SeededRandom, randomInt } from '../../../src/common/random.ts';
-import { appOf, endpointOf, startProxyHarness, type ProxyHarness } from '../../helpers/proxy-harness.ts';
+import { appOf, endpointOf, proxyIos, startProxyHarness, type ProxyHarness } from '../../helpers/proxy-harness.ts';
 import { startBackend, startChildBackend, type EchoBody } from '../../helpers/proxy-backends.ts';
 
 async function closedPort(): Promise<number> {
@@ -33,13 +33,13 @@ async function waitUntil(cond: () => Promise<boolean> | boolean, what: string, t
   }
 }
 
-describe('proxy resilience (integration)', function () {
+for (const io of proxyIos) describe(`proxy resilience on ${io} streams (integration)`, function () {
   this.timeout(60_000);
   let h: ProxyHarness;
   const agent = new Agent({ connections: 32, keepAliveTimeout: 2_000 });
 
   before(async () => {
-    h = await startProxyHarness({ timeouts: { headerTimeoutMs: 300 } });
+    h = await startProxyHarness({ io, timeouts: { headerTimeoutMs: 300 } });
   });
   after(async () => {
     await agent.close();

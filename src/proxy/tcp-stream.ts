@@ -1,0 +1,193 @@
+/**
+ * The byte streams the HTTP engine runs on: raw libuv handles (raw-tcp.ts)
+ * where node has them, else net.Socket behind the same small interface.
+ * Both keep net.Socket's contract: fresh buffers per read, `write` false
+ * past a high-water mark then `onDrain`, `end` half-closes after queued
+ * writes, one asynchronous `onClose` after `destroy` or a failure.
+ */
+import { lookup } from 'node:dns';
+import { connect, isIP, Socket, type Server } from 'node:net';
+import { rawTcpAvailable, RawTcpStream, type TcpHandle } from './raw-tcp.ts';
+
+export { rawTcpAvailable };
+
+export interface StreamHandler {
+  /** A fresh buffer: the receiver may keep it. */
+  onData(chunk: Buffer): void;
+  /** The peer half-closed; reading has stopped. */
+  onEnd(): void;
+  /** Everything written has left (after a `write` returned false). */
+  onDrain(): void;
+  /** Once, after destroy or a failure; `code` names the failure (ECONNRESET…). */
+  onClose(code: string | undefined): void;
+}
+
+export interface TcpStream {
+  readonly remoteAddress: string | undefined;
+  readonly destroyed: boolean;
+  /** Neither ended nor destroyed. */
+  readonly writable: boolean;
+  readonly paused: boolean;
+  /** Starts delivering events (and reads, unless paused) to `handler`. */
+  attach(handler: StreamHandler): void;
+  /** False: past the high-water mark, wait for `onDrain`. */
+  write(data: Buffer | string): boolean;
+  write2(first: Buffer, second: Buffer): boolean;
+  end(last?: Buffer | string): void;
+  destroySoon(): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** Which streams the proxy runs on: `raw` libuv handles, or `net` sockets. */
+export type ProxyIo = 'raw' | 'net';
+
+/** `raw` where node has the bindings, unless CYGNET_PROXY_IO=net asks for net sockets. */
+export function defaultProxyIo(): ProxyIo {
+  return rawTcpAvailable && process.env.CYGNET_PROXY_IO !== 'net' ? 'raw' : 'net';
+}
+
+/** net.Socket behind the TcpStream interface (node without the raw bindings). */
+class NetTcpStream implements TcpStream {
+  private handler: StreamHandler | null = null;
+  private errorCode: string | undefined;
+  paused = false;
+
+  constructor(readonly socket: Socket) {
+    socket.pause();
+    socket.on('error', (err: NodeJS.ErrnoException) => { this.errorCode ??= err.code; });
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  get writable(): boolean {
+    return this.socket.writable;
+  }
+
+  attach(handler: StreamHandler): void {
+    this.handler = handler;
+    const s = this.socket;
+    s.on('data', (chunk: Buffer) => handler.onData(chunk));
+    s.on('end', () => handler.onEnd());
+    s.on('drain', () => handler.onDrain());
+    s.once('close', () => handler.onClose(this.errorCode));
+    if (!this.paused) s.resume();
+  }
+
+  write(data: Buffer | string): boolean {
+    // net.Socket would destroy itself on a write after end: the contract here is a refused write.
+    return this.socket.writable && this.socket.write(data);
+  }
+
+  write2(first: Buffer, second: Buffer): boolean {
+    if (!this.socket.writable) return false;
+    this.socket.cork();
+    this.socket.write(first);
+    const ok = this.socket.write(second);
+    this.socket.uncork();
+    return ok;
+  }
+
+  end(last?: Buffer | string): void {
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last);
+  }
+
+  destroySoon(): void {
+    this.socket.destroySoon();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.handler !== null) this.socket.resume();
+  }
+}
+
+/**
+ * Hands every connection `server` accepts to `onStream`, as a raw stream
+ * when it can. Call once the server is listening: the raw path takes over
+ * the listening handle's `onconnection` (net.Server then never sees the
+ * connections, which is why their lifetime is the caller's to track).
+ */
+export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: TcpStream) => void): void {
+  const listening = (server as unknown as { _handle: TcpHandle | null })._handle;
+  if (io === 'raw' && rawTcpAvailable && listening !== null && typeof listening.onconnection === 'function') {
+    listening.onconnection = (err: number, handle: TcpHandle | undefined) => {
+      if (err !== 0 || handle === undefined) return; // EMFILE and the like: the next accept may succeed
+      handle.setNoDelay(true);
+      onStream(new RawTcpStream(handle));
+    };
+    return;
+  }
+  server.on('connection', (socket: Socket) => {
+    socket.setNoDelay(true);
+    onStream(new NetTcpStream(socket));
+  });
+}
+
+/** Dials a backend; exactly one of the callbacks follows, asynchronously. Returns a cancel function (neither follows after it). */
+export function dialStream(io: ProxyIo, address: string, port: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string) => void): () => void {
+  if (io === 'raw' && rawTcpAvailable) {
+    if (isIP(address) !== 0) return RawTcpStream.connect(address, port, onConnected, onFailed);
+    let cancelled = false;
+    let cancelDial = (): void => { cancelled = true; };
+    lookup(address, (err, ip) => {
+      if (cancelled) return;
+      if (err !== null) onFailed(err.code ?? 'ENOTFOUND');
+      else cancelDial = RawTcpStream.connect(ip, port, onConnected, onFailed);
+    });
+    return () => cancelDial();
+  }
+  const socket = connect({ host: address, port, noDelay: true });
+  let settled = false;
+  socket.once('connect', () => {
+    if (settled) return;
+    settled = true;
+    socket.removeAllListeners('error');
+    onConnected(new NetTcpStream(socket));
+  });
+  socket.once('error', (err: NodeJS.ErrnoException) => {
+    if (settled) return;
+    settled = true;
+    onFailed(err.code ?? 'ECONNREFUSED');
+  });
+  return () => {
+    if (settled) return;
+    settled = true;
+    socket.destroy();
+  };
+}
+
+/**
+ * The stream as a net.Socket, for code built on node streams (the upgrade
+ * tunnel). Nothing may be pending on the stream; it is inert afterwards and
+ * the socket starts paused.
+ */
+export function toNetSocket(stream: TcpStream): Socket {
+  if (stream instanceof NetTcpStream) {
+    stream.socket.removeAllListeners('data');
+    stream.socket.removeAllListeners('end');
+    stream.socket.removeAllListeners('drain');
+    stream.socket.removeAllListeners('close');
+    stream.socket.pause();
+    return stream.socket;
+  }
+  const handle = (stream as RawTcpStream).detach();
+  return new Socket({ handle, allowHalfOpen: true, readable: true, writable: true, pauseOnCreate: true } as unknown as ConstructorParameters<typeof Socket>[0]);
+}
