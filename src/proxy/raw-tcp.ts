@@ -13,8 +13,9 @@
  * receiver may keep; `write` returns false past a high-water mark and
  * `onDrain` follows once the queue is empty; `end` half-closes after queued
  * writes; `onClose` comes once, asynchronously, after `destroy` or a
- * failure. Synchronous writes (the usual case: the kernel took it all) cost
- * one binding call and reuse the request object.
+ * failure. Writes are queued for the end of the loop turn (see `flushAll`)
+ * and go out as one write(2) or writev(2) per connection; when the kernel
+ * takes it all (the usual case) the request object is reused.
  *
  * The bindings are node internals, stable since node 12 and present through
  * node 24; `rawTcpAvailable` is false when they are missing, and
@@ -103,6 +104,32 @@ export const writeHighWaterBytes = 16 * 1024;
 
 function discardRead(): void {}
 
+/**
+ * Writes are queued during a loop turn and written in its check phase
+ * (setImmediate runs after every I/O callback of the turn): the turn's
+ * reads are all handled before its writes wake the peers. Each write wakes
+ * a peer that then preempts this process; measured on a byte relay under
+ * wrk -c64, writing at the end of the turn cost 2-3 µs less CPU per request
+ * and served 13-36 % more requests than writing at once.
+ */
+const toFlush: RawTcpStream[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  // Streams queued while flushing (a drain handler writing) go out in this pass too.
+  for (let i = 0; i < toFlush.length; i++) (toFlush[i] as RawTcpStream).flush();
+  toFlush.length = 0;
+}
+
+function scheduleFlush(stream: RawTcpStream): void {
+  toFlush.push(stream);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushAll);
+  }
+}
+
 const ignoreHandler: StreamHandler = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
 
 function errorName(status: number): string {
@@ -123,6 +150,9 @@ export class RawTcpStream implements TcpStream {
   private needDrain = false;
   private closed = false;
   private errorCode: string | undefined;
+  /** Writes queued this loop turn, flushed together (`flush`). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** A write request object no write is using (the last write completed synchronously). */
   private spare: WriteReq | null = null;
   destroyed = false;
@@ -171,17 +201,58 @@ export class RawTcpStream implements TcpStream {
 
   write(data: Buffer | string): boolean {
     if (this.destroyed || this.ended) return false;
-    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    const req = this.request();
-    return this.afterWrite(req, buf, this.handle.writeBuffer(req, buf));
+    this.enqueue(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    return this.belowHighWater();
   }
 
-  /** Two buffers in one writev (a request head and the body bytes that came with it). */
   write2(first: Buffer, second: Buffer): boolean {
     if (this.destroyed || this.ended) return false;
+    this.enqueue(first);
+    this.enqueue(second);
+    return this.belowHighWater();
+  }
+
+  private enqueue(buf: Buffer): void {
+    if (this.pending.length === 0) scheduleFlush(this);
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+  }
+
+  private belowHighWater(): boolean {
+    if (this.pendingBytes + this.handle.writeQueueSize < writeHighWaterBytes) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  /** Hands the writes queued this loop turn to libuv: one write(2) or writev(2) per connection per turn. */
+  flush(): void {
+    const pending = this.pending;
+    if (pending.length === 0 || this.destroyed) return;
+    this.pending = [];
+    this.pendingBytes = 0;
     const req = this.request();
-    const chunks = [first, second];
-    return this.afterWrite(req, chunks, this.handle.writev(req, chunks, true));
+    let status: number;
+    let data: unknown;
+    if (pending.length === 1) {
+      data = pending[0] as Buffer;
+      status = this.handle.writeBuffer(req, data as Buffer);
+    } else {
+      data = pending;
+      status = this.handle.writev(req, pending, true);
+    }
+    if (status !== 0) {
+      this.fail(status);
+      return;
+    }
+    const bs = b as Bindings;
+    if (bs.state[bs.kLastWriteWasAsync] !== 0) {
+      req.buffer = data; // libuv holds pointers into it until the write completes
+      req.async = true;
+    } else this.spare = req;
+    if (this.needDrain && this.handle.writeQueueSize === 0) {
+      this.needDrain = false;
+      this.handler.onDrain();
+    }
   }
 
   private request(): WriteReq {
@@ -197,23 +268,6 @@ export class RawTcpStream implements TcpStream {
     req.bytes = 0;
     req.buffer = null;
     return req;
-  }
-
-  private afterWrite(req: WriteReq, data: unknown, status: number): boolean {
-    if (status !== 0) {
-      this.fail(status);
-      return false;
-    }
-    const bs = b as Bindings;
-    if (bs.state[bs.kLastWriteWasAsync] !== 0) {
-      req.buffer = data; // libuv holds a pointer into it until the write completes
-      req.async = true;
-    } else this.spare = req;
-    if (this.handle.writeQueueSize >= writeHighWaterBytes) {
-      this.needDrain = true;
-      return false;
-    }
-    return true;
   }
 
   private readonly onWriteDone = (status: number): void => {
@@ -232,6 +286,7 @@ export class RawTcpStream implements TcpStream {
   end(last?: Buffer | string): void {
     if (this.destroyed || this.ended) return;
     if (last !== undefined) this.write(last);
+    this.flush();
     if (this.destroyed) return;
     this.ended = true;
     const req = new (b as Bindings).ShutdownWrap();
@@ -257,6 +312,8 @@ export class RawTcpStream implements TcpStream {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
     this.handle.onread = discardRead;
     this.handle.close(this.onHandleClosed);
   }
@@ -292,6 +349,7 @@ export class RawTcpStream implements TcpStream {
 
   /** Gives the handle up (reading stopped, nothing of ours pending); this stream is inert afterwards. */
   detach(): TcpHandle {
+    this.flush();
     if (this.reading) this.handle.readStop();
     this.reading = false;
     this.destroyed = true;
