@@ -91,6 +91,18 @@ for (const io of proxyIos) {
     const servers: Server[] = [];
     afterEach(() => { for (const s of servers.splice(0)) s.close(); });
 
+    /** A net client connected to a listener of this io, the accepted stream recording its events; `pausePeer`: the client reads nothing yet. */
+    async function acceptedPair(pausePeer = false): Promise<{ peer: Socket; stream: TcpStream; events: Recorder }> {
+      const l = await listenStreams(io);
+      servers.push(l.server);
+      const peer = await netClient(l.port);
+      if (pausePeer) peer.pause();
+      const stream = await l.next();
+      const events = recorder();
+      stream.attach(events);
+      return { peer, stream, events };
+    }
+
     it('carries bytes both ways, each read a buffer of its own, and knows the peer address', async () => {
       const l = await listenStreams(io);
       servers.push(l.server);
@@ -119,13 +131,7 @@ for (const io of proxyIos) {
     });
 
     it('says stop past the high-water mark, drains once the peer reads, and loses nothing', async () => {
-      const l = await listenStreams(io);
-      servers.push(l.server);
-      const peer = await netClient(l.port);
-      peer.pause();
-      const stream = await l.next();
-      const events = recorder();
-      stream.attach(events);
+      const { peer, stream, events } = await acceptedPair(true);
       const chunk = Buffer.alloc(64 * 1024);
       let sent = 0;
       let accepted = true;
@@ -152,12 +158,7 @@ for (const io of proxyIos) {
     });
 
     it('half-closes after queued writes and keeps reading; hears the peer half-close', async () => {
-      const l = await listenStreams(io);
-      servers.push(l.server);
-      const peer = await netClient(l.port);
-      const stream = await l.next();
-      const events = recorder();
-      stream.attach(events);
+      const { peer, stream, events } = await acceptedPair();
       let fromStream = '';
       let peerEnded = false;
       peer.on('data', (d: Buffer) => { fromStream += d.toString(); });
@@ -176,13 +177,7 @@ for (const io of proxyIos) {
     });
 
     it('destroySoon flushes what is queued before it closes', async () => {
-      const l = await listenStreams(io);
-      servers.push(l.server);
-      const peer = await netClient(l.port);
-      peer.pause();
-      const stream = await l.next();
-      const events = recorder();
-      stream.attach(events);
+      const { peer, stream, events } = await acceptedPair(true);
       const big = Buffer.alloc(4 * 1024 * 1024, 7);
       stream.write(big);
       stream.destroySoon();
@@ -203,25 +198,15 @@ for (const io of proxyIos) {
       const refused = await dial(io, port).then(() => 'connected', (err: Error) => err.message);
       expect(refused).to.equal('ECONNREFUSED');
 
-      const m = await listenStreams(io);
-      servers.push(m.server);
-      const peer = await netClient(m.port);
-      const stream = await m.next();
-      const events = recorder();
-      stream.attach(events);
+      const { peer, stream, events } = await acceptedPair();
       peer.resetAndDestroy();
       expect(await events.closed).to.equal('ECONNRESET');
       expect(stream.destroyed).to.equal(true);
     });
 
     it('pauses and resumes reading', async () => {
-      const l = await listenStreams(io);
-      servers.push(l.server);
-      const peer = await netClient(l.port);
-      const stream = await l.next();
-      const events = recorder();
+      const { peer, stream, events } = await acceptedPair();
       stream.pause();
-      stream.attach(events);
       peer.write('held');
       await new Promise((r) => setTimeout(r, 50));
       expect(events.chunks).to.have.length(0);
@@ -236,12 +221,7 @@ for (const io of proxyIos) {
     });
 
     it('hands a connection over to net.Socket with nothing lost', async () => {
-      const l = await listenStreams(io);
-      servers.push(l.server);
-      const peer = await netClient(l.port);
-      const stream = await l.next();
-      const events = recorder();
-      stream.attach(events);
+      const { peer, stream, events } = await acceptedPair();
       peer.write('before');
       await events.until(6);
       stream.pause();
