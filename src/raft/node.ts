@@ -559,7 +559,12 @@ export class RaftNode<R> {
     // so the clients waiting on the newly committed entries are answered first.
     const sendWithPersist = early && rd.entries.length > 0;
     const persisted = this.storage
-      .persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) })
+      .persist(
+        { ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) },
+        // A non-leader does nothing but wait for this persist (the loop is sequential; its
+        // inbound frames can wait in the socket buffer): let storage fsync on this thread.
+        { blocking: !leader },
+      )
       .catch((err: unknown) => {
         throw new StorageFailureError('persisting a Ready', err);
       });
