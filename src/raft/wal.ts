@@ -161,8 +161,10 @@ export class Wal {
   /**
    * Appends one Ready's snapshot marker (first), entries and hard state as a
    * single write. Resolves after fsync — or, with `sync: false` (a commit-index
-   * only change, which Raft can recover and need not make durable), after the
-   * write; a later synced append makes it durable too. With `inline` (a caller that waits
+   * only change, which Raft can recover and need not make durable), once written:
+   * its records wait for the next synced append (or `close`) and go out in the same
+   * write, in order (etcd's WAL buffers them likewise) — a write per commit advance
+   * sat on a leader's path from commit to reply. With `inline` (a caller that waits
    * for nothing else: a follower) the fsync runs on the calling thread when every synced
    * append in the group asked for it, sparing a thread-pool round trip; appends queued
    * behind an fsync in flight still share the next group.
@@ -206,6 +208,8 @@ export class Wal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Unsynced records still held (see append) are written now.
+    if (!this.flushing && this.pending.length > 0) void this.flushLoop();
     while (this.flushing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
     await this.fh.close();
   }
@@ -219,14 +223,15 @@ export class Wal {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ records, sync, inline, firstEntryIndex, hardState, snapshot, resolve, reject });
-      if (!this.flushing) void this.flushLoop();
+      if (!this.flushing && sync) void this.flushLoop();
     });
   }
 
   private async flushLoop(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.pending.length > 0) {
+      // Unsynced records alone wait for a synced append (or close): see append.
+      while (this.pending.some((p) => p.sync) || (this.closed && this.pending.length > 0)) {
         const group = this.pending;
         this.pending = [];
         try {

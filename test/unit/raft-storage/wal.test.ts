@@ -64,6 +64,30 @@ describe('raft WAL', () => {
     await again.wal.close();
   });
 
+  it('holds an unsynced commit-only record until the next synced append or close, in order', async () => {
+    const { wal } = await openWal(dir);
+    await wal.append({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1)] });
+    const writes = wal.stats.writes;
+    let written = false;
+    const held = wal.append({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [] }, { sync: false }).then(() => {
+      written = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(written).to.equal(false);
+    expect(wal.stats.writes).to.equal(writes);
+    // The next synced append carries it, in one write, before its own records.
+    await wal.append({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [entry(2, 1)] });
+    await held;
+    expect(wal.stats.writes).to.equal(writes + 1);
+    // A last unsynced record is written by close.
+    void wal.append({ hardState: { term: 1, vote: 1, commit: 2 }, entries: [] }, { sync: false });
+    await wal.close();
+    const again = await openWal(dir);
+    expect(again.state.entries.map((e) => e.index)).to.deep.equal([1, 2]);
+    expect(again.state.hardState?.commit).to.equal(2);
+    await again.wal.close();
+  });
+
   it('fsyncs an inline append on the calling thread while the log is quiet, yet keeps group commit under a burst', async () => {
     const { wal } = await openWal(dir);
     // Quiet: each append waits for the previous one, with a pause longer than an fsync.
