@@ -16,7 +16,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../common/log.ts';
-import type { RaftStorage, ReadyToPersist, StoredState } from './storage.ts';
+import type { PersistOptions, RaftStorage, ReadyToPersist, StoredState } from './storage.ts';
 import type { Entry, Snapshot } from './types.ts';
 import { SnapshotStore } from './snapshot-file.ts';
 import { Wal } from './wal.ts';
@@ -67,7 +67,7 @@ export class FileStorage implements RaftStorage {
     return { hardState: hard, snapshot, entries };
   }
 
-  async persist(ready: ReadyToPersist): Promise<void> {
+  async persist(ready: ReadyToPersist, opts: PersistOptions = {}): Promise<void> {
     const wal = this.requireWal();
     if (ready.snapshot !== undefined) {
       await this.snapshots.save(ready.snapshot);
@@ -76,7 +76,7 @@ export class FileStorage implements RaftStorage {
         this.term = ready.hardState.term;
         this.vote = ready.hardState.vote;
       }
-      await wal.append({ snapshot: { index: m.index, term: m.term, replace: true }, entries: ready.entries, hardState: ready.hardState });
+      await wal.append({ snapshot: { index: m.index, term: m.term, replace: true }, entries: ready.entries, hardState: ready.hardState }, { inline: opts.blocking === true });
       return;
     }
     if (ready.entries.length === 0 && ready.hardState === undefined) return;
@@ -86,7 +86,7 @@ export class FileStorage implements RaftStorage {
       this.term = hs.term;
       this.vote = hs.vote;
     }
-    const written = wal.append({ entries: ready.entries, hardState: hs }, { sync });
+    const written = wal.append({ entries: ready.entries, hardState: hs }, { sync, inline: opts.blocking === true });
     if (sync) {
       await written;
       return;

@@ -559,7 +559,12 @@ export class RaftNode<R> {
     // so the clients waiting on the newly committed entries are answered first.
     const sendWithPersist = early && rd.entries.length > 0;
     const persisted = this.storage
-      .persist({ ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) })
+      .persist(
+        { ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}), entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) },
+        // A non-leader does nothing but wait for this persist (the loop is sequential; its
+        // inbound frames can wait in the socket buffer): let storage fsync on this thread.
+        { blocking: !leader },
+      )
       .catch((err: unknown) => {
         throw new StorageFailureError('persisting a Ready', err);
       });
@@ -598,6 +603,12 @@ export class RaftNode<R> {
   }
 
   private handlePipelinedReady(rd: Ready): void {
+    // Entries go out before the local write starts: followers' fsyncs, not ours, are on a
+    // write's critical path (two of three make the quorum), and starting ours first put a WAL
+    // write and a thread-pool wake-up ahead of the first frame. A Ready without new entries
+    // (commit notices, heartbeats) goes out after applying, so the clients waiting on the newly
+    // committed entries are answered first.
+    if (rd.entries.length > 0 && rd.messages.length > 0 && !this.closing) this.send(rd.messages);
     const persisted = this.storage.persist({ entries: rd.entries, ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}) });
     const last = rd.entries[rd.entries.length - 1];
     this.persistsInFlight++;
@@ -614,10 +625,6 @@ export class RaftNode<R> {
         this.stop(new StorageFailureError('persisting a Ready', err), 'persisting a pipelined Ready');
       },
     );
-    // Entries go out while they are written; a Ready without new entries (commit notices,
-    // heartbeats) goes out after applying, so the clients waiting on the newly committed
-    // entries are answered first.
-    if (rd.entries.length > 0 && rd.messages.length > 0 && !this.closing) this.send(rd.messages);
     if (rd.softState !== undefined) this.handleSoftState(rd.softState.role, rd.softState.leader);
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) {

@@ -21,11 +21,22 @@ export interface ReadyToPersist {
   readonly hardState?: HardState;
 }
 
+/** How the caller will wait for a persist. */
+export interface PersistOptions {
+  /**
+   * The caller does nothing else until this persist is durable (a follower's Ready): storage
+   * may then make it durable on the calling thread — an fsync there saves the thread-pool round
+   * trip (~70 µs on a loaded 2-core machine) on the critical path of every replicated write.
+   * Group commit is kept: what arrives meanwhile waits in socket buffers and forms the next group.
+   */
+  readonly blocking?: boolean;
+}
+
 export interface RaftStorage {
   /** Recovers what was durable. Called once, before any other method. */
   load(): Promise<StoredState>;
   /** Makes one Ready's snapshot, entries and hard state durable (group-committed). */
-  persist(ready: ReadyToPersist): Promise<void>;
+  persist(ready: ReadyToPersist, opts?: PersistOptions): Promise<void>;
   /** Stores a locally created snapshot and drops log files it covers. */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   close(): Promise<void>;

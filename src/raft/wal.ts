@@ -19,9 +19,10 @@
  *    last segment, with no valid record after it) with a warning; any other bad
  *    record is `CorruptStorageError` (CYG_CORRUPT) naming file and offset.
  */
-import { writeSync } from 'node:fs';
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../common/log.ts';
 import { componentLogger } from '../common/log.ts';
@@ -73,6 +74,8 @@ interface Segment {
 interface PendingWrite {
   readonly records: Buffer[];
   readonly sync: boolean;
+  /** fsync on the calling thread (see `append`). */
+  readonly inline: boolean;
   readonly firstEntryIndex: number | undefined;
   readonly hardState: HardState | undefined;
   readonly snapshot: SnapshotMarker | undefined;
@@ -96,7 +99,10 @@ export class Wal {
   private closed = false;
   private failed: unknown = undefined;
   /** Counters for tests and benchmarks: how many group writes and fsyncs were issued. */
-  readonly stats = { writes: 0, syncs: 0 };
+  readonly stats = { writes: 0, syncs: 0, inlineSyncs: 0 };
+  /** When the last fsync finished and how long it took (performance.now() ms): see writeGroup. */
+  private lastSyncEnd = 0;
+  private lastSyncMs = 0;
 
   private constructor(dir: string, opts: WalOptions, segments: Segment[], fh: FileHandle, size: number, state: WalState) {
     this.dir = dir;
@@ -155,12 +161,17 @@ export class Wal {
   /**
    * Appends one Ready's snapshot marker (first), entries and hard state as a
    * single write. Resolves after fsync — or, with `sync: false` (a commit-index
-   * only change, which Raft can recover and need not make durable), after the
-   * write; a later synced append makes it durable too.
+   * only change, which Raft can recover and need not make durable), once written:
+   * its records wait for the next synced append (or `close`) and go out in the same
+   * write, in order (etcd's WAL buffers them likewise) — a write per commit advance
+   * sat on a leader's path from commit to reply. With `inline` (a caller that waits
+   * for nothing else: a follower) the fsync runs on the calling thread when every synced
+   * append in the group asked for it, sparing a thread-pool round trip; appends queued
+   * behind an fsync in flight still share the next group.
    */
   append(
     batch: { readonly hardState?: HardState; readonly entries: readonly Entry[]; readonly snapshot?: SnapshotMarker },
-    opts: { readonly sync?: boolean } = {},
+    opts: { readonly sync?: boolean; readonly inline?: boolean } = {},
   ): Promise<void> {
     const records: Buffer[] = [];
     if (batch.snapshot !== undefined) {
@@ -173,7 +184,7 @@ export class Wal {
     if (batch.hardState !== undefined) records.push(encodeHardState(batch.hardState));
     const lastEntry = batch.entries[batch.entries.length - 1];
     if (lastEntry !== undefined) this.lastIndex = lastEntry.index;
-    return this.enqueue(records, first?.index, batch.hardState, batch.snapshot, opts.sync ?? true);
+    return this.enqueue(records, first?.index, batch.hardState, batch.snapshot, opts.sync ?? true, opts.inline ?? false);
   }
 
   /** Durably records that a snapshot at (index, term) exists; entries up to it are no longer needed. */
@@ -197,6 +208,8 @@ export class Wal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Unsynced records still held (see append) are written now.
+    if (!this.flushing && this.pending.length > 0) void this.flushLoop();
     while (this.flushing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
     await this.fh.close();
   }
@@ -205,19 +218,20 @@ export class Wal {
     return this.segments.map((s) => s.name);
   }
 
-  private enqueue(records: Buffer[], firstEntryIndex: number | undefined, hardState: HardState | undefined, snapshot: SnapshotMarker | undefined, sync: boolean): Promise<void> {
+  private enqueue(records: Buffer[], firstEntryIndex: number | undefined, hardState: HardState | undefined, snapshot: SnapshotMarker | undefined, sync: boolean, inline: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error('WAL is closed'));
     if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ records, sync, firstEntryIndex, hardState, snapshot, resolve, reject });
-      if (!this.flushing) void this.flushLoop();
+      this.pending.push({ records, sync, inline, firstEntryIndex, hardState, snapshot, resolve, reject });
+      if (!this.flushing && sync) void this.flushLoop();
     });
   }
 
   private async flushLoop(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.pending.length > 0) {
+      // Unsynced records alone wait for a synced append (or close): see append.
+      while (this.pending.some((p) => p.sync) || (this.closed && this.pending.length > 0)) {
         const group = this.pending;
         this.pending = [];
         try {
@@ -249,7 +263,15 @@ export class Wal {
     writeFullySync(this.fh, data, this.size);
     this.stats.writes++;
     if (group.some((p) => p.sync)) {
-      await this.fh.datasync();
+      const start = performance.now();
+      // Inline only while the log is quiet (idle longer than an fsync takes): under load, appends
+      // arrive during every fsync, and blocking would stall their decoding and batching behind it.
+      if (group.every((p) => !p.sync || p.inline) && start - this.lastSyncEnd > this.lastSyncMs) {
+        fdatasyncSync(this.fh.fd);
+        this.stats.inlineSyncs++;
+      } else await this.fh.datasync();
+      this.lastSyncEnd = performance.now();
+      this.lastSyncMs = this.lastSyncEnd - start;
       this.stats.syncs++;
     }
     this.size += data.length;

@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
 import { CygnetError } from '../../../src/common/errors.ts';
 import { decodeBatch, encodeBatch } from '../../../src/raft/codec.ts';
-import type { Message } from '../../../src/raft/types.ts';
+import type { Entry, Message } from '../../../src/raft/types.ts';
 
 const b = (s: string) => new TextEncoder().encode(s);
 
@@ -52,6 +52,53 @@ describe('raft codec', () => {
     expect(decoded.senderMeta).to.equal('http=127.0.0.1:8001');
     expect(decodeBatch(encodeBatch(2, [])).senderMeta).to.equal('');
     expect(decoded.messages).to.deep.equal(samples);
+  });
+
+  it('speaks the .proto wire format: protobufjs reads what it writes and the reverse', () => {
+    const root = protobuf.loadSync(fileURLToPath(new URL('../../../protos/cygnet/raft.proto', import.meta.url)));
+    const T = root.lookupType('cygnet.raft.MessageBatch');
+    const ours = encodeBatch(1, samples, 'http=127.0.0.1:8001');
+    const theirs = T.toObject(T.decode(ours), { longs: Number, enums: Number, defaults: true, arrays: true }) as { from: number; senderMeta: string; messages: Record<string, unknown>[] };
+    expect(theirs.from).to.equal(1);
+    expect(theirs.senderMeta).to.equal('http=127.0.0.1:8001');
+    expect(theirs.messages.map((m) => m.term)).to.deep.equal(samples.map((m) => m.term));
+    expect((theirs.messages[4]?.entries as { index: number }[]).map((e) => e.index)).to.deep.equal([10, 11, 12]);
+    expect(theirs.messages[6]?.snapshotMeta).to.deep.include({ index: 100, term: 6 });
+    // protobufjs writes fields ours leaves out (zeros) and packs differently: we still decode the same messages.
+    const wire = (m: Message): Record<string, unknown> => {
+      const { type, ...rest } = m as Message & { meta?: unknown };
+      const codes = ['PreVote', 'PreVoteResponse', 'RequestVote', 'RequestVoteResponse', 'AppendEntries', 'AppendEntriesResponse', 'InstallSnapshot', 'InstallSnapshotResponse', 'Heartbeat', 'HeartbeatResponse', 'TimeoutNow', 'ReadIndex', 'ReadIndexResponse'];
+      const o: Record<string, unknown> = { ...rest, type: codes.indexOf(type) + 1 };
+      if ('meta' in o) {
+        o.snapshotMeta = o.meta;
+        delete o.meta;
+      }
+      if (Array.isArray(o.entries)) o.entries = (o.entries as Entry[]).map((e) => ({ ...e, type: e.type === 'conf' ? 1 : 0 }));
+      return o;
+    };
+    const fromThem = T.encode(T.fromObject({ from: 1, senderMeta: 'm', messages: samples.map(wire) })).finish();
+    expect(decodeBatch(fromThem).messages).to.deep.equal(samples);
+  });
+
+  it('refuses random and truncated bytes with a CygnetError, never anything else', () => {
+    const good = encodeBatch(1, samples, 'meta');
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let refused = 0;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = new Uint8Array(good.subarray(0, rand(good.length + 1)));
+      for (let k = rand(4); k > 0; k--) if (bytes.length > 0) bytes[rand(bytes.length)] = rand(256);
+      try {
+        decodeBatch(bytes);
+      } catch (err) {
+        expect(err).to.be.instanceOf(CygnetError);
+        refused++;
+      }
+    }
+    expect(refused).to.be.greaterThan(100);
   });
 
   it('refuses garbage bytes with a clear error', () => {

@@ -64,6 +64,55 @@ describe('raft WAL', () => {
     await again.wal.close();
   });
 
+  it('holds an unsynced commit-only record until the next synced append or close, in order', async () => {
+    const { wal } = await openWal(dir);
+    await wal.append({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1)] });
+    const writes = wal.stats.writes;
+    let written = false;
+    const held = wal.append({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [] }, { sync: false }).then(() => {
+      written = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(written).to.equal(false);
+    expect(wal.stats.writes).to.equal(writes);
+    // The next synced append carries it, in one write, before its own records.
+    await wal.append({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [entry(2, 1)] });
+    await held;
+    expect(wal.stats.writes).to.equal(writes + 1);
+    // A last unsynced record is written by close.
+    void wal.append({ hardState: { term: 1, vote: 1, commit: 2 }, entries: [] }, { sync: false });
+    await wal.close();
+    const again = await openWal(dir);
+    expect(again.state.entries.map((e) => e.index)).to.deep.equal([1, 2]);
+    expect(again.state.hardState?.commit).to.equal(2);
+    await again.wal.close();
+  });
+
+  it('fsyncs an inline append on the calling thread while the log is quiet, yet keeps group commit under a burst', async () => {
+    const { wal } = await openWal(dir);
+    // Quiet: each append waits for the previous one, with a pause longer than an fsync.
+    for (let i = 1; i <= 5; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      let settled = false;
+      const p = wal.append({ entries: [entry(i, 1)] }, { inline: true }).then(() => {
+        settled = true;
+      });
+      // Written and fsynced before append() returned: only the promise's own resolution is left.
+      expect(wal.stats.syncs).to.equal(i);
+      expect(settled).to.equal(false);
+      await p;
+    }
+    expect(wal.stats.inlineSyncs).to.equal(5);
+    // A burst of inline appends right behind one another still shares fsyncs.
+    const burst = Array.from({ length: 100 }, (_, k) => wal.append({ entries: [entry(6 + k, 1)] }, { inline: true }));
+    await Promise.all(burst);
+    expect(wal.stats.syncs - 5).to.be.lessThan(100);
+    await wal.close();
+    const again = await openWal(dir);
+    expect(again.state.entries.map((e) => e.index)).to.deep.equal(Array.from({ length: 105 }, (_, i) => i + 1));
+    await again.wal.close();
+  });
+
   it('truncates a torn tail at every byte offset of the last record and keeps appending', async () => {
     const { wal } = await openWal(dir);
     await wal.append({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1), entry(2, 1)] });
