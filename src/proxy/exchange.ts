@@ -181,6 +181,7 @@ export class Exchange implements UpstreamUser {
   }
 
   private onResponseHead(chunk: Buffer): void {
+    // `chunk` is the shared read buffer: what outlives this call is copied (writes too: they go out at the end of the turn).
     const data = this.pendingHead === null ? chunk : Buffer.concat([this.pendingHead, chunk]);
     this.pendingHead = null;
     const rh = this.client.response;
@@ -189,7 +190,7 @@ export class Exchange implements UpstreamUser {
     for (;;) {
       end = rh.parse(data, start);
       if (end === 0) {
-        this.pendingHead = data.subarray(start);
+        this.pendingHead = Buffer.from(data.subarray(start));
         return;
       }
       if (end < 0) return this.failAttempt('reset', `sent a malformed response (${rh.error})`);
@@ -212,7 +213,7 @@ export class Exchange implements UpstreamUser {
       this.client.responseChunks.reset();
       if (this.clientHttp10) {
         keep = false;
-        this.decodeSink = (buf, s, e) => { if (e > s) this.writeClient(buf.subarray(s, e)); };
+        this.decodeSink = (buf, s, e) => { if (e > s) this.writeClient(Buffer.from(buf.subarray(s, e))); };
       } else chunkedOut = true;
     }
     this.keepClientAfter = keep;
@@ -251,7 +252,7 @@ export class Exchange implements UpstreamUser {
     if (this.framing === framingLength) {
       const take = Math.min(this.responseRemaining, len - start);
       this.responseRemaining -= take;
-      if (take > 0) this.writeClient(chunk.subarray(start, start + take));
+      if (take > 0) this.writeClient(Buffer.from(chunk.subarray(start, start + take)));
       if (this.responseRemaining === 0) {
         if (start + take < len) this.reusable = false;
         this.finish();
@@ -261,13 +262,13 @@ export class Exchange implements UpstreamUser {
       const sink = this.decodeSink;
       const end = sink === null ? scanner.feed(chunk, start, len) : scanner.feed(chunk, start, len, sink);
       if (end < 0) return this.failAttempt('reset', `sent a malformed chunked body (${scanner.error})`);
-      if (sink === null && end > start) this.writeClient(chunk.subarray(start, end));
+      if (sink === null && end > start) this.writeClient(Buffer.from(chunk.subarray(start, end)));
       if (scanner.done) {
         if (end < len) this.reusable = false;
         this.finish();
       }
     } else if (this.framing === framingClose) {
-      if (start < len) this.writeClient(chunk.subarray(start));
+      if (start < len) this.writeClient(Buffer.from(chunk.subarray(start)));
     } else {
       // Bytes after a bodiless response that already finished: never reached (the socket was released).
       this.reusable = false;

@@ -12,7 +12,7 @@ import { rawTcpAvailable, RawTcpStream, type TcpHandle } from './raw-tcp.ts';
 export { rawTcpAvailable };
 
 export interface StreamHandler {
-  /** A fresh buffer: the receiver may keep it. */
+  /** Accepted streams: a fresh buffer, the receiver's to keep. Dialed streams: valid only during the call (copy what you keep or write). */
   onData(chunk: Buffer): void;
   /** The peer half-closed; reading has stopped. */
   onEnd(): void;
@@ -141,16 +141,20 @@ export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: Tc
   });
 }
 
-/** Dials a backend; exactly one of the callbacks follows, asynchronously. Returns a cancel function (neither follows after it). */
+/**
+ * Dials a backend; exactly one of the callbacks follows, asynchronously.
+ * Returns a cancel function (neither follows after it). The stream's reads
+ * are views of a shared buffer, valid only during onData.
+ */
 export function dialStream(io: ProxyIo, address: string, port: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string) => void): () => void {
   if (io === 'raw' && rawTcpAvailable) {
-    if (isIP(address) !== 0) return RawTcpStream.connect(address, port, onConnected, onFailed);
+    if (isIP(address) !== 0) return RawTcpStream.connect(address, port, true, onConnected, onFailed);
     let cancelled = false;
     let cancelDial = (): void => { cancelled = true; };
     lookup(address, (err, ip) => {
       if (cancelled) return;
       if (err !== null) onFailed(err.code ?? 'ENOTFOUND');
-      else cancelDial = RawTcpStream.connect(ip, port, onConnected, onFailed);
+      else cancelDial = RawTcpStream.connect(ip, port, true, onConnected, onFailed);
     });
     return () => cancelDial();
   }

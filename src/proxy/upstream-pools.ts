@@ -41,7 +41,7 @@ export interface UpstreamUser {
   onUpstreamReady(conn: UpstreamConn): void;
   /** The connect failed; the socket is gone. */
   onUpstreamConnectFailed(kind: UpstreamFailureKind, code: string | undefined): void;
-  /** A fresh buffer: the user may keep it. */
+  /** A view of the shared read buffer, valid only during the call: copy what you keep or write (writes go out at the end of the loop turn). */
   onUpstreamData(chunk: Buffer): void;
   /** The socket closed while lent (an error, or the backend closed it). */
   onUpstreamClose(code: string | undefined): void;

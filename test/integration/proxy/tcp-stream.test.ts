@@ -10,7 +10,10 @@ import { acceptStreams, dialStream, toNetSocket, type ProxyIo, type StreamHandle
 import { proxyIos } from '../../helpers/proxy-harness.ts';
 
 interface Recorder extends StreamHandler {
+  /** Copies of what arrived. */
   chunks: Buffer[];
+  /** The chunks as delivered (an accepted stream's are the receiver's to keep). */
+  raw: Buffer[];
   ended: boolean;
   drains: number;
   closed: Promise<string | undefined>;
@@ -23,6 +26,7 @@ function recorder(): Recorder {
   const waiters: (() => void)[] = [];
   const r: Recorder = {
     chunks: [],
+    raw: [],
     ended: false,
     drains: 0,
     closed: new Promise((resolve) => { closeWith = resolve; }),
@@ -35,7 +39,8 @@ function recorder(): Recorder {
       check();
     }),
     onData(chunk) {
-      r.chunks.push(chunk);
+      r.raw.push(chunk);
+      r.chunks.push(Buffer.from(chunk)); // a dialed stream's chunk is valid only during the call
       for (const w of waiters.splice(0)) w();
     },
     onEnd() { r.ended = true; },
@@ -103,7 +108,7 @@ for (const io of proxyIos) {
       return { peer, stream, events };
     }
 
-    it('carries bytes both ways, each read a buffer of its own, and knows the peer address', async () => {
+    it('carries bytes both ways, an accepted stream\'s reads its own to keep, and knows the peer address', async () => {
       const l = await listenStreams(io);
       servers.push(l.server);
       const client = await dial(io, l.port);
@@ -115,14 +120,14 @@ for (const io of proxyIos) {
       expect(server.remoteAddress).to.equal('127.0.0.1');
       expect(client.write('ping')).to.equal(true);
       await atServer.until(4);
-      const first = atServer.chunks[0] as Buffer;
+      const first = atServer.raw[0] as Buffer;
       expect(server.write2(Buffer.from('po'), Buffer.from('ng'))).to.equal(true);
       await atClient.until(4);
       expect(atServer.bytes().toString()).to.equal('ping');
       expect(atClient.bytes().toString()).to.equal('pong');
       client.write('again');
       await atServer.until(9);
-      expect(first.toString(), 'an earlier read is not overwritten by a later one').to.equal('ping');
+      expect(first.toString(), 'an accepted stream\'s earlier read is not overwritten by a later one').to.equal('ping');
       client.destroy();
       await until(() => atServer.ended, 'the server side to see the FIN');
       server.destroy();
