@@ -4,7 +4,7 @@
  * mapped here and nowhere else. Bodies are JSON like the rest of cygnet's
  * errors (`{"code":…,"message":…}`), short and explicit about what to fix.
  */
-import type { Socket } from 'node:net';
+import type { TcpStream } from './tcp-stream.ts';
 
 export type ProxyFailure = 'BAD_REQUEST' | 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT' | 'HEAD_TOO_LARGE' | 'EXPECTATION_FAILED' | 'NOT_IMPLEMENTED' | 'VERSION_NOT_SUPPORTED';
 
@@ -66,12 +66,10 @@ export function failureResponse(failure: ProxyFailure, message: string, close: b
   return `HTTP/1.1 ${status} ${reasonOf[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\n${close ? 'Connection: close\r\n' : ''}\r\n${text}`;
 }
 
-/** Answers on a raw socket (an upgrade request) and closes it. */
-export function sendFailureRaw(socket: Socket, failure: ProxyFailure, message: string): void {
+/** Answers on a connection taken over for an upgrade, and closes it once the answer is out. */
+export function sendFailureRaw(stream: TcpStream, failure: ProxyFailure, message: string): void {
   const status = statusOf[failure];
   const text = body(failure, message);
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${reasonOf[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
-  }
-  socket.destroySoon?.();
+  if (stream.writable) stream.end(`HTTP/1.1 ${status} ${reasonOf[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  stream.destroySoon();
 }

@@ -18,7 +18,6 @@
  * not yet given to an exchange; while an exchange takes its body from the
  * socket (`wantsBody`), `buf` is empty.
  */
-import type { Socket } from 'node:net';
 import { failureResponse, noInstanceMessage, noRouteMessage, refusalFailure, type ProxyFailure } from './answers.ts';
 import { Exchange } from './exchange.ts';
 import type { HttpForwarder } from './forwarder.ts';
@@ -28,7 +27,7 @@ import { upstreamTail, writeUpstreamHead } from './http1/head-writer.ts';
 import { maxHeadBytes, RequestHead } from './http1/request-head.ts';
 import { ResponseHead } from './http1/response-head.ts';
 import { normalizeHost, pathHasPrefix, type HttpRoute, type RouteTable } from './route-table.ts';
-import { toNetSocket, type StreamHandler, type TcpStream } from './tcp-stream.ts';
+import type { StreamHandler, TcpStream } from './tcp-stream.ts';
 
 const stHead = 0;
 const stBusy = 1;
@@ -67,8 +66,6 @@ export class ClientConnection implements StreamHandler {
   private routesTable: RouteTable | null = null;
   private routesHost: string | undefined;
   private routes: readonly HttpRoute[] | undefined;
-  /** The connection as a net.Socket once the tunnel owns it. */
-  private tunnelSocket: Socket | null = null;
 
   constructor(private readonly fwd: HttpForwarder, readonly socket: TcpStream) {
     this.clientIp = clientAddress(socket.remoteAddress);
@@ -93,6 +90,9 @@ export class ClientConnection implements StreamHandler {
     this.append(bytes);
     if (this.state === stHead) this.serve();
     else if ((this.buf?.length ?? 0) > maxBufferedBytes) this.pause(pausedForBuffer);
+    // `chunk` is the shared read buffer, valid only during this call: bytes still waiting (a partial head, a pipelined request) get their own copy.
+    const left = this.buf;
+    if (left !== null && left.buffer === chunk.buffer) this.buf = Buffer.from(left);
   };
 
   /** The client half-closed: with a request in progress that is an abort (as node:http and nginx read it), else a goodbye. */
@@ -229,15 +229,10 @@ export class ClientConnection implements StreamHandler {
   /** Hands the socket to the tunnel with the upgrade request and whatever followed it. */
   private becomeTunnel(buf: Buffer): void {
     const head = this.head;
-    const rest = this.buf ?? Buffer.alloc(0);
+    const rest = this.buf === null ? Buffer.alloc(0) : Buffer.from(this.buf); // the tunnel writes it later: its own copy
     this.buf = null;
     this.state = stTunnel;
-    // Paused until the tunnel pipes it: bytes arriving while it dials a backend wait in the kernel.
-    const socket = toNetSocket(this.socket);
-    this.tunnelSocket = socket;
-    socket.on('error', () => undefined);
-    socket.once('close', this.onClose);
-    this.fwd.deps.onUpgrade({ method: head.method, url: head.target, host: head.host, rawHeaders: head.rawHeaders(buf) }, socket, rest);
+    this.fwd.deps.onUpgrade({ method: head.method, url: head.target, host: head.host, rawHeaders: head.rawHeaders(buf) }, this.socket, rest, this.onClose);
   }
 
   /** Writes the proxy's own answer; with `close`, the connection ends after it. */
@@ -325,7 +320,7 @@ export class ClientConnection implements StreamHandler {
 
   /** Closes the connection if idle (a graceful shutdown); `force` closes it anyway. */
   close(force: boolean): void {
-    if (force) (this.tunnelSocket ?? this.socket).destroy();
+    if (force) this.socket.destroy();
     else if (this.idle) this.shut();
   }
 }

@@ -8,18 +8,19 @@
  * Invariant: exactly one of `onConnected` / `onFailed` is called, unless the
  * caller cancels first; a cancelled dial leaves no socket open.
  */
-import { connect, type Socket } from 'node:net';
 import type { Clock } from '../common/clock.ts';
 import { computeEjectionMs, type FailurePolicy } from './failure-policy.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { Picker } from './picker.ts';
 import type { Backend } from './route-table.ts';
+import { dialStream, type ProxyIo, type StreamHandler, type TcpStream } from './tcp-stream.ts';
 
 export interface DialDeps {
   readonly clock: Clock;
   readonly metrics: ProxyMetrics;
   readonly policy: FailurePolicy;
   readonly connectTimeoutMs: number;
+  readonly io: ProxyIo;
 }
 
 export interface DialTarget {
@@ -28,16 +29,22 @@ export interface DialTarget {
 }
 
 export interface DialCallbacks {
-  onConnected(socket: Socket, backend: Backend): void;
+  onConnected(stream: TcpStream, backend: Backend): void;
   onFailed(reason: string): void;
 }
 
 /** Starts a dial; the returned function cancels it. */
 export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string, cb: DialCallbacks): () => void {
   let tried: Backend[] | null = null;
-  let current: Socket | undefined;
+  let cancelConnect: (() => void) | null = null;
+  let timer: NodeJS.Timeout | null = null;
   let cancelled = false;
   let attempts = 0;
+
+  const stopTimer = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
 
   const next = (): void => {
     const backend = target.picker.pick(clientIp, deps.clock.nowMs(), tried);
@@ -47,14 +54,9 @@ export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string
     }
     if (attempts > 0) deps.metrics.retries++;
     attempts++;
-    const socket = connect({ host: backend.address, port: backend.port, noDelay: true });
-    current = socket;
-    socket.setTimeout(deps.connectTimeoutMs);
     const failed = (kind: 'connect' | 'connect_timeout'): void => {
-      socket.removeAllListeners('connect');
-      socket.removeAllListeners('timeout');
-      socket.on('error', () => undefined);
-      socket.destroy();
+      stopTimer();
+      cancelConnect = null;
       if (cancelled) return;
       deps.metrics.countFailure(target.appId, kind);
       backend.state.failures++;
@@ -63,45 +65,64 @@ export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string
       (tried ??= []).push(backend);
       next();
     };
-    socket.once('error', () => failed('connect'));
-    socket.once('timeout', () => failed('connect_timeout'));
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      socket.removeAllListeners('timeout');
-      socket.setTimeout(0);
+    timer = setTimeout(() => {
+      timer = null;
+      cancelConnect?.();
+      failed('connect_timeout');
+    }, deps.connectTimeoutMs);
+    cancelConnect = dialStream(deps.io, backend.address, backend.port, (stream) => {
+      stopTimer();
+      cancelConnect = null;
       backend.state.failures = 0;
       if (cancelled) {
-        socket.destroy();
+        stream.destroy();
         return;
       }
-      cb.onConnected(socket, backend);
-    });
+      cb.onConnected(stream, backend);
+    }, () => failed('connect'));
   };
 
   next();
   return () => {
     cancelled = true;
-    if (current !== undefined && current.connecting) {
-      current.on('error', () => undefined);
-      current.destroy();
-    }
+    stopTimer();
+    cancelConnect?.();
+    cancelConnect = null;
   };
 }
 
 /**
- * Joins two sockets until either side ends: errors on one close both, and a
- * half-close is passed on (`allowHalfOpen` on the accepting server). Calls
- * `onClosed` once when both are gone.
+ * Joins two streams until both ends are done: a half-close is passed on, a
+ * close (or failure) of one closes the other, and backpressure pauses the
+ * side that reads faster. Calls `onClosed` once when both are gone.
  */
-export function splice(client: Socket, upstream: Socket, onClosed: () => void): void {
+export function splice(client: TcpStream, upstream: TcpStream, onClosed: () => void): void {
   let open = 2;
-  const closed = (): void => {
-    if (--open === 0) onClosed();
-  };
-  client.on('error', () => upstream.destroy());
-  upstream.on('error', () => client.destroy());
-  client.once('close', () => { upstream.destroy(); closed(); });
-  upstream.once('close', () => { client.destroy(); closed(); });
-  client.pipe(upstream);
-  upstream.pipe(client);
+  const ended = new Set<TcpStream>();
+  const relay = (from: TcpStream, to: TcpStream): StreamHandler => ({
+    // Reads are valid only during the call and writes go out at the end of the turn: copy.
+    onData(chunk) {
+      if (!to.write(Buffer.from(chunk))) from.pause();
+    },
+    onEnd() {
+      ended.add(from);
+      to.end();
+      if (ended.has(to)) {
+        from.destroySoon();
+        to.destroySoon();
+      }
+    },
+    // Writes to `from` went out: the side writing into it may read again.
+    onDrain() {
+      to.resume();
+    },
+    onClose() {
+      to.destroy();
+      if (--open === 0) onClosed();
+    },
+  });
+  client.attach(relay(client, upstream));
+  upstream.attach(relay(upstream, client));
+  client.resume();
+  upstream.resume();
 }

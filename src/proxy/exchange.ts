@@ -154,7 +154,8 @@ export class Exchange implements UpstreamUser {
     }
     if (used > 0) {
       this.bodyStarted = true;
-      const bytes = used === chunk.length ? chunk : chunk.subarray(0, used);
+      // The client's reads are valid only during the call, and writes go out at the end of the turn: copy.
+      const bytes = Buffer.from(used === chunk.length ? chunk : chunk.subarray(0, used));
       let ok: boolean;
       if (this.headUnsent) {
         this.headUnsent = false;

@@ -13,7 +13,6 @@
  * idle keep-alive, header, body idle, pool idle) from a coarse clock, so
  * the hot path arms no timer per request.
  */
-import type { Socket } from 'node:net';
 import type { Clock } from '../common/clock.ts';
 import { ClientConnection } from './client-connection.ts';
 import { computeEjectionMs, type FailurePolicy } from './failure-policy.ts';
@@ -43,8 +42,8 @@ export interface ForwarderDeps {
   readonly io: ProxyIo;
   /** The table in use; read once per request, so a swap never touches a request in progress. */
   readonly table: () => RouteTable;
-  /** Takes over a socket whose request asks for a protocol upgrade. */
-  readonly onUpgrade: (req: UpgradeRequest, socket: Socket, head: Buffer) => void;
+  /** Takes over a connection whose request asks for a protocol upgrade; `onClosed` once it is gone. */
+  readonly onUpgrade: (req: UpgradeRequest, stream: TcpStream, head: Buffer, onClosed: () => void) => void;
 }
 
 /**

@@ -60,7 +60,7 @@ export class ProxyServer {
     this.log = options.log ?? componentLogger('proxy');
     this.io = options.io ?? defaultProxyIo();
     const table = (): RouteTable => this.table;
-    const dialDeps = { clock, metrics: this.metrics, policy, connectTimeoutMs: timeouts.connectTimeoutMs, table };
+    const dialDeps = { clock, metrics: this.metrics, policy, connectTimeoutMs: timeouts.connectTimeoutMs, io: this.io, table };
     this.forwarder = new HttpForwarder({ clock, metrics: this.metrics, timeouts, pool: options.pool ?? defaultPool, policy, io: this.io, table, onUpgrade: createUpgradeHandler(dialDeps) });
     this.tcp = new TcpForwarder({ ...dialDeps, listenHost: options.tcpHost ?? options.host, log: this.log });
     // allowHalfOpen: a client that half-closes after its request still gets the response (as node:http does).

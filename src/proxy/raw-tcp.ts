@@ -9,13 +9,13 @@
  * against HAProxy's 19–24 µs for a whole HTTP forward. The rest of the
  * proxy's engine was already below that difference.
  *
- * The contract kept from net.Socket: every read is a fresh buffer the
- * receiver may keep; `write` returns false past a high-water mark and
- * `onDrain` follows once the queue is empty; `end` half-closes after queued
- * writes; `onClose` comes once, asynchronously, after `destroy` or a
- * failure. Writes are queued for the end of the loop turn (see `flushAll`)
- * and go out as one write(2) or writev(2) per connection; when the kernel
- * takes it all (the usual case) the request object is reused.
+ * The contract (tcp-stream.ts): a read is valid only during its onData call
+ * (reads land in one shared buffer); `write` returns false past a high-water
+ * mark and `onDrain` follows once the queue is empty; `end` half-closes
+ * after queued writes; `onClose` comes once, asynchronously, after `destroy`
+ * or a failure. Writes are queued for the end of the loop turn (see
+ * `flushAll`) and go out as one write(2) or writev(2) per connection; when
+ * the kernel takes it all (the usual case) the request object is reused.
  *
  * The bindings are node internals, stable since node 12 and present through
  * node 24; `rawTcpAvailable` is false when they are missing, and
@@ -68,7 +68,6 @@ interface Bindings {
   ShutdownWrap: new () => ShutdownReq;
   state: Int32Array;
   kReadBytesOrError: number;
-  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
   uvEof: number;
 }
@@ -77,7 +76,7 @@ function loadBindings(): Bindings | null {
   try {
     const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
     const tcp = binding('tcp_wrap') as { TCP: Bindings['TCP']; TCPConnectWrap: Bindings['TCPConnectWrap']; constants: { SOCKET: number } };
-    const stream = binding('stream_wrap') as { WriteWrap: Bindings['WriteWrap']; ShutdownWrap: Bindings['ShutdownWrap']; streamBaseState: Int32Array; kReadBytesOrError: number; kArrayBufferOffset: number; kLastWriteWasAsync: number };
+    const stream = binding('stream_wrap') as { WriteWrap: Bindings['WriteWrap']; ShutdownWrap: Bindings['ShutdownWrap']; streamBaseState: Int32Array; kReadBytesOrError: number; kLastWriteWasAsync: number };
     const uv = binding('uv') as { UV_EOF: number };
     const ok = typeof tcp.TCP === 'function' && typeof stream.WriteWrap === 'function' && stream.streamBaseState instanceof Int32Array && typeof uv.UV_EOF === 'number' && typeof tcp.TCP.prototype.writeBuffer === 'function';
     if (!ok) return null;
@@ -89,7 +88,6 @@ function loadBindings(): Bindings | null {
       ShutdownWrap: stream.ShutdownWrap,
       state: stream.streamBaseState,
       kReadBytesOrError: stream.kReadBytesOrError,
-      kArrayBufferOffset: stream.kArrayBufferOffset,
       kLastWriteWasAsync: stream.kLastWriteWasAsync,
       uvEof: uv.UV_EOF,
     };
@@ -107,10 +105,11 @@ export const writeHighWaterBytes = 16 * 1024;
 function discardRead(): void {}
 
 /**
- * Where streams with `sharedReads` read: reads happen one at a time on this
+ * Where every stream reads: reads happen one at a time on this
  * thread, so one buffer serves them all, and node's allocation per read (a
  * 64 KiB malloc, an ArrayBuffer, its sweep: ~6 % of the proxy's CPU by perf)
- * is gone. A chunk is valid only during its onData call.
+ * is gone. A chunk is valid only during its onData call: the engine copies
+ * what outlives it (a partial head, relayed body bytes, tunnel traffic).
  */
 const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
@@ -167,14 +166,11 @@ export class RawTcpStream implements TcpStream {
   private spare: WriteReq | null = null;
   destroyed = false;
   paused = false;
-  private readonly sharedReads: boolean;
   private peer: string | undefined | null = null;
 
-  /** `sharedReads`: reads land in one buffer shared by every such stream (see `readBuffer`). */
-  constructor(readonly handle: TcpHandle, sharedReads = false) {
+  constructor(readonly handle: TcpHandle) {
     handle.onread = this.onRead;
-    this.sharedReads = sharedReads;
-    if (sharedReads) handle.useUserBuffer(readBuffer);
+    handle.useUserBuffer(readBuffer);
   }
 
   get writable(): boolean {
@@ -195,12 +191,11 @@ export class RawTcpStream implements TcpStream {
     this.syncReading();
   }
 
-  private readonly onRead = (arrayBuffer: ArrayBuffer | undefined): void => {
+  private readonly onRead = (): void => {
     const s = (b as Bindings).state;
     const n = s[(b as Bindings).kReadBytesOrError] as number;
     if (n > 0) {
-      if (this.sharedReads) this.handler.onData(readBuffer.subarray(0, n));
-      else if (arrayBuffer !== undefined) this.handler.onData(Buffer.from(arrayBuffer, s[(b as Bindings).kArrayBufferOffset], n));
+      this.handler.onData(readBuffer.subarray(0, n));
       return;
     }
     if (n === 0 || this.destroyed) return;
@@ -216,7 +211,7 @@ export class RawTcpStream implements TcpStream {
 
   write(data: Buffer | string): boolean {
     if (this.destroyed || this.ended) return false;
-    this.enqueue(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    this.enqueue(typeof data === 'string' ? Buffer.from(data) : data); // strings as UTF-8, as net.Socket writes them
     return this.belowHighWater();
   }
 
@@ -362,22 +357,11 @@ export class RawTcpStream implements TcpStream {
     if (status !== 0 && want) this.fail(status);
   }
 
-  /** Gives the handle up (reading stopped, nothing of ours pending); this stream is inert afterwards. */
-  detach(): TcpHandle {
-    this.flush();
-    if (this.reading) this.handle.readStop();
-    this.reading = false;
-    this.destroyed = true;
-    this.closed = true;
-    this.handle.onread = discardRead;
-    return this.handle;
-  }
-
   /**
    * Dials `address:port` (an IP address); `onConnected(stream)` or
    * `onFailed(code)` follows, asynchronously. Returns a cancel function.
    */
-  static connect(address: string, port: number, sharedReads: boolean, onConnected: (stream: RawTcpStream) => void, onFailed: (code: string) => void): () => void {
+  static connect(address: string, port: number, onConnected: (stream: RawTcpStream) => void, onFailed: (code: string) => void): () => void {
     const bs = b as Bindings;
     const handle = new bs.TCP(bs.socketType);
     let done = false;
@@ -392,7 +376,7 @@ export class RawTcpStream implements TcpStream {
         return;
       }
       handle.setNoDelay(true);
-      onConnected(new RawTcpStream(handle, sharedReads));
+      onConnected(new RawTcpStream(handle));
     };
     const status = isIPv6(address) ? handle.connect6(req, address, port) : handle.connect(req, address, port);
     if (status !== 0) {

@@ -15,6 +15,7 @@ import type { Logger } from '../common/log.ts';
 import { dialBackend, splice, type DialDeps } from './dial.ts';
 import { clientAddress } from './headers.ts';
 import type { RouteTable } from './route-table.ts';
+import { streamOfSocket, type TcpStream } from './tcp-stream.ts';
 
 export interface TcpForwarderDeps extends DialDeps {
   readonly table: () => RouteTable;
@@ -24,7 +25,7 @@ export interface TcpForwarderDeps extends DialDeps {
 
 export class TcpForwarder {
   private readonly listeners = new Map<number, Server>();
-  private readonly open = new Set<Socket>();
+  private readonly open = new Set<TcpStream>();
   private closed = false;
 
   constructor(private readonly deps: TcpForwarderDeps) {}
@@ -61,38 +62,44 @@ export class TcpForwarder {
   }
 
   private accept(port: number, socket: Socket): void {
-    socket.on('error', () => undefined);
+    const client = streamOfSocket(socket);
     const route = this.deps.table().tcp.get(port);
     if (route === undefined || route.backends.length === 0) {
-      socket.destroy();
+      client.destroy();
       return;
     }
-    this.open.add(socket);
+    this.open.add(client);
     this.deps.metrics.tcpConnections++;
     this.deps.metrics.inFlight++;
     const done = (): void => {
-      if (this.open.delete(socket)) this.deps.metrics.inFlight--;
+      if (this.open.delete(client)) this.deps.metrics.inFlight--;
     };
-    const cancel = dialBackend(this.deps, route, clientAddress(socket.remoteAddress), {
+    let cancel: (() => void) | null = null;
+    // Until spliced, the client's bytes wait in the kernel; its close cancels the dial.
+    client.pause();
+    client.attach({
+      onData() {},
+      onEnd() {},
+      onDrain() {},
+      onClose() {
+        cancel?.();
+        done();
+      },
+    });
+    cancel = dialBackend(this.deps, route, clientAddress(client.remoteAddress), {
       onConnected: (upstream, backend) => {
-        socket.removeListener('close', early);
+        cancel = null;
         backend.state.active++;
-        splice(socket, upstream, () => {
+        splice(client, upstream, () => {
           backend.state.active--;
           done();
         });
       },
       onFailed: () => {
-        socket.removeListener('close', early);
-        socket.destroy();
-        done();
+        cancel = null;
+        client.destroy();
       },
     });
-    const early = (): void => {
-      cancel();
-      done();
-    };
-    socket.once('close', early);
   }
 
   /** Stops listening and closes every forwarded connection. */

@@ -1,18 +1,20 @@
 /**
  * The byte streams the HTTP engine runs on: raw libuv handles (raw-tcp.ts)
  * where node has them, else net.Socket behind the same small interface.
- * Both keep net.Socket's contract: fresh buffers per read, `write` false
- * past a high-water mark then `onDrain`, `end` half-closes after queued
- * writes, one asynchronous `onClose` after `destroy` or a failure.
+ * Both keep one contract: a read is valid only during its onData call,
+ * `write` false past a high-water mark then `onDrain`, `end` half-closes
+ * after queued writes, one asynchronous `onClose` after `destroy` or a
+ * failure. The HTTP engine, the upgrade tunnel and the TCP forwarder all
+ * run on it.
  */
 import { lookup } from 'node:dns';
-import { connect, isIP, Socket, type Server } from 'node:net';
+import { connect, isIP, type Server, type Socket } from 'node:net';
 import { rawTcpAvailable, RawTcpStream, type TcpHandle } from './raw-tcp.ts';
 
 export { rawTcpAvailable };
 
 export interface StreamHandler {
-  /** Accepted streams: a fresh buffer, the receiver's to keep. Dialed streams: valid only during the call (copy what you keep or write). */
+  /** Valid only during the call (raw streams read into one shared buffer): copy what you keep, or write (writes go out at the end of the loop turn). */
   onData(chunk: Buffer): void;
   /** The peer half-closed; reading has stopped. */
   onEnd(): void;
@@ -28,7 +30,7 @@ export interface TcpStream {
   /** Neither ended nor destroyed. */
   readonly writable: boolean;
   readonly paused: boolean;
-  /** Starts delivering events (and reads, unless paused) to `handler`. */
+  /** Delivers events (and reads, unless paused) to `handler` from now on, replacing the previous one. */
   attach(handler: StreamHandler): void;
   /** False: past the high-water mark, wait for `onDrain`. */
   write(data: Buffer | string): boolean;
@@ -51,6 +53,7 @@ export function defaultProxyIo(): ProxyIo {
 /** net.Socket behind the TcpStream interface (node without the raw bindings). */
 class NetTcpStream implements TcpStream {
   private handler: StreamHandler | null = null;
+  private listening = false;
   private errorCode: string | undefined;
   paused = false;
 
@@ -74,10 +77,13 @@ class NetTcpStream implements TcpStream {
   attach(handler: StreamHandler): void {
     this.handler = handler;
     const s = this.socket;
-    s.on('data', (chunk: Buffer) => handler.onData(chunk));
-    s.on('end', () => handler.onEnd());
-    s.on('drain', () => handler.onDrain());
-    s.once('close', () => handler.onClose(this.errorCode));
+    if (!this.listening) {
+      this.listening = true;
+      s.on('data', (chunk: Buffer) => this.handler?.onData(chunk));
+      s.on('end', () => this.handler?.onEnd());
+      s.on('drain', () => this.handler?.onDrain());
+      s.once('close', () => this.handler?.onClose(this.errorCode));
+    }
     if (!this.paused) s.resume();
   }
 
@@ -141,20 +147,21 @@ export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: Tc
   });
 }
 
-/**
- * Dials a backend; exactly one of the callbacks follows, asynchronously.
- * Returns a cancel function (neither follows after it). The stream's reads
- * are views of a shared buffer, valid only during onData.
- */
+/** A connection a net.Server accepted, as a TcpStream (paused until attached). */
+export function streamOfSocket(socket: Socket): TcpStream {
+  return new NetTcpStream(socket);
+}
+
+/** Dials a backend; exactly one of the callbacks follows, asynchronously. Returns a cancel function (neither follows after it). */
 export function dialStream(io: ProxyIo, address: string, port: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string) => void): () => void {
   if (io === 'raw' && rawTcpAvailable) {
-    if (isIP(address) !== 0) return RawTcpStream.connect(address, port, true, onConnected, onFailed);
+    if (isIP(address) !== 0) return RawTcpStream.connect(address, port, onConnected, onFailed);
     let cancelled = false;
     let cancelDial = (): void => { cancelled = true; };
     lookup(address, (err, ip) => {
       if (cancelled) return;
       if (err !== null) onFailed(err.code ?? 'ENOTFOUND');
-      else cancelDial = RawTcpStream.connect(ip, port, true, onConnected, onFailed);
+      else cancelDial = RawTcpStream.connect(ip, port, onConnected, onFailed);
     });
     return () => cancelDial();
   }
@@ -176,22 +183,4 @@ export function dialStream(io: ProxyIo, address: string, port: number, onConnect
     settled = true;
     socket.destroy();
   };
-}
-
-/**
- * The stream as a net.Socket, for code built on node streams (the upgrade
- * tunnel). Nothing may be pending on the stream; it is inert afterwards and
- * the socket starts paused.
- */
-export function toNetSocket(stream: TcpStream): Socket {
-  if (stream instanceof NetTcpStream) {
-    stream.socket.removeAllListeners('data');
-    stream.socket.removeAllListeners('end');
-    stream.socket.removeAllListeners('drain');
-    stream.socket.removeAllListeners('close');
-    stream.socket.pause();
-    return stream.socket;
-  }
-  const handle = (stream as RawTcpStream).detach();
-  return new Socket({ handle, allowHalfOpen: true, readable: true, writable: true, pauseOnCreate: true } as unknown as ConstructorParameters<typeof Socket>[0]);
 }

@@ -9,11 +9,11 @@
  * Invariant: the backend's in-flight count covers the tunnel's whole life;
  * a client that leaves while the dial is in progress cancels it.
  */
-import type { Socket } from 'node:net';
 import { noInstanceMessage, noRouteMessage, sendFailureRaw } from './answers.ts';
 import { dialBackend, splice, type DialDeps } from './dial.ts';
 import { clientAddress, computeUpstreamHeaders } from './headers.ts';
 import { matchRoute, type RouteTable } from './route-table.ts';
+import type { TcpStream } from './tcp-stream.ts';
 
 export interface TunnelDeps extends DialDeps {
   readonly table: () => RouteTable;
@@ -28,55 +28,69 @@ export interface UpgradeRequest {
   readonly rawHeaders: readonly string[];
 }
 
-/** Takes over a client socket whose request asks for an upgrade; `head` holds the bytes received after the request head. */
-export function createUpgradeHandler(deps: TunnelDeps): (req: UpgradeRequest, socket: Socket, head: Buffer) => void {
-  return (req, socket, head) => {
-    socket.on('error', () => undefined);
-    const route = matchRoute(deps.table(), req.host, req.url);
-    if (route === undefined) {
-      deps.metrics.countResponse('', 404);
-      sendFailureRaw(socket, 'NO_ROUTE', noRouteMessage(req.host, req.url));
-      return;
-    }
-    if (route.backends.length === 0) {
-      deps.metrics.countResponse(route.appId, 503);
-      sendFailureRaw(socket, 'NO_INSTANCE', noInstanceMessage(route.appId));
-      return;
-    }
-    const clientIp = clientAddress(socket.remoteAddress);
-    const headers = computeUpstreamHeaders(req.rawHeaders, { clientIp, proto: 'http', host: req.host ?? '' }, false, true);
-    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
-    lines += '\r\n';
+/**
+ * Takes over a client connection whose request asks for an upgrade; `head`
+ * holds the bytes received after the request head (the tunnel's own copy);
+ * `onClosed` is called once the connection is gone.
+ */
+export function createUpgradeHandler(deps: TunnelDeps): (req: UpgradeRequest, client: TcpStream, head: Buffer, onClosed: () => void) => void {
+  return (req, client, head, onClosed) => {
     deps.metrics.inFlight++;
     let counted = true;
     const uncount = (): void => {
       if (counted) deps.metrics.inFlight--;
       counted = false;
     };
-    const cancel = dialBackend(deps, route, clientIp, {
+    let cancel: (() => void) | null = null;
+    // Until spliced, the client's bytes wait in the kernel; its close cancels the dial.
+    client.pause();
+    client.attach({
+      onData() {},
+      onEnd() {},
+      onDrain() {},
+      onClose() {
+        cancel?.();
+        uncount();
+        onClosed();
+      },
+    });
+    const route = matchRoute(deps.table(), req.host, req.url);
+    if (route === undefined) {
+      uncount();
+      deps.metrics.countResponse('', 404);
+      sendFailureRaw(client, 'NO_ROUTE', noRouteMessage(req.host, req.url));
+      return;
+    }
+    if (route.backends.length === 0) {
+      uncount();
+      deps.metrics.countResponse(route.appId, 503);
+      sendFailureRaw(client, 'NO_INSTANCE', noInstanceMessage(route.appId));
+      return;
+    }
+    const clientIp = clientAddress(client.remoteAddress);
+    const headers = computeUpstreamHeaders(req.rawHeaders, { clientIp, proto: 'http', host: req.host ?? '' }, false, true);
+    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+    lines += '\r\n';
+    cancel = dialBackend(deps, route, clientIp, {
       onConnected(upstream, backend) {
-        socket.removeListener('close', onEarlyClose);
+        cancel = null;
         backend.state.active++;
         deps.metrics.upgrades++;
-        upstream.write(lines);
+        upstream.write(Buffer.from(lines, 'latin1'));
         if (head.length > 0) upstream.write(head);
-        splice(socket, upstream, () => {
+        splice(client, upstream, () => {
           backend.state.active--;
           uncount();
+          onClosed();
         });
       },
       onFailed(reason) {
-        socket.removeListener('close', onEarlyClose);
+        cancel = null;
         uncount();
         deps.metrics.countResponse(route.appId, 502);
-        sendFailureRaw(socket, 'BAD_GATEWAY', reason);
+        sendFailureRaw(client, 'BAD_GATEWAY', reason);
       },
     });
-    const onEarlyClose = (): void => {
-      uncount();
-      cancel();
-    };
-    socket.once('close', onEarlyClose);
   };
 }
