@@ -341,6 +341,11 @@ export class RaftNode<R> {
     this.schedule();
   }
 
+  /** Whether this node is the leader now: `status().role === 'leader'` without building a status (a request's hot path asks). */
+  get isLeader(): boolean {
+    return this.core.isLeader;
+  }
+
   status(): NodeStatus {
     const s = this.core.status;
     return {
