@@ -24,6 +24,8 @@ const PREFIX = '/kv/';
 const OK_BODY = Buffer.from('{"ok":true}');
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** The write's answer headers as a raw array: writeHead with an object walks and copies it per request. */
+const OK_HEADERS = ['content-type', JSON_TYPE, 'content-length', String(OK_BODY.length)];
 
 export function withFastPaths(node: RaftNode<KvResult>, sm: KvStateMachine, app: Handler): Handler {
   const fail = (res: ServerResponse, url: string, err: unknown): void => {
@@ -44,7 +46,7 @@ export function withFastPaths(node: RaftNode<KvResult>, sm: KvStateMachine, app:
     const key = url.slice(PREFIX.length);
     if (key.length > MAX_KEY_BYTES || !PLAIN_KEY.test(key)) return app(req, res);
     if (req.method === 'GET') {
-      if (node.status().role !== 'leader') return app(req, res);
+      if (!node.isLeader) return app(req, res);
       node.read().then(
         () => {
           const v = sm.get(key);
@@ -61,7 +63,7 @@ export function withFastPaths(node: RaftNode<KvResult>, sm: KvStateMachine, app:
     }
     const len = Number(req.headers['content-length']);
     if (req.headers['transfer-encoding'] !== undefined || !Number.isInteger(len) || len < 0 || len > MAX_VALUE_BYTES) return app(req, res);
-    if (node.status().role !== 'leader') return app(req, res);
+    if (!node.isLeader) return app(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', () => undefined);
@@ -69,7 +71,7 @@ export function withFastPaths(node: RaftNode<KvResult>, sm: KvStateMachine, app:
       const value = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       node.propose(encodeCommand({ op: 'put', key, value })).then(
         () => {
-          res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': OK_BODY.length }).end(OK_BODY);
+          res.writeHead(200, OK_HEADERS).end(OK_BODY);
         },
         (err: unknown) => fail(res, url, err),
       );

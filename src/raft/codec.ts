@@ -221,7 +221,7 @@ export function decodeBatch(buf: Uint8Array): DecodedBatch {
   }
   const messages: Message[] = [];
   for (let i = 0; i < raw.messages.length; i++) {
-    const m = fromWire(raw.messages[i] as RawMessage, `messages[${i}]`);
+    const m = fromWire(raw.messages[i] as RawMessage, i);
     if (m.from !== from) throw new ValidationError(`messages[${i}].from`, `the batch sender ${from}`, String(m.from));
     messages.push(m);
   }
@@ -387,49 +387,55 @@ function readConf(r: PbReader): { voters: number[]; learners: number[] } {
   return c;
 }
 
-function fromWire(w: RawMessage, path: string): Message {
+/**
+ * `at` is the message's position in the batch: field paths for errors are built only when a
+ * check fails — built eagerly they were ~6 strings per message, on every acknowledgement.
+ */
+function fromWire(w: RawMessage, at: number): Message {
   const type = typesByCode.get(w.type);
-  if (type === undefined) throw new ValidationError(`${path}.type`, 'a known MessageType (1..13)', String(w.type));
-  const from = id(w.from, `${path}.from`);
-  const to = id(w.to, `${path}.to`);
-  const term = uint(w.term, `${path}.term`);
+  if (type === undefined) throw new ValidationError(`messages[${at}].type`, 'a known MessageType (1..13)', String(w.type));
+  const from = idField(w.from, at, 'from');
+  const to = idField(w.to, at, 'to');
+  const term = field(w.term, at, 'term');
   switch (type) {
     case 'PreVote':
-      return { type, from, to, term, lastLogIndex: uint(w.lastLogIndex, `${path}.lastLogIndex`), lastLogTerm: uint(w.lastLogTerm, `${path}.lastLogTerm`) };
+      return { type, from, to, term, lastLogIndex: field(w.lastLogIndex, at, 'lastLogIndex'), lastLogTerm: field(w.lastLogTerm, at, 'lastLogTerm') };
     case 'RequestVote':
-      return { type, from, to, term, lastLogIndex: uint(w.lastLogIndex, `${path}.lastLogIndex`), lastLogTerm: uint(w.lastLogTerm, `${path}.lastLogTerm`), transfer: w.transfer };
+      return { type, from, to, term, lastLogIndex: field(w.lastLogIndex, at, 'lastLogIndex'), lastLogTerm: field(w.lastLogTerm, at, 'lastLogTerm'), transfer: w.transfer };
     case 'PreVoteResponse':
     case 'RequestVoteResponse':
       return { type, from, to, term, reject: w.reject };
     case 'AppendEntries': {
       const entries: Entry[] = [];
-      for (let i = 0; i < w.entries.length; i++) entries.push(entryFromWire(w.entries[i] as RawEntry, path, i));
-      return { type, from, to, term, prevLogIndex: uint(w.prevLogIndex, `${path}.prevLogIndex`), prevLogTerm: uint(w.prevLogTerm, `${path}.prevLogTerm`), commit: uint(w.commit, `${path}.commit`), entries };
+      for (let i = 0; i < w.entries.length; i++) entries.push(entryFromWire(w.entries[i] as RawEntry, at, i));
+      return { type, from, to, term, prevLogIndex: field(w.prevLogIndex, at, 'prevLogIndex'), prevLogTerm: field(w.prevLogTerm, at, 'prevLogTerm'), commit: field(w.commit, at, 'commit'), entries };
     }
     case 'AppendEntriesResponse':
-      return { type, from, to, term, reject: w.reject, index: uint(w.index, `${path}.index`), hintIndex: uint(w.hintIndex, `${path}.hintIndex`), hintTerm: uint(w.hintTerm, `${path}.hintTerm`) };
+      return { type, from, to, term, reject: w.reject, index: field(w.index, at, 'index'), hintIndex: field(w.hintIndex, at, 'hintIndex'), hintTerm: field(w.hintTerm, at, 'hintTerm') };
     case 'InstallSnapshot':
-      return { type, from, to, term, meta: metaFromWire(w.snapshotMeta, `${path}.snapshotMeta`), offset: uint(w.offset, `${path}.offset`), chunk: w.chunk ?? new Uint8Array(0), done: w.done };
+      return { type, from, to, term, meta: metaFromWire(w.snapshotMeta, `messages[${at}].snapshotMeta`), offset: field(w.offset, at, 'offset'), chunk: w.chunk ?? new Uint8Array(0), done: w.done };
     case 'InstallSnapshotResponse':
-      return { type, from, to, term, index: uint(w.index, `${path}.index`), offset: uint(w.offset, `${path}.offset`), done: w.done };
+      return { type, from, to, term, index: field(w.index, at, 'index'), offset: field(w.offset, at, 'offset'), done: w.done };
     case 'Heartbeat':
-      return { type, from, to, term, commit: uint(w.commit, `${path}.commit`), ctx: w.ctx ?? new Uint8Array(0) };
+      return { type, from, to, term, commit: field(w.commit, at, 'commit'), ctx: w.ctx ?? new Uint8Array(0) };
     case 'HeartbeatResponse':
     case 'ReadIndex':
       return { type, from, to, term, ctx: w.ctx ?? new Uint8Array(0) };
     case 'ReadIndexResponse':
-      return { type, from, to, term, ctx: w.ctx ?? new Uint8Array(0), index: uint(w.index, `${path}.index`) };
+      return { type, from, to, term, ctx: w.ctx ?? new Uint8Array(0), index: field(w.index, at, 'index') };
     case 'TimeoutNow':
       return { type, from, to, term };
   }
 }
 
-function entryFromWire(w: RawEntry, msgPath: string, i: number): Entry {
+function entryFromWire(w: RawEntry, at: number, i: number): Entry {
   const t = w.type;
-  if (t !== 0 && t !== 1) throw new ValidationError(`${msgPath}.entries[${i}].type`, 'ENTRY_NORMAL or ENTRY_CONF', String(t));
-  const index = uint(w.index, `${msgPath}.entries[${i}].index`);
-  if (index === 0) throw new ValidationError(`${msgPath}.entries[${i}].index`, 'an index > 0', '0');
-  return { term: uint(w.term, `${msgPath}.entries[${i}].term`), index, type: t === 1 ? 'conf' : 'normal', data: w.data ?? new Uint8Array(0) };
+  if (t !== 0 && t !== 1) throw new ValidationError(`messages[${at}].entries[${i}].type`, 'ENTRY_NORMAL or ENTRY_CONF', String(t));
+  const index = w.index;
+  if (!isUint(index)) uint(index, `messages[${at}].entries[${i}].index`);
+  if (index === 0) throw new ValidationError(`messages[${at}].entries[${i}].index`, 'an index > 0', '0');
+  if (!isUint(w.term)) uint(w.term, `messages[${at}].entries[${i}].term`);
+  return { term: w.term, index, type: t === 1 ? 'conf' : 'normal', data: w.data ?? EMPTY };
 }
 
 function metaFromWire(w: RawMeta | undefined, path: string): SnapshotMeta {
@@ -438,6 +444,21 @@ function metaFromWire(w: RawMeta | undefined, path: string): SnapshotMeta {
   const ids = (xs: number[], p: string) => xs.map((n, i) => id(n, `${p}[${i}]`));
   const cs: ConfState = { voters: ids(w.conf.voters, `${path}.conf.voters`), learners: ids(w.conf.learners, `${path}.conf.learners`) };
   return { index: uint(w.index, `${path}.index`), term: uint(w.term, `${path}.term`), conf: cs };
+}
+
+const EMPTY = new Uint8Array(0);
+
+function isUint(v: number): boolean {
+  return Number.isSafeInteger(v) && v >= 0;
+}
+
+/** `uint` for field `name` of message `at`, its path built only to report a failure. */
+function field(v: number, at: number, name: string): number {
+  return isUint(v) ? v : uint(v, `messages[${at}].${name}`);
+}
+
+function idField(v: number, at: number, name: string): NodeId {
+  return isUint(v) && v !== 0 ? v : id(v, `messages[${at}].${name}`);
 }
 
 function uint(v: number, path: string): number {

@@ -853,9 +853,12 @@ export class RaftCore {
     return OK;
   }
 
+  /** One closure for maybeCommit, not one per call (it runs on every acknowledgement). */
+  private readonly matchOf = (v: NodeId): number => this.progress.get(v)?.match ?? 0;
+
   /** Advances the commit index to what a majority of voters has persisted (only own-term entries). */
   private maybeCommit(): boolean {
-    const idx = computeCommittedIndex(this.conf.voters, (v) => this.progress.get(v)?.match ?? 0);
+    const idx = computeCommittedIndex(this.conf.voters, this.matchOf);
     if (idx <= this.log.commit || this.log.term(idx) !== this.term) return false;
     this.log.commitTo(idx);
     if (!this.committedInTerm) {

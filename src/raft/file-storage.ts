@@ -26,6 +26,8 @@ export interface FileStorageOptions {
   readonly log?: Logger;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export class FileStorage implements RaftStorage {
   private readonly dir: string;
   private readonly opts: FileStorageOptions;
@@ -67,33 +69,39 @@ export class FileStorage implements RaftStorage {
     return { hardState: hard, snapshot, entries };
   }
 
-  async persist(ready: ReadyToPersist, opts: PersistOptions = {}): Promise<void> {
-    const wal = this.requireWal();
-    if (ready.snapshot !== undefined) {
-      await this.snapshots.save(ready.snapshot);
-      const m = ready.snapshot.meta;
-      if (ready.hardState !== undefined) {
-        this.term = ready.hardState.term;
-        this.vote = ready.hardState.vote;
-      }
-      await wal.append({ snapshot: { index: m.index, term: m.term, replace: true }, entries: ready.entries, hardState: ready.hardState }, { inline: opts.blocking === true });
-      return;
+  /** Not async: the common case hands back the WAL's promise rather than wrapping it in another (one per write). */
+  persist(ready: ReadyToPersist, opts?: PersistOptions): Promise<void> {
+    let wal: Wal;
+    try {
+      wal = this.requireWal();
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (ready.entries.length === 0 && ready.hardState === undefined) return;
+    const inline = opts?.blocking === true;
+    if (ready.snapshot !== undefined) return this.persistWithSnapshot(wal, ready.snapshot, ready, inline);
+    if (ready.entries.length === 0 && ready.hardState === undefined) return RESOLVED;
     const hs = ready.hardState;
     const sync = ready.entries.length > 0 || (hs !== undefined && (hs.term !== this.term || hs.vote !== this.vote));
     if (hs !== undefined) {
       this.term = hs.term;
       this.vote = hs.vote;
     }
-    const written = wal.append({ entries: ready.entries, hardState: hs }, { sync, inline: opts.blocking === true });
-    if (sync) {
-      await written;
-      return;
-    }
+    const written = wal.append({ entries: ready.entries, hardState: hs }, { sync, inline });
+    if (sync) return written;
     // Commit-only: nothing waits on it. A write error marks the WAL failed, so the next
     // synced persist rejects and the node stops.
     written.catch(() => undefined);
+    return RESOLVED;
+  }
+
+  private async persistWithSnapshot(wal: Wal, snapshot: Snapshot, ready: ReadyToPersist, inline: boolean): Promise<void> {
+    await this.snapshots.save(snapshot);
+    const m = snapshot.meta;
+    if (ready.hardState !== undefined) {
+      this.term = ready.hardState.term;
+      this.vote = ready.hardState.vote;
+    }
+    await wal.append({ snapshot: { index: m.index, term: m.term, replace: true }, entries: ready.entries, hardState: ready.hardState }, { inline });
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {

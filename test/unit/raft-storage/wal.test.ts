@@ -114,11 +114,14 @@ describe('raft WAL', () => {
   });
 
   it('truncates a torn tail at every byte offset of the last record and keeps appending', async () => {
-    const { wal } = await openWal(dir);
-    await wal.append({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1), entry(2, 1)] });
+    const { wal: first } = await openWal(dir);
+    await first.append({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1), entry(2, 1)] });
+    await first.close();
     const [segName] = await readdir(dir);
     const seg = join(dir, segName as string);
+    // Closed: the file holds its records only (no preallocated space).
     const before = (await stat(seg)).size;
+    const { wal } = await openWal(dir);
     await wal.append({ entries: [entry(3, 1, 'torn-record-payload')] });
     await wal.close();
     const full = (await stat(seg)).size;
@@ -134,6 +137,37 @@ describe('raft WAL', () => {
       const { wal: w2, state: s2 } = await openWal(dir);
       expect(describeEntries(s2.entries)).to.deep.equal(['1/1/normal/e1', '2/1/normal/e2', '3/2/normal/after']);
       await w2.close();
+    }
+  });
+
+  it('after a crash, drops the preallocated zeros silently (every segment but the last trimmed) and appends after the records', async () => {
+    const { wal } = await openWal(dir, 1024);
+    for (let i = 1; i <= 40; i++) await wal.append({ hardState: { term: 2, vote: 1, commit: i - 1 }, entries: [entry(i, 2, 'p'.repeat(40))] });
+    expect(wal.segmentNames.length).to.be.greaterThan(2);
+    const last = join(dir, wal.segmentNames[wal.segmentNames.length - 1] as string);
+    const open = await readFile(last);
+    expect(open.length, 'the open segment is preallocated past its records').to.be.greaterThan(64 * 1024);
+    // A crash: the files as they are while the WAL is open.
+    const crashed = await mkdtemp(join(tmpdir(), 'cygnet-wal-crash-'));
+    try {
+      await cp(dir, crashed, { recursive: true });
+      await wal.close();
+      const warnings: unknown[] = [];
+      const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+      const { wal: w, state } = await Wal.open(crashed, { log, segmentBytes: 1024 });
+      expect(state.entries.map((e) => e.index)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(state.hardState).to.deep.equal({ term: 2, vote: 1, commit: 39 });
+      expect(warnings, 'zeros are not a torn tail').to.deep.equal([]);
+      const trimmed = (await stat(join(crashed, w.segmentNames[w.segmentNames.length - 1] as string))).size;
+      expect(trimmed).to.be.lessThan(1024 + 200);
+      await w.append({ entries: [entry(41, 3, 'after')] });
+      await w.close();
+      const { wal: w2, state: s2 } = await Wal.open(crashed, { log, segmentBytes: 1024 });
+      expect(describeEntries(s2.entries).slice(-2)).to.deep.equal([`40/2/normal/${'p'.repeat(40)}`, '41/3/normal/after']);
+      expect(warnings).to.deep.equal([]);
+      await w2.close();
+    } finally {
+      await rm(crashed, { recursive: true, force: true });
     }
   });
 
