@@ -91,6 +91,12 @@ export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string
   };
 }
 
+/** Holds a client connection until it is spliced: its bytes wait in the kernel, and its close calls `onClose` (which cancels the dial). */
+export function holdClient(client: TcpStream, onClose: () => void): void {
+  client.pause();
+  client.attach({ onData() {}, onEnd() {}, onDrain() {}, onClose });
+}
+
 /**
  * Joins two streams until both ends are done: a half-close is passed on, a
  * close (or failure) of one closes the other, and backpressure pauses the

@@ -12,7 +12,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../common/log.ts';
-import { dialBackend, splice, type DialDeps } from './dial.ts';
+import { dialBackend, holdClient, splice, type DialDeps } from './dial.ts';
 import { clientAddress } from './headers.ts';
 import type { RouteTable } from './route-table.ts';
 import { streamOfSocket, type TcpStream } from './tcp-stream.ts';
@@ -75,16 +75,9 @@ export class TcpForwarder {
       if (this.open.delete(client)) this.deps.metrics.inFlight--;
     };
     let cancel: (() => void) | null = null;
-    // Until spliced, the client's bytes wait in the kernel; its close cancels the dial.
-    client.pause();
-    client.attach({
-      onData() {},
-      onEnd() {},
-      onDrain() {},
-      onClose() {
-        cancel?.();
-        done();
-      },
+    holdClient(client, () => {
+      cancel?.();
+      done();
     });
     cancel = dialBackend(this.deps, route, clientAddress(client.remoteAddress), {
       onConnected: (upstream, backend) => {

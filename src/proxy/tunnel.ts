@@ -10,7 +10,7 @@
  * a client that leaves while the dial is in progress cancels it.
  */
 import { noInstanceMessage, noRouteMessage, sendFailureRaw } from './answers.ts';
-import { dialBackend, splice, type DialDeps } from './dial.ts';
+import { dialBackend, holdClient, splice, type DialDeps } from './dial.ts';
 import { clientAddress, computeUpstreamHeaders } from './headers.ts';
 import { matchRoute, type RouteTable } from './route-table.ts';
 import type { TcpStream } from './tcp-stream.ts';
@@ -42,17 +42,10 @@ export function createUpgradeHandler(deps: TunnelDeps): (req: UpgradeRequest, cl
       counted = false;
     };
     let cancel: (() => void) | null = null;
-    // Until spliced, the client's bytes wait in the kernel; its close cancels the dial.
-    client.pause();
-    client.attach({
-      onData() {},
-      onEnd() {},
-      onDrain() {},
-      onClose() {
-        cancel?.();
-        uncount();
-        onClosed();
-      },
+    holdClient(client, () => {
+      cancel?.();
+      uncount();
+      onClosed();
     });
     const route = matchRoute(deps.table(), req.host, req.url);
     if (route === undefined) {
