@@ -262,9 +262,11 @@ export function handleAgentUpdate(ctx: CoreContext, agent: AgentRecord, incoming
     ctx.log.warn({ agentId: agent.id, frameworkId: fwId, taskId: status.task_id.value, state: status.state }, 'status update for an unknown task; ignored');
     return;
   }
-  // An agent re-sending an older, unacknowledged update (e.g. after it restarted) must not move the
-  // master's view backwards: it is forwarded for acknowledgement, but the newer state is kept.
-  const stale = !isTerminalState(status.state) && isOlder(status, t.status);
+  // An agent re-sending an older, unacknowledged update (e.g. after it restarted), or any
+  // non-terminal update after a terminal one (a health check racing the kill; Mesos' master ignores
+  // those as out of order), must not move the master's view backwards: it is forwarded for
+  // acknowledgement, but the newer state is kept.
+  const stale = !isTerminalState(status.state) && (isTerminalState(t.state) || isOlder(status, t.status));
   if (!stale) recordStatus(ctx, t, status, nowMs);
   t.pendingUuid = status.uuid;
   const fw = ctx.frameworks.get(t.frameworkId);

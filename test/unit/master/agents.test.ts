@@ -268,6 +268,20 @@ describe('master core: agents and status updates', () => {
     expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_RUNNING');
   });
 
+  it('a non-terminal update after a terminal one is forwarded for its ack but never revives the task (Mesos ignores it too)', () => {
+    // Seen in the e2e suite: a health-check TASK_RUNNING that the agent sent after the task's
+    // TASK_KILLED left the master showing a dead, replaced task as running.
+    const h = new Harness();
+    const fw = h.subscribeFramework();
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    h.call(fw, launch([offer.id.value], [task('t1', ag.id, [scalar('cpus', 1)])]));
+    h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_KILLED', uuid: UUID1, timestamp: 100 });
+    const effects = h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: UUID2, timestamp: 200, healthy: true });
+    expect(updatesIn(effects, fw.id).map((u) => `${u.state} ${u.uuid}`)).to.deep.equal([`TASK_RUNNING ${UUID2}`]);
+    expect(h.core.ctx.tasks.get(fw.id, 't1')?.state).to.equal('TASK_KILLED');
+  });
+
   it('agent calls need the current stream id (400 missing, 403 stale) and agent_id', () => {
     const h = new Harness();
     const ag = h.subscribeAgent();
