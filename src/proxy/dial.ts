@@ -37,14 +37,8 @@ export interface DialCallbacks {
 export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string, cb: DialCallbacks): () => void {
   let tried: Backend[] | null = null;
   let cancelConnect: (() => void) | null = null;
-  let timer: NodeJS.Timeout | null = null;
   let cancelled = false;
   let attempts = 0;
-
-  const stopTimer = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-  };
 
   const next = (): void => {
     const backend = target.picker.pick(clientIp, deps.clock.nowMs(), tried);
@@ -55,7 +49,6 @@ export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string
     if (attempts > 0) deps.metrics.retries++;
     attempts++;
     const failed = (kind: 'connect' | 'connect_timeout'): void => {
-      stopTimer();
       cancelConnect = null;
       if (cancelled) return;
       deps.metrics.countFailure(target.appId, kind);
@@ -65,13 +58,7 @@ export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string
       (tried ??= []).push(backend);
       next();
     };
-    timer = setTimeout(() => {
-      timer = null;
-      cancelConnect?.();
-      failed('connect_timeout');
-    }, deps.connectTimeoutMs);
-    cancelConnect = dialStream(deps.io, backend.address, backend.port, (stream) => {
-      stopTimer();
+    cancelConnect = dialStream(deps.io, backend.address, backend.port, deps.connectTimeoutMs, (stream) => {
       cancelConnect = null;
       backend.state.failures = 0;
       if (cancelled) {
@@ -79,13 +66,12 @@ export function dialBackend(deps: DialDeps, target: DialTarget, clientIp: string
         return;
       }
       cb.onConnected(stream, backend);
-    }, () => failed('connect'));
+    }, (code) => failed(code === undefined ? 'connect_timeout' : 'connect'));
   };
 
   next();
   return () => {
     cancelled = true;
-    stopTimer();
     cancelConnect?.();
     cancelConnect = null;
   };

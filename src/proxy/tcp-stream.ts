@@ -152,8 +152,37 @@ export function streamOfSocket(socket: Socket): TcpStream {
   return new NetTcpStream(socket);
 }
 
-/** Dials a backend; exactly one of the callbacks follows, asynchronously. Returns a cancel function (neither follows after it). */
-export function dialStream(io: ProxyIo, address: string, port: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string) => void): () => void {
+/**
+ * Dials a backend within `timeoutMs`; exactly one of the callbacks follows,
+ * asynchronously (`onFailed(undefined)`: timed out). Returns a cancel
+ * function (neither follows after it).
+ */
+export function dialStream(io: ProxyIo, address: string, port: number, timeoutMs: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string | undefined) => void): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  const stopTimer = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
+  const cancel = connectStream(io, address, port, (stream) => {
+    stopTimer();
+    onConnected(stream);
+  }, (code) => {
+    stopTimer();
+    onFailed(code);
+  });
+  timer = setTimeout(() => {
+    timer = null;
+    cancel();
+    onFailed(undefined);
+  }, timeoutMs);
+  timer.unref();
+  return () => {
+    stopTimer();
+    cancel();
+  };
+}
+
+function connectStream(io: ProxyIo, address: string, port: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string) => void): () => void {
   if (io === 'raw' && rawTcpAvailable) {
     if (isIP(address) !== 0) return RawTcpStream.connect(address, port, onConnected, onFailed);
     let cancelled = false;

@@ -14,7 +14,7 @@
  *             ticker; no timer per socket).
  *
  * Sockets are TcpStreams (tcp-stream.ts: raw libuv handles where node
- * has them); a connect has a timer of its own (connects are rare next to
+ * has them); a connect carries its own deadline (dialStream; connects are rare next to
  * requests on kept-alive sockets).
  *
  * Invariants: a socket has at most one user; a pool whose address left the
@@ -53,12 +53,9 @@ export class UpstreamConn implements StreamHandler {
   idleSince = 0;
   private stream: TcpStream | null = null;
   private cancelDial: (() => void) | null;
-  private connectTimer: NodeJS.Timeout | null;
 
   constructor(readonly pool: BackendPool, connectTimeoutMs: number) {
-    this.cancelDial = dialStream(pool.owner.io, pool.address, pool.port, this.onConnected, this.onConnectFailed);
-    this.connectTimer = setTimeout(this.onConnectTimeout, connectTimeoutMs);
-    this.connectTimer.unref();
+    this.cancelDial = dialStream(pool.owner.io, pool.address, pool.port, connectTimeoutMs, this.onConnected, this.onConnectFailed);
   }
 
   /** Connected (an idle socket always is; a new one once its connect succeeded). */
@@ -84,20 +81,13 @@ export class UpstreamConn implements StreamHandler {
       this.stream.destroy();
       return;
     }
-    this.stopConnecting();
-    this.pool.forget(this);
-  }
-
-  private stopConnecting(): void {
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.connectTimer = null;
     this.cancelDial?.();
     this.cancelDial = null;
+    this.pool.forget(this);
   }
 
   private readonly onConnected = (stream: TcpStream): void => {
     this.cancelDial = null;
-    this.stopConnecting();
     this.stream = stream;
     stream.attach(this);
     const user = this.user;
@@ -105,23 +95,14 @@ export class UpstreamConn implements StreamHandler {
     else user.onUpstreamReady(this);
   };
 
-  private readonly onConnectFailed = (code: string): void => {
+  /** `code` undefined: the connect timed out. */
+  private readonly onConnectFailed = (code: string | undefined): void => {
     this.cancelDial = null;
-    this.connectFailed(classifyUpstreamError(code, 'connect'), code);
-  };
-
-  private readonly onConnectTimeout = (): void => {
-    this.connectTimer = null;
-    this.connectFailed('connect_timeout', undefined);
-  };
-
-  private connectFailed(kind: UpstreamFailureKind, code: string | undefined): void {
-    this.stopConnecting();
     this.pool.forget(this);
     const user = this.user;
     this.user = null;
-    user?.onUpstreamConnectFailed(kind, code);
-  }
+    user?.onUpstreamConnectFailed(code === undefined ? 'connect_timeout' : classifyUpstreamError(code, 'connect'), code);
+  };
 
   onData(chunk: Buffer): void {
     const user = this.user;

@@ -78,7 +78,7 @@ async function listenStreams(io: ProxyIo): Promise<{ server: Server; port: numbe
 }
 
 function dial(io: ProxyIo, port: number): Promise<TcpStream> {
-  return new Promise((resolve, reject) => { dialStream(io, '127.0.0.1', port, resolve, (code) => reject(new Error(code))); });
+  return new Promise((resolve, reject) => { dialStream(io, '127.0.0.1', port, 5_000, resolve, (code) => reject(new Error(code ?? 'timed out'))); });
 }
 
 function netClient(port: number): Promise<Socket> {
