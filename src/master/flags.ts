@@ -109,6 +109,9 @@ export function parseMasterFlags(argv: readonly string[]): MasterOptions {
   const offerTimeout = dur('offer-timeout', f.offerTimeout);
   if (offerTimeout !== undefined) opts.offerTimeoutMs = offerTimeout;
   if (f.weights !== undefined) opts.roleWeights = parseWeights(f.weights);
+  if (opts.agentPingTimeoutMs! <= opts.agentHeartbeatIntervalSec! * 1000) {
+    throw new ConfigError(`--agent-ping-timeout: expected more than --agent-heartbeat-interval (${opts.agentHeartbeatIntervalSec! * 1000} ms), got '${f.agentPingTimeout ?? '15secs'}'`);
+  }
   return opts;
 }
 

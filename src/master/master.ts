@@ -77,13 +77,20 @@ export function resolveMasterOptions(o: MasterOptions): ResolvedOptions {
   const port = num('port', o.port, 5050, 0, true);
   if (port > 65535) throw new ConfigError(`port: expected 0..65535, got ${port}`);
   if (typeof o.ip !== 'string' || o.ip === '') throw new ConfigError(`ip: expected an address, got ${String(o.ip)}`);
+  const agentHeartbeatIntervalSec = num('agentHeartbeatIntervalSec', o.agentHeartbeatIntervalSec, 5, 0.001);
+  const agentPingTimeoutMs = num('agentPingTimeoutMs', o.agentPingTimeoutMs, 15_000, 1);
+  // Agents heartbeat at the interval the master gives them in SUBSCRIBED; a
+  // timeout no longer than that interval declares an idle, healthy agent lost.
+  if (agentPingTimeoutMs <= agentHeartbeatIntervalSec * 1000) {
+    throw new ConfigError(`agentPingTimeoutMs: expected more than the agent heartbeat interval (${agentHeartbeatIntervalSec * 1000} ms), got ${agentPingTimeoutMs}`);
+  }
   return {
     port,
     ip: o.ip,
     hostname: o.hostname ?? o.ip,
     heartbeatIntervalSec: num('heartbeatIntervalSec', o.heartbeatIntervalSec, 15, 0.001),
-    agentHeartbeatIntervalSec: num('agentHeartbeatIntervalSec', o.agentHeartbeatIntervalSec, 5, 0.001),
-    agentPingTimeoutMs: num('agentPingTimeoutMs', o.agentPingTimeoutMs, 15_000, 1),
+    agentHeartbeatIntervalSec,
+    agentPingTimeoutMs,
     allocationIntervalMs: num('allocationIntervalMs', o.allocationIntervalMs, 1000, 1),
     offerTimeoutMs: o.offerTimeoutMs === undefined || o.offerTimeoutMs === 0 ? undefined : num('offerTimeoutMs', o.offerTimeoutMs, 0, 1),
     defaultRefuseSeconds: num('defaultRefuseSeconds', o.defaultRefuseSeconds, 5, 0),

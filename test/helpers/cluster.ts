@@ -148,7 +148,7 @@ export interface AppCluster {
  * attributes rack:a, rack:b, rack:c, and one framework replica.
  */
 export async function startAppCluster(root: string, opts: { agentResources?: string; masterArgs?: readonly string[] } = {}): Promise<AppCluster> {
-  const master = await startMaster({ workDir: path.join(root, 'master'), extraArgs: ['--agent-ping-timeout', '3secs', '--allocation-interval', '200ms', ...(opts.masterArgs ?? [])] });
+  const master = await startMaster({ workDir: path.join(root, 'master'), extraArgs: ['--agent-ping-timeout', '3secs', '--agent-heartbeat-interval', '500ms', '--allocation-interval', '200ms', ...(opts.masterArgs ?? [])] });
   const agents: AgentHandle[] = [];
   const racks = ['a', 'b', 'c'];
   for (let i = 1; i <= 3; i++) {

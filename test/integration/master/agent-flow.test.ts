@@ -22,7 +22,7 @@ describe('master ↔ agent flow (real sockets)', function () {
   const readers: { close(): void }[] = [];
 
   before(async () => {
-    master = await startMaster({ port: 0, ip: '127.0.0.1', agentPingTimeoutMs: 2000, allocationIntervalMs: 50, logger: pino({ level: 'silent' }) });
+    master = await startMaster({ port: 0, ip: '127.0.0.1', agentPingTimeoutMs: 2000, agentHeartbeatIntervalSec: 0.5, allocationIntervalMs: 50, logger: pino({ level: 'silent' }) });
   });
 
   after(async () => {
