@@ -22,7 +22,8 @@ import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDe
 import type { AppRecord, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
 import { maxVersionsPerApp } from './model.ts';
 import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
-import { renderDeploymentPlan } from './render-deployment.ts';
+import { renderApp } from '../app/render-app.ts';
+import { renderEventPlan, type MarathonEventPlan } from './render-deployment.ts';
 
 /**
  * Mesos' terminal states, plus TASK_UNKNOWN: the master's answer to an
@@ -51,6 +52,8 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private readonly instanceByTask = new Map<string, string>();
   private readonly deploymentsById = new Map<string, DeploymentRecord>();
   private readonly deploymentByApp = new Map<string, string>();
+  /** Event plans of open deployments, by deployment id (not state: rebuilt from the apps after a restore). */
+  private readonly eventPlans = new Map<string, MarathonEventPlan>();
   private registryRevisionValue = 0;
   private cluster: { leader?: string; master?: string } = {};
   private index = 0;
@@ -233,6 +236,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.instanceByTask.clear();
     this.deploymentsById.clear();
     this.deploymentByApp.clear();
+    this.eventPlans.clear();
     for (const a of data.apps) this.appsById.set(a.id, a);
     for (const i of data.instances) this.addInstance(i);
     for (const d of data.deployments) {
@@ -300,15 +304,29 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.touch(d.appId);
     this.deploymentsById.set(d.id, d);
     this.deploymentByApp.set(d.appId, d.id);
-    const plan = renderDeploymentPlan(d);
+    const plan = this.eventPlan(d);
+    this.eventPlans.set(d.id, plan);
     this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan, currentStep: plan.steps[0] });
+  }
+
+  /** The plan events carry, with the app's JSON before and after (kept from the start: a deleted app's versions are gone by the end). */
+  private eventPlan(d: DeploymentRecord): MarathonEventPlan {
+    const cached = this.eventPlans.get(d.id);
+    if (cached !== undefined) return cached;
+    const json = (version: string | undefined): ReturnType<typeof renderApp> | undefined => {
+      const app = this.appsById.get(d.appId);
+      const v = version === undefined || app === undefined ? undefined : app.current.version === version ? app.current : app.versions.find((x) => x.version === version);
+      return v === undefined ? undefined : renderApp(v);
+    };
+    return renderEventPlan(d, d.kind === 'start' ? undefined : json(d.fromVersion), d.kind === 'delete' ? undefined : json(d.version));
   }
 
   private endDeployment(d: DeploymentRecord, outcome: 'success' | 'failed' | 'superseded' | 'canceled', atMs: number, reason?: string): void {
     this.touch(d.appId);
     this.deploymentsById.delete(d.id);
     if (this.deploymentByApp.get(d.appId) === d.id) this.deploymentByApp.delete(d.appId);
-    const plan = renderDeploymentPlan(d);
+    const plan = this.eventPlan(d);
+    this.eventPlans.delete(d.id);
     if (outcome === 'success') this.emit({ eventType: 'deployment_success', timestamp: iso(atMs), id: d.id, plan });
     else this.emit({ eventType: 'deployment_failed', timestamp: iso(atMs), id: d.id, plan, ...(reason !== undefined ? { reason } : { reason: outcome }) });
   }
@@ -317,7 +335,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     const d = this.deploymentsById.get(cmd.deploymentId);
     if (d === undefined) return { ok: false, code: 'NOT_FOUND', message: `deployment ${cmd.deploymentId} is not running` };
     if (cmd.outcome === 'success') {
-      const plan = renderDeploymentPlan(d);
+      const plan = this.eventPlan(d);
       this.emit({ eventType: 'deployment_step_success', timestamp: iso(cmd.atMs), plan, currentStep: plan.steps[0] });
     }
     this.endDeployment(d, cmd.outcome, cmd.atMs, cmd.reason);

@@ -1,0 +1,79 @@
+/**
+ * Deployment events carry Marathon's event plan (`DeploymentPlanWrites`):
+ * id, original and target root groups, steps, version. Not the
+ * `/v2/deployments` entry shape: python3-marathon builds its
+ * MarathonDeploymentPlan from exactly these keys and rejects any other.
+ */
+import { expect } from 'chai';
+import { ManualClock } from '../../../../src/common/clock.ts';
+import { AppService } from '../../../../src/framework/app-service.ts';
+import type { FrameworkCommand } from '../../../../src/framework/state/commands.ts';
+import { FrameworkState } from '../../../../src/framework/state/framework-state.ts';
+import type { MarathonEvent } from '../../../../src/framework/state/observer.ts';
+
+const planKeys = ['id', 'original', 'target', 'steps', 'version'];
+const groupKeys = ['id', 'apps', 'groups', 'pods', 'dependencies', 'version'];
+
+interface Group { id: string; apps: { id: string; instances: number }[]; groups: Group[] }
+interface Plan { id: string; original: Group; target: Group; steps: { actions: { action: string; app: string }[] }[] }
+
+function harness(): { apps: AppService; events: MarathonEvent[] } {
+  const state = new FrameworkState();
+  const events: MarathonEvent[] = [];
+  state.setObserver({ event: (e) => events.push(e), registry: () => undefined, restored: () => undefined });
+  let index = 0;
+  const clock = new ManualClock(Date.parse('2026-12-06T12:00:00Z'));
+  let uuid = 0;
+  const propose = (cmd: FrameworkCommand) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) }));
+  const apps = new AppService({ state, propose, clock, newUuid: () => `d-${++uuid}` });
+  return { apps, events };
+}
+
+function appsIn(g: Group): { id: string; instances: number }[] {
+  return [...g.apps, ...g.groups.flatMap(appsIn)];
+}
+
+function checkShape(plan: Plan): void {
+  expect(Object.keys(plan)).to.deep.equal(planKeys);
+  const walk = (g: Group): void => {
+    expect(Object.keys(g)).to.deep.equal(groupKeys);
+    g.groups.forEach(walk);
+  };
+  walk(plan.original);
+  walk(plan.target);
+}
+
+describe('framework/state deployment events', () => {
+  it('a start has no app in original, the new app nested under its groups in target', async () => {
+    const { apps, events } = harness();
+    await apps.create({ id: '/shop/back/api', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 2 });
+    const info = events.find((e) => e.eventType === 'deployment_info');
+    const plan = info?.plan as Plan;
+    checkShape(plan);
+    expect(plan.original.id).to.equal('/');
+    expect(appsIn(plan.original)).to.deep.equal([]);
+    expect(plan.target.groups[0]?.id).to.equal('/shop');
+    expect(plan.target.groups[0]?.groups[0]?.id).to.equal('/shop/back');
+    expect(appsIn(plan.target).map((a) => [a.id, a.instances])).to.deep.equal([['/shop/back/api', 2]]);
+    expect(plan.steps).to.deep.equal([{ actions: [{ action: 'StartApplication', app: '/shop/back/api' }] }]);
+    expect(info?.currentStep).to.deep.equal(plan.steps[0]);
+  });
+
+  it('a scale shows both versions; a forced delete ends the open deployment and keeps the deleted app in original', async () => {
+    const { apps, events } = harness();
+    await apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 1 });
+    await apps.update('/web', { instances: 3 }, { force: true, partial: true });
+    const scale = events.filter((e) => e.eventType === 'deployment_info')[1]?.plan as Plan;
+    checkShape(scale);
+    expect(appsIn(scale.original).map((a) => a.instances)).to.deep.equal([1]);
+    expect(appsIn(scale.target).map((a) => a.instances)).to.deep.equal([3]);
+    await apps.remove('/web', { force: true });
+    const ended = events.filter((e) => e.eventType === 'deployment_failed' || e.eventType === 'deployment_success');
+    expect(ended.map((e) => (e.plan as Plan).id)).to.include(scale.id);
+    const del = events.filter((e) => e.eventType === 'deployment_info')[2]?.plan as Plan;
+    checkShape(del);
+    expect(appsIn(del.original).map((a) => [a.id, a.instances])).to.deep.equal([['/web', 3]]);
+    expect(appsIn(del.target)).to.deep.equal([]);
+    expect(del.steps[0]?.actions[0]?.action).to.equal('StopApplication');
+  });
+});
