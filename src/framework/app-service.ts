@@ -191,11 +191,14 @@ export class AppService {
   async cancelDeployment(id: string, opts: { force?: boolean } = {}): Promise<WriteOutcome | undefined> {
     const d = this.state.deployment(id);
     if (d === undefined) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
-    if (opts.force === true || d.fromVersion === undefined || d.kind === 'delete') {
+    // A deleted app's definitions are gone with it, so a delete can only be stopped where it is.
+    if (opts.force === true || d.kind === 'delete') {
       this.check(await this.propose({ type: 'CancelDeployment', atMs: this.clock.nowMs(), deploymentId: id }));
       this.onWrite();
       return undefined;
     }
+    // Without force Marathon deploys the plan's revert: the version before, or no app at all before a start.
+    if (d.fromVersion === undefined) return this.remove(d.appId, { force: true });
     return this.rollback(d.appId, d.fromVersion, { force: true });
   }
 

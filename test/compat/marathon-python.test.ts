@@ -54,7 +54,7 @@ describe('compat: python3-marathon drives the framework unmodified', function ()
     return s?.value;
   };
 
-  it('creates, lists, scales, updates, kills a task with scale and deletes, parsing every body into its models', () => {
+  it('creates, lists, scales, updates and kills tasks, parsing every body into its models', () => {
     expect(ok('ping')).to.equal('pong');
     expect(ok('leader')).to.deep.equal({ leader: `127.0.0.1:${cluster.framework.port}` });
     expect(ok('create')).to.equal('/py/web');
@@ -73,6 +73,17 @@ describe('compat: python3-marathon drives the framework unmodified', function ()
     ok('after_kill');
     expect(ok('groups')).to.equal('/py');
     expect(ok('queue')).to.deep.equal([]);
+  });
+
+  it('shows an unplaceable app in the queue (MarathonQueueItem), and cancelling its deployment reverts it', () => {
+    expect(ok('stuck')).to.equal('/py/stuck');
+    expect(ok('queue_stuck')).to.deep.equal([['/py/stuck', 2, true]]);
+    expect(ok('stuck_deployment')).to.deep.equal([['/py/stuck']]);
+    expect(ok('cancel_stuck')).to.deep.equal(['deploymentId', 'version']);
+    expect(ok('stuck_gone')).to.equal('gone');
+  });
+
+  it('deletes the app', () => {
     expect(ok('delete')).to.be.a('string');
     ok('deleted');
   });

@@ -82,6 +82,12 @@ step("kill_task_scale", lambda: sorted(c.kill_task("/py/web", c.list_tasks("/py/
 step("after_kill", lambda: wait_for(lambda: c.get_app("/py/web").instances == 1))
 step("groups", lambda: c.get_group("/py").id)
 step("queue", lambda: c.list_queue())
+step("stuck", lambda: c.create_app("/py/stuck", MarathonApp(cmd="sleep 600", cpus=0.01, mem=16, instances=2, constraints=[MarathonConstraint("rack", "LIKE", "nowhere")])).id)
+step("queue_stuck", lambda: wait_for(lambda: [[q.app.id, q.count, q.delay.overdue] for q in c.list_queue()]))
+step("stuck_deployment", lambda: [d.affected_apps for d in c.list_deployments() if "/py/stuck" in d.affected_apps])
+# Cancelling without force rolls back: the app the deployment started goes away again.
+step("cancel_stuck", lambda: sorted(c.delete_deployment([d for d in c.list_deployments() if "/py/stuck" in d.affected_apps][0].id).keys()))
+step("stuck_gone", lambda: wait_for(lambda: c.list_queue() == [] and all(a.id != "/py/stuck" for a in c.list_apps()) and "gone"))
 step("missing", lambda: c.get_app("/nope"))
 step("invalid", lambda: c.create_app("/py/bad", MarathonApp(cmd="x", cpus=0.01, mem=-1)))
 step("delete", lambda: c.delete_app("/py/web", force=True)["deploymentId"])

@@ -252,6 +252,24 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(JSON.stringify(bad.body)).to.match(/\/cpus|\/mem/);
   });
 
+  it('cancels a deployment as Marathon does: without force it reverts (a new app goes away), with force it stops (202)', async () => {
+    const stuck = await api(base, 'POST', '/v2/apps', { id: '/revert', cmd: 'sleep 607', cpus: 0.01, mem: 8, instances: 1, constraints: [['rack', 'IS', 'nowhere']] });
+    expect(stuck.status).to.equal(201);
+    const revert = await api(base, 'DELETE', `/v2/deployments/${String(stuck.headers['marathon-deployment-id'])}`);
+    expect(revert.status).to.equal(200);
+    expect(revert.body).to.have.keys('deploymentId', 'version');
+    const deploysOfRevert = async (): Promise<number> => ((await api(base, 'GET', '/v2/deployments')).body as { affectedApps: string[] }[]).filter((d) => d.affectedApps.includes('/revert')).length;
+    // Gone, and its removal finished too (until then a new POST of the id is a 409, as in Marathon).
+    await waitFor('the reverted app gone', async () => ((await api(base, 'GET', '/v2/apps/revert')).status === 404 && (await deploysOfRevert()) === 0 ? true : undefined));
+    const again = await api(base, 'POST', '/v2/apps', { id: '/revert', cmd: 'sleep 607', cpus: 0.01, mem: 8, instances: 1, constraints: [['rack', 'IS', 'nowhere']] });
+    expect(again.status).to.equal(201);
+    const stop = await api(base, 'DELETE', `/v2/deployments/${String(again.headers['marathon-deployment-id'])}?force=true`);
+    expect(stop.status).to.equal(202);
+    expect((await api(base, 'GET', '/v2/apps/revert')).status).to.equal(200);
+    expect(await deploysOfRevert()).to.equal(0);
+    expect((await api(base, 'DELETE', '/v2/apps/revert')).status).to.equal(200);
+  });
+
   it('serves the groups app ids imply, read-only, and metrics as Marathon JSON or Prometheus text', async () => {
     for (const id of ['/g/a/x', '/g/b']) expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 606', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
     const root = (await api(base, 'GET', '/v2/groups')).body as { id: string; groups: { id: string; apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] }[] };
