@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { ConflictError, CygnetError, NotFoundError, ValidationError } from '../common/errors.ts';
 import type { AppDefinition, AppVersion } from './app/app-definition.ts';
+import { AppValidationError } from './app/app-errors.ts';
 import { parseAppDefinition } from './app/parse-app.ts';
 import { applyAppUpdate, definitionsEqual, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
 import { normalizeAppId } from './app/app-id.ts';
@@ -73,23 +74,57 @@ export class AppService {
 
   /** PUT/PATCH /v2/apps/{id}: merge (Marathon's partialUpdate=true), replace, or roll back with `{"version": …}`. */
   async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean } = {}): Promise<WriteOutcome> {
+    const w = this.prepareUpdate(rawId, body, opts);
+    return this.put(w.v, w.kind, w.from, opts.force ?? false);
+  }
+
+  /**
+   * PUT / PATCH /v2/apps: an array of app updates, each with its `id`. Every
+   * element is validated, and every app's lock checked, before anything is
+   * written (422 with `/<index>/…` paths, or 409). Each app then gets its own
+   * deployment, in array order; the answer names the last one (Marathon runs
+   * one deployment for the whole array).
+   */
+  async updateMany(body: unknown, opts: { force?: boolean; partial?: boolean; allowCreation?: boolean } = {}): Promise<WriteOutcome> {
+    if (!Array.isArray(body)) throw new AppValidationError('schema', [{ path: '/', errors: ['error.expected.jsarray'] }]);
+    if (body.length === 0) throw new AppValidationError('schema', [{ path: '/', errors: ['error.minLength'] }]);
+    const seen = new Set<string>();
+    const writes = body.map((element: unknown, i) => {
+      const rawId = typeof element === 'object' && element !== null && !Array.isArray(element) ? (element as { id?: unknown }).id : undefined;
+      if (typeof rawId !== 'string') throw new AppValidationError('schema', [{ path: `/${i}/id`, errors: [rawId === undefined ? 'error.path.missing' : 'error.expected.jsstring'] }]);
+      if (opts.allowCreation === false && this.state.app(atIndex(i, () => normalizeAppId(rawId))) === undefined) throw new NotFoundError(`App '${rawId}' does not exist`);
+      const w = atIndex(i, () => this.prepareUpdate(rawId, element, opts));
+      if (seen.has(w.v.definition.id)) throw new AppValidationError('semantic', [{ path: `/${i}/id`, errors: [`${w.v.definition.id} appears more than once`] }]);
+      seen.add(w.v.definition.id);
+      return w;
+    });
+    const locked = opts.force === true ? [] : writes.flatMap((w) => this.state.deploymentOf(w.v.definition.id) ?? []);
+    if (locked.length > 0) {
+      throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0]?.id ?? ''}'.`, locked.map((d) => d.id));
+    }
+    let last: WriteOutcome | undefined;
+    for (const w of writes) last = await this.put(w.v, w.kind, w.from, opts.force ?? false);
+    return last as WriteOutcome;
+  }
+
+  /** What an update writes: the new version, what kind of deployment it is, and the app before. Throws on invalid input. */
+  private prepareUpdate(rawId: string, body: unknown, opts: { partial?: boolean }): { v: AppVersion; kind: DeploymentKind; from: AppRecord | undefined } {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
     // `{"version": v}` (with at most the app's `id` beside it) is a rollback; readRollbackVersion 422s other mixes.
     const rollbackTo = readRollbackVersion(body);
-    if (rollbackTo !== undefined) return this.rollback(id, rollbackTo, opts);
+    if (rollbackTo !== undefined) return this.prepareRollback(id, rollbackTo);
     if (app === undefined) {
       // Marathon's PUT creates the app when it does not exist.
       const def = parseAppDefinition(withId(body, id));
-      return this.put(this.newVersion(def, undefined), 'start', undefined, opts.force ?? false);
+      return { v: this.newVersion(def, undefined), kind: 'start', from: undefined };
     }
     // A full replace takes the id from the URL, as Marathon does; a merge keeps the body's id to check it.
     const next = opts.partial === false ? parseAppDefinition(withPathId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
     if (next.id !== id) throw new ValidationError('id', `the app's own id ${id}`, next.id);
     // An unchanged definition is no upgrade either (Marathon restarts only on a config change).
     const scale = isScaleOnly(app.current.definition, next) || definitionsEqual(app.current.definition, next);
-    const v = this.newVersion(next, scale ? app.current : undefined);
-    return this.put(v, scale ? 'scale' : 'update', app, opts.force ?? false);
+    return { v: this.newVersion(next, scale ? app.current : undefined), kind: scale ? 'scale' : 'update', from: app };
   }
 
   /** POST /v2/apps/{id}/restart: a new config version with the same definition (rolling restart). */
@@ -100,12 +135,17 @@ export class AppService {
 
   /** PUT {"version": v}: the definition of v, keeping v's config version so its instances stay. */
   async rollback(rawId: string, version: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+    const w = this.prepareRollback(rawId, version);
+    return this.put(w.v, w.kind, w.from, opts.force ?? false);
+  }
+
+  private prepareRollback(rawId: string, version: string): { v: AppVersion; kind: DeploymentKind; from: AppRecord } {
     const app = this.mustApp(rawId);
     const target = app.versions.find((x) => x.version === version);
     if (target === undefined) throw new NotFoundError(`App '${app.id}' does not exist in version ${version}`);
     const now = this.nextVersionTime();
     const v: AppVersion = { definition: target.definition, version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: target.versionInfo.lastConfigChangeAt } };
-    return this.put(v, 'rollback', app, opts.force ?? false);
+    return { v, kind: 'rollback', from: app };
   }
 
   /** DELETE /v2/apps/{id} */
@@ -297,4 +337,14 @@ function withPathId(body: unknown, id: string): unknown {
 function withId(body: unknown, id: string): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
   return 'id' in body ? body : { ...body, id };
+}
+
+/** Runs `fn`, prefixing the paths of its validation errors with `/<index>` (errors in an array of app updates). */
+function atIndex<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof AppValidationError) throw new AppValidationError(err.kind, err.body.details.map((d) => ({ ...d, path: `/${i}${d.path === '/' ? '' : d.path}` })));
+    throw err;
+  }
 }

@@ -68,6 +68,9 @@ describe('compat: python3-marathon drives the framework unmodified', function ()
     expect(ok('get_version')).to.equal(2);
     expect(ok('update')).to.deep.equal(['deploymentId', 'version']);
     ok('updated');
+    expect(ok('update_apps')).to.deep.equal(['deploymentId', 'version']);
+    expect(ok('updated_apps')).to.equal('sleep 603');
+    expect(ok('delete_side')).to.equal(true);
     expect(ok('kill_task')).to.equal('MarathonTask');
     expect(ok('kill_task_scale')).to.deep.equal(['deploymentId', 'version']);
     ok('after_kill');

@@ -91,6 +91,13 @@ export function appRoutes(ctx: ApiContext): Router {
     res.setHeader('Marathon-Deployment-Id', w.deploymentId);
     res.status(201).json(app === undefined ? {} : renderAppWithStatus(ctx.state, app, parseEmbed(['app.tasks'], 'app')));
   });
+  // Several apps at once; PATCH never creates (Marathon's allowCreation = false).
+  r.put('/v2/apps', textBody, async (req, res) => {
+    sendWrite(res, 200, await ctx.apps.updateMany(bodyOf(req), { force: flag(req, 'force'), partial: req.query.partialUpdate !== 'false' }));
+  });
+  r.patch('/v2/apps', textBody, async (req, res) => {
+    sendWrite(res, 200, await ctx.apps.updateMany(bodyOf(req), { force: flag(req, 'force'), partial: true, allowCreation: false }));
+  });
   r.all('/v2/apps/*path', textBody, async (req, res) => {
     const segments = (req.params as { path: string[] }).path.filter((s) => s !== '');
     await dispatchAppPath(ctx, req, res, segments);

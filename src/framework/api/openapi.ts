@@ -11,12 +11,14 @@ export interface ApiOperation {
   readonly path: string;
   readonly summary: string;
   readonly tag: 'apps' | 'tasks' | 'deployments' | 'queue' | 'events' | 'info' | 'registry' | 'extensions';
-  readonly body?: 'app' | 'appUpdate' | 'taskIds' | 'canary' | 'member';
+  readonly body?: 'app' | 'appUpdate' | 'appUpdates' | 'taskIds' | 'canary' | 'member';
 }
 
 export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/v2/apps', summary: 'List apps (query: id, cmd, label, embed=apps.tasks)', tag: 'apps' },
   { method: 'post', path: '/v2/apps', summary: 'Create an app (201 with the app; Marathon-Deployment-Id header)', tag: 'apps', body: 'app' },
+  { method: 'put', path: '/v2/apps', summary: 'Create or update several apps, each element with its id (validated and lock-checked before any write; one deployment per app, the answer names the last)', tag: 'apps', body: 'appUpdates' },
+  { method: 'patch', path: '/v2/apps', summary: 'Partial update of several existing apps', tag: 'apps', body: 'appUpdates' },
   { method: 'get', path: '/v2/apps/{appId}', summary: 'One app with counts, deployments and tasks', tag: 'apps' },
   { method: 'put', path: '/v2/apps/{appId}', summary: 'Update (merges by default: partialUpdate=true), scale, or roll back with {"version": v}; force=true supersedes a deployment', tag: 'apps', body: 'appUpdate' },
   { method: 'patch', path: '/v2/apps/{appId}', summary: 'Partial update', tag: 'apps', body: 'appUpdate' },
@@ -55,6 +57,7 @@ export const apiOperations: readonly ApiOperation[] = [
 const bodies: Record<NonNullable<ApiOperation['body']>, unknown> = {
   app: { $ref: '#/components/schemas/App' },
   appUpdate: { $ref: '#/components/schemas/App' },
+  appUpdates: { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/App' } },
   member: { type: 'object', required: ['id', 'address'], properties: { id: { type: 'integer', minimum: 1 }, address: { type: 'string' }, role: { type: 'string', enum: ['learner', 'voter'] } } },
   taskIds: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', items: { type: 'string' } } } },
   canary: { type: 'object', properties: { app: { $ref: '#/components/schemas/App' }, instances: { type: 'integer', minimum: 1 }, weight: { type: 'number', minimum: 0, maximum: 1 } } },

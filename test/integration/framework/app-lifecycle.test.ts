@@ -270,6 +270,32 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'DELETE', '/v2/apps/revert')).status).to.equal(200);
   });
 
+  it('PUT /v2/apps creates and updates several apps; it validates and checks every lock before writing any', async () => {
+    expect((await api(base, 'POST', '/v2/apps', { id: '/bulk/a', cmd: 'sleep 608', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
+    const bad = await api(base, 'PUT', '/v2/apps', [{ id: '/bulk/a', instances: 0, cmd: 'sleep 609' }, { cmd: 'sleep 1' }]);
+    expect(bad.status).to.equal(422);
+    expect(bad.body).to.deep.equal({ message: 'Invalid JSON', details: [{ path: '/1/id', errors: ['error.path.missing'] }] });
+    const badField = await api(base, 'PUT', '/v2/apps', [{ id: '/bulk/b', cmd: 'sleep 1', cpus: 0.01, mem: -1 }]);
+    expect((badField.body as { details: { path: string }[] }).details.map((d) => d.path)).to.deep.equal(['/0/mem']);
+    expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 608');
+    expect((await api(base, 'PUT', '/v2/apps', { id: '/bulk/a' })).status).to.equal(422);
+    const ok = await api(base, 'PUT', '/v2/apps', [{ id: '/bulk/a', cmd: 'sleep 609' }, { id: '/bulk/b', cmd: 'sleep 610', cpus: 0.01, mem: 8, instances: 0 }]);
+    expect(ok.status).to.equal(200);
+    expect(ok.body).to.have.keys('deploymentId', 'version');
+    expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 609');
+    expect((await api(base, 'GET', '/v2/apps/bulk/b')).body).to.have.nested.property('app.cmd', 'sleep 610');
+    expect((await api(base, 'PATCH', '/v2/apps', [{ id: '/bulk/nope', instances: 1 }])).status).to.equal(404);
+    // A lock on one app refuses the whole array unless forced.
+    const stuck = await api(base, 'PUT', '/v2/apps', [{ id: '/bulk/b', instances: 1, constraints: [['rack', 'IS', 'nowhere']] }]);
+    expect(stuck.status).to.equal(200);
+    const locked = await api(base, 'PATCH', '/v2/apps', [{ id: '/bulk/a', cmd: 'sleep 611' }, { id: '/bulk/b', instances: 0 }]);
+    expect(locked.status).to.equal(409);
+    expect((locked.body as { deployments: { id: string }[] }).deployments[0]?.id).to.equal((stuck.body as { deploymentId: string }).deploymentId);
+    expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 609');
+    expect((await api(base, 'PATCH', '/v2/apps?force=true', [{ id: '/bulk/a', cmd: 'sleep 611' }, { id: '/bulk/b', instances: 0 }])).status).to.equal(200);
+    expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 611');
+  });
+
   it('serves the groups app ids imply, read-only, and metrics as Marathon JSON or Prometheus text', async () => {
     for (const id of ['/g/a/x', '/g/b']) expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 606', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
     const root = (await api(base, 'GET', '/v2/groups')).body as { id: string; groups: { id: string; apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] }[] };
