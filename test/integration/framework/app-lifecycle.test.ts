@@ -271,7 +271,10 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
   });
 
   it('PUT /v2/apps creates and updates several apps; it validates and checks every lock before writing any', async () => {
+    // A new app's own start deployment holds it until the scheduler's next step ends it.
+    const settled = (...ids: string[]) => waitFor(`no deployment of ${ids.join(', ')}`, async () => (((await api(base, 'GET', '/v2/deployments')).body as { affectedApps: string[] }[]).some((d) => d.affectedApps.some((a) => ids.includes(a))) ? undefined : true));
     expect((await api(base, 'POST', '/v2/apps', { id: '/bulk/a', cmd: 'sleep 608', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
+    await settled('/bulk/a');
     const bad = await api(base, 'PUT', '/v2/apps', [{ id: '/bulk/a', instances: 0, cmd: 'sleep 609' }, { cmd: 'sleep 1' }]);
     expect(bad.status).to.equal(422);
     expect(bad.body).to.deep.equal({ message: 'Invalid JSON', details: [{ path: '/1/id', errors: ['error.path.missing'] }] });
@@ -285,6 +288,7 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 609');
     expect((await api(base, 'GET', '/v2/apps/bulk/b')).body).to.have.nested.property('app.cmd', 'sleep 610');
     expect((await api(base, 'PATCH', '/v2/apps', [{ id: '/bulk/nope', instances: 1 }])).status).to.equal(404);
+    await settled('/bulk/a', '/bulk/b');
     // A lock on one app refuses the whole array unless forced.
     const stuck = await api(base, 'PUT', '/v2/apps', [{ id: '/bulk/b', instances: 1, constraints: [['rack', 'IS', 'nowhere']] }]);
     expect(stuck.status).to.equal(200);
