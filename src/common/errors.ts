@@ -20,10 +20,12 @@ export type ErrorCode =
   | 'CYG_CORRUPT'
   | 'CYG_CONFIG'
   | 'CYG_FETCH'
+  | 'CYG_NOT_IMPLEMENTED'
   | 'CYG_INTERNAL';
 
 const httpStatusByCode: Record<ErrorCode, number> = {
   CYG_BAD_REQUEST: 400,
+  CYG_NOT_IMPLEMENTED: 501,
   CYG_VALIDATION: 400,
   CYG_UNSUPPORTED_MEDIA_TYPE: 415,
   CYG_NOT_ACCEPTABLE: 406,
@@ -109,6 +111,13 @@ export class NotFoundError extends CygnetError {
 export class ConflictError extends CygnetError {
   constructor(message: string) {
     super('CYG_CONFLICT', message);
+  }
+}
+
+/** A well-formed request for something this server does not do (HTTP 501). */
+export class NotImplementedError extends CygnetError {
+  constructor(message: string) {
+    super('CYG_NOT_IMPLEMENTED', message);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The master's express 5 app: the Scheduler API, the agent API, and the
- * read-only operator endpoints (/state, /frameworks, /slaves, /tasks, /health,
+ * The master's express 5 app: the Scheduler API, the agent API, the
+ * read-only Operator API (POST /api/v1) and the read-only operator endpoints (/state, /frameworks, /slaves, /tasks, /health,
  * /metrics, /master/redirect; each also under /master as Mesos serves them).
  * Bodies are read raw (the codec decodes them), bounded by MAX_BODY_BYTES
  * (413 beyond). Unknown paths answer 404 JSON. No state here: everything is
@@ -13,6 +13,7 @@ import { agentApiHandler } from './agent-api.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { renderMetrics } from './metrics.ts';
+import { operatorApiHandler } from './operator-api.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
 import { frameworksView, renderState, slavesView, tasksView } from './state-json.ts';
 
@@ -21,10 +22,12 @@ export function createMasterApp(node: MasterNode, log: Logger): express.Express 
   app.disable('x-powered-by');
   app.set('etag', false);
   const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+  const metricsText = (): string => renderMetrics({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams });
 
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
     app.all(`${prefix}/api/v1/agent`, raw, agentApiHandler(node, log));
+    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, metricsText));
     app.get(`${prefix}/state`, (_req, res) => {
       res.json(renderState(node.core, node.clock.nowMs()));
     });
@@ -40,7 +43,7 @@ export function createMasterApp(node: MasterNode, log: Logger): express.Express 
       res.status(200).type('text/plain').send('ok\n');
     });
     app.get(`${prefix}/metrics`, (_req, res) => {
-      res.type('text/plain; version=0.0.4').send(renderMetrics({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams }));
+      res.type('text/plain; version=0.0.4').send(metricsText());
     });
   }
   // A single master is always the leader: redirect to ourselves (Mesos answers 307 with Location).

@@ -15,6 +15,7 @@
  */
 
 import type { AgentCall, AgentEvent } from './agent-types.ts';
+import type { MasterCall, MasterResponse } from './operator-types.ts';
 import type {
   AgentID,
   AgentInfo,
@@ -62,6 +63,8 @@ export interface MessageTypes {
   'mesos.v1.executor.Event': ExecutorEvent;
   'cygnet.agent.Call': AgentCall;
   'cygnet.agent.Event': AgentEvent;
+  'mesos.v1.master.Call': MasterCall;
+  'mesos.v1.master.Response': MasterResponse;
   'mesos.v1.AgentID': AgentID;
   'mesos.v1.AgentInfo': AgentInfo;
   'mesos.v1.Attribute': Attribute;

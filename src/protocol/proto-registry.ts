@@ -19,6 +19,7 @@ export const PROTO_FILES: readonly string[] = [
   'scheduler/scheduler.proto',
   'executor/executor.proto',
   'cygnet/agent.proto',
+  'master/master.proto',
 ];
 
 /** Every message the codec can be asked for by name. */
@@ -29,6 +30,8 @@ export const MESSAGE_NAMES = [
   'mesos.v1.executor.Event',
   'cygnet.agent.Call',
   'cygnet.agent.Event',
+  'mesos.v1.master.Call',
+  'mesos.v1.master.Response',
   'mesos.v1.AgentID',
   'mesos.v1.AgentInfo',
   'mesos.v1.Attribute',

@@ -72,7 +72,7 @@ describe('mesos-go v1 client compatibility', function () {
   });
 
   for (const codec of ['json', 'protobuf'] as const) {
-    it(`runs a task through subscribe → launch → RUNNING → kill → KILLED (${codec})`, async () => {
+    it(`runs a task through subscribe → launch → RUNNING → operator GET_STATE → kill → KILLED (${codec})`, async () => {
       const proc = spawnProcess(`go-${codec}`, binary, ['-master', master.address, '-codec', codec, '-timeout', '90s'], {
         env: { NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
       });
@@ -82,7 +82,7 @@ describe('mesos-go v1 client compatibility', function () {
       const context = `go scheduler output:\n${proc.tail(40)}\nmaster:\n${master.proc.tail(20)}`;
       expect(code, context).to.equal(0);
       expect(names, context).to.not.include('error');
-      const order = ['subscribed', 'offers', 'launched', 'running', 'kill_sent', 'killed', 'done'];
+      const order = ['subscribed', 'offers', 'launched', 'running', 'operator_state', 'kill_sent', 'killed', 'done'];
       const positions = order.map((n) => names.indexOf(n));
       expect(positions.every((p) => p >= 0), `missing milestones: ${context}`).to.equal(true);
       expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
@@ -93,6 +93,12 @@ describe('mesos-go v1 client compatibility', function () {
       expect(states).to.include('TASK_RUNNING');
       expect(states[states.length - 1]).to.equal('TASK_KILLED');
       expect(names.filter((n) => n === 'acknowledged').length, 'updates with a uuid are acknowledged').to.be.at.least(2);
+      // The Operator API through mesos-go's httpmaster, in the same codec: GET_STATE lists this framework and its running task.
+      const operator = milestones.find((m) => m.milestone === 'operator_state');
+      expect(operator?.type).to.equal('GET_STATE');
+      expect(operator?.agents).to.equal(1);
+      expect(operator?.frameworks).to.include(subscribed?.framework_id);
+      expect(operator?.tasks).to.include(`${String(launched?.task_id)} TASK_RUNNING`);
     });
   }
 });

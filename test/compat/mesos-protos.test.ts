@@ -35,6 +35,11 @@ describe('protocol/field numbers against Debian’s copy of Mesos’ own protos 
   load('mesos.proto', 'mesos.v1');
   load('scheduler/scheduler.proto', 'mesos.v1.scheduler');
   load('executor/executor.proto', 'mesos.v1.executor');
+  // The operator API's master.proto and what it imports (their packages are mesos.<x>; ours mesos.v1.<x>).
+  load('allocator/allocator.proto', 'mesos.v1.allocator');
+  load('maintenance/maintenance.proto', 'mesos.v1.maintenance');
+  load('quota/quota.proto', 'mesos.v1.quota');
+  load('master/master.proto', 'mesos.v1.master');
   theirs.resolveAll();
 
   /** Values present in newer Mesos than the Debian copy (1.4-era); they must not clash with it. */
@@ -105,7 +110,7 @@ describe('protocol/field numbers against Debian’s copy of Mesos’ own protos 
   });
 
   it('every message the codec names is the Mesos message of that name (or a cygnet one)', () => {
-    for (const name of ['mesos.v1.scheduler.Call', 'mesos.v1.scheduler.Event', 'mesos.v1.executor.Call', 'mesos.v1.executor.Event', 'mesos.v1.TaskStatus'] satisfies MessageName[]) {
+    for (const name of ['mesos.v1.scheduler.Call', 'mesos.v1.scheduler.Event', 'mesos.v1.executor.Call', 'mesos.v1.executor.Event', 'mesos.v1.master.Call', 'mesos.v1.master.Response', 'mesos.v1.TaskStatus'] satisfies MessageName[]) {
       const ourFields = messageType(name).fieldsArray.map((f) => `${f.name}=${f.id}`).sort();
       const theirFields = theirs.lookupType(name).fieldsArray.map((f) => `${f.name}=${f.id}`);
       expect(theirFields).to.include.members(ourFields);

@@ -15,17 +15,20 @@ export interface RawAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The raw bytes (protobuf answers). */
+  body: Buffer;
 }
 
 export async function post(url: string, body: string | Uint8Array, headers: Record<string, string>, method: Dispatcher.HttpMethod = 'POST'): Promise<RawAnswer> {
   const res = await request(url, { method, body: method === 'GET' ? undefined : body, headers, dispatcher });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), body: bytes };
 }
 
 export async function get(url: string): Promise<RawAnswer> {
   const res = await request(url, { method: 'GET', dispatcher });
-  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, headers: res.headers, text: bytes.toString('utf8'), body: bytes };
 }
 
 export function json(msg: object): { body: string; headers: Record<string, string> } {

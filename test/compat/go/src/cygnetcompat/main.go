@@ -3,8 +3,10 @@
 // existing Mesos client can drive cygnet's master unchanged.
 //
 // It subscribes (JSON or protobuf), accepts one offer and launches one
-// `sleep 60` task, waits for TASK_RUNNING, acknowledges every update that
-// carries a uuid, kills the task, waits for TASK_KILLED, and exits 0. Every
+// `sleep 60` task, waits for TASK_RUNNING, asks the Operator API (POST
+// /api/v1, mesos-go's httpmaster, same codec) for GET_STATE and reports what
+// it lists, acknowledges every update that carries a uuid, kills the task,
+// waits for TASK_KILLED, and exits 0. Every
 // milestone is printed to stdout as one JSON line:
 //
 //	{"milestone":"subscribed","framework_id":"..."}
@@ -25,7 +27,10 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/encoding"
 	"github.com/mesos/mesos-go/api/v1/lib/encoding/codecs"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli"
+	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpmaster"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpsched"
+	"github.com/mesos/mesos-go/api/v1/lib/master"
+	mcalls "github.com/mesos/mesos-go/api/v1/lib/master/calls"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 )
@@ -64,6 +69,7 @@ func offerScalar(o *mesos.Offer, name string) float64 {
 
 type run struct {
 	caller      calls.Caller
+	operator    mcalls.Sender
 	ctx         context.Context
 	frameworkID string
 	taskID      string
@@ -111,6 +117,31 @@ func (r *run) handleOffers(offers []mesos.Offer) {
 	}
 }
 
+// reportOperatorState asks the master's Operator API for GET_STATE and emits
+// the framework and task the master lists, as mesos-go decoded them.
+func (r *run) reportOperatorState() {
+	resp, err := r.operator.Send(r.ctx, mcalls.NonStreaming(mcalls.GetState()))
+	if err != nil {
+		fail("operator GET_STATE: " + err.Error())
+	}
+	defer resp.Close()
+	var out master.Response
+	if err := resp.Decode(&out); err != nil {
+		fail("operator GET_STATE decode: " + err.Error())
+	}
+	state := out.GetGetState()
+	frameworks := []string{}
+	for _, f := range state.GetGetFrameworks().GetFrameworks() {
+		frameworks = append(frameworks, f.FrameworkInfo.GetID().GetValue())
+	}
+	tasks := []string{}
+	for _, t := range state.GetGetTasks().GetTasks() {
+		tasks = append(tasks, t.TaskID.Value+" "+t.GetState().String())
+	}
+	emit(map[string]interface{}{"milestone": "operator_state", "type": out.GetType().String(), "agents": len(state.GetGetAgents().GetAgents()),
+		"frameworks": frameworks, "tasks": tasks})
+}
+
 // handleUpdate returns true when the run is complete.
 func (r *run) handleUpdate(st mesos.TaskStatus) bool {
 	emit(map[string]interface{}{"milestone": "update", "task_id": st.TaskID.Value, "state": st.GetState().String(), "message": st.GetMessage()})
@@ -131,6 +162,7 @@ func (r *run) handleUpdate(st mesos.TaskStatus) bool {
 	case mesos.TASK_RUNNING:
 		if !r.killSent {
 			emit(map[string]interface{}{"milestone": "running", "task_id": r.taskID})
+			r.reportOperatorState()
 			r.killSent = true
 			if err := r.call(calls.Kill(r.taskID, r.agentID)); err != nil {
 				fail("kill: " + err.Error())
@@ -176,7 +208,12 @@ func main() {
 		httpcli.Codec(codecs.ByMediaType[mediaType]),
 		httpcli.Do(httpcli.With(httpcli.Timeout(10*time.Second))),
 	)
-	r := &run{caller: httpsched.NewCaller(cli), ctx: ctx}
+	operatorCli := httpcli.New(
+		httpcli.Endpoint("http://"+*master+"/api/v1"),
+		httpcli.Codec(codecs.ByMediaType[mediaType]),
+		httpcli.Do(httpcli.With(httpcli.Timeout(10*time.Second))),
+	)
+	r := &run{caller: httpsched.NewCaller(cli), operator: httpmaster.NewSender(operatorCli.Send), ctx: ctx}
 
 	user := "root"
 	hostname := "cygnet-compat"

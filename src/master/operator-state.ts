@@ -1,0 +1,164 @@
+/**
+ * The read-only Mesos v1 Operator API's answers, built from the core's
+ * registries: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE,
+ * GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS, GET_MASTER. Pure: the
+ * HTTP shell (operator-api.ts) decodes the call and encodes the answer.
+ *
+ * As in Mesos, GET_AGENTS lists registered agents only (an unreachable agent
+ * is not registered), and a task's place in GET_TASKS follows its state.
+ * cygnet runs command tasks without executors the master tracks, so
+ * GET_EXECUTORS is empty; completed frameworks are not kept with their
+ * FrameworkInfo, so `completed_frameworks` is empty too.
+ */
+import { add } from '../common/resources.ts';
+import type { MasterCallType, MasterResponse, OperatorAgent, OperatorFramework, GetAgents, GetFrameworks, GetTasks } from '../protocol/operator-types.ts';
+import type { MasterCore } from './master-core.ts';
+import { CYGNET_VERSION } from './state-json.ts';
+import { isTerminalState, type TaskRecord } from './tasks.ts';
+import type { Offer, Resource, Task, TimeInfo } from '../protocol/mesos-types.ts';
+
+/** What the shell knows beyond the core: the flags as given and the metrics text. */
+export interface OperatorSources {
+  readonly core: MasterCore;
+  readonly nowMs: number;
+  readonly flags: readonly { name: string; value: string }[];
+  readonly metricsText: () => string;
+}
+
+/** The call types answered; any other is refused (501) by the shell. */
+export const ANSWERED_CALLS: ReadonlySet<MasterCallType> = new Set<MasterCallType>([
+  'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_AGENTS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_MASTER',
+]);
+
+export function operatorResponse(type: MasterCallType, src: OperatorSources): MasterResponse | undefined {
+  switch (type) {
+    case 'GET_HEALTH': return { type, get_health: { healthy: true } };
+    case 'GET_FLAGS': return { type, get_flags: { flags: src.flags.map((f) => ({ ...f })) } };
+    case 'GET_VERSION': return { type, get_version: { version_info: { version: CYGNET_VERSION } } };
+    case 'GET_METRICS': return { type, get_metrics: { metrics: parseMetrics(src.metricsText()) } };
+    case 'GET_STATE': {
+      const usage = resourceUsage(src.core);
+      return { type, get_state: { get_tasks: getTasks(src.core), get_executors: {}, get_frameworks: getFrameworks(src.core, usage), get_agents: getAgents(src.core, usage) } };
+    }
+    case 'GET_AGENTS': return { type, get_agents: getAgents(src.core, resourceUsage(src.core)) };
+    case 'GET_FRAMEWORKS': return { type, get_frameworks: getFrameworks(src.core, resourceUsage(src.core)) };
+    case 'GET_EXECUTORS': return { type, get_executors: {} };
+    case 'GET_TASKS': return { type, get_tasks: getTasks(src.core) };
+    case 'GET_MASTER': return { type, get_master: { master_info: src.core.ctx.config.masterInfo } };
+    default: return undefined;
+  }
+}
+
+interface Usage {
+  readonly allocatedByAgent: Map<string, Resource[]>;
+  readonly allocatedByFramework: Map<string, Resource[]>;
+  readonly offeredByAgent: Map<string, Resource[]>;
+  readonly offeredByFramework: Map<string, Resource[]>;
+}
+
+function resourceUsage(core: MasterCore): Usage {
+  const u: Usage = { allocatedByAgent: new Map(), allocatedByFramework: new Map(), offeredByAgent: new Map(), offeredByFramework: new Map() };
+  const push = (m: Map<string, Resource[]>, k: string, rs: Resource[]): void => {
+    m.set(k, add(m.get(k) ?? [], rs));
+  };
+  for (const t of core.ctx.tasks.all()) {
+    if (isTerminalState(t.state) || t.resourcesRecovered) continue;
+    push(u.allocatedByAgent, t.agentId, t.resources);
+    push(u.allocatedByFramework, t.frameworkId, t.resources);
+  }
+  for (const o of core.ctx.offers.all()) {
+    push(u.offeredByAgent, o.agentId, o.resources);
+    push(u.offeredByFramework, o.frameworkId, o.resources);
+  }
+  return u;
+}
+
+function time(ms: number | undefined): TimeInfo | undefined {
+  return ms === undefined ? undefined : { nanoseconds: ms * 1e6 };
+}
+
+function getAgents(core: MasterCore, usage: Usage): GetAgents {
+  const agents: OperatorAgent[] = [];
+  for (const a of core.ctx.agents.all()) {
+    if (a.state !== 'active') continue;
+    const registered = time(a.registeredAtMs);
+    const reregistered = time(a.reregisteredAtMs);
+    agents.push({
+      agent_info: { ...a.info, id: { value: a.id }, hostname: a.hostname, port: a.port, resources: a.total, attributes: a.attributes },
+      active: true,
+      version: CYGNET_VERSION,
+      pid: `slave(1)@${a.ip}:${a.port}`,
+      ...(registered !== undefined ? { registered_time: registered } : {}),
+      ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),
+      total_resources: a.total,
+      allocated_resources: usage.allocatedByAgent.get(a.id) ?? [],
+      offered_resources: usage.offeredByAgent.get(a.id) ?? [],
+    });
+  }
+  return { agents, recovered_agents: [] };
+}
+
+function getFrameworks(core: MasterCore, usage: Usage): GetFrameworks {
+  const { ctx } = core;
+  const frameworks: OperatorFramework[] = [];
+  for (const f of ctx.frameworks.all()) {
+    const offers: Offer[] = ctx.offers.ofFramework(f.id).map((o) => ({
+      id: { value: o.id },
+      framework_id: { value: o.frameworkId },
+      agent_id: { value: o.agentId },
+      hostname: ctx.agents.get(o.agentId)?.hostname ?? '',
+      resources: o.resources,
+      allocation_info: { role: o.role },
+    }));
+    const registered = time(f.registeredAtMs);
+    const reregistered = time(f.reregisteredAtMs);
+    frameworks.push({
+      framework_info: { ...f.info, id: { value: f.id } },
+      active: f.state === 'connected',
+      connected: f.state === 'connected',
+      recovered: f.state === 'recovered',
+      ...(registered !== undefined ? { registered_time: registered } : {}),
+      ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),
+      offers,
+      allocated_resources: usage.allocatedByFramework.get(f.id) ?? [],
+      offered_resources: usage.offeredByFramework.get(f.id) ?? [],
+    });
+  }
+  return { frameworks, completed_frameworks: [], recovered_frameworks: [] };
+}
+
+function getTasks(core: MasterCore): GetTasks {
+  const tasks: Task[] = [];
+  const unreachable: Task[] = [];
+  for (const t of core.ctx.tasks.all()) (t.state === 'TASK_UNREACHABLE' ? unreachable : tasks).push(mesosTask(t));
+  return { pending_tasks: [], tasks, unreachable_tasks: unreachable, completed_tasks: core.ctx.tasks.completed().map(mesosTask), orphan_tasks: [] };
+}
+
+function mesosTask(t: TaskRecord): Task {
+  const i = t.info;
+  return {
+    name: i.name,
+    task_id: { value: t.taskId },
+    framework_id: { value: t.frameworkId },
+    ...(i.executor !== undefined ? { executor_id: i.executor.executor_id } : {}),
+    agent_id: { value: t.agentId },
+    state: t.state,
+    resources: t.resources,
+    statuses: t.status !== undefined ? [t.status] : [],
+    ...(i.labels !== undefined ? { labels: i.labels } : {}),
+    ...(i.discovery !== undefined ? { discovery: i.discovery } : {}),
+    ...(i.container !== undefined ? { container: i.container } : {}),
+  };
+}
+
+/** Prometheus text → Mesos metrics: one metric per sample line, named as the line names it (labels included). */
+export function parseMetrics(text: string): { name: string; value: number }[] {
+  const out: { name: string; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    const value = Number(line.slice(cut + 1));
+    if (cut > 0 && Number.isFinite(value)) out.push({ name: line.slice(0, cut), value });
+  }
+  return out;
+}
