@@ -141,7 +141,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterHandle>
     tickIntervalMs: Math.max(10, Math.min(1000, Math.floor(o.agentPingTimeoutMs / 5))),
     log,
   });
-  server.on('request', createMasterApp(node, log));
+  server.on('request', createMasterApp(node, log, options.roleWeights));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

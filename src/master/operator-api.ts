@@ -3,7 +3,7 @@
  * `mesos.v1.master.Call` in (JSON or protobuf, by Content-Type), one
  * `Response` out (by Accept, else the request's media type). The answers are
  * built by operator-state.ts; calls that change the cluster or stream events
- * (SUBSCRIBE, maintenance, quota, volumes, weights, logging level, files)
+ * (SUBSCRIBE, maintenance, quota, volumes, UPDATE_WEIGHTS, logging level, files)
  * answer 501 naming what is served.
  */
 import type { Request, Response } from 'express';
@@ -17,7 +17,7 @@ import type { MasterNode } from './master-node.ts';
 import { MethodNotAllowed } from './method-not-allowed.ts';
 import { ANSWERED_CALLS, operatorResponse } from './operator-state.ts';
 
-export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: () => string): (req: Request, res: Response) => void {
+export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: () => string, roleWeights: Readonly<Record<string, number>>): (req: Request, res: Response) => void {
   return (req, res) => {
     try {
       if (req.method !== 'POST') throw new MethodNotAllowed(req.method);
@@ -26,7 +26,7 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
       const call = decodeBody<MasterCall>('mesos.v1.master.Call', media, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       if (call.type === undefined || call.type === 'UNKNOWN') throw new BadRequestError("Expecting 'type' to be present");
       const answer = ANSWERED_CALLS.has(call.type)
-        ? operatorResponse(call.type, { core: node.core, nowMs: node.clock.nowMs(), flags: masterFlags(node), metricsText })
+        ? operatorResponse(call.type, { core: node.core, nowMs: node.clock.nowMs(), flags: masterFlags(node, roleWeights), metricsText, roleWeights })
         : undefined;
       if (answer === undefined) {
         throw new NotImplementedError(`${call.type} is not served: cygnet's master answers the read-only calls ${[...ANSWERED_CALLS].join(', ')}`);
@@ -42,7 +42,7 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
 }
 
 /** The master's effective settings, named as Mesos names its flags. */
-function masterFlags(node: MasterNode): { name: string; value: string }[] {
+function masterFlags(node: MasterNode, roleWeights: Readonly<Record<string, number>>): { name: string; value: string }[] {
   const c = node.core.ctx.config;
   const info = c.masterInfo;
   return [
@@ -55,5 +55,6 @@ function masterFlags(node: MasterNode): { name: string; value: string }[] {
     { name: 'agent_reregister_timeout', value: `${c.reregistrationWindowMs}ms` },
     { name: 'offer_timeout', value: c.offerTimeoutMs === undefined ? '' : `${c.offerTimeoutMs}ms` },
     { name: 'default_refuse_seconds', value: String(c.defaultRefuseSeconds) },
+    { name: 'weights', value: Object.entries(roleWeights).map(([role, w]) => `${role}=${w}`).join(',') },
   ];
 }

@@ -1,7 +1,8 @@
 /**
  * The read-only Mesos v1 Operator API's answers, built from the core's
  * registries: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE,
- * GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS, GET_MASTER. Pure: the
+ * GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS, GET_ROLES, GET_WEIGHTS,
+ * GET_MASTER. Pure: the
  * HTTP shell (operator-api.ts) decodes the call and encodes the answer.
  *
  * As in Mesos, GET_AGENTS lists registered agents only (an unreachable agent
@@ -23,11 +24,13 @@ export interface OperatorSources {
   readonly nowMs: number;
   readonly flags: readonly { name: string; value: string }[];
   readonly metricsText: () => string;
+  /** `--weights` as given; a role without one weighs 1. */
+  readonly roleWeights: Readonly<Record<string, number>>;
 }
 
 /** The call types answered; any other is refused (501) by the shell. */
 export const ANSWERED_CALLS: ReadonlySet<MasterCallType> = new Set<MasterCallType>([
-  'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_AGENTS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_MASTER',
+  'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_AGENTS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_ROLES', 'GET_WEIGHTS', 'GET_MASTER',
 ]);
 
 export function operatorResponse(type: MasterCallType, src: OperatorSources): MasterResponse | undefined {
@@ -44,6 +47,8 @@ export function operatorResponse(type: MasterCallType, src: OperatorSources): Ma
     case 'GET_FRAMEWORKS': return { type, get_frameworks: getFrameworks(src.core, resourceUsage(src.core)) };
     case 'GET_EXECUTORS': return { type, get_executors: {} };
     case 'GET_TASKS': return { type, get_tasks: getTasks(src.core) };
+    case 'GET_ROLES': return { type, get_roles: { roles: getRoles(src.core, src.roleWeights) } };
+    case 'GET_WEIGHTS': return { type, get_weights: { weight_infos: Object.entries(src.roleWeights).map(([role, weight]) => ({ weight, role })) } };
     case 'GET_MASTER': return { type, get_master: { master_info: src.core.ctx.config.masterInfo } };
     default: return undefined;
   }
@@ -125,6 +130,29 @@ function getFrameworks(core: MasterCore, usage: Usage): GetFrameworks {
     });
   }
   return { frameworks, completed_frameworks: [], recovered_frameworks: [] };
+}
+
+/** Every role a framework is subscribed to or a weight names, with its frameworks and the resources its tasks hold. */
+function getRoles(core: MasterCore, weights: Readonly<Record<string, number>>): NonNullable<MasterResponse['get_roles']>['roles'] {
+  const frameworksOf = new Map<string, string[]>();
+  for (const role of Object.keys(weights)) frameworksOf.set(role, []);
+  for (const f of core.ctx.frameworks.all()) {
+    for (const role of f.roles) frameworksOf.set(role, [...(frameworksOf.get(role) ?? []), f.id]);
+  }
+  const held = new Map<string, Resource[]>();
+  for (const t of core.ctx.tasks.all()) {
+    if (isTerminalState(t.state) || t.resourcesRecovered) continue;
+    for (const r of t.resources) {
+      const role = r.allocation_info?.role ?? '*';
+      held.set(role, add(held.get(role) ?? [], [r]));
+    }
+  }
+  return [...frameworksOf.keys()].sort().map((name) => ({
+    name,
+    weight: weights[name] ?? 1,
+    frameworks: (frameworksOf.get(name) ?? []).map((value) => ({ value })),
+    resources: held.get(name) ?? [],
+  }));
 }
 
 function getTasks(core: MasterCore): GetTasks {

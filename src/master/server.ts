@@ -17,7 +17,7 @@ import { operatorApiHandler } from './operator-api.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
 import { frameworksView, renderState, slavesView, tasksView } from './state-json.ts';
 
-export function createMasterApp(node: MasterNode, log: Logger): express.Express {
+export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Readonly<Record<string, number>> = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -27,7 +27,7 @@ export function createMasterApp(node: MasterNode, log: Logger): express.Express 
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
     app.all(`${prefix}/api/v1/agent`, raw, agentApiHandler(node, log));
-    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, metricsText));
+    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, metricsText, roleWeights));
     app.get(`${prefix}/state`, (_req, res) => {
       res.json(renderState(node.core, node.clock.nowMs()));
     });

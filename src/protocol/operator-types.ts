@@ -95,5 +95,6 @@ export interface MasterResponse {
   get_executors?: GetExecutors;
   get_tasks?: GetTasks;
   get_roles?: { roles?: { name: string; weight: number; frameworks?: FrameworkID[]; resources?: Resource[] }[] };
+  get_weights?: { weight_infos?: { weight: number; role?: string }[] };
   get_master?: { master_info?: MasterInfo };
 }

@@ -33,7 +33,7 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
   };
 
   before(async () => {
-    master = await startMaster({ port: 0, ip: '127.0.0.1', allocationIntervalMs: 50, logger: pino({ level: 'silent' }) });
+    master = await startMaster({ port: 0, ip: '127.0.0.1', allocationIntervalMs: 50, roleWeights: { web: 2, batch: 0.5 }, logger: pino({ level: 'silent' }) });
     const agent = await EventReader.open<AgentEvent>(`${master.url}/api/v1/agent`, 'cygnet.agent.Event', PB, 'cygnet.agent.Call', {
       type: 'SUBSCRIBE',
       subscribe: { agent_info: { hostname: 'localhost', port: 5998, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 2 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 512 } }] } },
@@ -87,6 +87,13 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
     const tasks = (await answer('GET_TASKS')).get_tasks;
     expect(tasks?.tasks?.map((t) => [t.task_id.value, t.framework_id.value, t.agent_id.value, t.state])).to.deep.equal([['web-1', frameworkId, agentId, 'TASK_RUNNING']]);
     expect(tasks?.completed_tasks ?? []).to.deep.equal([]);
+  });
+
+  it('answers GET_ROLES (subscribed and weighted roles, their frameworks and held resources) and GET_WEIGHTS', async () => {
+    const roles = (await answer('GET_ROLES')).get_roles?.roles ?? [];
+    expect(roles.map((r) => [r.name, r.weight, (r.frameworks ?? []).map((f) => f.value)])).to.deep.equal([['batch', 0.5, []], ['web', 2, [frameworkId]]]);
+    expect(roles.find((r) => r.name === 'web')?.resources?.find((r) => r.name === 'cpus')?.scalar?.value).to.equal(1);
+    expect((await answer('GET_WEIGHTS')).get_weights?.weight_infos).to.deep.equal([{ weight: 2, role: 'web' }, { weight: 0.5, role: 'batch' }]);
   });
 
   it('answers GET_STATE in protobuf when asked, decodable as mesos.v1.master.Response', async () => {
