@@ -110,6 +110,7 @@ export function handleAgentSubscribe(ctx: CoreContext, sub: AgentCallSubscribe, 
   const reported = resolveReportedTasks(ctx, agent, sub, shutdown, nowMs);
   const used = reconcileTasks(ctx, agent, reported, nowMs);
   ctx.allocator.addAgent({ id: agent.id, hostname: agent.hostname, total: agent.total, attributes: agent.attributes, used });
+  ctx.operator.agentAdded(agent);
   for (const fwId of shutdown) sendToAgent(ctx, agent.id, { type: 'SHUTDOWN_FRAMEWORK', shutdown_framework: { framework_id: { value: fwId } } });
   ctx.emit({ kind: 'allocate' });
   ctx.log.info({ agentId: agent.id, hostname: agent.hostname, tasks: reported.length, reregistered: agent.reregisteredAtMs !== undefined }, 'agent subscribed');
@@ -172,6 +173,7 @@ function ensureFramework(ctx: CoreContext, fwId: string, info: FrameworkInfo | u
   const fw = ctx.frameworks.upsert(fwId, info ?? { user: '', name: '' }, 'recovered', nowMs);
   fw.failoverDeadlineMs = nowMs + Math.max((info?.failover_timeout ?? 0) * 1000, ctx.config.reregistrationWindowMs);
   ctx.allocator.addFramework(portFramework(fw));
+  ctx.operator.frameworkAdded(fw);
   return fw;
 }
 
@@ -201,12 +203,15 @@ function reconcileTasks(ctx: CoreContext, agent: AgentRecord, reported: readonly
         killRequested: undefined,
       };
       ctx.tasks.add(t);
+      ctx.operator.taskAdded(t);
     } else {
       const wasAway = t.state === 'TASK_LOST' || t.state === 'TASK_UNREACHABLE';
+      const changed = t.state !== status.state;
       t.state = status.state;
       t.status = status;
       t.pendingUuid = status.uuid;
       t.resourcesRecovered = isTerminalState(status.state);
+      if (changed) ctx.operator.taskUpdated(t);
       if (wasAway) forwardStatus(ctx, t.frameworkId, status);
     }
     seen.add(t);

@@ -12,6 +12,7 @@ import type { Effect } from './effects.ts';
 import type { FrameworkRegistry } from './frameworks.ts';
 import type { IdMinter } from './ids.ts';
 import type { OfferBook } from './offers.ts';
+import type { OperatorObserver } from './operator-observer.ts';
 import type { TaskBook } from './tasks.ts';
 import type { MasterInfo } from './wire.ts';
 
@@ -83,5 +84,7 @@ export interface CoreContext {
   readonly allocator: AllocatorPort;
   readonly counters: MasterCounters;
   readonly log: Logger;
+  /** Told of every task, agent and framework change (the operator event stream); set by the shell. */
+  operator: OperatorObserver;
   emit(effect: Effect): void;
 }

@@ -67,6 +67,7 @@ export function recordStatus(ctx: CoreContext, task: TaskRecord, status: TaskSta
   task.status = status;
   const nowTerminal = isTerminalState(status.state);
   if (nowTerminal) releaseTaskResources(ctx, task, nowMs);
+  ctx.operator.taskUpdated(task);
   return nowTerminal && !wasTerminal;
 }
 
@@ -92,6 +93,7 @@ export function removeFramework(ctx: CoreContext, fw: FrameworkRecord, nowMs: nu
   ctx.allocator.removeFramework(fw.id);
   ctx.offers.forgetFramework(fw.id);
   ctx.frameworks.remove(fw.id);
+  ctx.operator.frameworkRemoved(fw);
   ctx.counters.frameworksRemoved++;
   ctx.log.info({ frameworkId: fw.id, why }, 'framework removed');
 }
@@ -131,8 +133,10 @@ export function markAgentUnreachable(ctx: CoreContext, agent: AgentRecord, nowMs
     t.state = state;
     t.status = status;
     t.pendingUuid = undefined;
+    ctx.operator.taskUpdated(t);
     forwardStatus(ctx, t.frameworkId, status);
   }
+  ctx.operator.agentRemoved(agent.id);
   for (const fw of ctx.frameworks.all()) {
     sendToFramework(ctx, fw.id, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
   }

@@ -16,6 +16,7 @@
 import type { Logger } from '../common/log.ts';
 import type { Random } from '../common/random.ts';
 import { AgentRegistry } from './agents.ts';
+import { nullOperatorObserver, type OperatorObserver } from './operator-observer.ts';
 import {
   authorizeAgentCall,
   checkAgentLiveness,
@@ -77,11 +78,17 @@ export class MasterCore {
       allocator: opts.allocator,
       counters: newCounters(),
       log: opts.log,
+      operator: nullOperatorObserver,
       emit: (e) => {
         if (this.outbox.length >= MAX_OUTBOX) throw new Error(`master outbox overflow (${MAX_OUTBOX}): drain() is not being called`);
         this.outbox.push(e);
       },
     };
+  }
+
+  /** Where task, agent and framework changes are reported (the operator event stream). */
+  setOperatorObserver(o: OperatorObserver): void {
+    this.ctx.operator = o;
   }
 
   get masterId(): string {

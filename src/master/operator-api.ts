@@ -10,14 +10,15 @@ import type { Request, Response } from 'express';
 import { BadRequestError, NotImplementedError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { decodeBody, encodeBody } from '../protocol/codec.ts';
-import { requestMediaType, responseMediaType } from '../protocol/media.ts';
+import { requestMediaType, responseMediaType, streamMediaType } from '../protocol/media.ts';
 import type { MasterCall } from '../protocol/operator-types.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { MethodNotAllowed } from './method-not-allowed.ts';
-import { ANSWERED_CALLS, operatorResponse } from './operator-state.ts';
+import type { OperatorEventFanout } from './operator-events.ts';
+import { ANSWERED_CALLS, operatorResponse, type OperatorSources } from './operator-state.ts';
 
-export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: () => string, roleWeights: Readonly<Record<string, number>>): (req: Request, res: Response) => void {
+export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: () => string, roleWeights: Readonly<Record<string, number>>, events: OperatorEventFanout): (req: Request, res: Response) => void {
   return (req, res) => {
     try {
       if (req.method !== 'POST') throw new MethodNotAllowed(req.method);
@@ -25,11 +26,14 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
       const out = responseMediaType(req.headers.accept, media);
       const call = decodeBody<MasterCall>('mesos.v1.master.Call', media, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       if (call.type === undefined || call.type === 'UNKNOWN') throw new BadRequestError("Expecting 'type' to be present");
-      const answer = ANSWERED_CALLS.has(call.type)
-        ? operatorResponse(call.type, { core: node.core, nowMs: node.clock.nowMs(), flags: masterFlags(node, roleWeights), metricsText, roleWeights })
-        : undefined;
+      const sources: OperatorSources = { core: node.core, nowMs: node.clock.nowMs(), flags: masterFlags(node, roleWeights), metricsText, roleWeights };
+      if (call.type === 'SUBSCRIBE') {
+        events.subscribe(res, streamMediaType(req.headers.accept, header(req, 'message-accept'), media), sources);
+        return;
+      }
+      const answer = ANSWERED_CALLS.has(call.type) ? operatorResponse(call.type, sources) : undefined;
       if (answer === undefined) {
-        throw new NotImplementedError(`${call.type} is not served: cygnet's master answers the read-only calls ${[...ANSWERED_CALLS].join(', ')}`);
+        throw new NotImplementedError(`${call.type} is not served: cygnet's master answers SUBSCRIBE and the read-only calls ${[...ANSWERED_CALLS].join(', ')}`);
       }
       // Exactly the media type, as Mesos answers: mesos-go compares it whole (express would add a charset).
       res.statusCode = 200;
@@ -57,4 +61,9 @@ function masterFlags(node: MasterNode, roleWeights: Readonly<Record<string, numb
     { name: 'default_refuse_seconds', value: String(c.defaultRefuseSeconds) },
     { name: 'weights', value: Object.entries(roleWeights).map(([role, w]) => `${role}=${w}`).join(',') },
   ];
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }

@@ -13,6 +13,8 @@
  */
 import { add } from '../common/resources.ts';
 import type { MasterCallType, MasterResponse, OperatorAgent, OperatorFramework, GetAgents, GetFrameworks, GetTasks } from '../protocol/operator-types.ts';
+import type { AgentRecord } from './agents.ts';
+import type { FrameworkRecord } from './frameworks.ts';
 import type { MasterCore } from './master-core.ts';
 import { CYGNET_VERSION } from './state-json.ts';
 import { isTerminalState, type TaskRecord } from './tasks.ts';
@@ -54,14 +56,14 @@ export function operatorResponse(type: MasterCallType, src: OperatorSources): Ma
   }
 }
 
-interface Usage {
+export interface Usage {
   readonly allocatedByAgent: Map<string, Resource[]>;
   readonly allocatedByFramework: Map<string, Resource[]>;
   readonly offeredByAgent: Map<string, Resource[]>;
   readonly offeredByFramework: Map<string, Resource[]>;
 }
 
-function resourceUsage(core: MasterCore): Usage {
+export function resourceUsage(core: MasterCore): Usage {
   const u: Usage = { allocatedByAgent: new Map(), allocatedByFramework: new Map(), offeredByAgent: new Map(), offeredByFramework: new Map() };
   const push = (m: Map<string, Resource[]>, k: string, rs: Resource[]): void => {
     m.set(k, add(m.get(k) ?? [], rs));
@@ -84,52 +86,55 @@ function time(ms: number | undefined): TimeInfo | undefined {
 
 function getAgents(core: MasterCore, usage: Usage): GetAgents {
   const agents: OperatorAgent[] = [];
-  for (const a of core.ctx.agents.all()) {
-    if (a.state !== 'active') continue;
-    const registered = time(a.registeredAtMs);
-    const reregistered = time(a.reregisteredAtMs);
-    agents.push({
-      agent_info: { ...a.info, id: { value: a.id }, hostname: a.hostname, port: a.port, resources: a.total, attributes: a.attributes },
-      active: true,
-      version: CYGNET_VERSION,
-      pid: `slave(1)@${a.ip}:${a.port}`,
-      ...(registered !== undefined ? { registered_time: registered } : {}),
-      ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),
-      total_resources: a.total,
-      allocated_resources: usage.allocatedByAgent.get(a.id) ?? [],
-      offered_resources: usage.offeredByAgent.get(a.id) ?? [],
-    });
-  }
+  for (const a of core.ctx.agents.all()) if (a.state === 'active') agents.push(operatorAgent(a, usage));
   return { agents, recovered_agents: [] };
 }
 
+export function operatorAgent(a: AgentRecord, usage: Usage): OperatorAgent {
+  const registered = time(a.registeredAtMs);
+  const reregistered = time(a.reregisteredAtMs);
+  return {
+    agent_info: { ...a.info, id: { value: a.id }, hostname: a.hostname, port: a.port, resources: a.total, attributes: a.attributes },
+    active: a.state === 'active',
+    version: CYGNET_VERSION,
+    pid: `slave(1)@${a.ip}:${a.port}`,
+    ...(registered !== undefined ? { registered_time: registered } : {}),
+    ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),
+    total_resources: a.total,
+    allocated_resources: usage.allocatedByAgent.get(a.id) ?? [],
+    offered_resources: usage.offeredByAgent.get(a.id) ?? [],
+  };
+}
+
 function getFrameworks(core: MasterCore, usage: Usage): GetFrameworks {
-  const { ctx } = core;
   const frameworks: OperatorFramework[] = [];
-  for (const f of ctx.frameworks.all()) {
-    const offers: Offer[] = ctx.offers.ofFramework(f.id).map((o) => ({
-      id: { value: o.id },
-      framework_id: { value: o.frameworkId },
-      agent_id: { value: o.agentId },
-      hostname: ctx.agents.get(o.agentId)?.hostname ?? '',
-      resources: o.resources,
-      allocation_info: { role: o.role },
-    }));
-    const registered = time(f.registeredAtMs);
-    const reregistered = time(f.reregisteredAtMs);
-    frameworks.push({
-      framework_info: { ...f.info, id: { value: f.id } },
-      active: f.state === 'connected',
-      connected: f.state === 'connected',
-      recovered: f.state === 'recovered',
-      ...(registered !== undefined ? { registered_time: registered } : {}),
-      ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),
-      offers,
-      allocated_resources: usage.allocatedByFramework.get(f.id) ?? [],
-      offered_resources: usage.offeredByFramework.get(f.id) ?? [],
-    });
-  }
+  for (const f of core.ctx.frameworks.all()) frameworks.push(operatorFramework(core, f, usage));
   return { frameworks, completed_frameworks: [], recovered_frameworks: [] };
+}
+
+export function operatorFramework(core: MasterCore, f: FrameworkRecord, usage: Usage): OperatorFramework {
+  const { ctx } = core;
+  const offers: Offer[] = ctx.offers.ofFramework(f.id).map((o) => ({
+    id: { value: o.id },
+    framework_id: { value: o.frameworkId },
+    agent_id: { value: o.agentId },
+    hostname: ctx.agents.get(o.agentId)?.hostname ?? '',
+    resources: o.resources,
+    allocation_info: { role: o.role },
+  }));
+  const registered = time(f.registeredAtMs);
+  const reregistered = time(f.reregisteredAtMs);
+  return {
+    framework_info: { ...f.info, id: { value: f.id } },
+    active: f.state === 'connected',
+    connected: f.state === 'connected',
+    recovered: f.state === 'recovered',
+    ...(registered !== undefined ? { registered_time: registered } : {}),
+    ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),
+    offers,
+    allocated_resources: usage.allocatedByFramework.get(f.id) ?? [],
+    offered_resources: usage.offeredByFramework.get(f.id) ?? [],
+  };
 }
 
 /** Every role a framework is subscribed to or a weight names, with its frameworks and the resources its tasks hold. */
@@ -162,7 +167,7 @@ function getTasks(core: MasterCore): GetTasks {
   return { pending_tasks: [], tasks, unreachable_tasks: unreachable, completed_tasks: core.ctx.tasks.completed().map(mesosTask), orphan_tasks: [] };
 }
 
-function mesosTask(t: TaskRecord): Task {
+export function mesosTask(t: TaskRecord): Task {
   const i = t.info;
   return {
     name: i.name,

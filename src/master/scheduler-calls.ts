@@ -68,6 +68,8 @@ export function handleSubscribe(ctx: CoreContext, call: SchedulerCall, streamId:
     type: 'SUBSCRIBED',
     subscribed: { framework_id: { value: fw.id }, heartbeat_interval_seconds: ctx.config.heartbeatIntervalSec, master_info: ctx.config.masterInfo },
   });
+  if (existing !== undefined) ctx.operator.frameworkUpdated(fw);
+  else ctx.operator.frameworkAdded(fw);
   askAgentsToResend(ctx, fw.id);
   ctx.emit({ kind: 'allocate' });
   ctx.log.info({ frameworkId: fw.id, name: info.name, failover: existing !== undefined }, 'framework subscribed');
@@ -108,6 +110,7 @@ export function handleFrameworkStreamClosed(ctx: CoreContext, frameworkId: strin
     return;
   }
   fw.failoverDeadlineMs = nowMs + timeoutMs;
+  ctx.operator.frameworkUpdated(fw);
   ctx.emit({ kind: 'allocate' });
   ctx.log.info({ frameworkId, failoverTimeoutMs: timeoutMs }, 'framework disconnected');
 }
@@ -236,6 +239,7 @@ function launchTask(ctx: CoreContext, fw: FrameworkRecord, task: TaskInfo, resou
     killRequested: undefined,
   };
   ctx.tasks.add(rec);
+  ctx.operator.taskAdded(rec);
   ctx.counters.tasksLaunched++;
   sendToAgent(ctx, agentId, { type: 'LAUNCH', launch: { framework_info: fw.info, task } });
 }

@@ -14,6 +14,7 @@ import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { renderMetrics } from './metrics.ts';
 import { operatorApiHandler } from './operator-api.ts';
+import { OperatorEventFanout } from './operator-events.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
 import { frameworksView, renderState, slavesView, tasksView } from './state-json.ts';
 
@@ -22,12 +23,14 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
   app.disable('x-powered-by');
   app.set('etag', false);
   const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+  const operatorEvents = new OperatorEventFanout(node, log.child({ part: 'operator-events' }));
+  node.core.setOperatorObserver(operatorEvents);
   const metricsText = (): string => renderMetrics({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams });
 
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
     app.all(`${prefix}/api/v1/agent`, raw, agentApiHandler(node, log));
-    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, metricsText, roleWeights));
+    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, metricsText, roleWeights, operatorEvents));
     app.get(`${prefix}/state`, (_req, res) => {
       res.json(renderState(node.core, node.clock.nowMs()));
     });

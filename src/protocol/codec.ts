@@ -15,7 +15,7 @@
  */
 
 import type { AgentCall, AgentEvent } from './agent-types.ts';
-import type { MasterCall, MasterResponse } from './operator-types.ts';
+import type { MasterCall, MasterEvent, MasterResponse } from './operator-types.ts';
 import type {
   AgentID,
   AgentInfo,
@@ -65,6 +65,7 @@ export interface MessageTypes {
   'cygnet.agent.Event': AgentEvent;
   'mesos.v1.master.Call': MasterCall;
   'mesos.v1.master.Response': MasterResponse;
+  'mesos.v1.master.Event': MasterEvent;
   'mesos.v1.AgentID': AgentID;
   'mesos.v1.AgentInfo': AgentInfo;
   'mesos.v1.Attribute': Attribute;

@@ -16,6 +16,8 @@ import type {
   Offer,
   Resource,
   Task,
+  TaskState,
+  TaskStatus,
   TimeInfo,
 } from './mesos-types.ts';
 
@@ -97,4 +99,23 @@ export interface MasterResponse {
   get_roles?: { roles?: { name: string; weight: number; frameworks?: FrameworkID[]; resources?: Resource[] }[] };
   get_weights?: { weight_infos?: { weight: number; role?: string }[] };
   get_master?: { master_info?: MasterInfo };
+}
+
+export const MASTER_EVENT_TYPE_VALUES = {
+  UNKNOWN: 0, SUBSCRIBED: 1, TASK_ADDED: 2, TASK_UPDATED: 3, AGENT_ADDED: 4, AGENT_REMOVED: 5,
+  FRAMEWORK_ADDED: 6, FRAMEWORK_UPDATED: 7, FRAMEWORK_REMOVED: 8, HEARTBEAT: 9,
+} as const;
+export type MasterEventType = keyof typeof MASTER_EVENT_TYPE_VALUES;
+
+/** One record of the operator event stream (Call SUBSCRIBE). */
+export interface MasterEvent {
+  type?: MasterEventType;
+  subscribed?: { get_state?: NonNullable<MasterResponse['get_state']>; heartbeat_interval_seconds?: number };
+  task_added?: { task: Task };
+  task_updated?: { framework_id: FrameworkID; status: TaskStatus; state: TaskState };
+  agent_added?: { agent: OperatorAgent };
+  agent_removed?: { agent_id: AgentID };
+  framework_added?: { framework: OperatorFramework };
+  framework_updated?: { framework: OperatorFramework };
+  framework_removed?: { framework_info: FrameworkInfo };
 }

@@ -32,6 +32,7 @@ export const MESSAGE_NAMES = [
   'cygnet.agent.Event',
   'mesos.v1.master.Call',
   'mesos.v1.master.Response',
+  'mesos.v1.master.Event',
   'mesos.v1.AgentID',
   'mesos.v1.AgentInfo',
   'mesos.v1.Attribute',

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { decodeProtobuf, encodeProtobuf } from '../../../src/protocol/codec.ts';
 import { startMaster, type MasterHandle } from '../../../src/master/master.ts';
-import type { MasterResponse } from '../../../src/protocol/operator-types.ts';
+import type { MasterEvent, MasterResponse } from '../../../src/protocol/operator-types.ts';
 import type { AgentEvent, SchedulerEvent } from '../../../src/master/wire.ts';
 import { EventReader, post, type RawAnswer } from './raw-client.ts';
 
@@ -23,6 +23,7 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
   let heartbeat: NodeJS.Timeout | undefined;
   let agentId = '';
   let frameworkId = '';
+  let agentCall: (call: object) => Promise<RawAnswer> = () => Promise.reject(new Error('no agent yet'));
 
   const operator = (body: object): Promise<RawAnswer> => post(`${master.url}/api/v1`, JSON.stringify(body), { 'content-type': 'application/json' });
   const answer = async (type: string): Promise<MasterResponse> => {
@@ -33,14 +34,14 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
   };
 
   before(async () => {
-    master = await startMaster({ port: 0, ip: '127.0.0.1', allocationIntervalMs: 50, roleWeights: { web: 2, batch: 0.5 }, logger: pino({ level: 'silent' }) });
+    master = await startMaster({ port: 0, ip: '127.0.0.1', allocationIntervalMs: 50, agentPingTimeoutMs: 2000, agentHeartbeatIntervalSec: 0.5, roleWeights: { web: 2, batch: 0.5 }, logger: pino({ level: 'silent' }) });
     const agent = await EventReader.open<AgentEvent>(`${master.url}/api/v1/agent`, 'cygnet.agent.Event', PB, 'cygnet.agent.Call', {
       type: 'SUBSCRIBE',
       subscribe: { agent_info: { hostname: 'localhost', port: 5998, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 2 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 512 } }] } },
     });
     readers.push(agent);
     agentId = (await agent.next()).subscribed?.agent_id.value ?? '';
-    const agentCall = (call: object): Promise<RawAnswer> => post(`${master.url}/api/v1/agent`, encodeProtobuf('cygnet.agent.Call', call), { 'content-type': PB, 'mesos-stream-id': agent.streamId });
+    agentCall = (call: object): Promise<RawAnswer> => post(`${master.url}/api/v1/agent`, encodeProtobuf('cygnet.agent.Call', call), { 'content-type': PB, 'mesos-stream-id': agent.streamId });
     heartbeat = setInterval(() => void agentCall({ type: 'HEARTBEAT', agent_id: { value: agentId } }), 200);
     const fw = await EventReader.open<SchedulerEvent>(`${master.url}/api/v1/scheduler`, 'mesos.v1.scheduler.Event', 'application/json', 'mesos.v1.scheduler.Call', {
       type: 'SUBSCRIBE',
@@ -70,7 +71,7 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
     expect(await answer('GET_HEALTH')).to.deep.equal({ type: 'GET_HEALTH', get_health: { healthy: true } });
     expect((await answer('GET_VERSION')).get_version?.version_info.version).to.match(/^\d+\.\d+\.\d+/);
     const flags = (await answer('GET_FLAGS')).get_flags?.flags ?? [];
-    expect(flags.find((f) => f.name === 'agent_ping_timeout')?.value).to.equal('15000ms');
+    expect(flags.find((f) => f.name === 'agent_ping_timeout')?.value).to.equal('2000ms');
     const metrics = (await answer('GET_METRICS')).get_metrics?.metrics ?? [];
     expect(metrics.length).to.be.greaterThan(5);
     expect(metrics.every((m) => typeof m.name === 'string' && typeof m.value === 'number')).to.equal(true);
@@ -109,6 +110,60 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
     expect(JSON.parse(asJson.text)).to.deep.equal({ type: 'GET_HEALTH', get_health: { healthy: true } });
   });
 
+  it('streams SUBSCRIBED with the state, then every framework, task and agent change as it happens (SUBSCRIBE)', async () => {
+    const ops = await EventReader.open<MasterEvent>(`${master.url}/api/v1`, 'mesos.v1.master.Event', 'application/json', 'mesos.v1.master.Call', { type: 'SUBSCRIBE' });
+    readers.push(ops);
+    const opsPb = await EventReader.open<MasterEvent>(`${master.url}/api/v1`, 'mesos.v1.master.Event', PB, 'mesos.v1.master.Call', { type: 'SUBSCRIBE' });
+    readers.push(opsPb);
+    const subscribed = await ops.next();
+    expect(subscribed.type).to.equal('SUBSCRIBED');
+    expect(subscribed.subscribed?.heartbeat_interval_seconds).to.equal(15);
+    expect(subscribed.subscribed?.get_state?.get_tasks?.tasks?.map((t) => [t.task_id.value, t.state])).to.deep.equal([['web-1', 'TASK_RUNNING']]);
+    expect((await opsPb.next()).subscribed?.get_state?.get_agents?.agents?.map((a) => a.agent_info.id?.value)).to.deep.equal([agentId]);
+
+    // A second framework: FRAMEWORK_ADDED, and its launch is TASK_ADDED.
+    const fw2 = await EventReader.open<SchedulerEvent>(`${master.url}/api/v1/scheduler`, 'mesos.v1.scheduler.Event', 'application/json', 'mesos.v1.scheduler.Call', {
+      type: 'SUBSCRIBE',
+      subscribe: { framework_info: { user: 'ops', name: 'batch', roles: ['batch'], capabilities: [{ type: 'MULTI_ROLE' }] } },
+    });
+    readers.push(fw2);
+    const fw2Id = (await fw2.next()).subscribed?.framework_id.value ?? '';
+    const added = await ops.nextMatching((e) => e.type === 'FRAMEWORK_ADDED');
+    expect([added.framework_added?.framework.framework_info.id?.value, added.framework_added?.framework.framework_info.name]).to.deep.equal([fw2Id, 'batch']);
+    const offer = (await fw2.nextMatching((e) => e.type === 'OFFERS')).offers?.offers?.[0];
+    expect((await post(`${master.url}/api/v1/scheduler`, JSON.stringify({
+      framework_id: { value: fw2Id },
+      type: 'ACCEPT',
+      accept: { offer_ids: [offer?.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [{ name: 'job-1', task_id: { value: 'job-1' }, agent_id: { value: agentId }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 }, allocation_info: { role: 'batch' } }], command: { value: 'true' } }] } }] },
+    }), { 'content-type': 'application/json', 'mesos-stream-id': fw2.streamId })).status).to.equal(202);
+    const taskAdded = await ops.nextMatching((e) => e.type === 'TASK_ADDED');
+    expect([taskAdded.task_added?.task.task_id.value, taskAdded.task_added?.task.framework_id.value, taskAdded.task_added?.task.state]).to.deep.equal(['job-1', fw2Id, 'TASK_STAGING']);
+
+    // The agent reports it finished: TASK_UPDATED with the status.
+    expect((await agentCall({ type: 'UPDATE', agent_id: { value: agentId }, update: { framework_id: { value: fw2Id }, status: { task_id: { value: 'job-1' }, state: 'TASK_FINISHED', uuid: Buffer.alloc(16, 8).toString('base64'), agent_id: { value: agentId }, source: 'SOURCE_EXECUTOR' } } })).status).to.equal(202);
+    const updated = await ops.nextMatching((e) => e.type === 'TASK_UPDATED');
+    expect([updated.task_updated?.framework_id.value, updated.task_updated?.state, updated.task_updated?.status.task_id.value]).to.deep.equal([fw2Id, 'TASK_FINISHED', 'job-1']);
+
+    // The second framework's stream closes (failover_timeout 0): FRAMEWORK_REMOVED.
+    fw2.close();
+    const removed = await ops.nextMatching((e) => e.type === 'FRAMEWORK_REMOVED');
+    expect(removed.framework_removed?.framework_info.id?.value).to.equal(fw2Id);
+
+    // A new agent: AGENT_ADDED; it never heartbeats, so after the ping timeout AGENT_REMOVED.
+    const agent2 = await EventReader.open<AgentEvent>(`${master.url}/api/v1/agent`, 'cygnet.agent.Event', PB, 'cygnet.agent.Call', {
+      type: 'SUBSCRIBE',
+      subscribe: { agent_info: { hostname: 'other', port: 5997, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }] } },
+    });
+    readers.push(agent2);
+    const agent2Id = (await agent2.next()).subscribed?.agent_id.value ?? '';
+    const agentAdded = await ops.nextMatching((e) => e.type === 'AGENT_ADDED');
+    expect([agentAdded.agent_added?.agent.agent_info.id?.value, agentAdded.agent_added?.agent.agent_info.hostname, agentAdded.agent_added?.agent.active]).to.deep.equal([agent2Id, 'other', true]);
+    const agentRemoved = await ops.nextMatching((e) => e.type === 'AGENT_REMOVED', 10_000);
+    expect(agentRemoved.agent_removed?.agent_id.value).to.equal(agent2Id);
+    // The protobuf subscriber saw the same changes.
+    expect((await opsPb.nextMatching((e) => e.type === 'AGENT_REMOVED', 10_000)).agent_removed?.agent_id.value).to.equal(agent2Id);
+  });
+
   it('answers the ugly cases precisely: 405, 400 for a missing, unknown or malformed call, 501 for a call it does not serve', async () => {
     expect((await post(`${master.url}/api/v1`, '', {}, 'GET')).status).to.equal(405);
     const missing = await operator({});
@@ -118,9 +173,9 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
     expect(unknown.text).to.contain('type');
     const malformed = await post(`${master.url}/api/v1`, '{"type": ', { 'content-type': 'application/json' });
     expect(malformed.status).to.equal(400);
-    const subscribe = await operator({ type: 'SUBSCRIBE' });
-    expect(subscribe.status).to.equal(501);
-    expect(subscribe.text).to.match(/^SUBSCRIBE is not served: .*GET_STATE/);
+    const maintenance = await operator({ type: 'START_MAINTENANCE' });
+    expect(maintenance.status).to.equal(501);
+    expect(maintenance.text).to.match(/^START_MAINTENANCE is not served: .*SUBSCRIBE.*GET_STATE/);
     expect((await post(`${master.url}/api/v1`, '{"type":"GET_HEALTH"}', { 'content-type': 'text/plain' })).status).to.equal(415);
   });
 });
