@@ -72,7 +72,7 @@ describe('mesos-go v1 client compatibility', function () {
   });
 
   for (const codec of ['json', 'protobuf'] as const) {
-    it(`runs a task through subscribe → launch → RUNNING → operator GET_STATE → kill → KILLED (${codec})`, async () => {
+    it(`runs a task through subscribe → launch → RUNNING → operator GET_STATE and event stream → kill → KILLED (${codec})`, async () => {
       const proc = spawnProcess(`go-${codec}`, binary, ['-master', master.address, '-codec', codec, '-timeout', '90s'], {
         env: { NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
       });
@@ -82,7 +82,7 @@ describe('mesos-go v1 client compatibility', function () {
       const context = `go scheduler output:\n${proc.tail(40)}\nmaster:\n${master.proc.tail(20)}`;
       expect(code, context).to.equal(0);
       expect(names, context).to.not.include('error');
-      const order = ['subscribed', 'offers', 'launched', 'running', 'operator_state', 'kill_sent', 'killed', 'done'];
+      const order = ['subscribed', 'offers', 'launched', 'running', 'operator_state', 'operator_events', 'kill_sent', 'killed', 'done'];
       const positions = order.map((n) => names.indexOf(n));
       expect(positions.every((p) => p >= 0), `missing milestones: ${context}`).to.equal(true);
       expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
@@ -99,6 +99,14 @@ describe('mesos-go v1 client compatibility', function () {
       expect(operator?.agents).to.equal(1);
       expect(operator?.frameworks).to.include(subscribed?.framework_id);
       expect(operator?.tasks).to.include(`${String(launched?.task_id)} TASK_RUNNING`);
+      // The Operator API's event stream (SUBSCRIBE through httpmaster, opened before subscribing): the task's launch and its RUNNING.
+      const events = milestones.find((m) => m.milestone === 'operator_events');
+      expect(events?.incomplete, context).to.equal(undefined);
+      const lines = events?.events as string[];
+      expect(lines[0]).to.equal('SUBSCRIBED');
+      expect(lines).to.include('FRAMEWORK_ADDED');
+      expect(lines).to.include(`TASK_ADDED ${String(launched?.task_id)} TASK_STAGING`);
+      expect(lines[lines.length - 1]).to.equal(`TASK_UPDATED ${String(launched?.task_id)} TASK_RUNNING`);
     });
   }
 });

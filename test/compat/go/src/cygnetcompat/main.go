@@ -5,7 +5,8 @@
 // It subscribes (JSON or protobuf), accepts one offer and launches one
 // `sleep 60` task, waits for TASK_RUNNING, asks the Operator API (POST
 // /api/v1, mesos-go's httpmaster, same codec) for GET_STATE and reports what
-// it lists, acknowledges every update that carries a uuid, kills the task,
+// it lists, and reports what the Operator API's event stream (SUBSCRIBE,
+// opened first) said of the task; it acknowledges every update that carries a uuid, kills the task,
 // waits for TASK_KILLED, and exits 0. Every
 // milestone is printed to stdout as one JSON line:
 //
@@ -70,6 +71,7 @@ func offerScalar(o *mesos.Offer, name string) float64 {
 type run struct {
 	caller      calls.Caller
 	operator    mcalls.Sender
+	opEvents    chan string
 	ctx         context.Context
 	frameworkID string
 	taskID      string
@@ -142,6 +144,51 @@ func (r *run) reportOperatorState() {
 		"frameworks": frameworks, "tasks": tasks})
 }
 
+// watchOperatorEvents opens the Operator API's event stream and forwards a
+// line per event ("TYPE" or "TYPE task-id state") until the stream ends.
+func (r *run) watchOperatorEvents() {
+	resp, err := r.operator.Send(r.ctx, mcalls.NonStreaming(mcalls.Subscribe()))
+	if err != nil {
+		fail("operator SUBSCRIBE: " + err.Error())
+	}
+	go func() {
+		defer resp.Close()
+		for {
+			var ev master.Event
+			if err := resp.Decode(&ev); err != nil {
+				return
+			}
+			line := ev.GetType().String()
+			switch ev.GetType() {
+			case master.Event_TASK_ADDED:
+				line += " " + ev.GetTaskAdded().Task.TaskID.Value + " " + ev.GetTaskAdded().Task.GetState().String()
+			case master.Event_TASK_UPDATED:
+				line += " " + ev.GetTaskUpdated().Status.TaskID.Value + " " + ev.GetTaskUpdated().GetState().String()
+			}
+			r.opEvents <- line
+		}
+	}()
+}
+
+// reportOperatorEvents emits what the event stream has said so far.
+func (r *run) reportOperatorEvents() {
+	seen := []string{}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case line := <-r.opEvents:
+			seen = append(seen, line)
+			if line == "TASK_UPDATED "+r.taskID+" TASK_RUNNING" {
+				emit(map[string]interface{}{"milestone": "operator_events", "events": seen})
+				return
+			}
+		case <-deadline:
+			emit(map[string]interface{}{"milestone": "operator_events", "events": seen, "incomplete": true})
+			return
+		}
+	}
+}
+
 // handleUpdate returns true when the run is complete.
 func (r *run) handleUpdate(st mesos.TaskStatus) bool {
 	emit(map[string]interface{}{"milestone": "update", "task_id": st.TaskID.Value, "state": st.GetState().String(), "message": st.GetMessage()})
@@ -163,6 +210,7 @@ func (r *run) handleUpdate(st mesos.TaskStatus) bool {
 		if !r.killSent {
 			emit(map[string]interface{}{"milestone": "running", "task_id": r.taskID})
 			r.reportOperatorState()
+			r.reportOperatorEvents()
 			r.killSent = true
 			if err := r.call(calls.Kill(r.taskID, r.agentID)); err != nil {
 				fail("kill: " + err.Error())
@@ -213,7 +261,8 @@ func main() {
 		httpcli.Codec(codecs.ByMediaType[mediaType]),
 		httpcli.Do(httpcli.With(httpcli.Timeout(10*time.Second))),
 	)
-	r := &run{caller: httpsched.NewCaller(cli), operator: httpmaster.NewSender(operatorCli.Send), ctx: ctx}
+	r := &run{caller: httpsched.NewCaller(cli), operator: httpmaster.NewSender(operatorCli.Send), opEvents: make(chan string, 1024), ctx: ctx}
+	r.watchOperatorEvents()
 
 	user := "root"
 	hostname := "cygnet-compat"
