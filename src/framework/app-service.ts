@@ -25,6 +25,12 @@ export class DeploymentConflictError extends ConflictError {
   }
 }
 
+/** Who asked, for Marathon's `api_post_event` (the HTTP client's address and the request path). */
+export interface ApiOrigin {
+  readonly clientIp: string;
+  readonly uri: string;
+}
+
 export interface WriteOutcome {
   readonly version: string;
   readonly deploymentId: string;
@@ -65,17 +71,17 @@ export class AppService {
   }
 
   /** POST /v2/apps */
-  async create(body: unknown, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+  async create(body: unknown, opts: { force?: boolean; origin?: ApiOrigin } = {}): Promise<WriteOutcome> {
     const def = parseAppDefinition(body);
     if (this.state.app(def.id) !== undefined) throw new ConflictError(`An app with id [${def.id}] already exists.`);
     const v = this.newVersion(def, undefined);
-    return this.put(v, 'start', undefined, opts.force ?? false);
+    return this.put(v, 'start', undefined, opts.force ?? false, undefined, undefined, opts.origin);
   }
 
   /** PUT/PATCH /v2/apps/{id}: merge (Marathon's partialUpdate=true), replace, or roll back with `{"version": …}`. */
-  async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean } = {}): Promise<WriteOutcome> {
+  async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean; origin?: ApiOrigin } = {}): Promise<WriteOutcome> {
     const w = this.prepareUpdate(rawId, body, opts);
-    return this.put(w.v, w.kind, w.from, opts.force ?? false);
+    return this.put(w.v, w.kind, w.from, opts.force ?? false, undefined, undefined, opts.origin);
   }
 
   /**
@@ -85,7 +91,7 @@ export class AppService {
    * deployment, in array order; the answer names the last one (Marathon runs
    * one deployment for the whole array).
    */
-  async updateMany(body: unknown, opts: { force?: boolean; partial?: boolean; allowCreation?: boolean } = {}): Promise<WriteOutcome> {
+  async updateMany(body: unknown, opts: { force?: boolean; partial?: boolean; allowCreation?: boolean; origin?: ApiOrigin } = {}): Promise<WriteOutcome> {
     if (!Array.isArray(body)) throw new AppValidationError('schema', [{ path: '/', errors: ['error.expected.jsarray'] }]);
     if (body.length === 0) throw new AppValidationError('schema', [{ path: '/', errors: ['error.minLength'] }]);
     const seen = new Set<string>();
@@ -103,7 +109,7 @@ export class AppService {
       throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0]?.id ?? ''}'.`, locked.map((d) => d.id));
     }
     let last: WriteOutcome | undefined;
-    for (const w of writes) last = await this.put(w.v, w.kind, w.from, opts.force ?? false);
+    for (const w of writes) last = await this.put(w.v, w.kind, w.from, opts.force ?? false, undefined, undefined, opts.origin);
     return last as WriteOutcome;
   }
 
@@ -307,12 +313,13 @@ export class AppService {
     };
   }
 
-  private async put(v: AppVersion, kind: DeploymentKind, from: AppRecord | undefined, force: boolean, killFirst?: readonly string[], canary?: CanaryRecord): Promise<WriteOutcome> {
+  private async put(v: AppVersion, kind: DeploymentKind, from: AppRecord | undefined, force: boolean, killFirst?: readonly string[], canary?: CanaryRecord, origin?: ApiOrigin): Promise<WriteOutcome> {
     const now = this.clock.nowMs();
     const deployment = this.deployment(v.definition.id, kind, v, from, now);
     const r = await this.propose({
       type: 'PutApp', atMs: now, app: v, deployment, force,
       ...(canary !== undefined ? { canary } : {}),
+      ...(origin !== undefined ? { origin } : {}),
       ...(killFirst !== undefined && killFirst.length > 0 ? { kill: killFirst } : {}),
     });
     this.check(r);

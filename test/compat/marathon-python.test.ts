@@ -99,7 +99,7 @@ describe('compat: python3-marathon drives the framework unmodified', function ()
   it('reads the event stream into its event classes, deployment plans included, without an error', () => {
     expect(report.eventErrors).to.deep.equal([]);
     const types = new Set(report.events.map((e) => e.type));
-    for (const t of ['event_stream_attached', 'deployment_info', 'deployment_success', 'deployment_step_success', 'status_update_event']) expect(types, t).to.include(t);
+    for (const t of ['event_stream_attached', 'api_post_event', 'group_change_success', 'deployment_info', 'deployment_success', 'deployment_step_success', 'status_update_event']) expect(types, t).to.include(t);
     const started = report.events.find((e) => e.type === 'deployment_info' && e.actions?.includes('StartApplication'));
     expect(started?.class).to.equal('MarathonDeploymentInfo');
     expect(started?.targetApps).to.deep.equal(['/py/web']);

@@ -9,7 +9,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { NotFoundError } from '../../common/errors.ts';
 import { parseJsonBody } from '../app/app-errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
-import type { AppService, WriteOutcome } from '../app-service.ts';
+import type { ApiOrigin, AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
 import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
 
@@ -46,6 +46,11 @@ export function queryList(req: Request, name: string): string[] {
 export function flag(req: Request, name: string): boolean {
   const v = req.query[name];
   return typeof v === 'string' && (v.toLowerCase() === 'true' || v === '1' || v === '');
+}
+
+/** The client and path of a write, for Marathon's `api_post_event`. */
+export function originOf(req: Request): ApiOrigin {
+  return { clientIp: req.socket.remoteAddress ?? '', uri: req.originalUrl.split('?')[0] ?? req.path };
 }
 
 export function sendWrite(res: Response, status: number, w: WriteOutcome): void {
@@ -85,7 +90,7 @@ export function appRoutes(ctx: ApiContext): Router {
     res.type('application/json').send(body);
   });
   r.post('/v2/apps', textBody, async (req, res) => {
-    const w = await ctx.apps.create(bodyOf(req), { force: flag(req, 'force') });
+    const w = await ctx.apps.create(bodyOf(req), { force: flag(req, 'force'), origin: originOf(req) });
     const app = ctx.state.app(w.app?.definition.id ?? '');
     res.setHeader('Location', `/v2/apps${w.app?.definition.id ?? ''}`);
     res.setHeader('Marathon-Deployment-Id', w.deploymentId);
@@ -93,10 +98,10 @@ export function appRoutes(ctx: ApiContext): Router {
   });
   // Several apps at once; PATCH never creates (Marathon's allowCreation = false).
   r.put('/v2/apps', textBody, async (req, res) => {
-    sendWrite(res, 200, await ctx.apps.updateMany(bodyOf(req), { force: flag(req, 'force'), partial: req.query.partialUpdate !== 'false' }));
+    sendWrite(res, 200, await ctx.apps.updateMany(bodyOf(req), { force: flag(req, 'force'), partial: req.query.partialUpdate !== 'false', origin: originOf(req) }));
   });
   r.patch('/v2/apps', textBody, async (req, res) => {
-    sendWrite(res, 200, await ctx.apps.updateMany(bodyOf(req), { force: flag(req, 'force'), partial: true, allowCreation: false }));
+    sendWrite(res, 200, await ctx.apps.updateMany(bodyOf(req), { force: flag(req, 'force'), partial: true, allowCreation: false, origin: originOf(req) }));
   });
   r.all('/v2/apps/*path', textBody, async (req, res) => {
     const segments = (req.params as { path: string[] }).path.filter((s) => s !== '');
@@ -136,11 +141,11 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
       return;
     }
     case 'PUT':
-      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false' }));
+      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false', origin: originOf(req) }));
     case 'PATCH':
       // Marathon's PATCH never creates (allowCreation = false): a missing app is a 404, not a 422 for its missing cmd.
       mustApp(ctx, id);
-      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: true }));
+      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: true, origin: originOf(req) }));
     case 'DELETE':
       return sendWrite(res, 200, await ctx.apps.remove(id, { force }));
     default:

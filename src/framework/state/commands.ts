@@ -51,6 +51,8 @@ export type FrameworkCommand =
       readonly reuseVersion?: boolean;
       /** Instances to kill in the same step (DELETE …/tasks?scale=true names which go). */
       readonly kill?: readonly string[];
+      /** Set for app writes through the API (POST/PUT/PATCH): applying it emits Marathon's `api_post_event`. */
+      readonly origin?: { readonly clientIp: string; readonly uri: string };
     }
   | { readonly type: 'DeleteApp'; readonly atMs: number; readonly appId: string; readonly deployment: DeploymentRecord; readonly force: boolean }
   | { readonly type: 'FinishDeployment'; readonly atMs: number; readonly deploymentId: string; readonly outcome: 'success' | 'failed'; readonly reason?: string }

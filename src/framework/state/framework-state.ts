@@ -22,6 +22,7 @@ import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDe
 import type { AppRecord, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
 import { maxVersionsPerApp } from './model.ts';
 import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
+import { parentGroupId } from '../app/app-id.ts';
 import { renderApp } from '../app/render-app.ts';
 import { renderEventPlan, type MarathonEventPlan } from './render-deployment.ts';
 
@@ -277,6 +278,10 @@ export class FrameworkState implements StateMachine<CommandResult> {
     }
     const app = this.appsById.get(id) as AppRecord;
     if (cmd.kill !== undefined) this.applyKill(cmd.atMs, cmd.kill, 'killed and scaled through the API');
+    if (cmd.origin !== undefined) {
+      this.emit({ eventType: 'api_post_event', timestamp: iso(cmd.atMs), clientIp: cmd.origin.clientIp, uri: cmd.origin.uri, appDefinition: renderApp(cmd.app) });
+    }
+    this.emit({ eventType: 'group_change_success', timestamp: iso(cmd.atMs), groupId: parentGroupId(id), version: cmd.app.version });
     this.startDeployment(cmd.deployment, cmd.atMs);
     this.registryChange({ type: 'APP_UPDATED', app: this.registryApp(app) });
     // Instances of the app whose endpoint status depends on the app (weights) are unchanged.
@@ -296,6 +301,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     const victims = this.instancesOf(cmd.appId).map((i) => i.instanceId);
     this.applyKill(cmd.atMs, victims, 'app deleted');
     this.registryChange({ type: 'APP_REMOVED', appId: cmd.appId });
+    this.emit({ eventType: 'group_change_success', timestamp: iso(cmd.atMs), groupId: parentGroupId(cmd.appId), version: iso(cmd.atMs) });
     this.emit({ eventType: 'app_terminated_event', timestamp: iso(cmd.atMs), appId: cmd.appId });
     return { ok: true, deploymentId: cmd.deployment.id };
   }

@@ -76,4 +76,22 @@ describe('framework/state deployment events', () => {
     expect(appsIn(del.target)).to.deep.equal([]);
     expect(del.steps[0]?.actions[0]?.action).to.equal('StopApplication');
   });
+
+  it('an API write emits api_post_event (client, path, the app JSON) and group_change_success; a scheduler write only the latter', async () => {
+    const { apps, events } = harness();
+    await apps.create({ id: '/shop/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 1 }, { origin: { clientIp: '127.0.0.9', uri: '/v2/apps' } });
+    const post = events.find((e) => e.eventType === 'api_post_event');
+    expect([post?.clientIp, post?.uri, (post?.appDefinition as { id: string; instances: number }).id]).to.deep.equal(['127.0.0.9', '/v2/apps', '/shop/web']);
+    const change = events.find((e) => e.eventType === 'group_change_success');
+    expect([change?.groupId, change?.version]).to.deep.equal(['/shop', (post?.appDefinition as { version: string }).version]);
+    // Marathon's order: the API's event, the group change, then the deployment.
+    expect(events.map((e) => e.eventType).slice(0, 3)).to.deep.equal(['api_post_event', 'group_change_success', 'deployment_info']);
+    events.length = 0;
+    await apps.update('/shop/web', { instances: 2 }, { partial: true, force: true });
+    expect(events.map((e) => e.eventType)).to.not.include('api_post_event');
+    expect(events.map((e) => e.eventType)).to.include('group_change_success');
+    events.length = 0;
+    await apps.remove('/shop/web', { force: true });
+    expect(events.filter((e) => e.eventType === 'group_change_success').map((e) => e.groupId)).to.deep.equal(['/shop']);
+  });
 });
