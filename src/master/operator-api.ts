@@ -15,6 +15,7 @@ import type { MasterCall } from '../protocol/operator-types.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { MethodNotAllowed } from './method-not-allowed.ts';
+import { header } from './scheduler-api.ts';
 import type { OperatorEventFanout } from './operator-events.ts';
 import { ANSWERED_CALLS, operatorResponse, type OperatorSources } from './operator-state.ts';
 
@@ -26,7 +27,7 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
       const out = responseMediaType(req.headers.accept, media);
       const call = decodeBody<MasterCall>('mesos.v1.master.Call', media, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       if (call.type === undefined || call.type === 'UNKNOWN') throw new BadRequestError("Expecting 'type' to be present");
-      const sources: OperatorSources = { core: node.core, nowMs: node.clock.nowMs(), flags: masterFlags(node, roleWeights), metricsText, roleWeights };
+      const sources: OperatorSources = { core: node.core, flags: masterFlags(node, roleWeights), metricsText, roleWeights };
       if (call.type === 'SUBSCRIBE') {
         events.subscribe(res, streamMediaType(req.headers.accept, header(req, 'message-accept'), media), sources);
         return;
@@ -61,9 +62,4 @@ function masterFlags(node: MasterNode, roleWeights: Readonly<Record<string, numb
     { name: 'default_refuse_seconds', value: String(c.defaultRefuseSeconds) },
     { name: 'weights', value: Object.entries(roleWeights).map(([role, w]) => `${role}=${w}`).join(',') },
   ];
-}
-
-function header(req: Request, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -15,7 +15,8 @@ import { EventStream } from './event-stream.ts';
 import type { FrameworkRecord } from './frameworks.ts';
 import type { MasterNode } from './master-node.ts';
 import type { OperatorObserver } from './operator-observer.ts';
-import { mesosTask, operatorAgent, operatorFramework, operatorResponse, resourceUsage, type OperatorSources } from './operator-state.ts';
+import { mesosTask, operatorAgent, operatorFramework, operatorResponse, type OperatorSources } from './operator-state.ts';
+import { resourceUsage } from './resource-usage.ts';
 import type { TaskRecord } from './tasks.ts';
 
 /** Mesos' operator heartbeat interval. */

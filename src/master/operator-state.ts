@@ -16,6 +16,7 @@ import type { MasterCallType, MasterResponse, OperatorAgent, OperatorFramework, 
 import type { AgentRecord } from './agents.ts';
 import type { FrameworkRecord } from './frameworks.ts';
 import type { MasterCore } from './master-core.ts';
+import { resourceUsage, type ResourceUsage } from './resource-usage.ts';
 import { CYGNET_VERSION } from './state-json.ts';
 import { isTerminalState, type TaskRecord } from './tasks.ts';
 import type { Offer, Resource, Task, TimeInfo } from '../protocol/mesos-types.ts';
@@ -23,7 +24,6 @@ import type { Offer, Resource, Task, TimeInfo } from '../protocol/mesos-types.ts
 /** What the shell knows beyond the core: the flags as given and the metrics text. */
 export interface OperatorSources {
   readonly core: MasterCore;
-  readonly nowMs: number;
   readonly flags: readonly { name: string; value: string }[];
   readonly metricsText: () => string;
   /** `--weights` as given; a role without one weighs 1. */
@@ -56,41 +56,17 @@ export function operatorResponse(type: MasterCallType, src: OperatorSources): Ma
   }
 }
 
-export interface Usage {
-  readonly allocatedByAgent: Map<string, Resource[]>;
-  readonly allocatedByFramework: Map<string, Resource[]>;
-  readonly offeredByAgent: Map<string, Resource[]>;
-  readonly offeredByFramework: Map<string, Resource[]>;
-}
-
-export function resourceUsage(core: MasterCore): Usage {
-  const u: Usage = { allocatedByAgent: new Map(), allocatedByFramework: new Map(), offeredByAgent: new Map(), offeredByFramework: new Map() };
-  const push = (m: Map<string, Resource[]>, k: string, rs: Resource[]): void => {
-    m.set(k, add(m.get(k) ?? [], rs));
-  };
-  for (const t of core.ctx.tasks.all()) {
-    if (isTerminalState(t.state) || t.resourcesRecovered) continue;
-    push(u.allocatedByAgent, t.agentId, t.resources);
-    push(u.allocatedByFramework, t.frameworkId, t.resources);
-  }
-  for (const o of core.ctx.offers.all()) {
-    push(u.offeredByAgent, o.agentId, o.resources);
-    push(u.offeredByFramework, o.frameworkId, o.resources);
-  }
-  return u;
-}
-
 function time(ms: number | undefined): TimeInfo | undefined {
   return ms === undefined ? undefined : { nanoseconds: ms * 1e6 };
 }
 
-function getAgents(core: MasterCore, usage: Usage): GetAgents {
+function getAgents(core: MasterCore, usage: ResourceUsage): GetAgents {
   const agents: OperatorAgent[] = [];
   for (const a of core.ctx.agents.all()) if (a.state === 'active') agents.push(operatorAgent(a, usage));
   return { agents, recovered_agents: [] };
 }
 
-export function operatorAgent(a: AgentRecord, usage: Usage): OperatorAgent {
+export function operatorAgent(a: AgentRecord, usage: ResourceUsage): OperatorAgent {
   const registered = time(a.registeredAtMs);
   const reregistered = time(a.reregisteredAtMs);
   return {
@@ -106,13 +82,13 @@ export function operatorAgent(a: AgentRecord, usage: Usage): OperatorAgent {
   };
 }
 
-function getFrameworks(core: MasterCore, usage: Usage): GetFrameworks {
+function getFrameworks(core: MasterCore, usage: ResourceUsage): GetFrameworks {
   const frameworks: OperatorFramework[] = [];
   for (const f of core.ctx.frameworks.all()) frameworks.push(operatorFramework(core, f, usage));
   return { frameworks, completed_frameworks: [], recovered_frameworks: [] };
 }
 
-export function operatorFramework(core: MasterCore, f: FrameworkRecord, usage: Usage): OperatorFramework {
+export function operatorFramework(core: MasterCore, f: FrameworkRecord, usage: ResourceUsage): OperatorFramework {
   const { ctx } = core;
   const offers: Offer[] = ctx.offers.ofFramework(f.id).map((o) => ({
     id: { value: o.id },

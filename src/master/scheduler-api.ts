@@ -80,7 +80,8 @@ function subscribe(node: MasterNode, log: Logger, req: Request, res: Response, c
   });
 }
 
-function header(req: Request, name: string): string | undefined {
+/** A request header given once (a repeated one counts as absent). */
+export function header(req: Request, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === 'string' ? v : undefined;
 }

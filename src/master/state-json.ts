@@ -8,7 +8,8 @@
 import { add, flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
 import type { MasterCore } from './master-core.ts';
 import type { OfferRecord } from './offers.ts';
-import { isTerminalState, type TaskRecord } from './tasks.ts';
+import { resourceUsage } from './resource-usage.ts';
+import type { TaskRecord } from './tasks.ts';
 import type { Resource } from './wire.ts';
 
 export type ResourceMap = Record<string, number | string>;
@@ -59,22 +60,7 @@ function offerJson(o: OfferRecord): Record<string, unknown> {
 export function renderState(core: MasterCore, nowMs: number): Record<string, unknown> {
   const { ctx } = core;
   const info = ctx.config.masterInfo;
-  const usedByAgent = new Map<string, Resource[]>();
-  const usedByFw = new Map<string, Resource[]>();
-  const offeredByAgent = new Map<string, Resource[]>();
-  const offeredByFw = new Map<string, Resource[]>();
-  const push = (m: Map<string, Resource[]>, k: string, rs: Resource[]): void => {
-    m.set(k, add(m.get(k) ?? [], rs));
-  };
-  for (const t of ctx.tasks.all()) {
-    if (isTerminalState(t.state) || t.resourcesRecovered) continue;
-    push(usedByAgent, t.agentId, t.resources);
-    push(usedByFw, t.frameworkId, t.resources);
-  }
-  for (const o of ctx.offers.all()) {
-    push(offeredByAgent, o.agentId, o.resources);
-    push(offeredByFw, o.frameworkId, o.resources);
-  }
+  const { allocatedByAgent: usedByAgent, allocatedByFramework: usedByFw, offeredByAgent, offeredByFramework: offeredByFw } = resourceUsage(core);
   let total: Resource[] = [];
   const slaves = [...ctx.agents.all()].map((a) => {
     if (a.state === 'active') total = add(total, a.total);

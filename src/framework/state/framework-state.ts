@@ -16,14 +16,14 @@
 import type { TaskState } from '../../protocol/mesos-types.ts';
 import { isTerminalState } from '../sdk/task-helpers.ts';
 import type { RegistryApp, RegistryEndpoint } from '../../registry/types.ts';
-import type { AppDefinition } from '../app/app-definition.ts';
+import type { AppDefinition, AppVersion } from '../app/app-definition.ts';
 import type { AppliedEntry, StateMachine } from '../../raft/node.ts';
 import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDecision, type StatusUpdate } from './commands.ts';
 import type { AppRecord, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
 import { maxVersionsPerApp } from './model.ts';
 import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
 import { parentGroupId } from '../app/app-id.ts';
-import { renderApp } from '../app/render-app.ts';
+import { renderApp, type JsonObjectOut } from '../app/render-app.ts';
 import { renderEventPlan, type MarathonEventPlan } from './render-deployment.ts';
 
 /**
@@ -104,18 +104,20 @@ export class FrameworkState implements StateMachine<CommandResult> {
   }
   /** The definition an instance runs (its version may be older than the app's current one). */
   definitionOf(appId: string, version: string): AppDefinition | undefined {
-    const app = this.appsById.get(appId);
-    if (app === undefined) return undefined;
-    if (app.current.version === version) return app.current.definition;
-    return app.versions.find((v) => v.version === version)?.definition;
+    return this.versionOf(appId, version)?.definition;
   }
 
   /** An app version's config version (its lastConfigChangeAt), if the version is known. */
   configVersionOf(appId: string, version: string): string | undefined {
+    return this.versionOf(appId, version)?.versionInfo.lastConfigChangeAt;
+  }
+
+  /** One version of an app, if the app and that version are still kept. */
+  private versionOf(appId: string, version: string): AppVersion | undefined {
     const app = this.appsById.get(appId);
     if (app === undefined) return undefined;
-    if (app.current.version === version) return app.current.versionInfo.lastConfigChangeAt;
-    return app.versions.find((v) => v.version === version)?.versionInfo.lastConfigChangeAt;
+    if (app.current.version === version) return app.current;
+    return app.versions.find((v) => v.version === version);
   }
 
   /**
@@ -319,9 +321,8 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private eventPlan(d: DeploymentRecord): MarathonEventPlan {
     const cached = this.eventPlans.get(d.id);
     if (cached !== undefined) return cached;
-    const json = (version: string | undefined): ReturnType<typeof renderApp> | undefined => {
-      const app = this.appsById.get(d.appId);
-      const v = version === undefined || app === undefined ? undefined : app.current.version === version ? app.current : app.versions.find((x) => x.version === version);
+    const json = (version: string | undefined): JsonObjectOut | undefined => {
+      const v = version === undefined ? undefined : this.versionOf(d.appId, version);
       return v === undefined ? undefined : renderApp(v);
     };
     return renderEventPlan(d, d.kind === 'start' ? undefined : json(d.fromVersion), d.kind === 'delete' ? undefined : json(d.version));
