@@ -19,6 +19,8 @@ export interface WorkerHealth {
   readonly revision: number;
   /** Responses this worker sent since it started. */
   readonly responses: number;
+  /** Client connections this worker holds now. */
+  readonly connections: number;
 }
 
 export interface HealthInfo {

@@ -112,6 +112,7 @@ export class ClientConnection implements StreamHandler {
   readonly onClose = (): void => {
     this.state = stClosed;
     this.fwd.clients.delete(this);
+    this.fwd.onClientClosed();
     const ex = this.exchange;
     this.exchange = null;
     ex?.onClientClose();

@@ -22,6 +22,8 @@ import type { ProxyIo, TcpStream } from './tcp-stream.ts';
 import type { UpgradeRequest } from './tunnel.ts';
 import { UpstreamPools, type BackendPool, type PoolOptions } from './upstream-pools.ts';
 
+const noop = (): void => {};
+
 export interface TimeoutOptions {
   /** Until the TCP connect to a backend succeeds (then: eject + retry). */
   readonly connectTimeoutMs: number;
@@ -76,6 +78,9 @@ export class HttpForwarder {
     this.ticker = setInterval(this.tick, this.tickMs);
     this.ticker.unref();
   }
+
+  /** Called after a client connection closed (a multi-worker proxy reports its load). */
+  onClientClosed: () => void = noop;
 
   /** Takes a connection the proxy's listener accepted. */
   readonly accept = (stream: TcpStream): void => {

@@ -14,6 +14,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import { componentLogger, type Logger } from '../common/log.ts';
+import type { WorkerLoad } from './accept-balancer.ts';
 import { RegistryWatchClient } from '../registry/watch-client.ts';
 import { startAdminServer, type AdminSource, type HealthInfo, type WorkerHealth } from './admin-server.ts';
 import type { FailurePolicy } from './failure-policy.ts';
@@ -22,6 +23,7 @@ import type { ProxyIo } from './tcp-stream.ts';
 import type { PoolOptions } from './upstream-pools.ts';
 import { mergeSamples, type MetricsSample } from './metrics.ts';
 import { ProxyServer } from './proxy-server.ts';
+import { isTcpHandle } from './raw-tcp.ts';
 import { RegistryFeed } from './registry-feed.ts';
 import { describeRouteTable, type RegistryAppWithEndpoints } from './route-table.ts';
 import type { PrimaryMessage, WorkerMessage } from './worker-messages.ts';
@@ -54,6 +56,11 @@ export const workerReplyTimeoutMs = 1_000;
 /** Environment variable carrying ProxyOptions (JSON) to a worker. */
 export const workerOptionsEnv = 'CYGNET_PROXY_WORKER_OPTIONS';
 
+/** Environment variable naming a worker's slot (0…workers-1), how the primary and the other workers refer to it. */
+export const workerSlotEnv = 'CYGNET_PROXY_WORKER_SLOT';
+
+const noop = (): void => {};
+
 export async function startProxy(options: ProxyOptions, log: Logger = componentLogger('proxy')): Promise<RunningProxy> {
   return options.workers <= 1 ? startSingle(options, log) : startPrimary(options, log);
 }
@@ -66,7 +73,7 @@ async function startSingle(options: ProxyOptions, log: Logger): Promise<RunningP
   feed.rebuild();
   watch.start();
   const source: AdminSource = {
-    health: async () => health(watch.connected, proxy.metrics.tableRoutes, [{ pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses() }]),
+    health: async () => health(watch.connected, proxy.metrics.tableRoutes, [{ pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses(), connections: proxy.clientCount }]),
     metrics: async () => proxy.metrics.sample(),
     routes: async () => describeRouteTable(proxy.routeTable),
   };
@@ -103,20 +110,49 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
   let nextRequestId = 1;
   let closing = false;
 
+  /** Each worker slot's last report (accept-balancer.ts). */
+  const loads = new Map<number, WorkerLoad>();
+  const broadcastLoads = (): void => {
+    const msg: PrimaryMessage = { t: 'loads', workers: Object.fromEntries(loads) };
+    for (const w of workers.values()) if (w.isConnected()) w.send(msg);
+  };
+  /** Relays a connection one worker passed on to the worker it named (another live one if that one is gone). */
+  const passOn = (from: number, to: number, handle: unknown): void => {
+    if (!isTcpHandle(handle)) return;
+    const live = (w: Worker | undefined): w is Worker => w !== undefined && w.isConnected();
+    const named = workers.get(to);
+    const dest = live(named) ? named : [...workers.values()].find((w) => live(w) && w !== workers.get(from)) ?? workers.get(from);
+    if (!live(dest)) {
+      handle.close(noop);
+      return;
+    }
+    dest.send({ t: 'adopt', from } satisfies PrimaryMessage, handle as never, undefined, () => handle.close(noop));
+  };
+
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: new URL(`./worker-main${extensionOf(import.meta.url)}`, import.meta.url).pathname, args: [], silent: false });
   const fork = (slot: number): Promise<number> => new Promise((resolve, reject) => {
-    const worker = cluster.fork({ [workerOptionsEnv]: JSON.stringify(options) });
+    const worker = cluster.fork({ [workerOptionsEnv]: JSON.stringify(options), [workerSlotEnv]: String(slot) });
     workers.set(slot, worker);
-    worker.on('message', (msg: WorkerMessage) => {
+    worker.on('message', (msg: WorkerMessage, handle: unknown) => {
       if (msg.t === 'listening') {
         if (latest !== undefined) worker.send(latest);
+        loads.set(slot, { connections: 0, adoptedFrom: {} });
+        broadcastLoads();
         resolve(msg.port);
       } else if (msg.t === 'reply') pending.get(msg.id)?.(msg);
+      else if (msg.t === 'load') {
+        loads.set(slot, msg.load);
+        broadcastLoads();
+      } else if (msg.t === 'handoff') passOn(slot, msg.to, handle);
       else if (msg.t === 'failed') reject(new Error(msg.error));
     });
     worker.on('exit', (code, signal) => {
-      if (workers.get(slot) === worker) workers.delete(slot);
+      if (workers.get(slot) === worker) {
+        workers.delete(slot);
+        loads.delete(slot);
+        broadcastLoads();
+      }
       if (closing) return;
       log.error({ slot, code, signal }, 'proxy worker exited; replacing it');
       setTimeout(() => { if (!closing) fork(slot).catch((err: unknown) => log.error({ err: String(err) }, 'proxy worker failed to start')); }, workerRestartDelayMs).unref();

@@ -17,7 +17,8 @@ import { defaultPool, type PoolOptions } from './upstream-pools.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { computeRouteTable, emptyRouteTable, newBackendState, type BackendState, type RegistryAppWithEndpoints, type RouteTable } from './route-table.ts';
 import { TcpForwarder } from './tcp-forwarder.ts';
-import { acceptStreams, defaultProxyIo, type ProxyIo } from './tcp-stream.ts';
+import type { TcpHandle } from './raw-tcp.ts';
+import { acceptStreams, adoptHandle, defaultProxyIo, type ProxyIo } from './tcp-stream.ts';
 import { createUpgradeHandler } from './tunnel.ts';
 
 export interface ProxyServerOptions {
@@ -68,16 +69,27 @@ export class ProxyServer {
     this.metrics.upstreamSockets = () => this.forwarder.pools.sockets();
   }
 
-  async listen(): Promise<number> {
+  /** `divert`: see acceptStreams (a multi-worker proxy passes some connections to other workers). */
+  async listen(divert?: (handle: TcpHandle) => boolean): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.removeListener('error', reject);
-        acceptStreams(this.http, this.io, this.forwarder.accept);
+        acceptStreams(this.http, this.io, this.forwarder.accept, divert);
         resolve();
       });
     });
     return this.port;
+  }
+
+  /** Serves a client connection another worker accepted and passed on. */
+  adopt(handle: TcpHandle): void {
+    this.forwarder.accept(adoptHandle(handle, this.io));
+  }
+
+  /** Client connections open now. */
+  get clientCount(): number {
+    return this.forwarder.clients.size;
   }
 
   get port(): number {

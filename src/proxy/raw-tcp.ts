@@ -99,6 +99,11 @@ function loadBindings(): Bindings | null {
 const b = loadBindings();
 export const rawTcpAvailable = b !== null;
 
+/** A TCP handle, as node's IPC hands one over (`process.on('message', (msg, handle))`). */
+export function isTcpHandle(x: unknown): x is TcpHandle {
+  return b !== null && x instanceof b.TCP;
+}
+
 /** Bytes queued in the kernel-refused part of writes past which `write` asks the caller to wait for `onDrain` (net's default). */
 export const writeHighWaterBytes = 16 * 1024;
 

@@ -8,7 +8,7 @@
  * run on it.
  */
 import { lookup } from 'node:dns';
-import { connect, isIP, type Server, type Socket } from 'node:net';
+import { connect, isIP, Socket as NetSocket, type Server, type Socket, type SocketConstructorOpts } from 'node:net';
 import { rawTcpAvailable, RawTcpStream, type TcpHandle } from './raw-tcp.ts';
 
 export { rawTcpAvailable };
@@ -130,12 +130,16 @@ class NetTcpStream implements TcpStream {
  * when it can. Call once the server is listening: the raw path takes over
  * the listening handle's `onconnection` (net.Server then never sees the
  * connections, which is why their lifetime is the caller's to track).
+ * `divert` (raw path only, where no byte has been read yet) may take a
+ * connection away first, as a multi-worker proxy does to pass it to
+ * another worker; it returns true when it did.
  */
-export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: TcpStream) => void): void {
+export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: TcpStream) => void, divert?: (handle: TcpHandle) => boolean): void {
   const listening = (server as unknown as { _handle: TcpHandle | null })._handle;
   if (io === 'raw' && rawTcpAvailable && listening !== null && typeof listening.onconnection === 'function') {
     listening.onconnection = (err: number, handle: TcpHandle | undefined) => {
       if (err !== 0 || handle === undefined) return; // EMFILE and the like: the next accept may succeed
+      if (divert?.(handle) === true) return;
       handle.setNoDelay(true);
       onStream(new RawTcpStream(handle));
     };
@@ -145,6 +149,13 @@ export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: Tc
     socket.setNoDelay(true);
     onStream(new NetTcpStream(socket));
   });
+}
+
+/** A connection handle that came from another process over IPC, as a TcpStream. */
+export function adoptHandle(handle: TcpHandle, io: ProxyIo): TcpStream {
+  handle.setNoDelay(true);
+  if (io === 'raw' && rawTcpAvailable) return new RawTcpStream(handle);
+  return new NetTcpStream(new NetSocket({ handle, readable: true, writable: true, allowHalfOpen: true } as unknown as SocketConstructorOpts));
 }
 
 /** A connection a net.Server accepted, as a TcpStream (paused until attached). */

@@ -5,25 +5,53 @@
  */
 import { describeError } from '../common/errors.ts';
 import { componentLogger } from '../common/log.ts';
-import type { ProxyOptions } from './main.ts';
+import { AcceptBalancer } from './accept-balancer.ts';
+import { LoadReporter } from './load-reporter.ts';
+import { workerSlotEnv, type ProxyOptions } from './main.ts';
+import { isTcpHandle, type TcpHandle } from './raw-tcp.ts';
 import { ProxyServer } from './proxy-server.ts';
 import { describeRouteTable } from './route-table.ts';
 import type { PrimaryMessage, WorkerMessage } from './worker-messages.ts';
 
 const send = (msg: WorkerMessage): void => { process.send?.(msg); };
+const noop = (): void => {};
 
 async function runWorker(): Promise<void> {
   const options = JSON.parse(process.env.CYGNET_PROXY_WORKER_OPTIONS ?? '{}') as ProxyOptions;
   const log = componentLogger('proxy', { worker: process.pid });
   const proxy = new ProxyServer({ host: options.listen.host, port: options.listen.port, domain: options.domain, timeouts: options.timeouts, pool: options.pool, policy: options.policy, io: options.io, log });
-  process.on('message', (msg: PrimaryMessage) => {
+  const balancer = new AcceptBalancer(Number(process.env[workerSlotEnv] ?? '0'));
+  const adoptedFrom: Record<string, number> = {};
+  const reporter = new LoadReporter(() => ({ connections: proxy.clientCount, adoptedFrom: { ...adoptedFrom } }), (load) => send({ t: 'load', load }));
+  proxy.forwarder.onClientClosed = () => reporter.changed();
+  process.on('message', (msg: PrimaryMessage, handle: unknown) => {
     if (msg.t === 'table') proxy.applyRegistry(msg.apps, msg.revision);
-    else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes, health: { pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses() } });
+    else if (msg.t === 'loads') balancer.update(msg.workers);
+    else if (msg.t === 'adopt') {
+      if (!isTcpHandle(handle)) return;
+      adoptedFrom[msg.from] = (adoptedFrom[msg.from] ?? 0) + 1;
+      proxy.adopt(handle);
+      reporter.changed();
+    }
+    else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes, health: { pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses(), connections: proxy.clientCount } });
   });
-  process.on('disconnect', () => { void proxy.close().finally(() => process.exit(0)); });
-  process.on('SIGTERM', () => { void proxy.close().finally(() => process.exit(0)); });
+  const stop = (): void => {
+    reporter.stop();
+    void proxy.close().finally(() => process.exit(0));
+  };
+  process.on('disconnect', stop);
+  process.on('SIGTERM', stop);
+  // Runs before a byte is read: the connection goes whole, kernel buffers and all.
+  const divert = (handle: TcpHandle): boolean => {
+    reporter.changed();
+    const to = balancer.placeNew(proxy.clientCount);
+    if (to === undefined || process.send === undefined) return false;
+    // Node keeps a passed raw handle open in the sender: ours closes once the message (with its descriptor) is out.
+    process.send({ t: 'handoff', to } satisfies WorkerMessage, handle as never, undefined, () => handle.close(noop));
+    return true;
+  };
   try {
-    send({ t: 'listening', port: await proxy.listen() });
+    send({ t: 'listening', port: await proxy.listen(divert) });
   } catch (err) {
     send({ t: 'failed', error: describeError(err) });
     process.exit(1);

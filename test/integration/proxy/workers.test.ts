@@ -5,6 +5,7 @@
  * port adds up their figures.
  */
 import { expect } from 'chai';
+import { connect, type Socket } from 'node:net';
 import { request } from 'undici';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts } from '../../../src/proxy/failure-policy.ts';
 import { defaultTimeouts } from '../../../src/proxy/forwarder.ts';
@@ -76,5 +77,40 @@ describe('proxy with two workers (integration)', function () {
     const metrics = await (await request(`http://127.0.0.1:${proxy.adminPort}/metrics`)).body.text();
     expect(metrics).to.include('cygnet_proxy_workers_max 2');
     expect(metrics).to.include('cygnet_proxy_responses_total{app="/duo",code="2xx"} 40');
+  });
+
+  it('splits a burst of kept-alive connections evenly between the workers, each served where it lands', async () => {
+    replica.publisher.publish({ type: 'APP_UPDATED', app: appOf('/burst') });
+    await settle(replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: endpointOf('/burst', 0, (backends[0] as TestBackend).port) }).revision);
+    // All connect before any sends: the kernel queues them on the shared socket and one worker's accept loop takes whatever is pending.
+    const sockets = await Promise.all(Array.from({ length: 40 }, () => new Promise<Socket>((resolve, reject) => {
+      const s = connect(proxy.port, '127.0.0.1', () => resolve(s));
+      s.once('error', reject);
+    })));
+    try {
+      const answers = await Promise.all(sockets.map((s) => new Promise<string>((resolve, reject) => {
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.includes('"backend"')) resolve(got);
+        });
+        s.once('error', reject);
+        s.write('GET / HTTP/1.1\r\nHost: burst.cygnet\r\n\r\n');
+      })));
+      for (const a of answers) expect(a).to.match(/^HTTP\/1\.1 200 /);
+      const deadline = Date.now() + 5_000;
+      let split: number[] = [];
+      for (;;) {
+        const health = await (await request(`http://127.0.0.1:${proxy.adminPort}/health`)).body.json() as HealthInfo;
+        split = health.workers.map((w) => w.connections);
+        if (split.reduce((s, n) => s + n, 0) === 40 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(split.reduce((s, n) => s + n, 0)).to.equal(40);
+      // Within the balancer's slack (about an eighth) of 20 each, not 40/0.
+      expect(Math.min(...split), `split ${split.join('/')}`).to.be.at.least(15);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 });
