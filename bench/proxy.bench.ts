@@ -58,13 +58,16 @@ const uptime = (): string => execFileSync('uptime').toString().trim().replace(/^
 const fmt = (r: WrkResult): string => `${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.failed}`;
 
 /** wrk through one balancer, with the CPU its processes used per request (µs, user + system). */
-async function measure(s: { pids(): number[] }, port: number): Promise<{ r: WrkResult; cpuUsPerReq: string }> {
+async function measure(s: Pick<Balancer, 'pids' | 'split'>, port: number): Promise<{ r: WrkResult; cpuUsPerReq: string; split: string }> {
   const pids = processTree(s.pids());
   const before = cpuMs(pids);
-  const r = await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
+  const wrk = runWrk({ url: `http://127.0.0.1:${port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST });
+  // Halfway through, how wrk's connections sit on the workers.
+  const split = s.split === undefined ? '–' : await sleep((SECONDS * 1000) / 2).then(() => (s.split as () => Promise<string>)());
+  const r = await wrk;
   const after = cpuMs(pids);
   const per = (ms: number): string => (r.requests > 0 ? ((ms * 1000) / r.requests).toFixed(0) : '–');
-  return { r, cpuUsPerReq: `${per(after.userMs - before.userMs + after.sysMs - before.sysMs)} (${per(after.userMs - before.userMs)} + ${per(after.sysMs - before.sysMs)})` };
+  return { r, split, cpuUsPerReq: `${per(after.userMs - before.userMs + after.sysMs - before.sysMs)} (${per(after.userMs - before.userMs)} + ${per(after.sysMs - before.sysMs)})` };
 }
 
 let taskSeq = 0;
@@ -102,11 +105,11 @@ async function main(): Promise<void> {
 }
 
 async function partThroughput(dir: string, replica: Replica, backends: readonly Backend[], out: string[]): Promise<void> {
-  out.push('### Requests per second and latency (`wrk -c64`)', '', 'CPU µs/req: CPU time the balancer\'s processes used during the run over the requests served (user + system) — the steadiest figure on a shared machine.', '', '| system | workers/threads | round | load avg (1/5/15 min) | req/s | p50 ms | p99 ms | failed | CPU µs/req (user + sys) |', '|---|---:|---:|---|---:|---:|---:|---:|---:|');
+  out.push('### Requests per second and latency (`wrk -c64`)', '', 'CPU µs/req: CPU time the balancer\'s processes used during the run over the requests served (user + system) — the steadiest figure on a shared machine.', '', '| system | workers/threads | round | load avg (1/5/15 min) | req/s | p50 ms | p99 ms | failed | CPU µs/req (user + sys) | connections per worker |', '|---|---:|---:|---|---:|---:|---:|---:|---:|---|');
   const first = backends[0] as Backend;
   const load0 = uptime();
   const direct = await measure({ pids: () => [first.proc.pid as number] }, first.port);
-  out.push(`| one backend direct | – | 1 | ${load0} | ${fmt(direct.r)} | ${direct.cpuUsPerReq} |`);
+  out.push(`| one backend direct | – | 1 | ${load0} | ${fmt(direct.r)} | ${direct.cpuUsPerReq} | – |`);
   log(`direct: ${fmt(direct.r)}`);
   const ports = backends.map((b) => b.port);
   for (const workers of WORKERS) {
@@ -124,9 +127,9 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
       for (let round = 1; round <= ROUNDS; round++) {
         for (const s of systems) {
           const load = uptime();
-          const { r, cpuUsPerReq } = await measure(s, s.port);
-          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${fmt(r)} | ${cpuUsPerReq} |`);
-          log(`${s.name} round ${round}: ${fmt(r)} cpu ${cpuUsPerReq}`);
+          const { r, cpuUsPerReq, split } = await measure(s, s.port);
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${fmt(r)} | ${cpuUsPerReq} | ${split} |`);
+          log(`${s.name} round ${round}: ${fmt(r)} cpu ${cpuUsPerReq} split ${split}`);
         }
       }
     } finally {

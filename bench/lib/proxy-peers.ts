@@ -84,6 +84,8 @@ export interface Balancer {
   /** The balancer's processes (descendants are added by the caller). */
   pids(): number[];
   stop(): Promise<void>;
+  /** Client connections per worker now, e.g. "33/31" (cygnet only, from its admin /health). */
+  split?(): Promise<string>;
 }
 
 async function stopChild(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -104,7 +106,12 @@ export async function startCygnet(port: number, adminPort: number, registryUrl: 
     env: { ...process.env, CYGNET_LOG_LEVEL: 'warn' },
   });
   await waitHttp(`http://127.0.0.1:${port}/`, host);
-  return { name: `cygnet (${workers} worker${workers > 1 ? 's' : ''})`, port, pids: () => [proc.pid as number], stop: () => stopChild(proc) };
+  const split = async (): Promise<string> => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/health`);
+    const health = await res.json() as { workers: { connections: number }[] };
+    return health.workers.map((w) => w.connections).join('/');
+  };
+  return { name: `cygnet (${workers} worker${workers > 1 ? 's' : ''})`, port, pids: () => [proc.pid as number], stop: () => stopChild(proc), split };
 }
 
 const naiveScript = `

@@ -58,6 +58,8 @@ export class ClientConnection implements StreamHandler {
   private exchange: Exchange | null = null;
   /** When the connection entered its current state (head: idle/head timeout; closed: linger). */
   private since: number;
+  /** When it was accepted (coarse, the forwarder's clock). */
+  private readonly openedAt: number;
   private paused = 0;
   private serving = false;
   private tailHost: string | undefined;
@@ -70,6 +72,7 @@ export class ClientConnection implements StreamHandler {
   constructor(private readonly fwd: HttpForwarder, readonly socket: TcpStream) {
     this.clientIp = clientAddress(socket.remoteAddress);
     this.since = fwd.now;
+    this.openedAt = fwd.now;
     socket.attach(this);
   }
 
@@ -112,7 +115,7 @@ export class ClientConnection implements StreamHandler {
   readonly onClose = (): void => {
     this.state = stClosed;
     this.fwd.clients.delete(this);
-    this.fwd.onClientClosed();
+    this.fwd.onClientClosed(this.fwd.now - this.openedAt);
     const ex = this.exchange;
     this.exchange = null;
     ex?.onClientClose();

@@ -79,8 +79,8 @@ export class HttpForwarder {
     this.ticker.unref();
   }
 
-  /** Called after a client connection closed (a multi-worker proxy reports its load). */
-  onClientClosed: () => void = noop;
+  /** Called after a client connection closed, with how long it lived (coarse: ±tickMs); a multi-worker proxy reports its load. */
+  onClientClosed: (lifetimeMs: number) => void = noop;
 
   /** Takes a connection the proxy's listener accepted. */
   readonly accept = (stream: TcpStream): void => {

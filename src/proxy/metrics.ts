@@ -32,6 +32,8 @@ const help: Record<string, string> = {
   cygnet_proxy_tcp_connections_total: 'counter|TCP connections forwarded by listen port',
   cygnet_proxy_client_aborts_total: 'counter|Requests whose client went away before the response ended',
   cygnet_proxy_table_swaps_total: 'counter|Routing tables swapped in',
+  cygnet_proxy_connections_passed_total: 'counter|Accepted client connections passed to a less-loaded worker',
+  cygnet_proxy_connections_adopted_total: 'counter|Client connections taken over from another worker',
   cygnet_proxy_table_revision_max: 'gauge|Registry revision of the routing table in use',
   cygnet_proxy_table_routes_max: 'gauge|HTTP routes in the routing table',
   cygnet_proxy_table_backends_max: 'gauge|Backends in the routing table',
@@ -49,6 +51,8 @@ export class ProxyMetrics {
   tcpConnections = 0;
   clientAborts = 0;
   tableSwaps = 0;
+  connectionsPassed = 0;
+  connectionsAdopted = 0;
   tableRevision = 0;
   tableRoutes = 0;
   tableBackends = 0;
@@ -98,6 +102,8 @@ export class ProxyMetrics {
     out.cygnet_proxy_tcp_connections_total = this.tcpConnections;
     out.cygnet_proxy_client_aborts_total = this.clientAborts;
     out.cygnet_proxy_table_swaps_total = this.tableSwaps;
+    out.cygnet_proxy_connections_passed_total = this.connectionsPassed;
+    out.cygnet_proxy_connections_adopted_total = this.connectionsAdopted;
     out.cygnet_proxy_table_revision_max = this.tableRevision;
     out.cygnet_proxy_table_routes_max = this.tableRoutes;
     out.cygnet_proxy_table_backends_max = this.tableBackends;

@@ -23,13 +23,17 @@ async function runWorker(): Promise<void> {
   const balancer = new AcceptBalancer(Number(process.env[workerSlotEnv] ?? '0'));
   const adoptedFrom: Record<string, number> = {};
   const reporter = new LoadReporter(() => ({ connections: proxy.clientCount, adoptedFrom: { ...adoptedFrom } }), (load) => send({ t: 'load', load }));
-  proxy.forwarder.onClientClosed = () => reporter.changed();
+  proxy.forwarder.onClientClosed = (lifetimeMs) => {
+    balancer.noteClosed(lifetimeMs, proxy.forwarder.now);
+    reporter.changed();
+  };
   process.on('message', (msg: PrimaryMessage, handle: unknown) => {
     if (msg.t === 'table') proxy.applyRegistry(msg.apps, msg.revision);
     else if (msg.t === 'loads') balancer.update(msg.workers);
     else if (msg.t === 'adopt') {
       if (!isTcpHandle(handle)) return;
       adoptedFrom[msg.from] = (adoptedFrom[msg.from] ?? 0) + 1;
+      proxy.metrics.connectionsAdopted++;
       proxy.adopt(handle);
       reporter.changed();
     }
@@ -44,8 +48,9 @@ async function runWorker(): Promise<void> {
   // Runs before a byte is read: the connection goes whole, kernel buffers and all.
   const divert = (handle: TcpHandle): boolean => {
     reporter.changed();
-    const to = balancer.placeNew(proxy.clientCount);
+    const to = balancer.placeNew(proxy.clientCount, proxy.forwarder.now);
     if (to === undefined || process.send === undefined) return false;
+    proxy.metrics.connectionsPassed++;
     // Node keeps a passed raw handle open in the sender: ours closes once the message (with its descriptor) is out.
     process.send({ t: 'handoff', to } satisfies WorkerMessage, handle as never, undefined, () => handle.close(noop));
     return true;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AcceptBalancer, slackFor, type WorkerLoad } from '../../../src/proxy/accept-balancer.ts';
+import { AcceptBalancer, churnClosesPerSecond, slackFor, type WorkerLoad } from '../../../src/proxy/accept-balancer.ts';
 
 /** Reports with no adoptions, from bare counts by slot. */
 function counts(by: Record<number, number>): Record<string, WorkerLoad> {
@@ -11,7 +11,7 @@ function burst(b: AcceptBalancer, n: number, mine = 0): { kept: number; passed: 
   const passed = new Map<number, number>();
   let kept = mine;
   for (let i = 0; i < n; i++) {
-    const to = b.placeNew(kept);
+    const to = b.placeNew(kept, 0);
     if (to === undefined) kept++;
     else passed.set(to, (passed.get(to) ?? 0) + 1);
   }
@@ -23,7 +23,7 @@ describe('AcceptBalancer', () => {
     const b = new AcceptBalancer(0);
     expect(burst(b, 100).kept).to.equal(100);
     b.update(counts({ 0: 100 }));
-    expect(b.placeNew(100)).to.equal(undefined);
+    expect(b.placeNew(100, 0)).to.equal(undefined);
   });
 
   it('splits a burst of 64 connections on one worker about evenly before any report arrives', () => {
@@ -50,8 +50,8 @@ describe('AcceptBalancer', () => {
     while (limit <= 100 + slackFor(limit)) limit++;
     // About an eighth above the other worker's 100.
     expect(limit).to.be.within(110, 120);
-    expect(b.placeNew(limit - 1)).to.equal(undefined);
-    expect(b.placeNew(limit)).to.equal(1);
+    expect(b.placeNew(limit - 1, 0)).to.equal(undefined);
+    expect(b.placeNew(limit, 0)).to.equal(1);
     expect(slackFor(0)).to.equal(1);
     expect(slackFor(64)).to.equal(9);
   });
@@ -71,7 +71,7 @@ describe('AcceptBalancer', () => {
     expect(burst(b, 10, first.kept + second.kept).kept).to.be.within(4, 6);
     // Its clients left: it is the place for the next ones.
     b.update({ 1: { connections: 0, adoptedFrom: { 0: 1_000 } } });
-    expect(b.placeNew(first.kept)).to.equal(1);
+    expect(b.placeNew(first.kept, 0)).to.equal(1);
   });
 
   it('forgets workers a report leaves out, and starts a slot that comes back from zero', () => {
@@ -79,15 +79,36 @@ describe('AcceptBalancer', () => {
     b.update(counts({ 1: 0 }));
     burst(b, 20);
     b.update(counts({ 0: 20 }));
-    expect(b.placeNew(1_000)).to.equal(undefined);
+    expect(b.placeNew(1_000, 0)).to.equal(undefined);
     // A new worker in slot 1 has adopted nothing: our old passes must not count as on their way to it.
     b.update({ 1: { connections: 0, adoptedFrom: {} } });
-    expect(b.placeNew(20)).to.equal(1);
+    expect(b.placeNew(20, 0)).to.equal(1);
   });
 
   it('ignores counts that are not numbers for a slot', () => {
     const b = new AcceptBalancer(0);
     b.update({ x: { connections: 0, adoptedFrom: {} }, 1: { connections: Number.NaN, adoptedFrom: {} } });
-    expect(b.placeNew(1_000)).to.equal(undefined);
+    expect(b.placeNew(1_000, 0)).to.equal(undefined);
+  });
+
+  it('passes nothing while short-lived connections churn, and balances again once the churn stops or connections last', () => {
+    const b = new AcceptBalancer(0);
+    b.update(counts({ 1: 0 }));
+    // One request per connection: each lives a few ms, hundreds close a second.
+    for (let t = 0; t < 200; t++) b.noteClosed(5, 10_000 + t);
+    expect(b.placeNew(40, 10_200)).to.equal(undefined);
+    expect(b.placeNew(40, 11_500)).to.equal(undefined);
+    // Two seconds without closes: the next burst is balanced again.
+    expect(b.placeNew(40, 12_000)).to.equal(1);
+    // A trickle of short connections (a health check a second) does not stop passing.
+    const t = new AcceptBalancer(0);
+    t.update(counts({ 1: 0 }));
+    for (let i = 0; i < churnClosesPerSecond - 1; i++) t.noteClosed(5, 30_000 + i);
+    expect(t.placeNew(40, 30_500)).to.equal(1);
+    // Nor do long-lived connections closing together.
+    const c = new AcceptBalancer(0);
+    c.update(counts({ 1: 0 }));
+    for (let i = 0; i < 200; i++) c.noteClosed(10_000, 20_000);
+    expect(c.placeNew(40, 20_000)).to.equal(1);
   });
 });
