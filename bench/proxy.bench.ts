@@ -112,6 +112,7 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
   out.push(`| one backend direct | – | 1 | ${load0} | ${fmt(direct.r)} | ${direct.cpuUsPerReq} | – |`);
   log(`direct: ${fmt(direct.r)}`);
   const ports = backends.map((b) => b.port);
+  const summary: string[] = [];
   for (const workers of WORKERS) {
     const [p1, p2, p3, p4, admin] = await freePorts(5) as [number, number, number, number, number];
     const systems: Balancer[] = [
@@ -121,6 +122,7 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
     ];
     // The issue's baseline, at 1 worker only (it has no workers).
     if (workers === 1 && NAIVE) systems.push(await startNaive(p4, ports, HOST));
+    const runs = new Map<string, { perSecond: number[]; p99Ms: number[] }>(systems.map((s) => [s.name, { perSecond: [], p99Ms: [] }]));
     try {
       // Warm-up, not recorded: V8 needs some thousands of requests to optimize cygnet's hot path, and every system gets the same.
       for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
@@ -128,6 +130,8 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
         for (const s of systems) {
           const load = uptime();
           const { r, cpuUsPerReq, split } = await measure(s, s.port);
+          runs.get(s.name)?.perSecond.push(r.perSecond);
+          runs.get(s.name)?.p99Ms.push(r.p99Ms);
           out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${fmt(r)} | ${cpuUsPerReq} | ${split} |`);
           log(`${s.name} round ${round}: ${fmt(r)} cpu ${cpuUsPerReq} split ${split}`);
         }
@@ -135,8 +139,17 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
     } finally {
       for (const s of systems) await s.stop();
     }
+    for (const [name, v] of runs) {
+      summary.push(`| ${name} | ${workers} | ${v.perSecond.length} | ${Math.round(median(v.perSecond))} | ${Math.round(Math.min(...v.perSecond))}–${Math.round(Math.max(...v.perSecond))} | ${median(v.p99Ms).toFixed(2)} | ${Math.min(...v.p99Ms).toFixed(2)}–${Math.max(...v.p99Ms).toFixed(2)} |`);
+    }
   }
-  out.push('');
+  out.push('', '#### Over the rounds', '', '| system | workers/threads | rounds | median req/s | range | median p99 ms | range |', '|---|---:|---:|---:|---|---:|---|', ...summary, '');
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** How long a graceful replacement waits between ENDPOINT_DOWN and the kill: requests already on the old instance finish (a framework's kill grace period does the same). */
