@@ -145,6 +145,9 @@ export function haproxyConfig(port: number, threads: number, backendPorts: reado
     '  option forwardfor',
     'frontend fe',
     `  bind 127.0.0.1:${port}`,
+    // The same headers cygnet and nginx send the backends (marathon-lb's template sets X-Forwarded-Port and, over TLS, -Proto).
+    '  http-request set-header X-Forwarded-Proto http',
+    '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
     '  default_backend be',
     'backend be',
     '  balance roundrobin',
