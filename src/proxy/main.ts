@@ -130,7 +130,7 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
   };
 
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ exec: new URL(`./worker-main${extensionOf(import.meta.url)}`, import.meta.url).pathname, args: [], silent: false });
+  cluster.setupPrimary({ exec: new URL(`./worker-main${extensionOf(import.meta.url)}`, import.meta.url).pathname, execArgv: workerExecArgv(), args: [], silent: false });
   const fork = (slot: number): Promise<number> => new Promise((resolve, reject) => {
     const worker = cluster.fork({ [workerOptionsEnv]: JSON.stringify(options), [workerSlotEnv]: String(slot) });
     workers.set(slot, worker);
@@ -147,11 +147,13 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
       } else if (msg.t === 'handoff') passOn(slot, msg.to, handle);
       else if (msg.t === 'failed') reject(new Error(msg.error));
     });
+    // A send to a worker whose channel just broke (it is exiting) fails with EPIPE: its exit handles the rest.
+    worker.on('error', (err: Error) => log.debug({ slot, err: err.message }, 'proxy worker channel error'));
     worker.on('exit', (code, signal) => {
       if (workers.get(slot) === worker) {
         workers.delete(slot);
         loads.delete(slot);
-        broadcastLoads();
+        if (!closing) broadcastLoads();
       }
       if (closing) return;
       log.error({ slot, code, signal }, 'proxy worker exited; replacing it');
@@ -213,6 +215,16 @@ async function startPrimary(options: ProxyOptions, log: Logger): Promise<Running
       })));
     },
   };
+}
+
+/**
+ * Node flags for a worker. From the TypeScript sources the worker needs tsx as
+ * well: `node --import tsx` passes it on by itself, but bin/cygnet.js loads tsx
+ * through its API, which a forked process does not inherit.
+ */
+function workerExecArgv(): string[] {
+  if (extensionOf(import.meta.url) !== '.ts' || process.execArgv.some((a) => a.includes('tsx'))) return process.execArgv;
+  return [...process.execArgv, '--import', import.meta.resolve('tsx')];
 }
 
 function extensionOf(url: string): string {

@@ -5,7 +5,9 @@
  * port adds up their figures.
  */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts } from '../../../src/proxy/failure-policy.ts';
 import { defaultTimeouts } from '../../../src/proxy/forwarder.ts';
@@ -15,6 +17,7 @@ import { defaultPool } from '../../../src/proxy/upstream-pools.ts';
 import { startBackend, type EchoBody, type TestBackend } from '../../helpers/proxy-backends.ts';
 import { appOf, endpointOf } from '../../helpers/proxy-harness.ts';
 import { startReplica, type Replica } from '../../helpers/registry-harness.ts';
+import { freePorts } from '../raft/helpers.ts';
 
 describe('proxy with two workers (integration)', function () {
   this.timeout(60_000);
@@ -113,4 +116,26 @@ describe('proxy with two workers (integration)', function () {
       for (const s of sockets) s.destroy();
     }
   });
+
+  it('starts both workers from bin/cygnet.js, which loads tsx through its API (not inherited by a fork)', async () => {
+    const [port, admin] = await freePorts(2) as [number, number];
+    const bin = fileURLToPath(new URL('../../../bin/cygnet.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'proxy', '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${admin}`, '--registry', replica.url, '--workers', '2'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CYGNET_LOG_LEVEL: 'warn' } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      let workers = 0;
+      for (let i = 0; i < 200 && workers < 2; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        workers = await request(`http://127.0.0.1:${admin}/health`).then((r) => r.body.json()).then((h) => (h as HealthInfo).workers.length, () => 0);
+      }
+      expect(workers, stderr).to.equal(2);
+      expect(stderr).to.not.include('ERR_UNKNOWN_FILE_EXTENSION');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
 });
+
