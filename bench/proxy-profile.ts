@@ -8,7 +8,9 @@
  * sockets: a 1:1 byte relay (each client connection piped to one backend
  * connection, no HTTP at all), the least a node forwarder can spend.
  *
- *   npx tsx bench/proxy-profile.ts [seconds] [proxy|relay]
+ * `--close` sends every request on a new connection (`Connection: close`).
+ *
+ *   npx tsx bench/proxy-profile.ts [seconds] [proxy|relay] [--close]
  */
 import { spawn } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -49,7 +51,8 @@ if (mode === 'relay') {
   stop = () => proxy.close();
 }
 const before = process.cpuUsage();
-const wrk = spawn('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', '-H', 'Host: web.bench.cygnet', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'inherit'] });
+const closeEach = process.argv.includes('--close');
+const wrk = spawn('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', '-H', 'Host: web.bench.cygnet', ...(closeEach ? ['-H', 'Connection: close'] : []), `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 wrk.stdout.on('data', (c: Buffer) => { out += c.toString(); });
 await new Promise((r) => wrk.once('exit', r));

@@ -11,7 +11,10 @@
  *     on every change) under the same wrk load: failed requests and p99
  *     over a run in which the change repeats every 500 ms;
  *  4. propagation: ENDPOINT_UP published → first request answered by the
- *     new instance (an app that had none), p50/p99.
+ *     new instance (an app that had none), p50/p99;
+ *  5. new connections a second: `wrk -c64` with `Connection: close` (one
+ *     request per connection), the three systems at 1 and 2 workers, and
+ *     how many connections cygnet's workers passed to each other.
  * Prints markdown; the machine is shared, so `uptime` goes with each part.
  *
  *   npm run bench:proxy [-- --seconds 10 --rounds 2 --workers 1,2 --propagations 100]
@@ -37,7 +40,7 @@ const program = new Command('proxy.bench')
   .option('--workers <list>', 'workers/threads per system in part 1', '1,2')
   .option('--threads <n>', 'wrk threads', '1')
   .option('--propagations <n>', 'ENDPOINT_UP → first routed request samples', '100')
-  .option('--parts <list>', 'which parts to run', '1,2,3,4')
+  .option('--parts <list>', 'which parts to run', '1,2,3,4,5')
   .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
   .option('--no-naive', 'skip the naive http-proxy-3 baseline')
   .parse(process.argv.slice(2), { from: 'user' });
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     if (PARTS.has(2)) await partRoutingChange(dir, replica, live, out);
     if (PARTS.has(3)) await partSwapVsReload(dir, replica, live, out);
     if (PARTS.has(4)) await partPropagation(dir, replica, out);
+    if (PARTS.has(5)) await partNewConnections(dir, replica, [...live.keys()], out);
   } finally {
     await Promise.all(pendingKills);
     await Promise.all([...backends, ...live.keys()].map((b) => b.kill()));
@@ -150,6 +154,47 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+async function partNewConnections(dir: string, replica: Replica, backends: readonly Backend[], out: string[]): Promise<void> {
+  out.push('### New connections a second (`Connection: close`)', '', 'wrk -c64 with `-H \'Connection: close\'`: every request on a new connection. "passed": connections cygnet\'s workers handed to each other during the run (they pass none while connections churn).', '', '| system | workers/threads | round | load avg | connections/s | p99 ms | failed | CPU µs/conn (user + sys) | passed |', '|---|---:|---:|---|---:|---:|---:|---:|---:|');
+  const ports = backends.map((b) => b.port);
+  for (const workers of WORKERS) {
+    const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
+    const systems: Balancer[] = [
+      await startCygnet(p1, admin, replica.url, workers, HOST),
+      await HaproxyProcess.start(dir, p2, workers, ports, HOST),
+      await startNginx(dir, p3, workers, ports, HOST),
+    ];
+    const passed = async (s: Balancer): Promise<number> => (s === systems[0] ? metricSum(admin, 'cygnet_proxy_connections_passed_total') : 0);
+    try {
+      for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST, headers: ['Connection: close'] });
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const s of systems) {
+          const load = uptime();
+          const pids = processTree(s.pids());
+          const before = cpuMs(pids);
+          const passedBefore = await passed(s);
+          const r = await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST, headers: ['Connection: close'] });
+          const after = cpuMs(pids);
+          const per = (ms: number): string => (r.requests > 0 ? ((ms * 1000) / r.requests).toFixed(0) : '–');
+          const cpu = `${per(after.userMs - before.userMs + after.sysMs - before.sysMs)} (${per(after.userMs - before.userMs)} + ${per(after.sysMs - before.sysMs)})`;
+          const passes = s === systems[0] ? String((await passed(s)) - passedBefore) : '–';
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} | ${cpu} | ${passes} |`);
+          log(`new connections, ${s.name} round ${round}: ${Math.round(r.perSecond)}/s p99 ${r.p99Ms.toFixed(2)} failed ${r.failed} cpu ${cpu} passed ${passes}`);
+        }
+      }
+    } finally {
+      for (const s of systems) await s.stop();
+    }
+  }
+  out.push('');
+}
+
+/** A counter from the proxy's /metrics, summed over its label sets. */
+async function metricSum(adminPort: number, name: string): Promise<number> {
+  const text = await (await request(`http://127.0.0.1:${adminPort}/metrics`)).body.text();
+  return text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`)).reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
 }
 
 /** How long a graceful replacement waits between ENDPOINT_DOWN and the kill: requests already on the old instance finish (a framework's kill grace period does the same). */
