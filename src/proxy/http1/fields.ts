@@ -20,11 +20,30 @@ export const maxFieldLines = 256;
 /** Per field: line start, name end, value start, value end (OWS trimmed), line end (the CR). */
 const stride = 5;
 
+/**
+ * Fields a parser has room for before it grows: most heads have fewer, and
+ * every connection owns a request and a response parser, so room for
+ * `maxFieldLines` up front (5 KiB, zeroed, off V8's heap) was a measurable
+ * part of what a new connection costs.
+ */
+const initialFieldLines = 16;
+
 export class FieldLines {
   count = 0;
-  readonly offsets = new Int32Array(maxFieldLines * stride);
+  offsets = new Int32Array(initialFieldLines * stride);
   /** Per field, a classification the message parser sets (see request-head.ts / response-head.ts). */
-  readonly kinds = new Uint8Array(maxFieldLines);
+  kinds = new Uint8Array(initialFieldLines);
+
+  /** Room for twice as many fields (up to maxFieldLines), keeping those scanned. */
+  grow(): void {
+    const room = Math.min(maxFieldLines, this.kinds.length * 2);
+    const offsets = new Int32Array(room * stride);
+    offsets.set(this.offsets);
+    const kinds = new Uint8Array(room);
+    kinds.set(this.kinds);
+    this.offsets = offsets;
+    this.kinds = kinds;
+  }
 
   lineStart(i: number): number { return this.offsets[i * stride] as number; }
   nameEnd(i: number): number { return this.offsets[i * stride + 1] as number; }
@@ -45,11 +64,15 @@ export const fieldsTooMany = -2;
  * fieldsMalformed or fieldsTooMany.
  */
 export function scanFieldLines(buf: Buffer, p: number, stop: number, out: FieldLines): number {
-  const o = out.offsets;
+  let o = out.offsets;
   let n = 0;
   let i = p;
   while (i < stop) {
     if (n === maxFieldLines) return fieldsTooMany;
+    if (n === out.kinds.length) {
+      out.grow();
+      o = out.offsets;
+    }
     const lineStart = i;
     while (tokenChar[buf[i] as number] === 1) i++;
     if (i === lineStart || buf[i] !== COLON) return fieldsMalformed;

@@ -93,6 +93,21 @@ describe('proxy HTTP/1.1 request head parser', () => {
     expect(parse(longTarget).r).to.equal(-431);
     expect(parse(`GET / HTTP/1.1\r\nHost: a\r\nX: ${'b'.repeat(maxHeadBytes)}`).r, 'incomplete but already too large').to.equal(-431);
     expect(parse(`GET / HTTP/1.1\r\nHost: a\r\n${'X-A: b\r\n'.repeat(5000)}\r\n`).r).to.equal(-431);
+    // The limit is on field lines: maxFieldLines (256) pass, one more does not.
+    expect(parse(ok(['GET / HTTP/1.1', 'Host: a', ...Array.from({ length: 255 }, (_, i) => `X-${i}: v`)])).r).to.be.greaterThan(0);
+    expect(parse(ok(['GET / HTTP/1.1', 'Host: a', ...Array.from({ length: 256 }, (_, i) => `X-${i}: v`)])).r).to.equal(-431);
+  });
+
+  it('keeps every field of a head with many of them, in order, however often its parser grew (and reused)', () => {
+    const h = new RequestHead();
+    for (const count of [3, 100, 40, 250]) {
+      const fields = Array.from({ length: count }, (_, i) => `X-Field-${i}: value ${i}`);
+      const buf = Buffer.from(ok(['GET /many HTTP/1.1', 'Host: web', 'Connection: X-Field-1', ...fields]));
+      expect(h.parse(buf)).to.equal(buf.length);
+      const out = writeUpstreamHead(buf, h, upstreamTail('10.0.0.1', h.forwardedFor, h.host ?? '', false), 0).toString();
+      const kept = fields.filter((_, i) => i !== 1);
+      expect(out).to.equal(`GET /many HTTP/1.1\r\nHost: web\r\n${kept.map((f) => `${f}\r\n`).join('')}X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: web\r\n\r\n`);
+    }
   });
 });
 
@@ -118,6 +133,14 @@ describe('proxy HTTP/1.1 head writers', () => {
 });
 
 describe('proxy HTTP/1.1 response head parser', () => {
+  it('keeps every field of a response with many of them', () => {
+    const fields = Array.from({ length: 60 }, (_, i) => `Set-Cookie: c${i}=${i}`);
+    const buf = Buffer.from(ok(['HTTP/1.1 200 OK', 'Content-Length: 0', ...fields]));
+    const rh = new ResponseHead();
+    expect(rh.parse(buf, 0)).to.equal(buf.length);
+    expect(writeDownstreamHead(buf, rh, false, connectionClose, 0).toString()).to.equal(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${fields.map((f) => `${f}\r\n`).join('')}Connection: close\r\n\r\n`);
+  });
+
   const head = (lines: string[], start = 0): ResponseHead => {
     const rh = new ResponseHead();
     const buf = Buffer.from(`${'x'.repeat(start)}${ok(lines)}`);
