@@ -156,7 +156,7 @@ export class ClientConnection implements StreamHandler {
     if (!head.isOriginForm) {
       // Absolute-form and asterisk-form targets are for forward proxies and OPTIONS *; a reverse proxy routes origin-form.
       metrics.countResponse('', 400);
-      this.answer('BAD_REQUEST', `request target '${head.target.slice(0, 100)}' is not a path; send origin-form (GET /path HTTP/1.1 with a Host header)`, closeAfter);
+      this.answer('BAD_REQUEST', `request target '${head.target.slice(0, 100)}' is neither a path nor an http:// URL; send origin-form (GET /path HTTP/1.1 with a Host header) or absolute-form (GET http://host/path HTTP/1.1)`, closeAfter);
       return;
     }
     if (head.isUpgrade) {

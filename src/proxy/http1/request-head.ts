@@ -54,20 +54,32 @@ export class RequestHead implements ConnectionTokens {
   expectContinue = false;
   /** X-Forwarded-For values the client sent, joined; undefined when none. */
   forwardedFor: string | undefined = undefined;
+  /**
+   * The authority of an absolute-form target (`GET http://web.cygnet/a HTTP/1.1`,
+   * what a client configured with this proxy as its HTTP proxy sends); undefined
+   * for origin-form. RFC 9112 §3.2.2: it replaces the Host field, and the request
+   * goes on in origin-form (`pathStart`).
+   */
+  absoluteHost: string | undefined = undefined;
+  /** Where an absolute-form target's path starts (its end is `targetEnd`; empty or `?…` means `/` goes first). */
+  pathStart = 0;
   /** Why the head was refused, for the 4xx body. */
   error = '';
   /** The bytes of the last head parsed, and its target once decoded (routing by host alone never needs it). */
   private source: Buffer = Buffer.alloc(0);
   private targetText: string | null = null;
 
-  /** The request target, decoded on first use. */
+  /** The request target in origin-form (an absolute-form target's path), decoded on first use. */
   get target(): string {
-    return (this.targetText ??= this.source.toString('latin1', this.targetStart, this.targetEnd));
+    if (this.targetText !== null) return this.targetText;
+    if (this.absoluteHost === undefined) return (this.targetText = this.source.toString('latin1', this.targetStart, this.targetEnd));
+    const path = this.source.toString('latin1', this.pathStart, this.targetEnd);
+    return (this.targetText = path.startsWith('/') ? path : `/${path}`);
   }
 
-  /** The target starts with '/' (origin-form), checked without decoding it. */
+  /** The target is a path: origin-form, or absolute-form (which is forwarded as its path); checked without decoding it. */
   get isOriginForm(): boolean {
-    return this.source[this.targetStart] === 47;
+    return this.source[this.targetStart] === 47 || this.absoluteHost !== undefined;
   }
 
   /** A protocol switch (WebSocket): handled as a tunnel, not a request. */
@@ -98,14 +110,20 @@ export class RequestHead implements ConnectionTokens {
     this.upgradeProtocol = undefined;
     this.expectContinue = false;
     this.forwardedFor = undefined;
+    this.absoluteHost = undefined;
     this.error = '';
   }
 
   /** The fields as node's rawHeaders (`[name, value, …]`), for the rare paths (upgrades) that want strings. */
   rawHeaders(buf: Buffer): string[] {
     const f = this.fields;
-    const out: string[] = [];
-    for (let i = 0; i < f.count; i++) out.push(buf.toString('latin1', f.lineStart(i), f.nameEnd(i)), buf.toString('latin1', f.valueStart(i), f.valueEnd(i)));
+    const absolute = this.absoluteHost;
+    const out: string[] = absolute === undefined ? [] : ['Host', absolute];
+    for (let i = 0; i < f.count; i++) {
+      // An absolute-form target's authority replaced the client's Host.
+      if (absolute !== undefined && f.nameEnd(i) - f.lineStart(i) === 4 && equalsLower(buf, f.lineStart(i), 'host')) continue;
+      out.push(buf.toString('latin1', f.lineStart(i), f.nameEnd(i)), buf.toString('latin1', f.valueStart(i), f.valueEnd(i)));
+    }
     return out;
   }
 
@@ -150,6 +168,10 @@ export class RequestHead implements ConnectionTokens {
     while (targetChar[buf[i] as number] === 1) i++;
     if (i === this.targetStart || buf[i] !== SP) return this.refuse(400, 'malformed request target');
     this.targetEnd = i;
+    if (buf[this.targetStart] !== 47 && isHttpScheme(buf, this.targetStart, i)) {
+      const status = this.parseAuthority(buf, this.targetStart + httpScheme.length, i);
+      if (status < 0) return status;
+    }
     i++;
     if (i + 10 > stop || buf[i + 8] !== CR || buf[i + 9] !== LF || !equalsHttpSlash(buf, i)) return this.refuse(400, 'malformed request line');
     const major = (buf[i + 5] as number) - 48;
@@ -159,6 +181,20 @@ export class RequestHead implements ConnectionTokens {
     if (major !== 1 || minor > 1) return this.refuse(505, `HTTP/${major}.${minor} is not supported; send HTTP/1.1`);
     this.version = minor === 1 ? 11 : 10;
     return i + 8;
+  }
+
+  /** An absolute-form target's authority (from `a` to the path, query or end at `end`); 0 or a refusal. */
+  private parseAuthority(buf: Buffer, a: number, end: number): number {
+    let i = a;
+    while (i < end && buf[i] !== 47 && buf[i] !== 63) {
+      // RFC 9110 §4.2.4: userinfo in an http URI is deprecated, and a proxy must not forward it.
+      if (buf[i] === 64) return this.refuse(400, 'a request target with userinfo (user@host) is not accepted');
+      i++;
+    }
+    if (i === a) return this.refuse(400, 'absolute-form request target without a host');
+    this.absoluteHost = buf.toString('latin1', a, i);
+    this.pathStart = i;
+    return 0;
   }
 
   /** Reads the fields routing and framing depend on; returns 0 or a refusal. */
@@ -179,7 +215,8 @@ export class RequestHead implements ConnectionTokens {
         case 4:
           if (equalsLower(buf, s, 'host')) {
             hosts++;
-            this.host = sameText(buf, vs, ve, this.lastHost) ? this.lastHost : (this.lastHost = buf.toString('latin1', vs, ve));
+            if (this.absoluteHost !== undefined) kinds[i] = fieldDrop; // replaced by the target's authority (RFC 9112 §3.2.2)
+            else this.host = sameText(buf, vs, ve, this.lastHost) ? this.lastHost : (this.lastHost = buf.toString('latin1', vs, ve));
           }
           break;
         case 6:
@@ -239,6 +276,7 @@ export class RequestHead implements ConnectionTokens {
     }
     if (this.version === 11 && hosts !== 1) return this.refuse(400, hosts === 0 ? 'no Host header' : 'several Host headers');
     if (hosts > 1) return this.refuse(400, 'several Host headers');
+    if (this.absoluteHost !== undefined) this.host = this.absoluteHost;
     if (transferEncodings > 1) return this.refuse(400, 'several Transfer-Encoding fields');
     if (this.chunked && this.contentLength >= 0) return this.refuse(400, 'both Content-Length and Transfer-Encoding');
     if (this.chunked && this.version === 10) return this.refuse(400, 'Transfer-Encoding on HTTP/1.0');
@@ -279,4 +317,11 @@ function methodName(buf: Buffer, s: number, e: number): string {
   if (len === 4 && c === 80 && buf[s + 1] === 79 && buf[s + 2] === 83 && buf[s + 3] === 84) return 'POST';
   if (len === 4 && c === 72 && buf[s + 1] === 69 && buf[s + 2] === 65 && buf[s + 3] === 68) return 'HEAD';
   return buf.toString('latin1', s, e);
+}
+
+const httpScheme = 'http://';
+
+/** buf[start, end) begins with `http://`, the scheme case-insensitive (RFC 9110 §4.2.3). */
+function isHttpScheme(buf: Buffer, start: number, end: number): boolean {
+  return end - start > httpScheme.length && equalsLower(buf, start, httpScheme);
 }

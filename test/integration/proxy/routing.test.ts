@@ -118,6 +118,19 @@ describe('proxy routing (integration)', function () {
     expect(head.toLowerCase()).to.not.include('timeout=5');
   });
 
+  it('serves absolute-form requests (curl -x, http_proxy=) by the URL\'s host and path, and forwards them in origin-form', async () => {
+    // The Host field disagrees on purpose: RFC 9112 §3.2.2 says the target's authority wins.
+    const raw = await rawExchange(h.url, ['GET http://web.shop.cygnet/abs?q=1 HTTP/1.1', 'Host: nothing.example.com', 'Connection: close', '', ''].join('\r\n'));
+    const [head, payload] = raw.split('\r\n\r\n') as [string, string];
+    expect(head).to.match(/^HTTP\/1\.1 200 /);
+    const body = JSON.parse(payload) as EchoBody;
+    expect(body.url).to.equal('/abs?q=1');
+    expect(body.headers.host).to.equal('web.shop.cygnet');
+    expect(body.headers['x-forwarded-host']).to.equal('web.shop.cygnet');
+    const userinfo = await rawExchange(h.url, ['GET http://me@web.shop.cygnet/ HTTP/1.1', 'Host: web.shop.cygnet', 'Connection: close', '', ''].join('\r\n'));
+    expect(userinfo).to.match(/^HTTP\/1\.1 400 /);
+  });
+
   it('passes request bodies through, with and without a length', async () => {
     const sized = await request(`${h.url}/post`, { method: 'POST', dispatcher: agent, headers: { host: 'web.shop.cygnet' }, body: 'hello' });
     const sizedText = await sized.body.text();
@@ -133,7 +146,8 @@ describe('proxy routing (integration)', function () {
     expect(health.workers.map((w) => w.pid)).to.deep.equal([process.pid]);
     const metrics = await (await request(`${h.adminUrl}/metrics`)).body.text();
     expect(metrics).to.match(/cygnet_proxy_responses_total\{app="\/shop\/web",code="2xx"\} \d+/);
-    expect(metrics).to.include('cygnet_proxy_responses_total{app="",code="4xx"} 1');
+    // The 404 for an unrouted host and the 400 for a target with userinfo.
+    expect(metrics).to.include('cygnet_proxy_responses_total{app="",code="4xx"} 2');
     const routes = await (await request(`${h.adminUrl}/routes`)).body.json() as { http: { host: string; appId: string; backends: unknown[] }[] };
     expect(routes.http.find((r) => r.host === 'web.shop.cygnet')).to.deep.include({ appId: '/shop/web' });
   });

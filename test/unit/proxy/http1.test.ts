@@ -111,6 +111,38 @@ describe('proxy HTTP/1.1 request head parser', () => {
   });
 });
 
+describe('proxy HTTP/1.1 absolute-form request targets (RFC 9112 §3.2.2)', () => {
+  it('takes the host from the target, ignoring the Host field, and routes by the path', () => {
+    const { r, h } = parse(ok(['GET http://Web.Shop.Cygnet:8000/a/b?c=1 HTTP/1.1', 'Host: other.example', 'Accept: */*']));
+    expect(r).to.be.greaterThan(0);
+    expect(h).to.include({ isOriginForm: true, host: 'Web.Shop.Cygnet:8000', target: '/a/b?c=1', absoluteHost: 'Web.Shop.Cygnet:8000' });
+    expect(parse(ok(['GET HTTP://web.cygnet HTTP/1.1', 'Host: web.cygnet'])).h).to.include({ host: 'web.cygnet', target: '/' });
+    expect(parse(ok(['GET http://web.cygnet?q=1 HTTP/1.1', 'Host: web.cygnet'])).h.target).to.equal('/?q=1');
+    // HTTP/1.0 need not send Host.
+    expect(parse(ok(['GET http://web.cygnet/x HTTP/1.0'])).h).to.include({ host: 'web.cygnet', target: '/x' });
+  });
+
+  it('still wants one Host field from an HTTP/1.1 client, and refuses a target without a host or with userinfo', () => {
+    expect(parse(ok(['GET http://web.cygnet/ HTTP/1.1'])).r).to.equal(-400);
+    expect(parse(ok(['GET http:///x HTTP/1.1', 'Host: a'])).r).to.equal(-400);
+    const u = parse(ok(['GET http://user:pw@web.cygnet/ HTTP/1.1', 'Host: web.cygnet']));
+    expect(u.r).to.equal(-400);
+    expect(u.h.error).to.include('userinfo');
+    // Not http: left for the connection to refuse as not a path.
+    expect(parse(ok(['GET https://web.cygnet/ HTTP/1.1', 'Host: web.cygnet'])).h.isOriginForm).to.equal(false);
+    expect(parse(ok(['OPTIONS * HTTP/1.1', 'Host: web.cygnet'])).h.isOriginForm).to.equal(false);
+  });
+
+  it('forwards in origin-form with the authority as the only Host, for requests and upgrades alike', () => {
+    const buf = Buffer.from(ok(['POST http://web.cygnet:8000?x=1 HTTP/1.1', 'Host: stale.example', 'Content-Length: 0', 'Accept: */*']));
+    const h = new RequestHead();
+    expect(h.parse(buf)).to.equal(buf.length);
+    const out = writeUpstreamHead(buf, h, upstreamTail('10.0.0.1', h.forwardedFor, h.host ?? '', false), 0).toString();
+    expect(out).to.equal('POST /?x=1 HTTP/1.1\r\nHost: web.cygnet:8000\r\nContent-Length: 0\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: web.cygnet:8000\r\n\r\n');
+    expect(h.rawHeaders(buf)).to.deep.equal(['Host', 'web.cygnet:8000', 'Content-Length', '0', 'Accept', '*/*']);
+  });
+});
+
 describe('proxy HTTP/1.1 head writers', () => {
   it('writes the backend head: HTTP/1.1, hop-by-hop and X-Forwarded-* out, the tail in', () => {
     const text = ok(['GET /p HTTP/1.0', 'Host: web', 'Connection: keep-alive, X-Drop', 'X-Drop: 1', 'Keep-Alive: 5', 'X-Forwarded-For: 203.0.113.9', 'X-Forwarded-Proto: https', 'Accept: */*', 'TE: trailers', 'Expect: 100-continue', 'Proxy-Authorization: x']);
