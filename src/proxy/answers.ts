@@ -6,7 +6,7 @@
  */
 import type { TcpStream } from './tcp-stream.ts';
 
-export type ProxyFailure = 'BAD_REQUEST' | 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT' | 'HEAD_TOO_LARGE' | 'EXPECTATION_FAILED' | 'NOT_IMPLEMENTED' | 'VERSION_NOT_SUPPORTED';
+export type ProxyFailure = 'BAD_REQUEST' | 'NO_ROUTE' | 'NO_INSTANCE' | 'BAD_GATEWAY' | 'GATEWAY_TIMEOUT' | 'HEAD_TOO_LARGE' | 'URI_TOO_LONG' | 'EXPECTATION_FAILED' | 'NOT_IMPLEMENTED' | 'VERSION_NOT_SUPPORTED';
 
 const statusOf: Record<ProxyFailure, number> = {
   BAD_REQUEST: 400,
@@ -15,13 +15,14 @@ const statusOf: Record<ProxyFailure, number> = {
   BAD_GATEWAY: 502,
   GATEWAY_TIMEOUT: 504,
   HEAD_TOO_LARGE: 431,
+  URI_TOO_LONG: 414,
   EXPECTATION_FAILED: 417,
   NOT_IMPLEMENTED: 501,
   VERSION_NOT_SUPPORTED: 505,
 };
 
 const reasonOf: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
+  400: 'Bad Request', 404: 'Not Found', 414: 'URI Too Long', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
   501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
 };
 
@@ -29,6 +30,7 @@ const reasonOf: Record<number, string> = {
 export function refusalFailure(status: number): ProxyFailure {
   switch (status) {
     case 431: return 'HEAD_TOO_LARGE';
+    case 414: return 'URI_TOO_LONG';
     case 417: return 'EXPECTATION_FAILED';
     case 501: return 'NOT_IMPLEMENTED';
     case 505: return 'VERSION_NOT_SUPPORTED';

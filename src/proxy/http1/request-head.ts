@@ -7,7 +7,8 @@
  *
  * Strict, because a proxy that frames a request differently from its
  * backend is open to request smuggling (RFC 9112 §6.3, §11.2). Refused
- * (the connection is then closed): a head over `maxHeadBytes` (431); a
+ * (the connection is then closed): a head over `maxHeadBytes` (431, or 414
+ * when the request line alone is); a
  * malformed start or field line, bare CR/LF, obs-fold; no or several Host
  * on HTTP/1.1; Content-Length together with Transfer-Encoding; differing
  * Content-Lengths or one that is not plain digits; Transfer-Encoding on
@@ -30,6 +31,7 @@ export const fieldDrop = 1;
 export const fieldForwardedFor = 2;
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
+const crlf = Buffer.from('\r\n');
 
 export class RequestHead implements ConnectionTokens {
   readonly fields = new FieldLines();
@@ -140,10 +142,10 @@ export class RequestHead implements ConnectionTokens {
     if (p + 1 >= buf.length && buf[p] === CR) return 0;
     const e = buf.indexOf(crlfcrlf, Math.max(p, scanned - 3));
     if (e < 0) {
-      if (buf.length - p > maxHeadBytes) return this.refuse(431, `request head over ${maxHeadBytes} bytes`);
+      if (buf.length - p > maxHeadBytes) return this.refuseTooLarge(buf, p);
       return 0;
     }
-    if (e + 4 - p > maxHeadBytes) return this.refuse(431, `request head over ${maxHeadBytes} bytes`);
+    if (e + 4 - p > maxHeadBytes) return this.refuseTooLarge(buf, p);
     this.reset();
     this.source = buf;
     this.targetText = null;
@@ -282,6 +284,13 @@ export class RequestHead implements ConnectionTokens {
     if (this.chunked && this.version === 10) return this.refuse(400, 'Transfer-Encoding on HTTP/1.0');
     if (this.named !== null) dropNamed(buf, f, this.named);
     return 0;
+  }
+
+  /** A head over the limit: 414 when the request line alone is (RFC 9112 §3), else 431. */
+  private refuseTooLarge(buf: Buffer, p: number): number {
+    const lineEnd = buf.indexOf(crlf, p);
+    if (lineEnd < 0 || lineEnd - p > maxHeadBytes) return this.refuse(414, `request line over ${maxHeadBytes} bytes`);
+    return this.refuse(431, `request head over ${maxHeadBytes} bytes`);
   }
 
   private refuse(status: number, why: string): number {

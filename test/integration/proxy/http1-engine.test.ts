@@ -103,7 +103,7 @@ for (const io of proxyIos) describe(`proxy HTTP/1.1 engine on ${io} streams (int
     expect(text).to.include('Connection: close');
   });
 
-  it('assembles heads that arrive a few bytes at a time, and refuses one that grows past the limit with 431', async () => {
+  it('assembles heads that arrive a few bytes at a time, and refuses one that grows past the limit with 431 (414 for a request line)', async () => {
     const dribble = (payload: string, piece: number): Promise<string> => new Promise((resolve, reject) => {
       const s = connect(port, '127.0.0.1', async () => {
         for (let at = 0; at < payload.length && !s.destroyed; at += piece) {
@@ -120,6 +120,9 @@ for (const io of proxyIos) describe(`proxy HTTP/1.1 engine on ${io} streams (int
     expect(slow.split('HTTP/1.1 200 OK').slice(1).map((r) => r.split('\r\n\r\n')[1])).to.deep.equal(['GET /slow', 'GET /next']);
     const huge = await dribble(`GET / HTTP/1.1\r\nHost: shapes.cygnet\r\n${'X-A: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n'.repeat(1000)}\r\n`, 4096);
     expect(huge).to.match(/^HTTP\/1.1 431 Request Header Fields Too Large\r\n/);
+    const longUri = await dribble(`GET /${'u'.repeat(70_000)} HTTP/1.1\r\nHost: shapes.cygnet\r\n\r\n`, 4096);
+    expect(longUri).to.match(/^HTTP\/1.1 414 URI Too Long\r\n/);
+    expect(longUri).to.include('CYG_PROXY_URI_TOO_LONG');
   });
 
   it('relays a chunked response as chunked to HTTP/1.1 and decoded to HTTP/1.0', async () => {

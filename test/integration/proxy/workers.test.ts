@@ -85,6 +85,13 @@ describe('proxy with two workers (integration)', function () {
   it('splits a burst of kept-alive connections evenly between the workers, each served where it lands', async () => {
     replica.publisher.publish({ type: 'APP_UPDATED', app: appOf('/burst') });
     await settle(replica.publisher.publish({ type: 'ENDPOINT_UP', endpoint: endpointOf('/burst', 0, (backends[0] as TestBackend).port) }).revision);
+    // Idle workers first: the earlier test's connections may still be closing, and a burst is placed by the counts the workers last reported.
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+      const health = await (await request(`http://127.0.0.1:${proxy.adminPort}/health`)).body.json() as HealthInfo;
+      if (health.workers.every((w) => w.connections === 0)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 50)); // one report interval (10 ms) and its broadcast, with room
     // All connect before any sends: the kernel queues them on the shared socket and one worker's accept loop takes whatever is pending.
     const sockets = await Promise.all(Array.from({ length: 40 }, () => new Promise<Socket>((resolve, reject) => {
       const s = connect(proxy.port, '127.0.0.1', () => resolve(s));

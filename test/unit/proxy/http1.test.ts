@@ -88,9 +88,11 @@ describe('proxy HTTP/1.1 request head parser', () => {
     expect(parse(ok(['POST / HTTP/1.1', 'Host: a', 'transfer-encoding: Chunked'])).h.chunked).to.equal(true);
   });
 
-  it('refuses heads over the limit with 431, and too many header lines', () => {
+  it('refuses heads over the limit with 431 (414 for a request line over it), and too many header lines', () => {
+    // A request line longer than the limit is a URI too long (RFC 9112 §3), complete or not.
     const longTarget = `GET /${'a'.repeat(maxHeadBytes)} HTTP/1.1\r\nHost: a\r\n\r\n`;
-    expect(parse(longTarget).r).to.equal(-431);
+    expect(parse(longTarget).r).to.equal(-414);
+    expect(parse(`GET /${'a'.repeat(maxHeadBytes)}`).r).to.equal(-414);
     expect(parse(`GET / HTTP/1.1\r\nHost: a\r\nX: ${'b'.repeat(maxHeadBytes)}`).r, 'incomplete but already too large').to.equal(-431);
     expect(parse(`GET / HTTP/1.1\r\nHost: a\r\n${'X-A: b\r\n'.repeat(5000)}\r\n`).r).to.equal(-431);
     // The limit is on field lines: maxFieldLines (256) pass, one more does not.
