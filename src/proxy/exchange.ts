@@ -198,6 +198,9 @@ export class Exchange implements UpstreamUser {
       if (rh.status >= 200) break;
       // 101 only answers an upgrade, which never comes here; other 1xx are interim: wait for the final answer.
       if (rh.status === 101) return this.failAttempt('reset', 'switched protocols on a plain request');
+      // RFC 9110 §15.2: a proxy forwards interim responses (103 Early Hints, 102), but never to an
+      // HTTP/1.0 client, and not 100: the proxy answered Expect itself and did not pass it on.
+      if (rh.status !== 100 && !this.clientHttp10) this.client.socket.write(writeDownstreamHead(data, rh, false, connectionNone, 0));
       start = end;
       if (start === data.length) return;
     }

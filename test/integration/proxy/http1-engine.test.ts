@@ -27,6 +27,11 @@ async function startShapes(): Promise<{ server: Server; port: number; seen: stri
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('hello ');
         setTimeout(() => res.end('world'), 5);
+      } else if (req.url === '/hints') {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' }, () => {
+          res.writeHead(200, { 'content-length': 6 });
+          res.end('hinted');
+        });
       } else if (req.url === '/big') {
         res.writeHead(200, { 'content-length': big.length });
         res.end(big);
@@ -93,6 +98,16 @@ for (const io of proxyIos) describe(`proxy HTTP/1.1 engine on ${io} streams (int
     await new Promise<void>((r) => shapes.server.close(() => r()));
     shapes.server.closeAllConnections();
     await new Promise<void>((r) => closer.close(() => r()));
+  });
+
+  it('forwards a 103 Early Hints before the final response to HTTP/1.1 clients, not to HTTP/1.0 ones', async () => {
+    const v11 = await raw(port, 'GET /hints HTTP/1.1\r\nHost: shapes.cygnet\r\nConnection: close\r\n\r\n');
+    expect(v11).to.match(/^HTTP\/1\.1 103 Early Hints\r\n/);
+    expect(v11.split('\r\n\r\n')[0]).to.include('</style.css>; rel=preload; as=style');
+    expect(v11).to.match(/\r\n\r\nHTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhinted$/);
+    const v10 = await raw(port, 'GET /hints HTTP/1.0\r\nHost: shapes.cygnet\r\n\r\n');
+    expect(v10).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(v10).to.not.include('103');
   });
 
   it('answers pipelined requests in order on one connection', async () => {
