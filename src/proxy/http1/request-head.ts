@@ -180,8 +180,9 @@ export class RequestHead implements ConnectionTokens {
     const dot = buf[i + 6];
     const minor = (buf[i + 7] as number) - 48;
     if (dot !== 46 || major < 0 || major > 9 || minor < 0 || minor > 9) return this.refuse(400, 'malformed HTTP version');
-    if (major !== 1 || minor > 1) return this.refuse(505, `HTTP/${major}.${minor} is not supported; send HTTP/1.1`);
-    this.version = minor === 1 ? 11 : 10;
+    if (major !== 1) return this.refuse(505, `HTTP/${major}.${minor} is not supported; send HTTP/1.1`);
+    // RFC 9112 §2.3: a later 1.x minor version is read as 1.1, the highest this proxy speaks.
+    this.version = minor === 0 ? 10 : 11;
     return i + 8;
   }
 

@@ -32,6 +32,13 @@ describe('proxy HTTP/1.1 request head parser', () => {
     expect(h).to.include({ method: 'POST', version: 10, contentLength: 3, keepsAlive: false, host: undefined });
   });
 
+  it('reads a later HTTP/1.x minor version as HTTP/1.1 (RFC 9112 §2.3)', () => {
+    const { r, h } = parse(ok(['GET / HTTP/1.2', 'Host: a']));
+    expect(r).to.be.greaterThan(0);
+    expect(h).to.include({ version: 11, keepsAlive: true });
+    expect(parse(ok(['GET / HTTP/1.9'])).r, 'and so needs a Host').to.equal(-400);
+  });
+
   it('reads Connection tokens: close, keep-alive on HTTP/1.0, upgrade, and headers it names', () => {
     expect(parse(ok(['GET / HTTP/1.1', 'Host: a', 'Connection: close'])).h.keepsAlive).to.equal(false);
     expect(parse(ok(['GET / HTTP/1.0', 'Connection: Keep-Alive'])).h.keepsAlive).to.equal(true);
