@@ -154,7 +154,7 @@ export class ClientConnection implements StreamHandler {
     const metrics = this.fwd.deps.metrics;
     const closeAfter = head.hasBody || !head.keepsAlive;
     if (!head.isOriginForm) {
-      // Absolute-form and asterisk-form targets are for forward proxies and OPTIONS *; a reverse proxy routes origin-form.
+      // Authority-form (CONNECT) and asterisk-form (OPTIONS *) name no path to route; absolute-form was already turned into one.
       metrics.countResponse('', 400);
       this.answer('BAD_REQUEST', `request target '${head.target.slice(0, 100)}' is neither a path nor an http:// URL; send origin-form (GET /path HTTP/1.1 with a Host header) or absolute-form (GET http://host/path HTTP/1.1)`, closeAfter);
       return;

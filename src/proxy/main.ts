@@ -73,7 +73,7 @@ async function startSingle(options: ProxyOptions, log: Logger): Promise<RunningP
   feed.rebuild();
   watch.start();
   const source: AdminSource = {
-    health: async () => health(watch.connected, proxy.metrics.tableRoutes, [{ pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses(), connections: proxy.clientCount }]),
+    health: async () => health(watch.connected, proxy.metrics.tableRoutes, [proxy.workerHealth()]),
     metrics: async () => proxy.metrics.sample(),
     routes: async () => describeRouteTable(proxy.routeTable),
   };

@@ -10,6 +10,7 @@
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.ts';
+import type { WorkerHealth } from './admin-server.ts';
 import { componentLogger, type Logger } from '../common/log.ts';
 import { defaultEjectBaseMs, defaultEjectMaxMs, defaultMaxAttempts, type FailurePolicy } from './failure-policy.ts';
 import { defaultTimeouts, HttpForwarder, type TimeoutOptions } from './forwarder.ts';
@@ -90,6 +91,11 @@ export class ProxyServer {
   /** Client connections open now. */
   get clientCount(): number {
     return this.forwarder.clients.size;
+  }
+
+  /** This process's line in the admin port's /health. */
+  workerHealth(): WorkerHealth {
+    return { pid: process.pid, revision: this.table.revision, responses: this.metrics.totalResponses(), connections: this.clientCount };
   }
 
   get port(): number {

@@ -37,7 +37,7 @@ async function runWorker(): Promise<void> {
       proxy.adopt(handle);
       reporter.changed();
     }
-    else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes, health: { pid: process.pid, revision: proxy.routeTable.revision, responses: proxy.metrics.totalResponses(), connections: proxy.clientCount } });
+    else if (msg.t === 'ask') send({ t: 'reply', id: msg.id, sample: proxy.metrics.sample(), routes: describeRouteTable(proxy.routeTable), routeCount: proxy.metrics.tableRoutes, health: proxy.workerHealth() });
   });
   const stop = (): void => {
     reporter.stop();

@@ -61,24 +61,17 @@ function copyKept(buf: Buffer, f: FieldLines, out: Buffer, at: number): number {
   return o;
 }
 
-/** The backend's request head; `tail` ends with the empty line. The result has `reserve` free bytes at its end. */
+/**
+ * The backend's request head; `tail` ends with the empty line. The result has `reserve` free bytes at its end.
+ * An absolute-form request goes on in origin-form, with the target's authority as its Host (RFC 9112 §3.2.2;
+ * the client's Host fields were dropped).
+ */
 export function writeUpstreamHead(buf: Buffer, head: RequestHead, tail: Buffer, reserve: number): Buffer {
-  if (head.absoluteHost !== undefined) return writeUpstreamHeadFromAbsolute(buf, head, tail, reserve);
-  const lineBytes = head.targetEnd - head.start;
-  const size = lineBytes + version11.length + keptBytes(head.fields) + tail.length;
-  const out = Buffer.allocUnsafe(size + reserve);
-  let o = copyRange(buf, head.start, head.targetEnd, out, 0);
-  o += copyRange(version11, 0, version11.length, out, o);
-  o = copyKept(buf, head.fields, out, o);
-  copyRange(tail, 0, tail.length, out, o);
-  return out;
-}
-
-/** An absolute-form request goes on in origin-form, with the target's authority as its Host (RFC 9112 §3.2.2; the client's Host fields were dropped). */
-function writeUpstreamHeadFromAbsolute(buf: Buffer, head: RequestHead, tail: Buffer, reserve: number): Buffer {
-  const line = Buffer.from(`${buf.toString('latin1', head.start, head.targetStart)}${head.target} HTTP/1.1\r\nHost: ${head.absoluteHost as string}\r\n`, 'latin1');
-  const out = Buffer.allocUnsafe(line.length + keptBytes(head.fields) + tail.length + reserve);
-  let o = copyRange(line, 0, line.length, out, 0);
+  const line = head.absoluteHost === undefined ? null : Buffer.from(`${buf.toString('latin1', head.start, head.targetStart)}${head.target} HTTP/1.1\r\nHost: ${head.absoluteHost}\r\n`, 'latin1');
+  const lineBytes = line === null ? head.targetEnd - head.start + version11.length : line.length;
+  const out = Buffer.allocUnsafe(lineBytes + keptBytes(head.fields) + tail.length + reserve);
+  let o = line === null ? copyRange(buf, head.start, head.targetEnd, out, 0) : copyRange(line, 0, line.length, out, 0);
+  if (line === null) o += copyRange(version11, 0, version11.length, out, o);
   o = copyKept(buf, head.fields, out, o);
   copyRange(tail, 0, tail.length, out, o);
   return out;
