@@ -1,6 +1,6 @@
 /**
  * One pino root logger; every component takes a child with its name.
- * Level from CYGNET_LOG_LEVEL (default `info`, `silent` in tests).
+ * Level from CYGNET_LOG_LEVEL (default `info`; mocha sets `silent`, see test/helpers/quiet-logs.ts).
  *
  * Format: JSON lines (for machines) or one readable line per event (for
  * people, via pino-pretty, synchronous and in-process: no worker thread).
@@ -69,7 +69,7 @@ export function createRootLogger(opts: { level: string; format: LogFormat; color
   return pino(base, pretty);
 }
 
-const defaultLevel = process.env.CYGNET_LOG_LEVEL ?? (process.env.npm_lifecycle_event === 'test' ? 'silent' : 'info');
+const defaultLevel = process.env.CYGNET_LOG_LEVEL ?? 'info';
 
 let root: Logger | undefined;
 
