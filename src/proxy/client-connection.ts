@@ -81,7 +81,8 @@ export class ClientConnection implements StreamHandler {
     return this.state === stHead && this.buf === null;
   }
 
-  readonly onData = (chunk: Buffer): void => {
+  // The StreamHandler callbacks are methods, not arrow-function fields: under tsx every named closure made per connection costs a defineProperty (see raw-tcp.ts).
+  onData(chunk: Buffer): void {
     let bytes = chunk;
     const ex = this.exchange;
     if (ex !== null && ex.wantsBody) {
@@ -96,30 +97,30 @@ export class ClientConnection implements StreamHandler {
     // `chunk` is the shared read buffer, valid only during this call: bytes still waiting (a partial head, a pipelined request) get their own copy.
     const left = this.buf;
     if (left !== null && left.buffer === chunk.buffer) this.buf = Buffer.from(left);
-  };
+  }
 
   /** The client half-closed: with a request in progress that is an abort (as node:http and nginx read it), else a goodbye. */
-  readonly onEnd = (): void => {
+  onEnd(): void {
     if (this.state === stBusy) {
       this.socket.destroy();
       return;
     }
     this.shut();
     this.socket.destroySoon();
-  };
+  }
 
-  readonly onDrain = (): void => {
+  onDrain(): void {
     this.exchange?.onClientDrain();
-  };
+  }
 
-  readonly onClose = (): void => {
+  onClose(): void {
     this.state = stClosed;
     this.fwd.clients.delete(this);
     this.fwd.onClientClosed(this.fwd.now - this.openedAt);
     const ex = this.exchange;
     this.exchange = null;
     ex?.onClientClose();
-  };
+  }
 
   /** Parses and serves the buffered requests, in order, until one is in progress. */
   private serve(): void {
@@ -236,7 +237,7 @@ export class ClientConnection implements StreamHandler {
     const rest = this.buf === null ? Buffer.alloc(0) : Buffer.from(this.buf); // the tunnel writes it later: its own copy
     this.buf = null;
     this.state = stTunnel;
-    this.fwd.deps.onUpgrade({ method: head.method, url: head.target, host: head.host, rawHeaders: head.rawHeaders(buf) }, this.socket, rest, this.onClose);
+    this.fwd.deps.onUpgrade({ method: head.method, url: head.target, host: head.host, rawHeaders: head.rawHeaders(buf) }, this.socket, rest, () => this.onClose());
   }
 
   /** Writes the proxy's own answer; with `close`, the connection ends after it. */
