@@ -15,12 +15,21 @@ export interface Clock {
   setTimer(delayMs: number, fn: () => void): TimerHandle;
 }
 
+/** A handle without a closure: run through tsx (esbuild's keepNames), a named closure costs a defineProperty each time one is made, and timers are made per proposal. */
+class SystemTimer implements TimerHandle {
+  constructor(private readonly t: ReturnType<typeof setTimeout>) {}
+
+  cancel(): void {
+    clearTimeout(this.t);
+  }
+}
+
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
   setTimer(delayMs, fn) {
     const t = setTimeout(fn, delayMs);
     t.unref?.();
-    return { cancel: () => clearTimeout(t) };
+    return new SystemTimer(t);
   },
 };
 

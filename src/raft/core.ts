@@ -675,21 +675,24 @@ export class RaftCore {
   // -------------------------------------------------------------------------
   // Follower side of replication
 
+  /** A method, not a closure per message: under tsx every named closure costs a defineProperty when it is made. */
+  private replyAppend(m: AppendEntriesMessage, reject: boolean, index: number, hintIndex = 0, hintTerm = 0): void {
+    this.send({ type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, reject, index, hintIndex, hintTerm });
+  }
+
   private handleAppendEntries(m: AppendEntriesMessage): void {
-    const reply = (reject: boolean, index: number, hintIndex = 0, hintTerm = 0): void =>
-      this.send({ type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, reject, index, hintIndex, hintTerm });
     if (m.prevLogIndex < this.log.commit) {
-      reply(false, this.log.commit);
+      this.replyAppend(m, false, this.log.commit);
       return;
     }
     const lastNew = this.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.entries);
     if (lastNew === undefined) {
       const { hintIndex, hintTerm } = this.log.conflictHint(m.prevLogIndex);
-      reply(true, m.prevLogIndex, hintIndex, hintTerm);
+      this.replyAppend(m, true, m.prevLogIndex, hintIndex, hintTerm);
       return;
     }
     this.log.commitTo(Math.min(m.commit, lastNew));
-    reply(false, lastNew);
+    this.replyAppend(m, false, lastNew);
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {

@@ -141,13 +141,30 @@ interface ReadWaiter {
   readonly reject: (e: unknown) => void;
 }
 
-/** One ReadIndex round, serving every read queued before it was issued. */
-interface PendingRead {
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-  readonly timer: TimerHandle;
+/**
+ * One ReadIndex round, serving every read queued before it was issued. A
+ * class rather than an object of closures: under tsx (esbuild's keepNames)
+ * each named closure costs a defineProperty when it is made.
+ */
+class ReadRound {
   /** Set once the leader confirmed the read index; then we wait for applied ≥ it. */
-  index: number | undefined;
+  index: number | undefined = undefined;
+
+  constructor(
+    private readonly waiters: readonly ReadWaiter[],
+    readonly timer: TimerHandle,
+    /** Issues the next round; called after a refused round has left `reads`. */
+    private readonly next: () => void,
+  ) {}
+
+  resolve(): void {
+    for (const w of this.waiters) w.resolve();
+  }
+
+  reject(e: unknown): void {
+    for (const w of this.waiters) w.reject(e);
+    queueMicrotask(this.next);
+  }
 }
 
 export class RaftNode<R> {
@@ -167,7 +184,7 @@ export class RaftNode<R> {
   private readonly peerMeta = new Map<NodeId, string>();
 
   private readonly proposals = new Map<number, PendingProposal<R>>();
-  private readonly reads = new Map<string, PendingRead>();
+  private readonly reads = new Map<string, ReadRound>();
   private readSeq = 0;
   /** Reads waiting for the next ReadIndex round (see issueReads). */
   private queuedReads: ReadWaiter[] = [];
@@ -312,18 +329,7 @@ export class RaftNode<R> {
       for (const w of waiters) w.reject(err);
       this.issueReads();
     });
-    this.reads.set(key, {
-      resolve: () => {
-        for (const w of waiters) w.resolve();
-      },
-      reject: (e) => {
-        for (const w of waiters) w.reject(e);
-        // Called after the round left `reads`: the next one may go now.
-        queueMicrotask(() => this.issueReads());
-      },
-      timer,
-      index: undefined,
-    });
+    this.reads.set(key, new ReadRound(waiters, timer, () => this.issueReads()));
     this.schedule();
   }
 
