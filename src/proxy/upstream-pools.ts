@@ -55,7 +55,7 @@ export class UpstreamConn implements StreamHandler {
   private cancelDial: (() => void) | null;
 
   constructor(readonly pool: BackendPool, connectTimeoutMs: number) {
-    this.cancelDial = dialStream(pool.owner.io, pool.address, pool.port, connectTimeoutMs, this.onConnected, this.onConnectFailed);
+    this.cancelDial = dialStream(pool.owner.io, pool.address, pool.port, connectTimeoutMs, (stream) => this.onConnected(stream), (code) => this.onConnectFailed(code));
   }
 
   /** Connected (an idle socket always is; a new one once its connect succeeded). */
@@ -86,23 +86,24 @@ export class UpstreamConn implements StreamHandler {
     this.pool.forget(this);
   }
 
-  private readonly onConnected = (stream: TcpStream): void => {
+  // Methods called through unnamed arrows, not arrow-function fields: under tsx a named closure costs a defineProperty each time one is made (see raw-tcp.ts).
+  private onConnected(stream: TcpStream): void {
     this.cancelDial = null;
     this.stream = stream;
     stream.attach(this);
     const user = this.user;
     if (user === null) this.pool.release(this, true);
     else user.onUpstreamReady(this);
-  };
+  }
 
   /** `code` undefined: the connect timed out. */
-  private readonly onConnectFailed = (code: string | undefined): void => {
+  private onConnectFailed(code: string | undefined): void {
     this.cancelDial = null;
     this.pool.forget(this);
     const user = this.user;
     this.user = null;
     user?.onUpstreamConnectFailed(code === undefined ? 'connect_timeout' : classifyUpstreamError(code, 'connect'), code);
-  };
+  }
 
   onData(chunk: Buffer): void {
     const user = this.user;
