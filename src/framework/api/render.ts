@@ -102,6 +102,19 @@ export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed
   }
   if (embed.tasks) out.tasks = instances.filter(hasTask).map((i) => renderTask(state, i));
   if (embed.readiness) out.readinessCheckResults = [];
+  const failure = app.lastTaskFailure;
+  if (embed.lastTaskFailure && failure !== undefined) {
+    out.lastTaskFailure = {
+      appId: app.id,
+      host: failure.host,
+      message: failure.message,
+      state: failure.state,
+      taskId: failure.taskId,
+      timestamp: iso(failure.timestampMs),
+      version: failure.version,
+      slaveId: failure.agentId ?? null,
+    };
+  }
   return out;
 }
 

@@ -35,6 +35,11 @@ export function isTerminalTaskState(s: TaskState): boolean {
   return s === 'TASK_UNKNOWN' || isTerminalState(s);
 }
 
+/** A terminal state Marathon counts as the task's failure (`lastTaskFailure`): not FINISHED, KILLED or UNKNOWN. */
+export function isTaskFailureState(s: TaskState): boolean {
+  return s === 'TASK_FAILED' || s === 'TASK_ERROR' || s === 'TASK_LOST' || s === 'TASK_DROPPED' || s === 'TASK_GONE' || s === 'TASK_GONE_BY_OPERATOR';
+}
+
 /** An agent host name that is an IPv4 address literal. */
 export function isIPv4Literal(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
@@ -477,6 +482,17 @@ export class FrameworkState implements StateMachine<CommandResult> {
     const app = this.appsById.get(inst.appId);
     if (isTerminalTaskState(u.state)) {
       this.emitStatus(inst, u);
+      if (app !== undefined && isTaskFailureState(u.state)) {
+        app.lastTaskFailure = {
+          taskId: u.taskId,
+          state: u.state,
+          message: u.message ?? '',
+          host: inst.hostname ?? '',
+          ...(inst.agentId !== undefined ? { agentId: inst.agentId } : {}),
+          version: inst.version,
+          timestampMs: u.timestampMs,
+        };
+      }
       if (inst.phase === 'killing' || app === undefined) {
         this.emitInstanceChanged(inst, 'Killed', u.timestampMs);
         this.removeInstance(inst);

@@ -64,6 +64,21 @@ export interface AppRecord {
   failures: number;
   /** A canary in place: `base` keeps `instances - count`, `current` runs `count`. */
   canary?: CanaryRecord;
+  /** The app's last task that ended in failure (Marathon's `lastTaskFailure`); kept until the app is deleted. */
+  lastTaskFailure?: TaskFailureRecord;
+}
+
+export interface TaskFailureRecord {
+  readonly taskId: string;
+  /** The Mesos state it ended in: TASK_FAILED, TASK_ERROR, TASK_LOST, TASK_DROPPED, TASK_GONE or TASK_GONE_BY_OPERATOR. */
+  readonly state: string;
+  readonly message: string;
+  readonly host: string;
+  readonly agentId?: string;
+  /** The app version the task ran. */
+  readonly version: string;
+  /** The status update's own time, epoch ms. */
+  readonly timestampMs: number;
 }
 
 export interface CanaryRecord {
