@@ -66,13 +66,13 @@ export function appRoutes(ctx: ApiContext): Router {
   r.get('/v2/apps', async (req, res) => {
     await ctx.beforeRead(req);
     const cacheKey = req.originalUrl;
+    const embed = parseEmbed(queryList(req, 'embed'), 'apps');
     const cached = listCache.get(cacheKey);
-    if (cached !== undefined && cached.generation === ctx.state.generation) {
+    if (cached !== undefined && cached.generation === ctx.state.generation && !embed.taskStats) {
       res.type('application/json').send(cached.body);
       return;
     }
     const generation = ctx.state.generation;
-    const embed = parseEmbed(queryList(req, 'embed'), 'apps');
     const idFilter = typeof req.query.id === 'string' ? req.query.id.toLowerCase() : undefined;
     const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd : undefined;
     const labelFilter = typeof req.query.label === 'string' ? parseLabelSelector(req.query.label) : undefined;
@@ -86,7 +86,8 @@ export function appRoutes(ctx: ApiContext): Router {
     }
     const body = Buffer.from(`{"apps":[${parts.join(',')}]}`);
     if (listCache.size >= maxCachedListings) listCache.clear();
-    listCache.set(cacheKey, { generation, body });
+    // taskStats' life times move with the clock: such a listing is built anew each time.
+    if (!embed.taskStats) listCache.set(cacheKey, { generation, body });
     res.type('application/json').send(body);
   });
   r.post('/v2/apps', textBody, async (req, res) => {

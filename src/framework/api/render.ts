@@ -55,6 +55,8 @@ export interface AppEmbed {
   readonly deployments: boolean;
   readonly lastTaskFailure: boolean;
   readonly readiness: boolean;
+  /** Marathon's `taskStats`: counts and life times by version; depends on the time, so never cached. */
+  readonly taskStats: boolean;
 }
 
 export function parseEmbed(values: readonly string[], prefix: 'apps' | 'app'): AppEmbed {
@@ -66,6 +68,7 @@ export function parseEmbed(values: readonly string[], prefix: 'apps' | 'app'): A
     deployments: true,
     lastTaskFailure: has('lastTaskFailure'),
     readiness: has('readiness'),
+    taskStats: has('taskStats'),
   };
 }
 
@@ -76,6 +79,7 @@ export const maxCachedRenderings = 20_000;
 
 /** `renderAppWithStatus` as JSON text, cached until the app changes. */
 export function appJson(state: FrameworkState, app: AppRecord, embed: AppEmbed): string {
+  if (embed.taskStats) return JSON.stringify(renderAppWithStatus(state, app, embed));
   let cache = jsonCache.get(state);
   if (cache === undefined) {
     cache = new Map();
@@ -91,7 +95,7 @@ export function appJson(state: FrameworkState, app: AppRecord, embed: AppEmbed):
   return json;
 }
 
-export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed: AppEmbed): Json {
+export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed: AppEmbed, nowMs: number = Date.now()): Json {
   const base = renderApp(app.current) as Json;
   const out: Json = { ...base };
   const instances = state.instancesOf(app.id);
@@ -102,6 +106,7 @@ export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed
   }
   if (embed.tasks) out.tasks = instances.filter(hasTask).map((i) => renderTask(state, i));
   if (embed.readiness) out.readinessCheckResults = [];
+  if (embed.taskStats) out.taskStats = taskStatsOf(app, instances, nowMs);
   const failure = app.lastTaskFailure;
   if (embed.lastTaskFailure && failure !== undefined) {
     out.lastTaskFailure = {
@@ -115,6 +120,42 @@ export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed
       slaveId: failure.agentId ?? null,
     };
   }
+  return out;
+}
+
+/**
+ * Marathon's `taskStats` (TaskStatsByVersion): for the instances that have a
+ * task (not those waiting to be launched), counts and life times (seconds
+ * since the task started; the median is the upper one) in all, for those
+ * started from a version at or after the last scaling, and for those on the
+ * latest configuration or an older one. A group with no instance is left out.
+ */
+export function taskStatsOf(app: AppRecord, instances: readonly InstanceRecord[], nowMs: number): Json {
+  const tasks = instances.filter((i) => i.phase !== 'scheduled' && i.taskId !== undefined);
+  const { lastScalingAt, lastConfigChangeAt } = app.current.versionInfo;
+  const scaledAt = Date.parse(lastScalingAt);
+  const configAt = Date.parse(lastConfigChangeAt);
+  const out: Json = {};
+  const put = (key: string, group: readonly InstanceRecord[]): void => {
+    if (group.length === 0) return;
+    const lifeTimes = group.flatMap((i) => (i.startedAtMs === undefined ? [] : [(nowMs - i.startedAtMs) / 1000])).sort((a, b) => a - b);
+    const stats: Json = {
+      counts: {
+        staged: group.filter((i) => i.mesosState === undefined || i.mesosState === 'TASK_STAGING').length,
+        running: group.filter((i) => i.mesosState === 'TASK_RUNNING').length,
+        healthy: group.filter((i) => i.healthy === true).length,
+        unhealthy: group.filter((i) => i.healthy === false).length,
+      },
+    };
+    if (lifeTimes.length > 0) {
+      stats.lifeTime = { averageSeconds: lifeTimes.reduce((a, b) => a + b, 0) / lifeTimes.length, medianSeconds: lifeTimes[Math.floor(lifeTimes.length / 2)] as number };
+    }
+    out[key] = { stats };
+  };
+  put('startedAfterLastScaling', tasks.filter((i) => Date.parse(i.version) >= scaledAt));
+  put('withLatestConfig', tasks.filter((i) => Date.parse(i.version) >= configAt));
+  put('withOutdatedConfig', tasks.filter((i) => Date.parse(i.version) < configAt));
+  put('totalSummary', tasks);
   return out;
 }
 

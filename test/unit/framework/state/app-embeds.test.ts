@@ -1,5 +1,8 @@
 /**
- * Marathon's `lastTaskFailure`: GET /v2/apps/{id} (and `embed=apps.lastTaskFailure`)
+ * What Marathon's app JSON embeds about an app's tasks, from the replicated
+ * state: `lastTaskFailure` and `taskStats`.
+ *
+ * `lastTaskFailure`: GET /v2/apps/{id} (and `embed=apps.lastTaskFailure`)
  * shows the app's last task that ended FAILED, ERROR, LOST, DROPPED or GONE,
  * with its host, message, state, task id, time and app version. A task the
  * framework killed, or one that finished, is not a failure. It is part of
@@ -8,7 +11,7 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../../src/common/clock.ts';
 import { AppService } from '../../../../src/framework/app-service.ts';
-import { parseEmbed, renderAppWithStatus } from '../../../../src/framework/api/render.ts';
+import { parseEmbed, renderAppWithStatus, taskStatsOf } from '../../../../src/framework/api/render.ts';
 import type { FrameworkCommand, StatusUpdate } from '../../../../src/framework/state/commands.ts';
 import { FrameworkState } from '../../../../src/framework/state/framework-state.ts';
 
@@ -23,17 +26,17 @@ function harness(): { state: FrameworkState; apps: AppService; run: (cmd: Framew
   return { state, apps, run: (cmd) => { run(cmd); } };
 }
 
-/** Schedules the app's instance (as the deployment driver does) if it has none, launches it on agent S1 at 127.0.0.2 and reports it RUNNING; returns its task id. */
-function launchOne(h: ReturnType<typeof harness>, appId: string): string {
-  if (h.state.instancesOf(appId).length === 0) {
+/** Schedules the app's n-th instance (as the deployment driver does) if it has not got one, launches it on agent S1 at 127.0.0.2 and reports it RUNNING at `runningAtMs` (0: leaves it staging); returns its task id. */
+function launchOne(h: ReturnType<typeof harness>, appId: string, n = 1, runningAtMs = 2000): string {
+  if (h.state.instancesOf(appId).length < n) {
     const version = h.state.app(appId)?.current.version ?? '';
-    h.run({ type: 'Schedule', atMs: 500, instances: [{ instanceId: `${appId.slice(1).replaceAll('/', '_')}.instance-1`, appId, version }] });
+    h.run({ type: 'Schedule', atMs: 500, instances: [{ instanceId: `${appId.slice(1).replaceAll('/', '_')}.instance-${n}`, appId, version }] });
   }
-  const inst = h.state.instancesOf(appId)[0];
+  const inst = h.state.instancesOf(appId)[n - 1];
   if (inst === undefined) throw new Error('no instance');
   const taskId = `${inst.instanceId}._app.${inst.incarnation + 1}`;
   h.run({ type: 'Launch', atMs: 1000, launches: [{ instanceId: inst.instanceId, incarnation: inst.incarnation + 1, taskId, agentId: 'S1', hostname: '127.0.0.2', hostPorts: [31000] }] });
-  status(h, { taskId, state: 'TASK_RUNNING', agentId: 'S1', timestampMs: 2000 });
+  if (runningAtMs > 0) status(h, { taskId, state: 'TASK_RUNNING', agentId: 'S1', timestampMs: runningAtMs });
   return taskId;
 }
 
@@ -99,5 +102,42 @@ describe('framework/state lastTaskFailure', () => {
     // A new app under the same id (its predecessor's delete still running, hence force) starts clean.
     await h.apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 1 }, { force: true });
     expect(rendered(h, '/web')).to.not.have.property('lastTaskFailure');
+  });
+});
+
+describe('framework/api taskStats', () => {
+  it('is {} for an app with no task yet, and absent unless embedded', async () => {
+    const h = harness();
+    await h.apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 2 });
+    expect(rendered(h, '/web', parseEmbed(['app.taskStats'], 'app')).taskStats).to.deep.equal({});
+    expect(rendered(h, '/web', parseEmbed([], 'apps'))).to.not.have.property('taskStats');
+  });
+
+  it('counts staged and running tasks, and their life times since they started, by version', async () => {
+    const h = harness();
+    await h.apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 3 });
+    launchOne(h, '/web', 1, 10_000);
+    launchOne(h, '/web', 2, 20_000);
+    launchOne(h, '/web', 3, 0); // still staging
+    const app = h.state.app('/web');
+    if (app === undefined) throw new Error('no app');
+    const stats = taskStatsOf(app, h.state.instancesOf('/web'), 50_000);
+    // Every task runs the latest (and only) version: started after the last scaling, on the latest config.
+    const expected = { stats: { counts: { staged: 1, running: 2, healthy: 0, unhealthy: 0 }, lifeTime: { averageSeconds: 35, medianSeconds: 40 } } };
+    expect(stats).to.deep.equal({ startedAfterLastScaling: expected, withLatestConfig: expected, totalSummary: expected });
+    // What the route prints, through the same function.
+    expect(Object.keys(rendered(h, '/web', parseEmbed(['apps.taskStats'], 'apps')).taskStats as object)).to.deep.equal(['startedAfterLastScaling', 'withLatestConfig', 'totalSummary']);
+  });
+
+  it('puts tasks of an older configuration under withOutdatedConfig, and none before any started has a lifeTime', async () => {
+    const h = harness();
+    await h.apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 1 });
+    launchOne(h, '/web', 1, 0);
+    await h.apps.update('/web', { cmd: 'sleep 2' }, { partial: true, force: true });
+    const app = h.state.app('/web');
+    if (app === undefined) throw new Error('no app');
+    const stats = taskStatsOf(app, h.state.instancesOf('/web'), 50_000) as Record<string, unknown>;
+    expect(stats).to.have.keys('withOutdatedConfig', 'totalSummary');
+    expect(stats.withOutdatedConfig).to.deep.equal({ stats: { counts: { staged: 1, running: 0, healthy: 0, unhealthy: 0 } } });
   });
 });
