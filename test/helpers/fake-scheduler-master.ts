@@ -11,6 +11,8 @@ import type { SchedulerCall, SchedulerEvent } from '../../src/protocol/mesos-typ
 export interface RecordedCall {
   readonly call: SchedulerCall;
   readonly streamId: string | undefined;
+  /** Types of the calls that had arrived but were not yet answered when this one arrived. */
+  readonly unansweredAtArrival: readonly string[];
 }
 
 export type SubscribeAnswer =
@@ -32,6 +34,7 @@ export class FakeSchedulerMaster {
   private stream: ServerResponse | undefined;
   private streamCount = 0;
   private waiters: (() => void)[] = [];
+  private readonly unanswered: string[] = [];
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -90,8 +93,11 @@ export class FakeSchedulerMaster {
       this.answerSubscribe(call, answer, res);
     } else {
       const sid = req.headers['mesos-stream-id'];
-      this.calls.push({ call, streamId: Array.isArray(sid) ? sid[0] : sid });
-      if (this.slowCalls.types.includes(call.type ?? '')) await new Promise((r) => setTimeout(r, this.slowCalls.delayMs));
+      const type = call.type ?? '';
+      this.calls.push({ call, streamId: Array.isArray(sid) ? sid[0] : sid, unansweredAtArrival: [...this.unanswered] });
+      this.unanswered.push(type);
+      if (this.slowCalls.types.includes(type)) await new Promise((r) => setTimeout(r, this.slowCalls.delayMs));
+      this.unanswered.splice(this.unanswered.indexOf(type), 1);
       res.writeHead(this.callStatus, { 'content-type': 'text/plain' });
       res.end(this.callBody);
     }

@@ -107,6 +107,16 @@ export class FrameworkScheduler {
    * idleDeclineSeconds.
    */
   private filtersOutstanding = false;
+  /**
+   * Calls that set or clear the master's offer filters (ACCEPT and DECLINE
+   * with refuse_seconds, REVIVE, SUPPRESS) go out in the order they were
+   * decided, each batch after the previous one was answered. Sent at once on
+   * separate connections, a REVIVE could reach the master before a DECLINE
+   * decided earlier: the DECLINE's 120 s filter then stayed, and since the
+   * REVIVE had cleared `filtersOutstanding`, nothing revived again (a CI run
+   * saw an app wait 60 s+ for its first offer).
+   */
+  private filterCalls: Promise<void> = Promise.resolve();
   /** Per app with instances waiting: what offers were seen and why they did not fit. */
   private readonly offerStats = new Map<string, OfferStatsAccumulator>();
 
@@ -442,15 +452,22 @@ export class FrameworkScheduler {
       if (demand && (this.suppressed || this.filtersOutstanding)) {
         this.suppressed = false;
         this.filtersOutstanding = false;
-        await client.revive();
+        await this.inOrder([() => client.revive()]);
       } else if (!demand && !this.suppressed && this.reconciled) {
         this.suppressed = true;
         this.filtersOutstanding = true;
-        await client.suppress();
+        await this.inOrder([() => client.suppress()]);
       }
     } catch (err) {
       this.log.debug({ err: describeError(err) }, 'revive/suppress failed');
     }
+  }
+
+  /** Runs `calls` together once every filter call decided before them was answered (see `filterCalls`); rejects as the first of them does. */
+  private inOrder(calls: readonly (() => Promise<void>)[]): Promise<void> {
+    const batch = this.filterCalls.then(() => Promise.all(calls.map((c) => c()))).then(() => undefined);
+    this.filterCalls = batch.catch(() => undefined);
+    return batch;
   }
 
   private async reconcileStuckLaunches(now: number): Promise<void> {
@@ -476,7 +493,7 @@ export class FrameworkScheduler {
     const waiting = this.reconciled ? this.launchable(now) : [];
     if (waiting.length === 0) {
       this.filtersOutstanding = true;
-      await client.decline(offers.map((o) => o.id.value), { refuse_seconds: idleDeclineSeconds }).catch(() => undefined);
+      await this.inOrder([() => client.decline(offers.map((o) => o.id.value), { refuse_seconds: idleDeclineSeconds }).catch(() => undefined)]);
       // Demand may have appeared while we declined: the next step revives.
       this.kick();
       return;
@@ -545,9 +562,9 @@ export class FrameworkScheduler {
       }
       entry.tasks.push(buildTaskInfo(def, { taskId: inst.taskId, agentId: l.agentId, hostname: l.hostname, version: inst.version, resources: l.resources, hostPorts: l.hostPorts }));
     }
-    const sends: Promise<void>[] = [];
+    const sends: (() => Promise<void>)[] = [];
     for (const { offer, tasks } of byOffer.values()) {
-      sends.push(client.launch(offer, tasks, { refuse_seconds: busyDeclineSeconds }).catch((err: unknown) => {
+      sends.push(() => client.launch(offer, tasks, { refuse_seconds: busyDeclineSeconds }).catch((err: unknown) => {
         // The launch is committed; reconciliation finds the tasks lost and they are scheduled again.
         this.log.warn({ err: describeError(err), offer: offer.id.value }, 'ACCEPT failed');
       }));
@@ -555,8 +572,8 @@ export class FrameworkScheduler {
     const unused = offers.filter((o) => !byOffer.has(o.id.value)).map((o) => o.id.value);
     const stillWaiting = this.launchable(this.clock.nowMs()).length > 0;
     if (!stillWaiting && unused.length > 0) this.filtersOutstanding = true;
-    sends.push(client.decline(unused, { refuse_seconds: stillWaiting ? busyDeclineSeconds : idleDeclineSeconds }).catch(() => undefined));
-    await Promise.all(sends);
+    sends.push(() => client.decline(unused, { refuse_seconds: stillWaiting ? busyDeclineSeconds : idleDeclineSeconds }).catch(() => undefined));
+    await this.inOrder(sends);
   }
 
   /** Agent attributes as last offered: constraints on attributes need them for instances placed earlier. */

@@ -75,6 +75,21 @@ describe('framework scheduler against a scripted master', function () {
     expect(state.instanceOfTask(launched[0]?.task_id.value ?? '')?.phase).to.equal('launched');
   });
 
+  it('sends the REVIVE for new demand only once the idle DECLINE before it was answered', async () => {
+    // Regression (a CI run): sent at once on two connections, the REVIVE reached the master first, the
+    // DECLINE's 120 s filter stayed, and nothing revived again: the app's first instance waited 60 s+.
+    master.slowCalls = { types: ['RECONCILE', 'DECLINE'], delayMs: 400 };
+    scheduler.start();
+    await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
+    master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
+    await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
+    let index = 1000;
+    const apps = new AppService({ state, propose: (cmd) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) })), clock: systemClock, onWrite: () => scheduler.kick() });
+    await apps.create({ id: '/demand', cmd: 'sleep 10', cpus: 0.1, mem: 16, instances: 1 });
+    await master.waitFor(() => callsOf('REVIVE').length > 0, 'a REVIVE for the new demand');
+    expect(callsOf('REVIVE')[0]?.unansweredAtArrival).to.not.include('DECLINE');
+  });
+
   it('kills a running task it does not know, and acknowledges only after committing a known one', async () => {
     scheduler.start();
     await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
