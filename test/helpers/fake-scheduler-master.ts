@@ -28,6 +28,8 @@ export class FakeSchedulerMaster {
   /** Status for non-SUBSCRIBE calls. */
   callStatus = 202;
   callBody = '';
+  /** The next `times` calls of these types are answered 503 (a master failing over). */
+  failCalls: { types: readonly string[]; times: number } = { types: [], times: 0 };
   /** Calls of these types are answered only after this long (a slow master). */
   slowCalls: { types: readonly string[]; delayMs: number } = { types: [], delayMs: 0 };
   private server: Server | undefined;
@@ -98,8 +100,14 @@ export class FakeSchedulerMaster {
       this.unanswered.push(type);
       if (this.slowCalls.types.includes(type)) await new Promise((r) => setTimeout(r, this.slowCalls.delayMs));
       this.unanswered.splice(this.unanswered.indexOf(type), 1);
-      res.writeHead(this.callStatus, { 'content-type': 'text/plain' });
-      res.end(this.callBody);
+      if (this.failCalls.times > 0 && this.failCalls.types.includes(type)) {
+        this.failCalls = { ...this.failCalls, times: this.failCalls.times - 1 };
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.end('not now');
+      } else {
+        res.writeHead(this.callStatus, { 'content-type': 'text/plain' });
+        res.end(this.callBody);
+      }
     }
     for (const w of this.waiters.splice(0)) w();
   }

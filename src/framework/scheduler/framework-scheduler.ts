@@ -452,11 +452,18 @@ export class FrameworkScheduler {
       if (demand && (this.suppressed || this.filtersOutstanding)) {
         this.suppressed = false;
         this.filtersOutstanding = false;
-        await this.inOrder([() => client.revive()]);
+        await this.inOrder([() => client.revive()]).catch((err: unknown) => {
+          // Not revived: the next step tries again rather than waiting out the filters.
+          this.filtersOutstanding = true;
+          throw err;
+        });
       } else if (!demand && !this.suppressed && this.reconciled) {
         this.suppressed = true;
         this.filtersOutstanding = true;
-        await this.inOrder([() => client.suppress()]);
+        await this.inOrder([() => client.suppress()]).catch((err: unknown) => {
+          this.suppressed = false;
+          throw err;
+        });
       }
     } catch (err) {
       this.log.debug({ err: describeError(err) }, 'revive/suppress failed');

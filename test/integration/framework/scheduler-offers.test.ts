@@ -50,6 +50,13 @@ describe('framework scheduler against a scripted master', function () {
 
   const callsOf = (type: SchedulerCall['type']) => master.calls.filter((c) => c.call.type === type);
 
+  /** An API write of an app with one instance: demand for an offer. */
+  async function createDemand(): Promise<void> {
+    let index = 1000;
+    const apps = new AppService({ state, propose: (cmd) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) })), clock: systemClock, onWrite: () => scheduler.kick() });
+    await apps.create({ id: '/demand', cmd: 'sleep 10', cpus: 0.1, mem: 16, instances: 1 });
+  }
+
   it('declines idle offers with a long filter, and REVIVEs when demand appears, then launches', async () => {
     // Demand arrives while the first reconciliation is still under way, before any SUPPRESS.
     master.slowCalls = { types: ['RECONCILE'], delayMs: 500 };
@@ -60,9 +67,7 @@ describe('framework scheduler against a scripted master', function () {
     expect(callsOf('DECLINE')[0]?.call.decline?.filters?.refuse_seconds).to.equal(120);
     expect(callsOf('SUPPRESS')).to.have.lengthOf(0);
 
-    let index = 1000;
-    const apps = new AppService({ state, propose: (cmd) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) })), clock: systemClock, onWrite: () => scheduler.kick() });
-    await apps.create({ id: '/demand', cmd: 'sleep 10', cpus: 0.1, mem: 16, instances: 1 });
+    await createDemand();
     await master.waitFor(() => callsOf('REVIVE').length > 0, 'a REVIVE for the new demand');
     // As a master does after REVIVE: offers again (every allocation cycle) until one is used.
     let n = 2;
@@ -83,11 +88,19 @@ describe('framework scheduler against a scripted master', function () {
     await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
     master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
     await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
-    let index = 1000;
-    const apps = new AppService({ state, propose: (cmd) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) })), clock: systemClock, onWrite: () => scheduler.kick() });
-    await apps.create({ id: '/demand', cmd: 'sleep 10', cpus: 0.1, mem: 16, instances: 1 });
+    await createDemand();
     await master.waitFor(() => callsOf('REVIVE').length > 0, 'a REVIVE for the new demand');
     expect(callsOf('REVIVE')[0]?.unansweredAtArrival).to.not.include('DECLINE');
+  });
+
+  it('tries the REVIVE again when the master refused it', async () => {
+    master.failCalls = { types: ['REVIVE'], times: 1 };
+    scheduler.start();
+    await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
+    master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
+    await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
+    await createDemand();
+    await master.waitFor(() => callsOf('REVIVE').length >= 2, 'a second REVIVE after the refused one');
   });
 
   it('kills a running task it does not know, and acknowledges only after committing a known one', async () => {
