@@ -50,6 +50,14 @@ describe('framework scheduler against a scripted master', function () {
 
   const callsOf = (type: SchedulerCall['type']) => master.calls.filter((c) => c.call.type === type);
 
+  /** Starts the scheduler, offers it one agent before any app exists, and waits for the DECLINE. */
+  async function startAndDeclineAnOffer(): Promise<void> {
+    scheduler.start();
+    await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
+    master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
+    await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
+  }
+
   /** An API write of an app with one instance: demand for an offer. */
   async function createDemand(): Promise<void> {
     let index = 1000;
@@ -60,10 +68,7 @@ describe('framework scheduler against a scripted master', function () {
   it('declines idle offers with a long filter, and REVIVEs when demand appears, then launches', async () => {
     // Demand arrives while the first reconciliation is still under way, before any SUPPRESS.
     master.slowCalls = { types: ['RECONCILE'], delayMs: 500 };
-    scheduler.start();
-    await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
-    master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
-    await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
+    await startAndDeclineAnOffer();
     expect(callsOf('DECLINE')[0]?.call.decline?.filters?.refuse_seconds).to.equal(120);
     expect(callsOf('SUPPRESS')).to.have.lengthOf(0);
 
@@ -84,10 +89,7 @@ describe('framework scheduler against a scripted master', function () {
     // Regression (a CI run): sent at once on two connections, the REVIVE reached the master first, the
     // DECLINE's 120 s filter stayed, and nothing revived again: the app's first instance waited 60 s+.
     master.slowCalls = { types: ['RECONCILE', 'DECLINE'], delayMs: 400 };
-    scheduler.start();
-    await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
-    master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
-    await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
+    await startAndDeclineAnOffer();
     await createDemand();
     await master.waitFor(() => callsOf('REVIVE').length > 0, 'a REVIVE for the new demand');
     expect(callsOf('REVIVE')[0]?.unansweredAtArrival).to.not.include('DECLINE');
@@ -95,10 +97,7 @@ describe('framework scheduler against a scripted master', function () {
 
   it('tries the REVIVE again when the master refused it', async () => {
     master.failCalls = { types: ['REVIVE'], times: 1 };
-    scheduler.start();
-    await master.waitFor(() => master.currentStreamId !== undefined, 'subscribe');
-    master.send({ type: 'OFFERS', offers: { offers: [offer('o-1')] } });
-    await master.waitFor(() => callsOf('DECLINE').length > 0, 'the idle decline');
+    await startAndDeclineAnOffer();
     await createDemand();
     await master.waitFor(() => callsOf('REVIVE').length >= 2, 'a second REVIVE after the refused one');
   });
