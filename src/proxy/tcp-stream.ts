@@ -169,15 +169,16 @@ export function streamOfSocket(socket: Socket): TcpStream {
  * function (neither follows after it).
  */
 export function dialStream(io: ProxyIo, address: string, port: number, timeoutMs: number, onConnected: (stream: TcpStream) => void, onFailed: (code: string | undefined) => void): () => void {
-  // No named closure here (under tsx each costs a defineProperty when made): the timer is cleared inline.
   let timer: NodeJS.Timeout | null = null;
-  const cancel = connectStream(io, address, port, (stream) => {
+  const stopTimer = (): void => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
+  };
+  const cancel = connectStream(io, address, port, (stream) => {
+    stopTimer();
     onConnected(stream);
   }, (code) => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
+    stopTimer();
     onFailed(code);
   });
   timer = setTimeout(() => {
@@ -187,8 +188,7 @@ export function dialStream(io: ProxyIo, address: string, port: number, timeoutMs
   }, timeoutMs);
   timer.unref();
   return () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
+    stopTimer();
     cancel();
   };
 }

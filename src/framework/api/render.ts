@@ -95,7 +95,7 @@ export function appJson(state: FrameworkState, app: AppRecord, embed: AppEmbed):
   return json;
 }
 
-export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed: AppEmbed, nowMs: number = Date.now()): Json {
+export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed: AppEmbed): Json {
   const base = renderApp(app.current) as Json;
   const out: Json = { ...base };
   const instances = state.instancesOf(app.id);
@@ -106,7 +106,7 @@ export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed
   }
   if (embed.tasks) out.tasks = instances.filter(hasTask).map((i) => renderTask(state, i));
   if (embed.readiness) out.readinessCheckResults = [];
-  if (embed.taskStats) out.taskStats = taskStatsOf(app, instances, nowMs);
+  if (embed.taskStats) out.taskStats = taskStatsOf(app, instances, Date.now());
   const failure = app.lastTaskFailure;
   if (embed.lastTaskFailure && failure !== undefined) {
     out.lastTaskFailure = {
