@@ -376,7 +376,7 @@ function detail(results: Results): string[] {
 function report(results: Results, uptimeBefore: string, uptimeAfter: string): string {
   const extras = (want: Column[]): Column[] => want.filter((col) => [...results.writes.values(), ...results.reads.values()].some((r) => r[col] !== undefined));
   const lines: string[] = [
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z; ${DURATION_MS} ms per level after ${WARMUP_MS} ms unrecorded for each system, 256-byte values, ${KEYS} keys, fsync on.`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z; ${DURATION_MS} ms per level after ${WARMUP_MS} ms unrecorded for each system${START_WARMUP_MS > 0 ? `, each cluster first warmed up by ${START_WARMUP_MS} ms of untimed 16-client writes` : ''}, 256-byte values, ${KEYS} keys, fsync on.`,
     `etcd flags beyond the defaults: ${ETCD_ARGS.length > 0 ? `\`${ETCD_ARGS.join(' ')}\`` : 'none'}.`,
     `uptime before: \`${uptimeBefore}\``,
     `uptime after: \`${uptimeAfter}\``,
