@@ -37,6 +37,13 @@ export interface WriteOutcome {
   readonly app?: AppVersion;
 }
 
+/** One app's write, validated and ready to commit (AppService.prepare). */
+export interface PreparedWrite {
+  readonly v: AppVersion;
+  readonly kind: DeploymentKind;
+  readonly from: AppRecord | undefined;
+}
+
 export interface AppServiceOptions {
   readonly state: FrameworkState;
   readonly propose: (cmd: FrameworkCommand) => Promise<CommandResult>;
@@ -80,7 +87,7 @@ export class AppService {
 
   /** PUT/PATCH /v2/apps/{id}: merge (Marathon's partialUpdate=true), replace, or roll back with `{"version": …}`. */
   async update(rawId: string, body: unknown, opts: { force?: boolean; partial?: boolean; origin?: ApiOrigin } = {}): Promise<WriteOutcome> {
-    const w = this.prepareUpdate(rawId, body, opts);
+    const w = this.prepare(rawId, body, opts);
     return this.put(w.v, w.kind, w.from, opts.force ?? false, undefined, undefined, opts.origin);
   }
 
@@ -99,22 +106,38 @@ export class AppService {
       const rawId = typeof element === 'object' && element !== null && !Array.isArray(element) ? (element as { id?: unknown }).id : undefined;
       if (typeof rawId !== 'string') throw new AppValidationError('schema', [{ path: `/${i}/id`, errors: [rawId === undefined ? 'error.path.missing' : 'error.expected.jsstring'] }]);
       if (opts.allowCreation === false && this.state.app(atIndex(i, () => normalizeAppId(rawId))) === undefined) throw new NotFoundError(`App '${rawId}' does not exist`);
-      const w = atIndex(i, () => this.prepareUpdate(rawId, element, opts));
+      const w = atIndex(i, () => this.prepare(rawId, element, opts));
       if (seen.has(w.v.definition.id)) throw new AppValidationError('semantic', [{ path: `/${i}/id`, errors: [`${w.v.definition.id} appears more than once`] }]);
       seen.add(w.v.definition.id);
       return w;
     });
-    const locked = opts.force === true ? [] : writes.flatMap((w) => this.state.deploymentOf(w.v.definition.id) ?? []);
-    if (locked.length > 0) {
-      throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0]?.id ?? ''}'.`, locked.map((d) => d.id));
-    }
+    this.checkLocks(writes.map((w) => w.v.definition.id), opts.force ?? false);
     let last: WriteOutcome | undefined;
-    for (const w of writes) last = await this.put(w.v, w.kind, w.from, opts.force ?? false, undefined, undefined, opts.origin);
+    for (const w of writes) last = await this.commit(w, opts.force ?? false, opts.origin);
     return last as WriteOutcome;
   }
 
+  /** 409 naming the deployments that hold any of `ids`, unless forced. */
+  checkLocks(ids: Iterable<string>, force: boolean): void {
+    if (force) return;
+    const locked = [...ids].flatMap((id) => this.state.deploymentOf(id) ?? []);
+    if (locked.length > 0) {
+      throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0]?.id ?? ''}'.`, locked.map((d) => d.id));
+    }
+  }
+
+  /** Writes what `prepare` made: a new version and its deployment. */
+  commit(w: PreparedWrite, force: boolean, origin?: ApiOrigin): Promise<WriteOutcome> {
+    return this.put(w.v, w.kind, w.from, force, undefined, undefined, origin);
+  }
+
+  /** The answer to a write that changes nothing (Marathon's empty deployment plan, finished at once). */
+  unchanged(): WriteOutcome {
+    return { version: this.nextVersionTime(), deploymentId: this.uuid() };
+  }
+
   /** What an update writes: the new version, what kind of deployment it is, and the app before. Throws on invalid input. */
-  private prepareUpdate(rawId: string, body: unknown, opts: { partial?: boolean }): { v: AppVersion; kind: DeploymentKind; from: AppRecord | undefined } {
+  prepare(rawId: string, body: unknown, opts: { partial?: boolean }): PreparedWrite {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
     // `{"version": v}` (with at most the app's `id` beside it) is a rollback; readRollbackVersion 422s other mixes.

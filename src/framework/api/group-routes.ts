@@ -1,15 +1,17 @@
 /**
- * Marathon's `/v2/groups`, read-only: the tree of groups that app ids imply
- * (`/shop/web` lives in group `/shop`), each with its apps as `/v2/apps`
- * renders them. Clients list apps through groups (marathon-python's
- * `list_groups`, marathon-node's `groups.get`). Groups have no definition of
- * their own in cygnet, so writes answer 405 naming `/v2/apps` instead.
+ * Marathon's `/v2/groups`: the tree of groups that app ids imply (`/shop/web`
+ * lives in group `/shop`), each with its apps as `/v2/apps` renders them.
+ * Clients list apps through groups (marathon-python's `list_groups`,
+ * marathon-node's `groups.get`). Groups have no definition of their own in
+ * cygnet, so POST, PUT and DELETE are app writes (group-service.ts); PATCH
+ * (Marathon's `enforceRole`, which cygnet has no use for) answers 405.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { NotFoundError } from '../../common/errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
+import { GroupService } from '../group-service.ts';
 import type { AppRecord } from '../state/model.ts';
-import type { ApiContext } from './app-routes.ts';
+import { bodyOf, flag, sendWrite, textBody, type ApiContext } from './app-routes.ts';
 import { parseEmbed, renderAppWithStatus, type Json } from './render.ts';
 
 interface GroupNode { id: string; apps: AppRecord[]; groups: Map<string, GroupNode> }
@@ -57,12 +59,30 @@ export function groupRoutes(ctx: ApiContext): Router {
     if (node === undefined) throw new NotFoundError(`Group '${id}' does not exist`);
     res.json(render(node, req));
   };
-  r.get('/v2/groups', (req, res) => serve(req, res, '/'));
-  r.get('/v2/groups/*path', (req, res) => serve(req, res, normalizeAppId(`/${(req.params as { path: string[] }).path.filter((s) => s !== '').join('/')}`)));
-  const readOnly = (_req: Request, res: Response) => {
-    res.status(405).setHeader('Allow', 'GET').json({ message: 'cygnet serves groups read-only (they follow from app ids); create, change and delete apps with /v2/apps' });
+  const groupOf = (req: Request): string => normalizeAppId(`/${((req.params as { path?: string[] }).path ?? []).filter((s) => s !== '').join('/')}`);
+  const groups = new GroupService(ctx.state, ctx.apps);
+  const notAllowed = (_req: Request, res: Response) => {
+    res.status(405).setHeader('Allow', 'GET, POST, PUT, DELETE').json({ message: "cygnet's groups are the apps inside them: it keeps no group settings such as enforceRole (PATCH)" });
   };
-  r.all('/v2/groups', readOnly);
-  r.all('/v2/groups/*path', readOnly);
+  // The root and any group below it; one route per path so that the OpenAPI check can read them.
+  for (const path of ['/v2/groups', '/v2/groups/*path']) {
+    r.get(path, (req, res) => serve(req, res, groupOf(req)));
+    r.post(path, textBody, async (req, res) => {
+      const { outcome, id } = await groups.create(groupOf(req), bodyOf(req), flag(req, 'force'));
+      res.setHeader('Location', `/v2/groups${id === '/' ? '' : id}`);
+      sendWrite(res, 201, outcome);
+    });
+    r.put(path, textBody, async (req, res) => {
+      if (flag(req, 'dryRun')) {
+        res.status(400).json({ message: 'cygnet does not plan group updates without making them (dryRun); leave it out to apply the update' });
+        return;
+      }
+      sendWrite(res, 200, await groups.update(groupOf(req), bodyOf(req), flag(req, 'force')));
+    });
+    r.delete(path, async (req, res) => {
+      sendWrite(res, 200, await groups.remove(groupOf(req), flag(req, 'force')));
+    });
+    r.all(path, notAllowed);
+  }
   return r;
 }

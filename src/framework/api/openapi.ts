@@ -11,7 +11,7 @@ export interface ApiOperation {
   readonly path: string;
   readonly summary: string;
   readonly tag: 'apps' | 'tasks' | 'deployments' | 'queue' | 'events' | 'info' | 'registry' | 'extensions';
-  readonly body?: 'app' | 'appUpdate' | 'appUpdates' | 'taskIds' | 'canary' | 'member';
+  readonly body?: 'app' | 'appUpdate' | 'appUpdates' | 'group' | 'taskIds' | 'canary' | 'member';
 }
 
 export const apiOperations: readonly ApiOperation[] = [
@@ -29,8 +29,14 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'delete', path: '/v2/apps/{appId}/tasks/{taskId}', summary: 'Kill one task (query: scale)', tag: 'tasks' },
   { method: 'get', path: '/v2/apps/{appId}/versions', summary: 'Version ids, newest first', tag: 'apps' },
   { method: 'get', path: '/v2/apps/{appId}/versions/{version}', summary: 'One version of the definition', tag: 'apps' },
-  { method: 'get', path: '/v2/groups', summary: 'The root group: the tree of groups app ids imply, with their apps (read-only)', tag: 'apps' },
-  { method: 'get', path: '/v2/groups/{groupId}', summary: 'One group (read-only; writes answer 405 naming /v2/apps)', tag: 'apps' },
+  { method: 'get', path: '/v2/groups', summary: 'The root group: the tree of groups app ids imply, with their apps', tag: 'apps' },
+  { method: 'post', path: '/v2/groups', summary: 'Create a group with its apps and subgroups (201; one deployment per app, the answer names the last)', tag: 'apps', body: 'group' },
+  { method: 'put', path: '/v2/groups', summary: "Change the root group: apps and groups listed in full replace what is there; scaleBy scales every app", tag: 'apps', body: 'group' },
+  { method: 'delete', path: '/v2/groups', summary: 'Delete every app', tag: 'apps' },
+  { method: 'get', path: '/v2/groups/{groupId}', summary: 'One group', tag: 'apps' },
+  { method: 'post', path: '/v2/groups/{groupId}', summary: 'Create a group below this one (its id resolves against it)', tag: 'apps', body: 'group' },
+  { method: 'put', path: '/v2/groups/{groupId}', summary: "Create or change the group's apps (apps and groups listed in full replace what is there), or scale them all with scaleBy", tag: 'apps', body: 'group' },
+  { method: 'delete', path: '/v2/groups/{groupId}', summary: 'Delete the group: every app inside it', tag: 'apps' },
   { method: 'get', path: '/v2/tasks', summary: 'Every task (query: status=running|staging)', tag: 'tasks' },
   { method: 'post', path: '/v2/tasks/delete', summary: 'Kill tasks by id {"ids": [...]} (query: scale)', tag: 'tasks', body: 'taskIds' },
   { method: 'get', path: '/v2/deployments', summary: 'Deployments in progress', tag: 'deployments' },
@@ -58,6 +64,16 @@ const bodies: Record<NonNullable<ApiOperation['body']>, unknown> = {
   app: { $ref: '#/components/schemas/App' },
   appUpdate: { $ref: '#/components/schemas/App' },
   appUpdates: { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/App' } },
+  group: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      apps: { type: 'array', items: { $ref: '#/components/schemas/App' } },
+      groups: { type: 'array', items: { type: 'object', description: 'A nested group, of this same shape (without scaleBy and version)' } },
+      dependencies: { type: 'array', items: { type: 'string' } },
+      scaleBy: { type: 'number', minimum: 0 },
+    },
+  },
   member: { type: 'object', required: ['id', 'address'], properties: { id: { type: 'integer', minimum: 1 }, address: { type: 'string' }, role: { type: 'string', enum: ['learner', 'voter'] } } },
   taskIds: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', items: { type: 'string' } } } },
   canary: { type: 'object', properties: { app: { $ref: '#/components/schemas/App' }, instances: { type: 'integer', minimum: 1 }, weight: { type: 'number', minimum: 0, maximum: 1 } } },

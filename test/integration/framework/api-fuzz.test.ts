@@ -320,8 +320,10 @@ describe('framework API: fuzz and precise errors', function () {
     // PUT is Marathon's upsert: for a missing app it validates the body as a new app (here: no cmd).
     const put = await api(base, 'PUT', '/v2/apps/fuzz/never', { instances: 2 });
     expect(put.status).to.equal(422);
-    const version = await api(base, 'GET', '/v2/apps/fuzz/base/versions/2000-01-01T00:00:00.000Z');
-    expect([version.status, version.body]).to.deep.equal([404, { message: "App '/fuzz/base' does not exist in version 2000-01-01T00:00:00.000Z" }]);
+    // Its own app: the fuzz above may have sent DELETE /v2/groups, which deletes every app.
+    expect((await api(base, 'POST', '/v2/apps', validApp('/fuzz/versioned'))).status).to.equal(201);
+    const version = await api(base, 'GET', '/v2/apps/fuzz/versioned/versions/2000-01-01T00:00:00.000Z');
+    expect([version.status, version.body]).to.deep.equal([404, { message: "App '/fuzz/versioned' does not exist in version 2000-01-01T00:00:00.000Z" }]);
   });
 
   it('answers 409 with the open deployment for a second write, and 200 with force=true', async () => {

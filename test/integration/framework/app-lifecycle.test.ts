@@ -300,7 +300,7 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 611');
   });
 
-  it('serves the groups app ids imply, read-only, and metrics as Marathon JSON or Prometheus text', async () => {
+  it('serves the groups app ids imply, and metrics as Marathon JSON or Prometheus text', async () => {
     for (const id of ['/g/a/x', '/g/b']) expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 606', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
     const root = (await api(base, 'GET', '/v2/groups')).body as { id: string; groups: { id: string; apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] }[] };
     expect(root.id).to.equal('/');
@@ -309,12 +309,62 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(g?.groups.map((x) => [x.id, x.apps.map((a) => a.id)])).to.deep.equal([['/g/a', ['/g/a/x']]]);
     expect(((await api(base, 'GET', '/v2/groups/g/a')).body as { apps: { id: string }[] }).apps.map((a) => a.id)).to.deep.equal(['/g/a/x']);
     expect((await api(base, 'GET', '/v2/groups/nope')).status).to.equal(404);
-    const write = await api(base, 'POST', '/v2/groups', { id: '/g2' });
-    expect(write.status).to.equal(405);
-    expect((write.body as { message: string }).message).to.contain('/v2/apps');
+    const patch = await api(base, 'PATCH', '/v2/groups/g', { enforceRole: true });
+    expect(patch.status).to.equal(405);
+    expect(patch.headers.allow).to.equal('GET, POST, PUT, DELETE');
     const json = await api(base, 'GET', '/metrics', undefined, { accept: 'application/json' });
     expect((json.body as { gauges: Record<string, { value: number }> }).gauges['cygnet.framework.apps']?.value).to.be.at.least(2);
     const text = await api(base, 'GET', '/metrics', undefined, { accept: '*/*' });
     expect(text.text).to.match(/^cygnet_framework_apps \d+$/m);
+  });
+  it('creates, changes and deletes groups as app writes (POST, PUT, DELETE /v2/groups)', async () => {
+    const app = (id: string, instances: number, cmd = 'sleep 620') => ({ id, cmd, cpus: 0.01, mem: 8, instances });
+    const created = await api(base, 'POST', '/v2/groups', { id: 'team', apps: [app('api', 1)], groups: [{ id: 'db', apps: [app('/team/db/pg', 0)] }] });
+    expect(created.status, created.text).to.equal(201);
+    expect(created.headers.location).to.equal('/v2/groups/team');
+    expect(created.body).to.have.all.keys('version', 'deploymentId');
+    await waitForApp(base, '/team/api', 1);
+    const tree = (await api(base, 'GET', '/v2/groups/team')).body as { apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] };
+    expect(tree.apps.map((a) => a.id)).to.deep.equal(['/team/api']);
+    expect(tree.groups.map((g) => [g.id, g.apps.map((a) => a.id)])).to.deep.equal([['/team/db', ['/team/db/pg']]]);
+
+    // Marathon's answers to a group that exists, and to bad input, with JSON paths into the group.
+    const again = await api(base, 'POST', '/v2/groups', { id: '/team', apps: [app('other', 0)] });
+    expect(again.status).to.equal(409);
+    expect((again.body as { message: string }).message).to.equal('Group /team is already created. Use PUT to change this group.');
+    const badCpus = await api(base, 'POST', '/v2/groups', { id: '/bad', apps: [{ ...app('x', 0), cpus: 'lots' }] });
+    expect(badCpus.status).to.equal(422);
+    expect((badCpus.body as { details: { path: string }[] }).details.map((d) => d.path)).to.deep.equal(['/apps/0/cpus']);
+    const outside = await api(base, 'POST', '/v2/groups', { id: '/bad', groups: [{ id: 'inner', apps: [app('/elsewhere/x', 0)] }] });
+    expect(outside.status).to.equal(422);
+    expect((outside.body as { details: { path: string }[] }).details.map((d) => d.path)).to.deep.equal(['/groups/0/apps/0/id']);
+    expect((await api(base, 'POST', '/v2/groups', { id: '/empty' })).status).to.equal(422);
+    expect((await api(base, 'POST', '/v2/groups', '{"id": "/broken", "apps": [')).status).to.equal(400);
+    expect((await api(base, 'GET', '/v2/apps/bad/x')).status, 'nothing written by a refused group').to.equal(404);
+    expect((await api(base, 'PUT', '/v2/groups/team', { version: '2026-01-01T00:00:00.000Z' })).status).to.equal(422);
+
+    // scaleBy scales every app inside; Marathon rounds up.
+    const scaled = await api(base, 'PUT', '/v2/groups/team', { scaleBy: 2 });
+    expect(scaled.status, scaled.text).to.equal(200);
+    await waitForApp(base, '/team/api', 2);
+    expect((await getApp(base, '/team/db/pg'))?.instances).to.equal(0);
+
+    // A PUT that lists the group's apps and subgroups in full: apps left out go away, new ones come.
+    const replaced = await api(base, 'PUT', '/v2/groups/team?force=true', { apps: [app('api', 2), app('worker', 0, 'sleep 622')], groups: [] });
+    expect(replaced.status, replaced.text).to.equal(200);
+    await waitFor('the group to hold api and worker only', async () => {
+      const g = (await api(base, 'GET', '/v2/groups/team')).body as { apps: { id: string }[]; groups: unknown[] };
+      return g.groups.length === 0 && g.apps.map((a) => a.id).join() === '/team/api,/team/worker' ? g : undefined;
+    });
+
+    const deleted = await api(base, 'DELETE', '/v2/groups/team?force=true');
+    expect(deleted.status, deleted.text).to.equal(200);
+    expect(deleted.headers['marathon-deployment-id']).to.equal((deleted.body as { deploymentId: string }).deploymentId);
+    await waitFor('the group and its tasks to be gone', async () => {
+      const gone = (await api(base, 'GET', '/v2/groups/team')).status === 404;
+      const left = (await masterTasks(c)).filter((t) => t.id.startsWith('team_') && t.state === 'TASK_RUNNING');
+      return gone && left.length === 0 ? true : undefined;
+    });
+    expect((await api(base, 'DELETE', '/v2/groups/team')).status).to.equal(404);
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * Marathon's group writes (POST, PUT and DELETE /v2/groups) as app writes.
+ * cygnet stores no group objects: a group is the apps whose ids lie inside
+ * it. So creating a group creates its apps, deleting one deletes every app
+ * inside it, and a PUT creates, replaces and removes apps as Marathon's group
+ * update would (`scaleBy` scales every app inside).
+ *
+ * Every app is validated and every lock checked before anything is written;
+ * then each app gets its own deployment, and the answer names the last one
+ * (Marathon runs one deployment for the whole group).
+ */
+import { ConflictError, CygnetError, NotFoundError } from '../common/errors.ts';
+import { AppValidationError } from './app/app-errors.ts';
+import { isInGroup, isRootId, parentGroupId } from './app/app-id.ts';
+import { readGroupUpdate, type GroupUpdate } from './app/group-update.ts';
+import type { AppService, PreparedWrite, WriteOutcome } from './app-service.ts';
+import type { FrameworkState } from './state/framework-state.ts';
+import type { AppRecord } from './state/model.ts';
+
+export class GroupService {
+  constructor(
+    private readonly state: FrameworkState,
+    private readonly apps: AppService,
+  ) {}
+
+  /** POST /v2/groups[/base]: a new group with its apps. Returns the outcome and the group's id (for Location). */
+  async create(base: string, body: unknown, force: boolean): Promise<{ outcome: WriteOutcome; id: string }> {
+    const u = readGroupUpdate(body, base);
+    if (this.state.app(u.id) !== undefined) throw new ConflictError(`An app with the path ${u.id} already exists.`);
+    if (this.exists(u.id)) throw new ConflictError(`Group ${u.id} is already created. Use PUT to change this group.`);
+    if (u.scaleBy !== undefined || u.version !== undefined) throw new AppValidationError('semantic', [{ path: u.scaleBy !== undefined ? '/scaleBy' : '/version', errors: ['applies to an existing group: send it with PUT'] }]);
+    if (u.apps.length === 0) {
+      throw new AppValidationError('semantic', [{ path: '/apps', errors: [`cygnet keeps no empty groups (a group is the apps whose ids lie inside it): give ${u.id} at least one app, or create its apps with POST /v2/apps`] }]);
+    }
+    const writes = this.prepareAll(u);
+    this.apps.checkLocks(writes.map((w) => w.v.definition.id), force);
+    return { outcome: await this.commitAll(writes, [], force), id: u.id };
+  }
+
+  /** PUT /v2/groups[/base]: create or change the group's apps, remove the ones the update leaves out, or scale them all. */
+  async update(base: string, body: unknown, force: boolean): Promise<WriteOutcome> {
+    const u = readGroupUpdate(body, base);
+    if (this.state.app(u.id) !== undefined) throw new ConflictError(`An app with the path ${u.id} already exists.`);
+    if (u.version !== undefined) {
+      throw new AppValidationError('semantic', [{ path: '/version', errors: ['cygnet keeps versions per app, not per group: roll an app back with PUT /v2/apps/{id} {"version": …}'] }]);
+    }
+    if (u.scaleBy !== undefined) {
+      if (u.apps.length > 0 || u.appScopes.length > 0 || u.groupScopes.length > 0) throw new AppValidationError('semantic', [{ path: '/scaleBy', errors: ['scaleBy cannot be combined with apps or groups'] }]);
+      if (!this.exists(u.id)) throw new NotFoundError(`Group '${u.id}' does not exist`);
+      const factor = u.scaleBy;
+      const writes = this.inside(u.id).map((app) => this.apps.prepare(app.id, { instances: Math.ceil(app.current.definition.instances * factor) }, { partial: true }));
+      this.apps.checkLocks(writes.map((w) => w.v.definition.id), force);
+      return this.commitAll(writes, [], force);
+    }
+    const writes = this.prepareAll(u);
+    const kept = new Set(writes.map((w) => w.v.definition.id));
+    const removals = this.inside(u.id)
+      .map((a) => a.id)
+      .filter((id) => !kept.has(id) && (this.leftOutApp(u, id) || this.leftOutGroup(u, id)));
+    this.apps.checkLocks([...writes.map((w) => w.v.definition.id), ...removals], force);
+    return this.commitAll(writes, removals, force);
+  }
+
+  /** DELETE /v2/groups[/id]: every app inside the group (every app, for the root). */
+  async remove(id: string, force: boolean): Promise<WriteOutcome> {
+    const ids = this.inside(id).map((a) => a.id);
+    if (ids.length === 0 && !isRootId(id)) throw new NotFoundError(`Group '${id}' does not exist`);
+    this.apps.checkLocks(ids, force);
+    return this.commitAll([], ids, force);
+  }
+
+  private exists(id: string): boolean {
+    return isRootId(id) || this.inside(id).length > 0;
+  }
+
+  private inside(group: string): AppRecord[] {
+    return [...this.state.apps()].filter((a) => isRootId(group) || isInGroup(a.id, group));
+  }
+
+  private prepareAll(u: GroupUpdate): PreparedWrite[] {
+    // Marathon replaces the apps a group update lists (no merge), creating the missing ones.
+    return u.apps.map((a) => atPath(a.path, () => this.apps.prepare(a.id, a.body, { partial: false })));
+  }
+
+  /** `id` sits directly in a group whose `apps` the update lists in full, and is not among them. */
+  private leftOutApp(u: GroupUpdate, id: string): boolean {
+    const parent = parentGroupId(id);
+    return u.appScopes.some((s) => s.id === parent && !s.keep.has(id));
+  }
+
+  /** `id` lies in a subgroup of a group whose `groups` the update lists in full, and that subgroup is not among them. */
+  private leftOutGroup(u: GroupUpdate, id: string): boolean {
+    return u.groupScopes.some((s) => {
+      if (!isRootId(s.id) && !isInGroup(id, s.id)) return false;
+      if (parentGroupId(id) === s.id) return false; // a direct app: the apps list decides
+      return ![...s.keep].some((g) => isInGroup(id, g));
+    });
+  }
+
+  private async commitAll(writes: readonly PreparedWrite[], removals: readonly string[], force: boolean): Promise<WriteOutcome> {
+    let last: WriteOutcome | undefined;
+    for (const w of writes) last = await this.apps.commit(w, force);
+    for (const id of removals) last = await this.apps.remove(id, { force });
+    return last ?? this.apps.unchanged();
+  }
+}
+
+/** Runs `fn`, putting `path` (an app's place in the group JSON) in front of its validation errors' paths. */
+function atPath<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof AppValidationError) throw new AppValidationError(err.kind, err.body.details.map((d) => ({ ...d, path: `${path}${d.path === '/' ? '' : d.path}` })));
+    if (err instanceof CygnetError && err.code === 'CYG_VALIDATION') throw new AppValidationError('semantic', [{ path, errors: [err.message] }]);
+    throw err;
+  }
+}
