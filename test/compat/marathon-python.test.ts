@@ -86,6 +86,20 @@ describe('compat: python3-marathon drives the framework unmodified', function ()
     expect(ok('stuck_gone')).to.equal('gone');
   });
 
+  it('creates, scales, updates and deletes a group with its apps (MarathonGroup)', () => {
+    expect(ok('create_group')).to.deep.equal(['deploymentId', 'version']);
+    expect(ok('group_running')).to.equal(1);
+    expect(ok('get_group')).to.deep.equal(['/pyg', ['/pyg/a'], ['/pyg/inner']]);
+    expect(ok('scale_group')).to.deep.equal(['deploymentId', 'version']);
+    // Marathon rounds up: 1 → 2, and 0 stays 0.
+    expect(ok('group_scaled')).to.deep.equal([0]);
+    expect(ok('update_group')).to.deep.equal(['deploymentId', 'version']);
+    expect(ok('group_updated')).to.equal('sleep 606');
+    expect(ok('delete_group')).to.deep.equal(['deploymentId', 'version']);
+    expect(ok('group_deleted')).to.equal('gone');
+    expect(report.steps.missing_group?.error).to.match(/^NotFoundError: .*Group '\/pyg' does not exist/);
+  });
+
   it('deletes the app', () => {
     expect(ok('delete')).to.be.a('string');
     ok('deleted');

@@ -73,6 +73,12 @@ export function groupRoutes(ctx: ApiContext): Router {
       sendWrite(res, 201, outcome);
     });
     r.put(path, textBody, async (req, res) => {
+      const segs = ((req.params as { path?: string[] }).path ?? []).filter((x) => x !== '');
+      if (segs.length >= 2 && segs[segs.length - 2] === 'versions') {
+        // Marathon's PUT /v2/groups/{id}/versions/{version} (marathon-python's rollback_group).
+        res.status(422).json({ message: 'cygnet keeps versions per app, not per group: roll an app back with PUT /v2/apps/{id} {"version": …}', details: [{ path: '/version', errors: ['group versions are not kept'] }] });
+        return;
+      }
       if (flag(req, 'dryRun')) {
         res.status(400).json({ message: 'cygnet does not plan group updates without making them (dryRun); leave it out to apply the update' });
         return;

@@ -16,6 +16,7 @@ import time
 
 from marathon import MarathonClient
 from marathon.models import MarathonApp, MarathonHealthCheck
+from marathon.models.group import MarathonGroup
 from marathon.models.constraint import MarathonConstraint
 
 url = sys.argv[1]
@@ -91,6 +92,17 @@ step("stuck_deployment", lambda: [d.affected_apps for d in c.list_deployments() 
 # Cancelling without force rolls back: the app the deployment started goes away again.
 step("cancel_stuck", lambda: sorted(c.delete_deployment([d for d in c.list_deployments() if "/py/stuck" in d.affected_apps][0].id).keys()))
 step("stuck_gone", lambda: wait_for(lambda: c.list_queue() == [] and all(a.id != "/py/stuck" for a in c.list_apps()) and "gone"))
+# Groups: created, scaled, updated and deleted through the client's group calls.
+step("create_group", lambda: sorted(c.create_group(MarathonGroup(id="/pyg", apps=[MarathonApp(id="/pyg/a", cmd="sleep 604", cpus=0.01, mem=8, instances=1)], groups=[MarathonGroup(id="/pyg/inner", apps=[MarathonApp(id="/pyg/inner/b", cmd="sleep 605", cpus=0.01, mem=8, instances=0)])])).keys()))
+step("group_running", lambda: wait_for(lambda: (lambda a: a.tasks_running == 1 and not a.deployments and a.tasks_running)(c.get_app("/pyg/a"))))
+step("get_group", lambda: [c.get_group("/pyg").id, [a.id for a in c.get_group("/pyg").apps], [g.id for g in c.get_group("/pyg").groups]])
+step("scale_group", lambda: sorted(c.scale_group("/pyg", 2).keys()))
+step("group_scaled", lambda: wait_for(lambda: c.get_app("/pyg/a").tasks_running == 2 and [c.get_app("/pyg/inner/b").instances]))
+step("update_group", lambda: sorted(c.update_group("/pyg", MarathonGroup(apps=[MarathonApp(id="/pyg/a", cmd="sleep 606", cpus=0.01, mem=8, instances=1)]), force=True).keys()))
+step("group_updated", lambda: wait_for(lambda: (lambda a: a.cmd == "sleep 606" and a.tasks_running == 1 and not a.deployments and a.cmd)(c.get_app("/pyg/a"))))
+step("delete_group", lambda: sorted(c.delete_group("/pyg", force=True).keys()))
+step("group_deleted", lambda: wait_for(lambda: all(not a.id.startswith("/pyg/") for a in c.list_apps()) and "gone"))
+step("missing_group", lambda: c.get_group("/pyg"))
 step("missing", lambda: c.get_app("/nope"))
 step("invalid", lambda: c.create_app("/py/bad", MarathonApp(cmd="x", cpus=0.01, mem=-1)))
 step("delete", lambda: c.delete_app("/py/web", force=True)["deploymentId"])

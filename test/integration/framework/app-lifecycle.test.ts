@@ -342,6 +342,7 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'POST', '/v2/groups', '{"id": "/broken", "apps": [')).status).to.equal(400);
     expect((await api(base, 'GET', '/v2/apps/bad/x')).status, 'nothing written by a refused group').to.equal(404);
     expect((await api(base, 'PUT', '/v2/groups/team', { version: '2026-01-01T00:00:00.000Z' })).status).to.equal(422);
+    expect((await api(base, 'PUT', '/v2/groups/team/versions/2026-01-01T00:00:00.000Z')).status).to.equal(422);
 
     // scaleBy scales every app inside; Marathon rounds up.
     const scaled = await api(base, 'PUT', '/v2/groups/team', { scaleBy: 2 });
