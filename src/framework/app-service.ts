@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { ConflictError, CygnetError, NotFoundError, ValidationError } from '../common/errors.ts';
 import type { AppDefinition, AppVersion } from './app/app-definition.ts';
-import { AppValidationError } from './app/app-errors.ts';
+import { AppValidationError, atJsonPath } from './app/app-errors.ts';
 import { parseAppDefinition } from './app/parse-app.ts';
 import { applyAppUpdate, definitionsEqual, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
 import { normalizeAppId } from './app/app-id.ts';
@@ -105,8 +105,8 @@ export class AppService {
     const writes = body.map((element: unknown, i) => {
       const rawId = typeof element === 'object' && element !== null && !Array.isArray(element) ? (element as { id?: unknown }).id : undefined;
       if (typeof rawId !== 'string') throw new AppValidationError('schema', [{ path: `/${i}/id`, errors: [rawId === undefined ? 'error.path.missing' : 'error.expected.jsstring'] }]);
-      if (opts.allowCreation === false && this.state.app(atIndex(i, () => normalizeAppId(rawId))) === undefined) throw new NotFoundError(`App '${rawId}' does not exist`);
-      const w = atIndex(i, () => this.prepare(rawId, element, opts));
+      if (opts.allowCreation === false && this.state.app(atJsonPath(`/${i}`, () => normalizeAppId(rawId))) === undefined) throw new NotFoundError(`App '${rawId}' does not exist`);
+      const w = atJsonPath(`/${i}`, () => this.prepare(rawId, element, opts));
       if (seen.has(w.v.definition.id)) throw new AppValidationError('semantic', [{ path: `/${i}/id`, errors: [`${w.v.definition.id} appears more than once`] }]);
       seen.add(w.v.definition.id);
       return w;
@@ -369,12 +369,3 @@ function withId(body: unknown, id: string): unknown {
   return 'id' in body ? body : { ...body, id };
 }
 
-/** Runs `fn`, prefixing the paths of its validation errors with `/<index>` (errors in an array of app updates). */
-function atIndex<T>(i: number, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof AppValidationError) throw new AppValidationError(err.kind, err.body.details.map((d) => ({ ...d, path: `/${i}${d.path === '/' ? '' : d.path}` })));
-    throw err;
-  }
-}

@@ -9,8 +9,8 @@
  * then each app gets its own deployment, and the answer names the last one
  * (Marathon runs one deployment for the whole group).
  */
-import { ConflictError, CygnetError, NotFoundError } from '../common/errors.ts';
-import { AppValidationError } from './app/app-errors.ts';
+import { ConflictError, NotFoundError } from '../common/errors.ts';
+import { AppValidationError, atJsonPath } from './app/app-errors.ts';
 import { isInGroup, isRootId, parentGroupId } from './app/app-id.ts';
 import { readGroupUpdate, type GroupUpdate } from './app/group-update.ts';
 import type { AppService, PreparedWrite, WriteOutcome } from './app-service.ts';
@@ -79,7 +79,7 @@ export class GroupService {
 
   private prepareAll(u: GroupUpdate): PreparedWrite[] {
     // Marathon replaces the apps a group update lists (no merge), creating the missing ones.
-    return u.apps.map((a) => atPath(a.path, () => this.apps.prepare(a.id, a.body, { partial: false })));
+    return u.apps.map((a) => atJsonPath(a.path, () => this.apps.prepare(a.id, a.body, { partial: false })));
   }
 
   /** `id` sits directly in a group whose `apps` the update lists in full, and is not among them. */
@@ -102,16 +102,5 @@ export class GroupService {
     for (const w of writes) last = await this.apps.commit(w, force);
     for (const id of removals) last = await this.apps.remove(id, { force });
     return last ?? this.apps.unchanged();
-  }
-}
-
-/** Runs `fn`, putting `path` (an app's place in the group JSON) in front of its validation errors' paths. */
-function atPath<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof AppValidationError) throw new AppValidationError(err.kind, err.body.details.map((d) => ({ ...d, path: `${path}${d.path === '/' ? '' : d.path}` })));
-    if (err instanceof CygnetError && err.code === 'CYG_VALIDATION') throw new AppValidationError('semantic', [{ path, errors: [err.message] }]);
-    throw err;
   }
 }

@@ -89,3 +89,18 @@ export function parseJsonBody(text: string): unknown {
     throw new InvalidJsonError(err instanceof Error ? err.message : String(err));
   }
 }
+
+/**
+ * Runs `fn`, putting `prefix` (where the app sits in a larger body: `/3` in an
+ * array of apps, `/groups/0/apps/1` in a group) in front of the paths of its
+ * validation errors; a plain validation error becomes one at `prefix`.
+ */
+export function atJsonPath<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof AppValidationError) throw new AppValidationError(err.kind, err.body.details.map((d) => ({ ...d, path: `${prefix}${d.path === '/' ? '' : d.path}` })));
+    if (err instanceof CygnetError && err.code === 'CYG_VALIDATION') throw new AppValidationError('semantic', [{ path: prefix, errors: [err.message] }]);
+    throw err;
+  }
+}
