@@ -861,7 +861,13 @@ export class RaftNode<R> {
         if (this.fatal !== undefined) return;
         this.snapshotIndex = Math.max(this.snapshotIndex, index);
         const compactTo = index - this.catchUpEntries;
-        if (compactTo > 0) this.core.compact(compactTo);
+        // Outside the Ready loop's catch: a broken invariant here must still stop the node, not escape as an unhandled rejection.
+        try {
+          if (compactTo > 0) this.core.compact(compactTo);
+        } catch (err) {
+          this.stop(err, 'compacting the log after a snapshot');
+          return;
+        }
         this.log.info({ index, bytes: snap.data.length }, 'snapshot taken');
       },
       (err: unknown) => {
