@@ -102,11 +102,13 @@ export class AppService {
     if (!Array.isArray(body)) throw new AppValidationError('schema', [{ path: '/', errors: ['error.expected.jsarray'] }]);
     if (body.length === 0) throw new AppValidationError('schema', [{ path: '/', errors: ['error.minLength'] }]);
     const seen = new Set<string>();
+    // Service ports given out in this batch: two new apps must not both get the first free one.
+    const ports = new Set<number>();
     const writes = body.map((element: unknown, i) => {
       const rawId = typeof element === 'object' && element !== null && !Array.isArray(element) ? (element as { id?: unknown }).id : undefined;
       if (typeof rawId !== 'string') throw new AppValidationError('schema', [{ path: `/${i}/id`, errors: [rawId === undefined ? 'error.path.missing' : 'error.expected.jsstring'] }]);
       if (opts.allowCreation === false && this.state.app(atJsonPath(`/${i}`, () => normalizeAppId(rawId))) === undefined) throw new NotFoundError(`App '${rawId}' does not exist`);
-      const w = atJsonPath(`/${i}`, () => this.prepare(rawId, element, opts));
+      const w = atJsonPath(`/${i}`, () => this.prepare(rawId, element, opts, ports));
       if (seen.has(w.v.definition.id)) throw new AppValidationError('semantic', [{ path: `/${i}/id`, errors: [`${w.v.definition.id} appears more than once`] }]);
       seen.add(w.v.definition.id);
       return w;
@@ -137,7 +139,7 @@ export class AppService {
   }
 
   /** What an update writes: the new version, what kind of deployment it is, and the app before. Throws on invalid input. */
-  prepare(rawId: string, body: unknown, opts: { partial?: boolean }): PreparedWrite {
+  prepare(rawId: string, body: unknown, opts: { partial?: boolean }, batchPorts?: Set<number>): PreparedWrite {
     const id = normalizeAppId(rawId);
     const app = this.state.app(id);
     // `{"version": v}` (with at most the app's `id` beside it) is a rollback; readRollbackVersion 422s other mixes.
@@ -145,11 +147,12 @@ export class AppService {
     if (rollbackTo !== undefined) return this.prepareRollback(id, rollbackTo);
     if (app === undefined) {
       // Marathon's PUT creates the app when it does not exist.
-      const def = parseAppDefinition(withId(body, id));
+      const def = this.withServicePorts(parseAppDefinition(withId(body, id)), batchPorts);
       return { v: this.newVersion(def, undefined), kind: 'start', from: undefined };
     }
     // A full replace takes the id from the URL, as Marathon does; a merge keeps the body's id to check it.
-    const next = opts.partial === false ? parseAppDefinition(withPathId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id));
+    // Service ports first: a full replace asking for `port: 0` again keeps the app's ports, so is no change of them.
+    const next = this.withServicePorts(opts.partial === false ? parseAppDefinition(withPathId(body, id)) : applyAppUpdate(app.current.definition, withId(body, id)), batchPorts);
     if (next.id !== id) throw new ValidationError('id', `the app's own id ${id}`, next.id);
     // An unchanged definition is no upgrade either (Marathon restarts only on a config change).
     const scale = isScaleOnly(app.current.definition, next) || definitionsEqual(app.current.definition, next);
@@ -278,9 +281,15 @@ export class AppService {
    * 10000–20000, and an update keeps the ports the app already had (the load
    * balancer's TCP frontends and DNS clients rely on them staying put).
    */
-  private withServicePorts(def: AppDefinition): AppDefinition {
+  private withServicePorts(def: AppDefinition, batchPorts?: Set<number>): AppDefinition {
+    const out = this.assignServicePorts(def, batchPorts);
+    for (const p of out.portDefinitions) batchPorts?.add(p.port);
+    return out;
+  }
+
+  private assignServicePorts(def: AppDefinition, batchPorts: ReadonlySet<number> | undefined): AppDefinition {
     if (!def.portDefinitions.some((p) => p.port === 0)) return def;
-    const used = new Set<number>();
+    const used = new Set<number>(batchPorts);
     for (const app of this.state.apps()) {
       if (app.id === def.id) continue;
       for (const p of app.current.definition.portDefinitions) used.add(p.port);

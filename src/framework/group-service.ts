@@ -13,6 +13,7 @@ import { ConflictError, NotFoundError } from '../common/errors.ts';
 import { AppValidationError, atJsonPath } from './app/app-errors.ts';
 import { isInGroup, isRootId, parentGroupId } from './app/app-id.ts';
 import { readGroupUpdate, type GroupUpdate } from './app/group-update.ts';
+import { definitionsEqual } from './app/merge-app.ts';
 import type { AppService, PreparedWrite, WriteOutcome } from './app-service.ts';
 import type { FrameworkState } from './state/framework-state.ts';
 import type { AppRecord } from './state/model.ts';
@@ -52,8 +53,10 @@ export class GroupService {
       this.apps.checkLocks(writes.map((w) => w.v.definition.id), force);
       return this.commitAll(writes, [], force);
     }
-    const writes = this.prepareAll(u);
-    const kept = new Set(writes.map((w) => w.v.definition.id));
+    // An app the update lists as it already is changes nothing (Marathon's plan has no step for it).
+    const listed = this.prepareAll(u);
+    const writes = listed.filter((w) => w.from === undefined || !definitionsEqual(w.from.current.definition, w.v.definition));
+    const kept = new Set(listed.map((w) => w.v.definition.id));
     const removals = this.inside(u.id)
       .map((a) => a.id)
       .filter((id) => !kept.has(id) && (this.leftOutApp(u, id) || this.leftOutGroup(u, id)));
@@ -79,7 +82,9 @@ export class GroupService {
 
   private prepareAll(u: GroupUpdate): PreparedWrite[] {
     // Marathon replaces the apps a group update lists (no merge), creating the missing ones.
-    return u.apps.map((a) => atJsonPath(a.path, () => this.apps.prepare(a.id, a.body, { partial: false })));
+    // One set of service ports for the batch: two new apps must not both get the first free one.
+    const ports = new Set<number>();
+    return u.apps.map((a) => atJsonPath(a.path, () => this.apps.prepare(a.id, a.body, { partial: false }, ports)));
   }
 
   /** `id` sits directly in a group whose `apps` the update lists in full, and is not among them. */

@@ -66,6 +66,7 @@ export interface MarathonApp {
   readonly deployments: { id: string }[];
   readonly tasks?: MarathonTask[];
   readonly versionInfo: { lastConfigChangeAt: string; lastScalingAt: string };
+  readonly portDefinitions?: { port: number }[];
 }
 
 export async function getApp(base: string, id: string): Promise<MarathonApp | undefined> {

@@ -327,6 +327,10 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     const tree = (await api(base, 'GET', '/v2/groups/team')).body as { apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] };
     expect(tree.apps.map((a) => a.id)).to.deep.equal(['/team/api']);
     expect(tree.groups.map((g) => [g.id, g.apps.map((a) => a.id)])).to.deep.equal([['/team/db', ['/team/db/pg']]]);
+    // Apps created together get service ports of their own.
+    const servicePorts = await Promise.all(['/team/api', '/team/db/pg'].map(async (id) => (await getApp(base, id))?.portDefinitions?.[0]?.port));
+    expect(servicePorts[0]).to.be.a('number');
+    expect(servicePorts[0]).to.not.equal(servicePorts[1]);
 
     // Marathon's answers to a group that exists, and to bad input, with JSON paths into the group.
     const again = await api(base, 'POST', '/v2/groups', { id: '/team', apps: [app('other', 0)] });
@@ -357,6 +361,12 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
       const g = (await api(base, 'GET', '/v2/groups/team')).body as { apps: { id: string }[]; groups: unknown[] };
       return g.groups.length === 0 && g.apps.map((a) => a.id).join() === '/team/api,/team/worker' ? g : undefined;
     });
+
+    // The same update again changes nothing: no new version of either app.
+    const versionsBefore = ((await api(base, 'GET', '/v2/apps/team/api/versions')).body as { versions: string[] }).versions.length;
+    const same = await api(base, 'PUT', '/v2/groups/team?force=true', { apps: [app('api', 2), app('worker', 0, 'sleep 622')], groups: [] });
+    expect(same.status, same.text).to.equal(200);
+    expect(((await api(base, 'GET', '/v2/apps/team/api/versions')).body as { versions: string[] }).versions).to.have.lengthOf(versionsBefore);
 
     const deleted = await api(base, 'DELETE', '/v2/groups/team?force=true');
     expect(deleted.status, deleted.text).to.equal(200);
