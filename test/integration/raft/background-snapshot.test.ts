@@ -17,15 +17,12 @@ import { MemoryStorage } from '../../../src/raft/memory-storage.ts';
 import { RaftNode } from '../../../src/raft/node.ts';
 import type { RaftStorage, ReadyToPersist, StoredState } from '../../../src/raft/storage.ts';
 import type { Snapshot } from '../../../src/raft/types.ts';
-import { encodeCommand, KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { sleep, untilTicks } from './helpers.ts';
+import { KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
+import { advanceTicks, decodeText, kvPut, settle, storedState, untilTicks } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
 const VOTERS = [1, 2, 3];
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
-const put = (key: string, value: string) => encodeCommand({ op: 'put', key, value: enc(value) });
 
 /** One server's disk. Snapshot saves complete at once unless `holdSnapshots` is set. */
 class Disk {
@@ -46,10 +43,7 @@ class Disk {
 
   storage(): RaftStorage {
     return {
-      load: async (): Promise<StoredState> => {
-        const s = this.memory.initialState();
-        return { hardState: s.hardState, snapshot: s.snapshot, entries: s.entries };
-      },
+      load: async (): Promise<StoredState> => storedState(this.memory),
       persist: async (ready: ReadyToPersist): Promise<void> => {
         if (ready.snapshot !== undefined) this.events.push(`installed@${ready.snapshot.meta.index}`);
         this.memory.write(ready);
@@ -106,22 +100,12 @@ describe('RaftNode: local snapshots are written in the background', function () 
   const until = <T>(what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> => untilTicks(clock, TICK_MS, what, cond, maxTicks);
   const disk = (id: number) => disks.get(id) as Disk;
 
-  /** Lets in-process deliveries and Ready loops run without moving the clock. */
-  async function settle(): Promise<void> {
-    for (let k = 0; k < 20; k++) await sleep(1);
-  }
-
-  async function ticks(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      clock.advance(TICK_MS);
-      await settle();
-    }
-  }
+  const ticks = (n: number): Promise<void> => advanceTicks(clock, TICK_MS, n);
 
   /** Proposes `n` writes one after another; resolves with the last index once all are answered. */
   async function write(l: Member, prefix: string, n: number): Promise<number> {
     let last = 0;
-    for (let i = 0; i < n; i++) last = (await l.node.propose(put(`${prefix}${i}`, `v${i}`))).index;
+    for (let i = 0; i < n; i++) last = (await l.node.propose(kvPut(`${prefix}${i}`, `v${i}`))).index;
     return last;
   }
 
@@ -166,7 +150,7 @@ describe('RaftNode: local snapshots are written in the background', function () 
     // Three times the snapshot interval more, all answered while the first snapshot is still on its way to disk.
     const outs = await settlesWithin(write(l, 'b', 15), 50);
     expect(outs, 'writes answered while a snapshot was being written').to.equal(true);
-    expect(dec(l.sm.get('b14'))).to.equal('v14');
+    expect(decodeText(l.sm.get('b14'))).to.equal('v14');
     expect(d.savesInFlight, 'one snapshot at a time').to.equal(1);
     expect(l.node.status().firstIndex, 'no compaction before the snapshot is durable').to.equal(firstBefore);
 
@@ -222,6 +206,6 @@ describe('RaftNode: local snapshots are written in the background', function () 
     const saved = fd.events.findIndex((e) => e.startsWith('saved@'));
     const installed = fd.events.findIndex((e) => e.startsWith('installed@'));
     expect(installed).to.be.greaterThan(saved);
-    expect(dec(f.sm.get('b19'))).to.equal('v19');
+    expect(decodeText(f.sm.get('b19'))).to.equal('v19');
   });
 });

@@ -4,6 +4,9 @@
  */
 import { createServer } from 'node:net';
 import type { ManualClock } from '../../../src/common/clock.ts';
+import type { MemoryStorage } from '../../../src/raft/memory-storage.ts';
+import type { StoredState } from '../../../src/raft/storage.ts';
+import { encodeCommand } from '../../../examples/kv/state-machine.ts';
 
 /** Ports the OS considers free right now (bound to port 0, then released). */
 export async function freePorts(n: number): Promise<number[]> {
@@ -47,4 +50,29 @@ export async function untilTicks<T>(clock: ManualClock, tickMs: number, what: st
     for (let k = 0; k < 5; k++) await sleep(1);
   }
   throw new Error(`not reached within ${maxTicks} ticks: ${what}`);
+}
+
+/** A kv `put` command with a text value. */
+export const kvPut = (key: string, value: string): Uint8Array => encodeCommand({ op: 'put', key, value: new TextEncoder().encode(value) });
+
+/** A stored kv value as text (undefined when absent). */
+export const decodeText = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+/** Lets in-process deliveries and Ready loops run without moving a manual clock. */
+export async function settle(): Promise<void> {
+  for (let k = 0; k < 20; k++) await sleep(1);
+}
+
+/** Moves a ManualClock `n` ticks, settling after each. */
+export async function advanceTicks(clock: ManualClock, tickMs: number, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    clock.advance(tickMs);
+    await settle();
+  }
+}
+
+/** What a MemoryStorage holds durably, as `RaftStorage.load` returns it. */
+export function storedState(memory: MemoryStorage): StoredState {
+  const s = memory.initialState();
+  return { hardState: s.hardState, snapshot: s.snapshot, entries: s.entries };
 }

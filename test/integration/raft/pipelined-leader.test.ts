@@ -19,15 +19,12 @@ import { MemoryStorage } from '../../../src/raft/memory-storage.ts';
 import { RaftNode } from '../../../src/raft/node.ts';
 import type { RaftStorage, ReadyToPersist, StoredState } from '../../../src/raft/storage.ts';
 import type { Snapshot } from '../../../src/raft/types.ts';
-import { encodeCommand, KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { sleep, untilTicks } from './helpers.ts';
+import { KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
+import { advanceTicks, decodeText, kvPut, settle, storedState, untilTicks } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
 const VOTERS = [1, 2, 3];
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
-const put = (key: string, value: string) => encodeCommand({ op: 'put', key, value: enc(value) });
 
 /** One server's disk: outlives its process. fsyncs complete at once unless `hold` is set. */
 class Disk {
@@ -57,10 +54,7 @@ class Disk {
 
   storage(): RaftStorage {
     return {
-      load: async (): Promise<StoredState> => {
-        const s = this.memory.initialState();
-        return { hardState: s.hardState, snapshot: s.snapshot, entries: s.entries };
-      },
+      load: async (): Promise<StoredState> => storedState(this.memory),
       persist: (ready: ReadyToPersist): Promise<void> => {
         this.memory.write(ready);
         if (!this.hold) {
@@ -114,17 +108,7 @@ describe('RaftNode: a leader applies entries its followers committed while its o
 
   const until = <T>(what: string, cond: () => T | undefined, maxTicks = 200): Promise<T> => untilTicks(clock, TICK_MS, what, cond, maxTicks);
 
-  async function ticks(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      clock.advance(TICK_MS);
-      await settle();
-    }
-  }
-
-  /** Lets in-process deliveries and Ready loops run without moving the clock. */
-  async function settle(): Promise<void> {
-    for (let k = 0; k < 20; k++) await sleep(1);
-  }
+  const ticks = (n: number): Promise<void> => advanceTicks(clock, TICK_MS, n);
 
   const leader = (ids: number[]) => () => ids.map((id) => members.get(id)).find((m) => m?.node.status().role === 'leader');
 
@@ -146,11 +130,11 @@ describe('RaftNode: a leader applies entries its followers committed while its o
     const lid = l.node.id;
     const disk = disks.get(lid) as Disk;
     disk.hold = true;
-    const out = await l.node.propose(put('k', 'v1'));
+    const out = await l.node.propose(kvPut('k', 'v1'));
     // Answered, applied, with the leader's copy still unsynced.
     expect(disk.unsynced).to.be.greaterThan(0);
     expect(disk.memory.lastIndex()).to.be.lessThan(out.index);
-    expect(dec(l.sm.get('k'))).to.equal('v1');
+    expect(decodeText(l.sm.get('k'))).to.equal('v1');
 
     // The leader dies before its fsync returns: its copy of the entry is gone with it.
     void l.node.close();
@@ -160,13 +144,13 @@ describe('RaftNode: a leader applies entries its followers committed while its o
 
     const others = VOTERS.filter((id) => id !== lid);
     const next = await until('a new leader', leader(others));
-    expect(dec(next.sm.get('k'))).to.equal('v1');
+    expect(decodeText(next.sm.get('k'))).to.equal('v1');
     await next.node.read();
-    expect(dec(next.sm.get('k'))).to.equal('v1');
+    expect(decodeText(next.sm.get('k'))).to.equal('v1');
     // The old leader restarts with a shorter log and learns the entry back from the new leader.
     const back = await start(lid);
     expect(back.node.status().lastIndex).to.be.lessThan(out.index);
-    await until('the restarted node to catch up', () => (dec(back.sm.get('k')) === 'v1' ? true : undefined));
+    await until('the restarted node to catch up', () => (decodeText(back.sm.get('k')) === 'v1' ? true : undefined));
     expect(back.node.status().role).to.equal('follower');
   });
 
@@ -178,7 +162,7 @@ describe('RaftNode: a leader applies entries its followers committed while its o
     await settle();
     const before = disk.snapshots.length;
     disk.hold = true;
-    const outs = await Promise.all([1, 2, 3, 4, 5].map((i) => l.node.propose(put(`k${i}`, 'v'))));
+    const outs = await Promise.all([1, 2, 3, 4, 5].map((i) => l.node.propose(kvPut(`k${i}`, 'v'))));
     const last = Math.max(...outs.map((o) => o.index));
     await ticks(3);
     expect(l.node.status().applied).to.equal(last);
