@@ -99,6 +99,8 @@ interface AttemptOutcome {
   readonly synced: boolean;
   /** It ended because the peer broke the protocol. */
   readonly peerFault: boolean;
+  /** The replica answered our resume with another cluster or revision: it is healthy, we need its snapshot. */
+  readonly resumeRefused: boolean;
 }
 
 /** A record the peer sent does not fit our state: we must start over from a snapshot. */
@@ -203,6 +205,7 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let quickRetried = false;
     while (!this.closed) {
       const url = this.urls[this.urlIndex];
       const outcome = await this.attempt(url);
@@ -210,6 +213,15 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
       if (this.isConnected) {
         this.isConnected = false;
         this.notify('disconnected', { url, reason: outcome.reason });
+      }
+      // A replica that cannot resume us (a new leader of a fresh cluster, as at every `npm start`, or one whose
+      // state was replaced) is healthy: ask it for its snapshot at once rather than wait and move on. Once until
+      // a stream syncs again, so a replica that keeps refusing is retried with the backoff like any other failure.
+      if (outcome.synced) quickRetried = false;
+      if (outcome.resumeRefused && !quickRetried) {
+        quickRetried = true;
+        this.log.info({ url, reason: outcome.reason }, 'registry watch cannot resume here; asking for a snapshot');
+        continue;
       }
       // A peer that syncs and then sends garbage must not get a fast reconnect loop: only a clean stream resets the backoff.
       if (outcome.synced && !outcome.peerFault) failures = 0;
@@ -254,16 +266,16 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
           } else {
             this.handleNext(record, url);
           }
-          if (this.closed) return { reason: 'client closed', synced, peerFault: false };
+          if (this.closed) return { reason: 'client closed', synced, peerFault: false, resumeRefused: false };
         }
         if (error !== undefined) throw error;
       }
-      return { reason: 'server ended the stream', synced, peerFault: false };
+      return { reason: 'server ended the stream', synced, peerFault: false, resumeRefused: false };
     } catch (err) {
       if (err instanceof ResyncNeeded) this.resyncNeeded = true;
-      if (abort.signal.aborted) return { reason: describeError(abort.signal.reason), synced, peerFault: false };
+      if (abort.signal.aborted) return { reason: describeError(abort.signal.reason), synced, peerFault: false, resumeRefused: false };
       // CygnetErrors here are the peer's fault (framing, JSON, validation, protocol); others are the network's.
-      return { reason: describeError(err), synced, peerFault: err instanceof CygnetError };
+      return { reason: describeError(err), synced, peerFault: err instanceof CygnetError, resumeRefused: err instanceof ResyncNeeded && !synced };
     } finally {
       this.stopWatchdog();
       if (!abort.signal.aborted) abort.abort(new Error('stream finished'));

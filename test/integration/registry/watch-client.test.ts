@@ -335,6 +335,54 @@ describe('registry watch client against a misbehaving server', () => {
     expect(c.state.endpoint('kept.1')?.appId).to.equal('/kept');
   });
 
+  it('asks a replica that cannot resume it for a snapshot at once, and backs off if it refuses again (ManualClock)', async () => {
+    const clock = new ManualClock();
+    const other: SnapshotRecord = { ...fakeSnapshot, clusterId: 'other', revision: 5, apps: [{ ...app('/new'), endpoints: [endpoint('/new', 'new.1')] }] };
+    let refuseAlways = false;
+    fake = new FakeServer((index, url, res) => {
+      streamHead(res);
+      if (index === 0) {
+        // The first replica's state (cluster 'fake'); then it goes, as a framework does when a new leader takes over.
+        res.end(encodeRecord(JSON.stringify(fakeSnapshot)));
+      } else if (url.includes('since=')) {
+        res.end(encodeRecord(JSON.stringify({ type: 'RESUMED', clusterId: 'other', revision: 1 })));
+      } else if (refuseAlways) {
+        res.end(encodeRecord(JSON.stringify({ type: 'RESUMED', clusterId: 'other', revision: 1 })));
+      } else {
+        res.write(encodeRecord(JSON.stringify(other)));
+      }
+    });
+    const url = await fake.listen();
+    const c = new RegistryWatchClient({ urls: [url], clock, heartbeatIntervalMs: 1_000, backoff: { minMs: 100, maxMs: 100 }, log: silent });
+    client = c;
+    c.start();
+    const f = fake;
+    await waitFor(() => c.state.clusterId === 'fake' && !c.connected, 'first snapshot, then the stream ended');
+    clock.advance(100);
+    // The refused resume and the snapshot after it come without the clock moving.
+    await waitFor(() => c.connected && c.state.clusterId === 'other', 'the new cluster\'s snapshot');
+    expect(f.urls).to.deep.equal(['/v1/registry/watch', '/v1/registry/watch?since=1', '/v1/registry/watch']);
+    expect(c.state.endpoint('kept.1')).to.equal(undefined);
+    expect(c.state.endpoint('new.1')?.appId).to.equal('/new');
+
+    // A server that answers RESUMED even to a request for a snapshot (broken) gets one quick retry, then the backoff.
+    refuseAlways = true;
+    await c.close();
+    const d = new RegistryWatchClient({ urls: [url], clock, heartbeatIntervalMs: 1_000, backoff: { minMs: 100, maxMs: 100 }, log: silent });
+    client = d;
+    const before = f.urls.length;
+    d.start();
+    await waitFor(() => f.urls.length === before + 2, 'the first attempt and its quick retry');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(f.urls).to.have.length(before + 2);
+    clock.advance(100);
+    await waitFor(() => f.urls.length === before + 3, 'the next attempt, after the backoff');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(f.urls, 'no second quick retry before a stream syncs').to.have.length(before + 3);
+    clock.advance(100);
+    await waitFor(() => f.urls.length === before + 4, 'the next attempt, after the backoff again');
+  });
+
   it('backs off further each time a peer syncs and then breaks the protocol (ManualClock)', async () => {
     const clock = new ManualClock();
     fake = new FakeServer(goodThenBad('hello world\n'));
