@@ -16,7 +16,7 @@ import { applyAppUpdate, definitionsEqual, isScaleOnly, readRollbackVersion } fr
 import { normalizeAppId } from './app/app-id.ts';
 import type { CommandResult, FrameworkCommand } from './state/commands.ts';
 import type { FrameworkState } from './state/framework-state.ts';
-import type { AppRecord, CanaryRecord, DeploymentKind, DeploymentRecord } from './state/model.ts';
+import { publicDeploymentId, type AppRecord, type CanaryRecord, type DeploymentBatch, type DeploymentKind, type DeploymentRecord } from './state/model.ts';
 
 /** A write refused because a deployment holds the app (HTTP 409 with the deployment's id). */
 export class DeploymentConflictError extends ConflictError {
@@ -95,8 +95,8 @@ export class AppService {
    * PUT / PATCH /v2/apps: an array of app updates, each with its `id`. Every
    * element is validated, and every app's lock checked, before anything is
    * written (422 with `/<index>/…` paths, or 409). Each app then gets its own
-   * deployment, in array order; the answer names the last one (Marathon runs
-   * one deployment for the whole array).
+   * deployment, in array order, and the answer names the batch they form:
+   * clients see one deployment, as Marathon runs for the whole array.
    */
   async updateMany(body: unknown, opts: { force?: boolean; partial?: boolean; allowCreation?: boolean; origin?: ApiOrigin } = {}): Promise<WriteOutcome> {
     if (!Array.isArray(body)) throw new AppValidationError('schema', [{ path: '/', errors: ['error.expected.jsarray'] }]);
@@ -114,23 +114,29 @@ export class AppService {
       return w;
     });
     this.checkLocks(writes.map((w) => w.v.definition.id), opts.force ?? false);
+    const batch = this.batchFor(writes.length);
     let last: WriteOutcome | undefined;
-    for (const w of writes) last = await this.commit(w, opts.force ?? false, opts.origin);
-    return last as WriteOutcome;
+    for (const w of writes) last = await this.commit(w, opts.force ?? false, opts.origin, batch);
+    return batch === undefined ? last as WriteOutcome : { version: (last as WriteOutcome).version, deploymentId: batch.id };
   }
 
   /** 409 naming the deployments that hold any of `ids`, unless forced. */
   checkLocks(ids: Iterable<string>, force: boolean): void {
     if (force) return;
-    const locked = [...ids].flatMap((id) => this.state.deploymentOf(id) ?? []);
+    const locked = [...new Set([...ids].flatMap((id) => { const d = this.state.deploymentOf(id); return d === undefined ? [] : [publicDeploymentId(d)]; }))];
     if (locked.length > 0) {
-      throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0]?.id ?? ''}'.`, locked.map((d) => d.id));
+      throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0] ?? ''}'.`, locked);
     }
   }
 
-  /** Writes what `prepare` made: a new version and its deployment. */
-  commit(w: PreparedWrite, force: boolean, origin?: ApiOrigin): Promise<WriteOutcome> {
-    return this.put(w.v, w.kind, w.from, force, undefined, undefined, origin);
+  /** Writes what `prepare` made: a new version and its deployment (a member of `batch`, when given). */
+  commit(w: PreparedWrite, force: boolean, origin?: ApiOrigin, batch?: DeploymentBatch): Promise<WriteOutcome> {
+    return this.put(w.v, w.kind, w.from, force, undefined, undefined, origin, batch);
+  }
+
+  /** The batch a write of `apps` apps forms (see DeploymentRecord.batch): none for one app, which answers with its own deployment. */
+  batchFor(apps: number): DeploymentBatch | undefined {
+    return apps > 1 ? { id: this.uuid(), size: apps } : undefined;
   }
 
   /** The answer to a write that changes nothing (Marathon's empty deployment plan, finished at once). */
@@ -171,7 +177,7 @@ export class AppService {
     return this.put(w.v, w.kind, w.from, opts.force ?? false);
   }
 
-  private prepareRollback(rawId: string, version: string): { v: AppVersion; kind: DeploymentKind; from: AppRecord } {
+  private prepareRollback(rawId: string, version: string): PreparedWrite {
     const app = this.mustApp(rawId);
     const target = app.versions.find((x) => x.version === version);
     if (target === undefined) throw new NotFoundError(`App '${app.id}' does not exist in version ${version}`);
@@ -181,10 +187,10 @@ export class AppService {
   }
 
   /** DELETE /v2/apps/{id} */
-  async remove(rawId: string, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
+  async remove(rawId: string, opts: { force?: boolean; batch?: DeploymentBatch } = {}): Promise<WriteOutcome> {
     const app = this.mustApp(rawId);
     const now = this.clock.nowMs();
-    const deployment = this.deployment(app.id, 'delete', app.current, app, now);
+    const deployment = this.deployment(app.id, 'delete', app.current, app, now, opts.batch);
     const r = await this.propose({ type: 'DeleteApp', atMs: now, appId: app.id, deployment, force: opts.force ?? false });
     this.check(r);
     this.onWrite();
@@ -261,17 +267,25 @@ export class AppService {
 
   /** DELETE /v2/deployments/{id}: revert to where the app was (default) or, with force, stop where it is. */
   async cancelDeployment(id: string, opts: { force?: boolean } = {}): Promise<WriteOutcome | undefined> {
-    const d = this.state.deployment(id);
-    if (d === undefined) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
-    // A deleted app's definitions are gone with it, so a delete can only be stopped where it is.
-    if (opts.force === true || d.kind === 'delete') {
-      this.check(await this.propose({ type: 'CancelDeployment', atMs: this.clock.nowMs(), deploymentId: id }));
-      this.onWrite();
-      return undefined;
-    }
+    const single = this.state.deployment(id);
+    const members = single !== undefined ? [single] : this.state.deploymentsOfBatch(id);
+    if (members.length === 0) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
     // Without force Marathon deploys the plan's revert: the version before, or no app at all before a start.
-    if (d.fromVersion === undefined) return this.remove(d.appId, { force: true });
-    return this.rollback(d.appId, d.fromVersion, { force: true });
+    // A deleted app's definitions are gone with it, so a delete can only be stopped where it is.
+    const reverts = opts.force === true ? [] : members.filter((d) => d.kind !== 'delete');
+    for (const d of members) {
+      if (reverts.includes(d)) continue;
+      this.check(await this.propose({ type: 'CancelDeployment', atMs: this.clock.nowMs(), deploymentId: d.id }));
+      this.onWrite();
+    }
+    if (reverts.length === 0) return undefined;
+    const batch = this.batchFor(reverts.length);
+    let last: WriteOutcome | undefined;
+    for (const d of reverts) {
+      if (d.fromVersion === undefined) last = await this.remove(d.appId, { force: true, ...(batch !== undefined ? { batch } : {}) });
+      else last = await this.commit(this.prepareRollback(d.appId, d.fromVersion), true, undefined, batch);
+    }
+    return batch === undefined ? last : { version: (last as WriteOutcome).version, deploymentId: batch.id };
   }
 
   // ---- helpers -----------------------------------------------------------
@@ -330,7 +344,7 @@ export class AppService {
     return { definition: this.withServicePorts(def), version: now, versionInfo: { lastScalingAt: now, lastConfigChangeAt: scaledFrom?.versionInfo.lastConfigChangeAt ?? now } };
   }
 
-  private deployment(appId: string, kind: DeploymentKind, v: AppVersion, from: AppRecord | undefined, now: number): DeploymentRecord {
+  private deployment(appId: string, kind: DeploymentKind, v: AppVersion, from: AppRecord | undefined, now: number, batch?: DeploymentBatch): DeploymentRecord {
     const labels = v.definition.labels;
     const deadlineS = Number(labels[deadlineLabel]);
     return {
@@ -342,12 +356,13 @@ export class AppService {
       startedAtMs: now,
       ...(Number.isFinite(deadlineS) && deadlineS > 0 ? { deadlineAtMs: now + deadlineS * 1000 } : {}),
       rollbackOnDeadline: labels[rollbackLabel] === 'true',
+      ...(batch !== undefined ? { batch } : {}),
     };
   }
 
-  private async put(v: AppVersion, kind: DeploymentKind, from: AppRecord | undefined, force: boolean, killFirst?: readonly string[], canary?: CanaryRecord, origin?: ApiOrigin): Promise<WriteOutcome> {
+  private async put(v: AppVersion, kind: DeploymentKind, from: AppRecord | undefined, force: boolean, killFirst?: readonly string[], canary?: CanaryRecord, origin?: ApiOrigin, batch?: DeploymentBatch): Promise<WriteOutcome> {
     const now = this.clock.nowMs();
-    const deployment = this.deployment(v.definition.id, kind, v, from, now);
+    const deployment = this.deployment(v.definition.id, kind, v, from, now, batch);
     const r = await this.propose({
       type: 'PutApp', atMs: now, app: v, deployment, force,
       ...(canary !== undefined ? { canary } : {}),

@@ -6,8 +6,10 @@
  * update would (`scaleBy` scales every app inside).
  *
  * Every app is validated and every lock checked before anything is written;
- * then each app gets its own deployment, and the answer names the last one
- * (Marathon runs one deployment for the whole group).
+ * then each app gets its own deployment, and together they form one batch:
+ * the answer names it, `/v2/deployments` shows it while any of them runs,
+ * and it ends with one deployment_success (or _failed) event, as Marathon's
+ * one deployment for the whole group does.
  */
 import { ConflictError, NotFoundError } from '../common/errors.ts';
 import { AppValidationError, atJsonPath } from './app/app-errors.ts';
@@ -103,9 +105,11 @@ export class GroupService {
   }
 
   private async commitAll(writes: readonly PreparedWrite[], removals: readonly string[], force: boolean): Promise<WriteOutcome> {
+    const batch = this.apps.batchFor(writes.length + removals.length);
     let last: WriteOutcome | undefined;
-    for (const w of writes) last = await this.apps.commit(w, force);
-    for (const id of removals) last = await this.apps.remove(id, { force });
-    return last ?? this.apps.unchanged();
+    for (const w of writes) last = await this.apps.commit(w, force, undefined, batch);
+    for (const id of removals) last = await this.apps.remove(id, { force, ...(batch !== undefined ? { batch } : {}) });
+    if (last === undefined) return this.apps.unchanged();
+    return batch === undefined ? last : { version: last.version, deploymentId: batch.id };
   }
 }

@@ -9,7 +9,7 @@ import { ValidationError } from '../../common/errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import { renderApp } from '../app/render-app.ts';
 import type { FrameworkScheduler } from '../scheduler/framework-scheduler.ts';
-import { renderDeployment } from '../state/render-deployment.ts';
+import { renderDeployments } from '../state/render-deployment.ts';
 import { bodyOf, flag, queryList, sendWrite, textBody, type ApiContext } from './app-routes.ts';
 import { hasTask, renderTask } from './render.ts';
 
@@ -42,7 +42,7 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
   });
   r.get('/v2/deployments', async (req, res) => {
     await ctx.beforeRead(req);
-    res.json([...ctx.state.deployments()].map(renderDeployment));
+    res.json(renderDeployments(ctx.state.deployments(), (batch) => ctx.state.endedOfBatch(batch)));
   });
   r.delete('/v2/deployments/:id', async (req, res) => {
     const w = await ctx.apps.cancelDeployment(req.params.id, { force: flag(req, 'force') });

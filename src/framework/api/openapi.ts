@@ -17,7 +17,7 @@ export interface ApiOperation {
 export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/v2/apps', summary: 'List apps (query: id, cmd, label, embed=apps.tasks)', tag: 'apps' },
   { method: 'post', path: '/v2/apps', summary: 'Create an app (201 with the app; Marathon-Deployment-Id header)', tag: 'apps', body: 'app' },
-  { method: 'put', path: '/v2/apps', summary: 'Create or update several apps, each element with its id (validated and lock-checked before any write; one deployment per app, the answer names the last)', tag: 'apps', body: 'appUpdates' },
+  { method: 'put', path: '/v2/apps', summary: 'Create or update several apps, each element with its id (validated and lock-checked before any write; one deployment for all of them)', tag: 'apps', body: 'appUpdates' },
   { method: 'patch', path: '/v2/apps', summary: 'Partial update of several existing apps', tag: 'apps', body: 'appUpdates' },
   { method: 'get', path: '/v2/apps/{appId}', summary: 'One app with counts, deployments and tasks', tag: 'apps' },
   { method: 'put', path: '/v2/apps/{appId}', summary: 'Update (merges by default: partialUpdate=true), scale, or roll back with {"version": v}; force=true supersedes a deployment', tag: 'apps', body: 'appUpdate' },
@@ -30,7 +30,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/v2/apps/{appId}/versions', summary: 'Version ids, newest first', tag: 'apps' },
   { method: 'get', path: '/v2/apps/{appId}/versions/{version}', summary: 'One version of the definition', tag: 'apps' },
   { method: 'get', path: '/v2/groups', summary: 'The root group: the tree of groups app ids imply, with their apps', tag: 'apps' },
-  { method: 'post', path: '/v2/groups', summary: 'Create a group with its apps and subgroups (201; one deployment per app, the answer names the last)', tag: 'apps', body: 'group' },
+  { method: 'post', path: '/v2/groups', summary: 'Create a group with its apps and subgroups (201; one deployment for the whole group)', tag: 'apps', body: 'group' },
   { method: 'put', path: '/v2/groups', summary: "Change the root group: apps and groups listed in full replace what is there; scaleBy scales every app", tag: 'apps', body: 'group' },
   { method: 'delete', path: '/v2/groups', summary: 'Delete every app', tag: 'apps' },
   { method: 'get', path: '/v2/groups/{groupId}', summary: 'One group', tag: 'apps' },

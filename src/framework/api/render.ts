@@ -7,7 +7,7 @@
 import type { AppVersion } from '../app/app-definition.ts';
 import { renderApp } from '../app/render-app.ts';
 import { isIPv4Literal, type FrameworkState } from '../state/framework-state.ts';
-import type { AppRecord, InstanceRecord } from '../state/model.ts';
+import { publicDeploymentId, type AppRecord, type InstanceRecord } from '../state/model.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -102,7 +102,7 @@ export function renderAppWithStatus(state: FrameworkState, app: AppRecord, embed
   if (embed.counts) Object.assign(out, countsOf(state, instances));
   if (embed.deployments) {
     const d = state.deploymentOf(app.id);
-    out.deployments = d === undefined ? [] : [{ id: d.id }];
+    out.deployments = d === undefined ? [] : [{ id: publicDeploymentId(d) }];
   }
   if (embed.tasks) out.tasks = instances.filter(hasTask).map((i) => renderTask(state, i));
   if (embed.readiness) out.readinessCheckResults = [];

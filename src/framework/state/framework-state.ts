@@ -19,12 +19,12 @@ import type { RegistryApp, RegistryEndpoint } from '../../registry/types.ts';
 import type { AppDefinition, AppVersion } from '../app/app-definition.ts';
 import type { AppliedEntry, StateMachine } from '../../raft/node.ts';
 import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDecision, type StatusUpdate } from './commands.ts';
-import type { AppRecord, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
-import { maxVersionsPerApp } from './model.ts';
+import type { AppRecord, BatchProgress, DeploymentBatch, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
+import { maxVersionsPerApp, publicDeploymentId } from './model.ts';
 import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
 import { parentGroupId } from '../app/app-id.ts';
 import { renderApp, type JsonObjectOut } from '../app/render-app.ts';
-import { renderEventPlan, type MarathonEventPlan } from './render-deployment.ts';
+import { mergeEventPlans, renderEventPlan, type MarathonEventPlan } from './render-deployment.ts';
 
 /**
  * Mesos' terminal states, plus TASK_UNKNOWN: the master's answer to an
@@ -48,6 +48,9 @@ export function isIPv4Literal(host: string): boolean {
 const ok: CommandResult = { ok: true };
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** See forgetStaleBatches. */
+const staleBatchMs = 60 * 60 * 1000;
+
 export class FrameworkState implements StateMachine<CommandResult> {
   private observer: StateObserver = nullObserver;
   private frameworkIdValue: string | undefined;
@@ -60,6 +63,10 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private readonly deploymentByApp = new Map<string, string>();
   /** Event plans of open deployments, by deployment id (not state: rebuilt from the apps after a restore). */
   private readonly eventPlans = new Map<string, MarathonEventPlan>();
+  /** Per batch with members ended and others still to end, how far it is (state: in snapshots). */
+  private readonly batchProgress = new Map<string, BatchProgress>();
+  /** The event plans of a batch's ended members, for the batch's own event (not state: after a restore that event covers the members left). */
+  private readonly batchPlans = new Map<string, MarathonEventPlan[]>();
   private registryRevisionValue = 0;
   private cluster: { leader?: string; master?: string } = {};
   private index = 0;
@@ -103,6 +110,14 @@ export class FrameworkState implements StateMachine<CommandResult> {
   }
   deployments(): IterableIterator<DeploymentRecord> { return this.deploymentsById.values(); }
   deployment(id: string): DeploymentRecord | undefined { return this.deploymentsById.get(id); }
+  /** The open deployments of a batch (see DeploymentRecord.batch). */
+  deploymentsOfBatch(batch: string): DeploymentRecord[] {
+    return [...this.deploymentsById.values()].filter((d) => d.batch?.id === batch);
+  }
+  /** The members of a batch that ended while others are open. */
+  endedOfBatch(batch: string): BatchProgress['ended'] {
+    return this.batchProgress.get(batch)?.ended ?? [];
+  }
   deploymentOf(appId: string): DeploymentRecord | undefined {
     const id = this.deploymentByApp.get(appId);
     return id === undefined ? undefined : this.deploymentsById.get(id);
@@ -224,6 +239,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
       apps: [...this.appsById.values()],
       instances: [...this.instancesById.values()],
       deployments: [...this.deploymentsById.values()],
+      batches: [...this.batchProgress.values()],
       registryRevision: this.registryRevisionValue,
       clusterId: this.clusterIdValue,
     };
@@ -245,6 +261,9 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.deploymentsById.clear();
     this.deploymentByApp.clear();
     this.eventPlans.clear();
+    this.batchProgress.clear();
+    this.batchPlans.clear();
+    for (const b of data.batches ?? []) this.batchProgress.set(b.id, b);
     for (const a of data.apps) this.appsById.set(a.id, a);
     for (const i of data.instances) this.addInstance(i);
     for (const d of data.deployments) {
@@ -264,7 +283,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.touch(id);
     const running = this.deploymentOf(id);
     if (running !== undefined && !cmd.force) {
-      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${running.id}'.`, deploymentId: running.id };
+      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${publicDeploymentId(running)}'.`, deploymentId: publicDeploymentId(running) };
     }
     if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
     const existing = this.appsById.get(id);
@@ -300,7 +319,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     if (app === undefined) return { ok: false, code: 'NOT_FOUND', message: `App '${cmd.appId}' does not exist` };
     const running = this.deploymentOf(cmd.appId);
     if (running !== undefined && !cmd.force) {
-      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${running.id}'.`, deploymentId: running.id };
+      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${publicDeploymentId(running)}'.`, deploymentId: publicDeploymentId(running) };
     }
     if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
     this.startDeployment(cmd.deployment, cmd.atMs);
@@ -341,6 +360,43 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.eventPlans.delete(d.id);
     if (outcome === 'success') this.emit({ eventType: 'deployment_success', timestamp: iso(atMs), id: d.id, plan });
     else this.emit({ eventType: 'deployment_failed', timestamp: iso(atMs), id: d.id, plan, ...(reason !== undefined ? { reason } : { reason: outcome }) });
+    if (d.batch !== undefined) this.endBatchMember({ ...d, batch: d.batch }, plan, outcome === 'success' ? undefined : reason ?? outcome, atMs);
+  }
+
+  /**
+   * A batch ends with the last of its members (counted: one may end before the
+   * next is written): one event for the batch, failed if any member failed.
+   */
+  private endBatchMember(d: DeploymentRecord & { batch: DeploymentBatch }, plan: MarathonEventPlan, failure: string | undefined, atMs: number): void {
+    const batch = d.batch;
+    this.forgetStaleBatches(atMs);
+    const before = this.batchProgress.get(batch.id);
+    const progress: BatchProgress = {
+      id: batch.id,
+      ended: [...(before?.ended ?? []), { appId: d.appId, kind: d.kind }],
+      atMs,
+      ...(before?.failure !== undefined ? { failure: before.failure } : failure !== undefined ? { failure } : {}),
+    };
+    const plans = [...(this.batchPlans.get(batch.id) ?? []), plan];
+    if (progress.ended.length < batch.size) {
+      this.batchProgress.set(batch.id, progress);
+      this.batchPlans.set(batch.id, plans);
+      return;
+    }
+    this.batchProgress.delete(batch.id);
+    this.batchPlans.delete(batch.id);
+    const merged = mergeEventPlans(batch.id, plans);
+    if (progress.failure === undefined) this.emit({ eventType: 'deployment_success', timestamp: iso(atMs), id: batch.id, plan: merged });
+    else this.emit({ eventType: 'deployment_failed', timestamp: iso(atMs), id: batch.id, plan: merged, reason: progress.failure });
+  }
+
+  /** A batch whose write stopped before all its members were written never ends: forget it an hour after its last member ended. */
+  private forgetStaleBatches(atMs: number): void {
+    for (const b of this.batchProgress.values()) {
+      if (atMs - b.atMs < staleBatchMs || this.deploymentsOfBatch(b.id).length > 0) continue;
+      this.batchProgress.delete(b.id);
+      this.batchPlans.delete(b.id);
+    }
   }
 
   private applyFinishDeployment(cmd: Extract<FrameworkCommand, { type: 'FinishDeployment' }>): CommandResult {

@@ -103,6 +103,25 @@ export interface DeploymentRecord {
   /** Fails if not finished by then (cygnet's extension); undefined = no deadline. */
   readonly deadlineAtMs?: number;
   readonly rollbackOnDeadline: boolean;
+  /**
+   * A write of several apps (a PUT /v2/apps array, a group write) answers
+   * with one deployment id, as Marathon runs one deployment for it: its
+   * members show under `id` and it ends when all `size` of them have.
+   */
+  readonly batch?: DeploymentBatch;
+}
+
+export interface DeploymentBatch {
+  readonly id: string;
+  readonly size: number;
+}
+
+/** How far a batch is: its members that ended (app, kind), the first failure, when the last one ended. */
+export interface BatchProgress {
+  readonly id: string;
+  readonly ended: readonly Pick<DeploymentRecord, 'appId' | 'kind'>[];
+  readonly failure?: string;
+  readonly atMs: number;
 }
 
 export interface FrameworkSnapshotData {
@@ -111,8 +130,15 @@ export interface FrameworkSnapshotData {
   readonly apps: AppRecord[];
   readonly instances: InstanceRecord[];
   readonly deployments: DeploymentRecord[];
+  /** Batches with members ended and others still to end (absent in snapshots from before batches). */
+  readonly batches?: BatchProgress[];
   readonly registryRevision: number;
   readonly clusterId: string;
+}
+
+/** The id clients know a deployment by: its batch's, if it has one. */
+export function publicDeploymentId(d: DeploymentRecord): string {
+  return d.batch?.id ?? d.id;
 }
 
 /** Versions kept per app; Marathon keeps 50 by default (`--zk_max_versions`). */

@@ -5,7 +5,7 @@
  * step with one action on the app. Pure.
  */
 import type { JsonObjectOut } from '../app/render-app.ts';
-import type { DeploymentKind, DeploymentRecord } from './model.ts';
+import { publicDeploymentId, type DeploymentKind, type DeploymentRecord } from './model.ts';
 
 export interface MarathonDeploymentAction { readonly action: string; readonly app: string }
 
@@ -29,7 +29,7 @@ const actionByKind: Record<DeploymentKind, string> = {
   delete: 'StopApplication',
 };
 
-export function deploymentAction(d: DeploymentRecord): MarathonDeploymentAction {
+export function deploymentAction(d: Pick<DeploymentRecord, 'appId' | 'kind'>): MarathonDeploymentAction {
   return { action: actionByKind[d.kind], app: d.appId };
 }
 
@@ -52,6 +52,36 @@ export function renderDeployment(d: DeploymentRecord): Record<string, unknown> {
     currentStep: 1,
     totalSteps: 1,
   };
+}
+
+/**
+ * `/v2/deployments`: one entry per deployment; a batch's members together
+ * under its id, every member's action in its one step (`endedOf`: the
+ * members that are done) and the open ones' as its current actions.
+ */
+export function renderDeployments(open: Iterable<DeploymentRecord>, endedOf: (batch: string) => readonly Pick<DeploymentRecord, 'appId' | 'kind'>[]): Record<string, unknown>[] {
+  const byId = new Map<string, DeploymentRecord[]>();
+  for (const d of open) {
+    const id = publicDeploymentId(d);
+    const members = byId.get(id);
+    if (members === undefined) byId.set(id, [d]);
+    else members.push(d);
+  }
+  return [...byId].map(([id, members]) => {
+    if (members.length === 1 && members[0]?.batch === undefined) return renderDeployment(members[0]);
+    const current = members.map(deploymentAction);
+    const all = [...endedOf(id), ...members];
+    return {
+      id,
+      version: new Date(Math.min(...members.map((d) => d.startedAtMs))).toISOString(),
+      affectedApps: all.map((d) => d.appId),
+      affectedPods: [],
+      steps: [{ actions: all.map(deploymentAction) }],
+      currentActions: current.map((a) => ({ ...a, readinessCheckResults: [] })),
+      currentStep: 1,
+      totalSteps: 1,
+    };
+  });
 }
 
 /** A group as Marathon's events print it (raml `Group`), without the cygnet-free `enforceRole` some clients reject. */
@@ -97,4 +127,32 @@ function rootGroupWith(appId: string, app: JsonObjectOut | undefined, version: s
     group = { id: `/${parents.slice(0, depth).join('/')}`, apps: [], groups: [group], pods: [], dependencies: [], version };
   }
   return group;
+}
+
+/** A batch's event plan: its members' plans as one, their apps' groups merged and their actions in one step. */
+export function mergeEventPlans(id: string, plans: readonly MarathonEventPlan[]): MarathonEventPlan {
+  return {
+    id,
+    original: mergeGroups(plans.map((p) => p.original)),
+    target: mergeGroups(plans.map((p) => p.target)),
+    steps: [{ actions: plans.flatMap((p) => p.steps.flatMap((s) => s.actions)) }],
+    version: plans.map((p) => p.version).sort()[0] ?? new Date(0).toISOString(),
+  };
+}
+
+/** Groups with the same id (each plan's root) as one: their apps together, their subgroups merged by id. */
+function mergeGroups(groups: readonly MarathonGroupOut[]): MarathonGroupOut {
+  const subgroups = new Map<string, MarathonGroupOut[]>();
+  for (const g of groups) {
+    for (const sub of g.groups) subgroups.set(sub.id, [...(subgroups.get(sub.id) ?? []), sub]);
+  }
+  const first = groups[0];
+  return {
+    id: first?.id ?? '/',
+    apps: groups.flatMap((g) => g.apps),
+    groups: [...subgroups.values()].map(mergeGroups),
+    pods: [],
+    dependencies: [],
+    version: first?.version ?? new Date(0).toISOString(),
+  };
 }

@@ -323,6 +323,15 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(created.status, created.text).to.equal(201);
     expect(created.headers.location).to.equal('/v2/groups/team');
     expect(created.body).to.have.all.keys('version', 'deploymentId');
+    // One deployment for the group, as Marathon runs: listed with both apps until the last of them is done.
+    const groupDeployment = (created.body as { deploymentId: string }).deploymentId;
+    const listed = (await api(base, 'GET', '/v2/deployments')).body as { id: string; affectedApps: string[] }[];
+    expect(listed.filter((d) => d.id === groupDeployment).map((d) => [...d.affectedApps].sort())).to.deep.equal([['/team/api', '/team/db/pg']]);
+    await waitFor('the group deployment to end', async () => {
+      const open = (await api(base, 'GET', '/v2/deployments')).body as { id: string }[];
+      return open.some((d) => d.id === groupDeployment) ? undefined : true;
+    });
+    expect((await getApp(base, '/team/api'))?.tasksRunning, 'the app is running when its group deployment is done').to.equal(1);
     await waitForApp(base, '/team/api', 1);
     const tree = (await api(base, 'GET', '/v2/groups/team')).body as { apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] };
     expect(tree.apps.map((a) => a.id)).to.deep.equal(['/team/api']);

@@ -7,9 +7,10 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../../src/common/clock.ts';
 import { AppService } from '../../../../src/framework/app-service.ts';
-import type { FrameworkCommand } from '../../../../src/framework/state/commands.ts';
+import type { CommandResult, FrameworkCommand } from '../../../../src/framework/state/commands.ts';
 import { FrameworkState } from '../../../../src/framework/state/framework-state.ts';
 import type { MarathonEvent } from '../../../../src/framework/state/observer.ts';
+import { renderDeployments } from '../../../../src/framework/state/render-deployment.ts';
 
 const planKeys = ['id', 'original', 'target', 'steps', 'version'];
 const groupKeys = ['id', 'apps', 'groups', 'pods', 'dependencies', 'version'];
@@ -17,7 +18,7 @@ const groupKeys = ['id', 'apps', 'groups', 'pods', 'dependencies', 'version'];
 interface Group { id: string; apps: { id: string; instances: number }[]; groups: Group[] }
 interface Plan { id: string; original: Group; target: Group; steps: { actions: { action: string; app: string }[] }[] }
 
-function harness(): { apps: AppService; events: MarathonEvent[] } {
+function harness(): { apps: AppService; events: MarathonEvent[]; state: FrameworkState; propose: (cmd: FrameworkCommand) => Promise<CommandResult> } {
   const state = new FrameworkState();
   const events: MarathonEvent[] = [];
   state.setObserver({ event: (e) => events.push(e), registry: () => undefined, restored: () => undefined });
@@ -26,7 +27,7 @@ function harness(): { apps: AppService; events: MarathonEvent[] } {
   let uuid = 0;
   const propose = (cmd: FrameworkCommand) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) }));
   const apps = new AppService({ state, propose, clock, newUuid: () => `d-${++uuid}` });
-  return { apps, events };
+  return { apps, events, state, propose };
 }
 
 function appsIn(g: Group): { id: string; instances: number }[] {
@@ -93,5 +94,69 @@ describe('framework/state deployment events', () => {
     events.length = 0;
     await apps.remove('/shop/web', { force: true });
     expect(events.filter((e) => e.eventType === 'group_change_success').map((e) => e.groupId)).to.deep.equal(['/shop']);
+  });
+
+  it('a write of several apps is one deployment: listed once, ended by one event when the last member ends, across a snapshot', async () => {
+    const { apps, events, state, propose } = harness();
+    const w = await apps.updateMany([
+      { id: '/shop/web', cmd: 'sleep 1', cpus: 0.1, mem: 16 },
+      { id: '/shop/api', cmd: 'sleep 1', cpus: 0.1, mem: 16 },
+      { id: '/db', cmd: 'sleep 1', cpus: 0.1, mem: 16 },
+    ]);
+    const members = state.deploymentsOfBatch(w.deploymentId);
+    expect(members.map((d) => d.appId)).to.deep.equal(['/shop/web', '/shop/api', '/db']);
+    expect(state.deployment(w.deploymentId), 'the batch id is no member\'s').to.equal(undefined);
+    const listed = renderDeployments(state.deployments(), (b) => state.endedOfBatch(b));
+    expect(listed).to.have.length(1);
+    expect(listed[0]).to.include({ id: w.deploymentId, currentStep: 1, totalSteps: 1 });
+    expect(listed[0]?.affectedApps).to.deep.equal(['/shop/web', '/shop/api', '/db']);
+    // A member's lock names the batch.
+    await apps.update('/db', { instances: 2 }, { partial: true }).then(() => expect.fail('locked'), (err: Error) => expect(err.message).to.include(`/v2/deployments/${w.deploymentId}`));
+
+    const finish = (appId: string, outcome: 'success' | 'failed') => propose({ type: 'FinishDeployment', atMs: Date.parse('2026-12-06T12:00:05Z'), deploymentId: (state.deploymentOf(appId) as { id: string }).id, outcome, ...(outcome === 'failed' ? { reason: 'no offers' } : {}) });
+    const batchEvents = () => events.filter((e) => (e.eventType === 'deployment_success' || e.eventType === 'deployment_failed') && e.id === w.deploymentId);
+    await finish('/shop/web', 'success');
+    expect(batchEvents()).to.deep.equal([]);
+    // A replica restored from a snapshot now ends the batch the same way.
+    const restored = new FrameworkState();
+    const restoredEvents: MarathonEvent[] = [];
+    restored.setObserver({ event: (e) => restoredEvents.push(e), registry: () => undefined, restored: () => undefined });
+    restored.restore(state.snapshot());
+    for (const [s, finishIn] of [[state, finish], [restored, (appId: string, outcome: 'success' | 'failed') => Promise.resolve(restored.apply({ index: 100, term: 1, data: new TextEncoder().encode(JSON.stringify({ type: 'FinishDeployment', atMs: Date.parse('2026-12-06T12:00:05Z'), deploymentId: (restored.deploymentOf(appId) as { id: string }).id, outcome, ...(outcome === 'failed' ? { reason: 'no offers' } : {}) })) }))]] as const) {
+      await finishIn('/shop/api', 'failed');
+      const left = renderDeployments(s.deployments(), (b) => s.endedOfBatch(b));
+      expect(left.map((d) => d.id)).to.deep.equal([w.deploymentId]);
+      expect(left[0]?.affectedApps, 'every app of the batch, done or not').to.deep.equal(['/shop/web', '/shop/api', '/db']);
+      expect((left[0]?.currentActions as { app: string }[]).map((a) => a.app)).to.deep.equal(['/db']);
+      await finishIn('/db', 'success');
+      expect(renderDeployments(s.deployments(), (b) => s.endedOfBatch(b))).to.deep.equal([]);
+    }
+    for (const list of [events, restoredEvents]) {
+      const ended = list.filter((e) => (e.eventType === 'deployment_success' || e.eventType === 'deployment_failed') && e.id === w.deploymentId);
+      expect(ended.map((e) => e.eventType)).to.deep.equal(['deployment_failed']);
+      expect(ended[0]?.reason).to.equal('no offers');
+      const plan = ended[0]?.plan as Plan;
+      checkShape(plan);
+      expect(plan.id).to.equal(w.deploymentId);
+      expect(plan.steps[0]?.actions.map((a) => a.app).sort()).to.deep.equal(list === events ? ['/db', '/shop/api', '/shop/web'] : ['/db', '/shop/api']);
+    }
+    const merged = (batchEvents()[0]?.plan as Plan).target;
+    expect(appsIn(merged).map((a) => a.id).sort()).to.deep.equal(['/db', '/shop/api', '/shop/web']);
+    expect(merged.groups.map((g) => g.id)).to.deep.equal(['/shop']);
+  });
+
+  it('DELETE of a batch reverts every member that is still open, as one new batch', async () => {
+    const { apps, state } = harness();
+    await apps.create({ id: '/a', cmd: 'sleep 1', cpus: 0.1, mem: 16 });
+    const w = await apps.updateMany([{ id: '/a', instances: 3 }, { id: '/b', cmd: 'sleep 1', cpus: 0.1, mem: 16 }], { force: true, partial: true });
+    const revert = await apps.cancelDeployment(w.deploymentId);
+    expect(revert?.deploymentId).to.not.equal(w.deploymentId);
+    expect(state.deploymentsOfBatch(w.deploymentId)).to.deep.equal([]);
+    expect(state.deploymentsOfBatch(revert?.deploymentId as string).map((d) => [d.appId, d.kind])).to.deep.equal([['/a', 'rollback'], ['/b', 'delete']]);
+    expect(state.app('/a')?.current.definition.instances).to.equal(1);
+    expect(state.app('/b')).to.equal(undefined);
+    const forced = await apps.cancelDeployment(revert?.deploymentId as string, { force: true });
+    expect(forced).to.equal(undefined);
+    expect([...state.deployments()]).to.deep.equal([]);
   });
 });
