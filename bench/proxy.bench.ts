@@ -40,7 +40,7 @@ const program = new Command('proxy.bench')
   .option('--workers <list>', 'workers/threads per system in part 1', '1,2')
   .option('--threads <n>', 'wrk threads', '1')
   .option('--propagations <n>', 'ENDPOINT_UP → first routed request samples', '100')
-  .option('--parts <list>', 'which parts to run', '1,2,3,4,5')
+  .option('--parts <list>', 'which parts to run (6, a burst of 1,000 connections, only when asked)', '1,2,3,4,5')
   .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
   .option('--no-naive', 'skip the naive http-proxy-3 baseline')
   .parse(process.argv.slice(2), { from: 'user' });
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     if (PARTS.has(3)) await partSwapVsReload(dir, replica, live, out);
     if (PARTS.has(4)) await partPropagation(dir, replica, out);
     if (PARTS.has(5)) await partNewConnections(dir, replica, [...live.keys()], out);
+    if (PARTS.has(6)) await partConnectionBurst(dir, replica, [...live.keys()], out);
   } finally {
     await Promise.all(pendingKills);
     await Promise.all([...backends, ...live.keys()].map((b) => b.kill()));
@@ -182,6 +183,49 @@ async function partNewConnections(dir: string, replica: Replica, backends: reado
           const passes = s === systems[0] ? String((await passed(s)) - passedBefore) : '–';
           out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${Math.round(r.perSecond)} | ${r.p99Ms.toFixed(2)} | ${r.failed} | ${cpu} | ${passes} |`);
           log(`new connections, ${s.name} round ${round}: ${Math.round(r.perSecond)}/s p99 ${r.p99Ms.toFixed(2)} failed ${r.failed} cpu ${cpu} passed ${passes}`);
+        }
+      }
+    } finally {
+      for (const s of systems) await s.stop();
+    }
+  }
+  out.push('');
+}
+
+/**
+ * Part 6 (not run by default): wrk -t2 -c1000 after the usual warm-up, so
+ * each run starts with 1,000 connections opened at once against a
+ * balancer that is already busy. Listen overflows are the kernel's count
+ * (nstat) of connections dropped because the accept queue was full.
+ */
+async function partConnectionBurst(dir: string, replica: Replica, backends: readonly Backend[], out: string[]): Promise<void> {
+  out.push('### 1,000 connections at once (`wrk -t2 -c1000`)', '', '| system | workers/threads | round | load avg | req/s | p50 ms | p99 ms | max ms | failed | listen overflows |', '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+  const ports = backends.map((b) => b.port);
+  const overflows = (): number => {
+    try {
+      const line = execFileSync('nstat', ['-az', 'TcpExtListenOverflows']).toString().split('\n').find((l) => l.startsWith('TcpExtListenOverflows'));
+      return Number(line?.trim().split(/\s+/)[1] ?? NaN);
+    } catch {
+      return NaN;
+    }
+  };
+  for (const workers of WORKERS) {
+    const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
+    const systems: Balancer[] = [
+      await startCygnet(p1, admin, replica.url, workers, HOST),
+      await HaproxyProcess.start(dir, p2, workers, ports, HOST),
+      await startNginx(dir, p3, workers, ports, HOST),
+    ];
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const s of systems) {
+          await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
+          const load = uptime();
+          const before = overflows();
+          const r = await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 1000, threads: 2, seconds: SECONDS, host: HOST });
+          const dropped = overflows() - before;
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(0)} | ${r.failed} | ${Number.isNaN(dropped) ? '–' : dropped} |`);
+          log(`burst, ${s.name} round ${round}: ${Math.round(r.perSecond)}/s p99 ${r.p99Ms.toFixed(2)} max ${r.maxMs.toFixed(0)} failed ${r.failed} overflows ${dropped}`);
         }
       }
     } finally {
