@@ -19,6 +19,7 @@ import { ProxyMetrics } from './metrics.ts';
 import { computeRouteTable, emptyRouteTable, newBackendState, type BackendState, type RegistryAppWithEndpoints, type RouteTable } from './route-table.ts';
 import { TcpForwarder } from './tcp-forwarder.ts';
 import type { TcpHandle } from './raw-tcp.ts';
+import { defaultAcceptDescriptors, fanOutListener } from './listen-fanout.ts';
 import { acceptStreams, adoptHandle, defaultProxyIo, type ProxyIo } from './tcp-stream.ts';
 import { createUpgradeHandler } from './tunnel.ts';
 
@@ -36,7 +37,12 @@ export interface ProxyServerOptions {
   readonly log?: Logger;
   /** Default: raw handles where node has them (defaultProxyIo). */
   readonly io?: ProxyIo;
+  /** More descriptors of the listening socket, so bursts of connections are accepted under load (listen-fanout.ts); raw io only. */
+  readonly acceptDescriptors?: number;
 }
+
+/** node's default listen backlog, which `http.listen` below uses too. */
+const listenBacklog = 511;
 
 /** How long `close` lets requests in progress finish before cutting their connections. */
 export const closeGraceMs = 2_000;
@@ -53,6 +59,7 @@ export class ProxyServer {
   private readonly backendStates = new Map<string, BackendState>();
   private readonly log: Logger;
   readonly io: ProxyIo;
+  private extraListeners: TcpHandle[] = [];
 
   constructor(private readonly options: ProxyServerOptions) {
     const clock = options.clock ?? systemClock;
@@ -72,15 +79,24 @@ export class ProxyServer {
 
   /** `divert`: see acceptStreams (a multi-worker proxy passes some connections to other workers). */
   async listen(divert?: (handle: TcpHandle) => boolean): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
+    const listening = await new Promise<TcpHandle | null>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
+      this.http.listen({ port: this.options.port, host: this.options.host, backlog: listenBacklog }, () => {
         this.http.removeListener('error', reject);
-        acceptStreams(this.http, this.io, this.forwarder.accept, divert);
-        resolve();
+        resolve(acceptStreams(this.http, this.io, this.forwarder.accept, divert));
       });
     });
+    const wanted = this.options.acceptDescriptors ?? defaultAcceptDescriptors;
+    if (listening !== null && wanted > 0) {
+      this.extraListeners = await fanOutListener(listening, wanted, listenBacklog);
+      if (this.extraListeners.length < wanted) this.log.warn({ wanted, got: this.extraListeners.length }, 'fewer listening descriptors than asked: bursts of new connections are accepted more slowly under load');
+    }
     return this.port;
+  }
+
+  /** Descriptors accepting connections: the listening socket's own and its extra ones. */
+  get listenDescriptors(): number {
+    return 1 + this.extraListeners.length;
   }
 
   /** Serves a client connection another worker accepted and passed on. */
@@ -148,6 +164,7 @@ export class ProxyServer {
 
   /** Stops accepting, closes idle keep-alive connections (the rest after a grace period), the pools and the TCP listeners. */
   async close(): Promise<void> {
+    for (const h of this.extraListeners.splice(0)) h.close(noop);
     this.tcp.close();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.forwarder.closeClients(false);
@@ -157,3 +174,5 @@ export class ProxyServer {
     this.forwarder.close();
   }
 }
+
+function noop(): void {}

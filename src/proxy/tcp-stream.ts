@@ -132,9 +132,11 @@ class NetTcpStream implements TcpStream {
  * connections, which is why their lifetime is the caller's to track).
  * `divert` (raw path only, where no byte has been read yet) may take a
  * connection away first, as a multi-worker proxy does to pass it to
- * another worker; it returns true when it did.
+ * another worker; it returns true when it did. Returns the listening
+ * handle on the raw path (listen-fanout.ts gives it more descriptors),
+ * else null.
  */
-export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: TcpStream) => void, divert?: (handle: TcpHandle) => boolean): void {
+export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: TcpStream) => void, divert?: (handle: TcpHandle) => boolean): TcpHandle | null {
   const listening = (server as unknown as { _handle: TcpHandle | null })._handle;
   if (io === 'raw' && rawTcpAvailable && listening !== null && typeof listening.onconnection === 'function') {
     listening.onconnection = (err: number, handle: TcpHandle | undefined) => {
@@ -143,12 +145,13 @@ export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: Tc
       handle.setNoDelay(true);
       onStream(new RawTcpStream(handle));
     };
-    return;
+    return listening;
   }
   server.on('connection', (socket: Socket) => {
     socket.setNoDelay(true);
     onStream(new NetTcpStream(socket));
   });
+  return null;
 }
 
 /** A connection handle that came from another process over IPC, as a TcpStream. */
