@@ -17,8 +17,7 @@ const send = (msg: WorkerMessage): void => { process.send?.(msg); };
 const noop = (): void => {};
 
 /** See `divert` in runWorker. */
-const maxPassesOnTheWay = 16;
-const slowPassMs = 20;
+const maxPassesOnTheWay = 32;
 
 async function runWorker(): Promise<void> {
   const options = JSON.parse(process.env.CYGNET_PROXY_WORKER_OPTIONS ?? '{}') as ProxyOptions;
@@ -49,23 +48,22 @@ async function runWorker(): Promise<void> {
   };
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
-  // Passes on the way are bounded, in number and in age. Node sends the next descriptor only once the last
-  // was acknowledged, and a busy process reads its IPC pipe once per pass of its event loop: in a burst of
-  // new connections under load, passes queued behind each other waited seconds (wrk -c1000, p99 1-2 s at
-  // 2 workers). A connection accepted while the passes are many or slow stays here; later ones even out.
-  const onTheWay: number[] = [];
+  // Passes on the way are bounded. Node sends the next descriptor only once the last was acknowledged, and
+  // a busy process reads its IPC pipe once per pass of its event loop: in a burst of new connections under
+  // load, hundreds of passes queued behind each other and their requests waited seconds (wrk -c1000, p99
+  // 1-2 s at 2 workers). A connection accepted while the bound is reached stays here.
+  let onTheWay = 0;
   // Runs before a byte is read: the connection goes whole, kernel buffers and all.
   const divert = (handle: TcpHandle): boolean => {
     reporter.changed();
-    const now = Date.now(); // not the forwarder's coarse clock: passes are judged in milliseconds
-    if (onTheWay.length >= maxPassesOnTheWay || (onTheWay.length > 0 && now - (onTheWay[0] as number) > slowPassMs)) return false;
-    const to = balancer.placeNew(proxy.clientCount, now);
+    if (onTheWay >= maxPassesOnTheWay) return false;
+    const to = balancer.placeNew(proxy.clientCount, proxy.forwarder.now);
     if (to === undefined || process.send === undefined) return false;
     proxy.metrics.connectionsPassed++;
-    onTheWay.push(now);
+    onTheWay++;
     // Node keeps a passed raw handle open in the sender: ours closes once the message (with its descriptor) is out.
     process.send({ t: 'handoff', to } satisfies WorkerMessage, handle as never, undefined, () => {
-      onTheWay.shift();
+      onTheWay--;
       handle.close(noop);
     });
     return true;
