@@ -120,11 +120,7 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
   const summary: string[] = [];
   for (const workers of WORKERS) {
     const [p1, p2, p3, p4, admin] = await freePorts(5) as [number, number, number, number, number];
-    const systems: Balancer[] = [
-      await startCygnet(p1, admin, replica.url, workers, HOST),
-      await HaproxyProcess.start(dir, p2, workers, ports, HOST),
-      await startNginx(dir, p3, workers, ports, HOST),
-    ];
+    const systems = await startSideBySide(dir, replica, ports, workers, [p1, p2, p3], admin);
     // The issue's baseline, at 1 worker only (it has no workers).
     if (workers === 1 && NAIVE) systems.push(await startNaive(p4, ports, HOST));
     const runs = new Map<string, { perSecond: number[]; p99Ms: number[] }>(systems.map((s) => [s.name, { perSecond: [], p99Ms: [] }]));
@@ -162,11 +158,7 @@ async function partNewConnections(dir: string, replica: Replica, backends: reado
   const ports = backends.map((b) => b.port);
   for (const workers of WORKERS) {
     const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
-    const systems: Balancer[] = [
-      await startCygnet(p1, admin, replica.url, workers, HOST),
-      await HaproxyProcess.start(dir, p2, workers, ports, HOST),
-      await startNginx(dir, p3, workers, ports, HOST),
-    ];
+    const systems = await startSideBySide(dir, replica, ports, workers, [p1, p2, p3], admin);
     const passed = async (s: Balancer): Promise<number> => (s === systems[0] ? metricSum(admin, 'cygnet_proxy_connections_passed_total') : 0);
     try {
       for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST, headers: ['Connection: close'] });
@@ -211,11 +203,7 @@ async function partConnectionBurst(dir: string, replica: Replica, backends: read
   };
   for (const workers of WORKERS) {
     const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
-    const systems: Balancer[] = [
-      await startCygnet(p1, admin, replica.url, workers, HOST),
-      await HaproxyProcess.start(dir, p2, workers, ports, HOST),
-      await startNginx(dir, p3, workers, ports, HOST),
-    ];
+    const systems = await startSideBySide(dir, replica, ports, workers, [p1, p2, p3], admin);
     try {
       for (let round = 1; round <= ROUNDS; round++) {
         for (const s of systems) {
@@ -233,6 +221,15 @@ async function partConnectionBurst(dir: string, replica: Replica, backends: read
     }
   }
   out.push('');
+}
+
+/** cygnet's proxy, HAProxy and nginx, in that order, with the same backends and workers. */
+async function startSideBySide(dir: string, replica: Replica, ports: readonly number[], workers: number, [p1, p2, p3]: readonly number[], admin: number): Promise<Balancer[]> {
+  return [
+    await startCygnet(p1 as number, admin, replica.url, workers, HOST),
+    await HaproxyProcess.start(dir, p2 as number, workers, ports, HOST),
+    await startNginx(dir, p3 as number, workers, ports, HOST),
+  ];
 }
 
 /** A counter from the proxy's /metrics, summed over its label sets. */

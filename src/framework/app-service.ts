@@ -15,7 +15,7 @@ import { parseAppDefinition } from './app/parse-app.ts';
 import { applyAppUpdate, definitionsEqual, isScaleOnly, readRollbackVersion } from './app/merge-app.ts';
 import { normalizeAppId } from './app/app-id.ts';
 import type { CommandResult, FrameworkCommand } from './state/commands.ts';
-import type { FrameworkState } from './state/framework-state.ts';
+import { appLockedMessage, type FrameworkState } from './state/framework-state.ts';
 import { publicDeploymentId, type AppRecord, type CanaryRecord, type DeploymentBatch, type DeploymentKind, type DeploymentRecord } from './state/model.ts';
 
 /** A write refused because a deployment holds the app (HTTP 409 with the deployment's id). */
@@ -114,34 +114,29 @@ export class AppService {
       return w;
     });
     this.checkLocks(writes.map((w) => w.v.definition.id), opts.force ?? false);
-    const batch = this.batchFor(writes.length);
-    let last: WriteOutcome | undefined;
-    for (const w of writes) last = await this.commit(w, opts.force ?? false, opts.origin, batch);
-    return batch === undefined ? last as WriteOutcome : { version: (last as WriteOutcome).version, deploymentId: batch.id };
+    return this.commitAll(writes, [], opts.force ?? false, opts.origin);
   }
 
   /** 409 naming the deployments that hold any of `ids`, unless forced. */
   checkLocks(ids: Iterable<string>, force: boolean): void {
     if (force) return;
     const locked = [...new Set([...ids].flatMap((id) => { const d = this.state.deploymentOf(id); return d === undefined ? [] : [publicDeploymentId(d)]; }))];
-    if (locked.length > 0) {
-      throw new DeploymentConflictError(`App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${locked[0] ?? ''}'.`, locked);
-    }
+    if (locked.length > 0) throw new DeploymentConflictError(appLockedMessage(locked[0] as string), locked);
   }
 
-  /** Writes what `prepare` made: a new version and its deployment (a member of `batch`, when given). */
-  commit(w: PreparedWrite, force: boolean, origin?: ApiOrigin, batch?: DeploymentBatch): Promise<WriteOutcome> {
-    return this.put(w.v, w.kind, w.from, force, undefined, undefined, origin, batch);
-  }
-
-  /** The batch a write of `apps` apps forms (see DeploymentRecord.batch): none for one app, which answers with its own deployment. */
-  batchFor(apps: number): DeploymentBatch | undefined {
-    return apps > 1 ? { id: this.uuid(), size: apps } : undefined;
-  }
-
-  /** The answer to a write that changes nothing (Marathon's empty deployment plan, finished at once). */
-  unchanged(): WriteOutcome {
-    return { version: this.nextVersionTime(), deploymentId: this.uuid() };
+  /**
+   * Writes what `prepare` made, then deletes `removals`, each app with its
+   * own deployment. Several form one batch (DeploymentRecord.batch) and the
+   * answer names it; nothing to write answers as Marathon's empty plan does.
+   */
+  async commitAll(writes: readonly PreparedWrite[], removals: readonly string[], force: boolean, origin?: ApiOrigin): Promise<WriteOutcome> {
+    const size = writes.length + removals.length;
+    if (size === 0) return { version: this.nextVersionTime(), deploymentId: this.uuid() };
+    const batch: DeploymentBatch | undefined = size > 1 ? { id: this.uuid(), size } : undefined;
+    let last: WriteOutcome | undefined;
+    for (const w of writes) last = await this.put(w.v, w.kind, w.from, force, undefined, undefined, origin, batch);
+    for (const id of removals) last = await this.remove(id, { force, ...(batch !== undefined ? { batch } : {}) });
+    return batch === undefined ? last as WriteOutcome : { version: (last as WriteOutcome).version, deploymentId: batch.id };
   }
 
   /** What an update writes: the new version, what kind of deployment it is, and the app before. Throws on invalid input. */
@@ -273,19 +268,13 @@ export class AppService {
     // Without force Marathon deploys the plan's revert: the version before, or no app at all before a start.
     // A deleted app's definitions are gone with it, so a delete can only be stopped where it is.
     const reverts = opts.force === true ? [] : members.filter((d) => d.kind !== 'delete');
-    for (const d of members) {
-      if (reverts.includes(d)) continue;
+    for (const d of members.filter((m) => !reverts.includes(m))) {
       this.check(await this.propose({ type: 'CancelDeployment', atMs: this.clock.nowMs(), deploymentId: d.id }));
       this.onWrite();
     }
     if (reverts.length === 0) return undefined;
-    const batch = this.batchFor(reverts.length);
-    let last: WriteOutcome | undefined;
-    for (const d of reverts) {
-      if (d.fromVersion === undefined) last = await this.remove(d.appId, { force: true, ...(batch !== undefined ? { batch } : {}) });
-      else last = await this.commit(this.prepareRollback(d.appId, d.fromVersion), true, undefined, batch);
-    }
-    return batch === undefined ? last : { version: (last as WriteOutcome).version, deploymentId: batch.id };
+    const rollbacks = reverts.flatMap((d) => (d.fromVersion === undefined ? [] : [this.prepareRollback(d.appId, d.fromVersion)]));
+    return this.commitAll(rollbacks, reverts.filter((d) => d.fromVersion === undefined).map((d) => d.appId), true);
   }
 
   // ---- helpers -----------------------------------------------------------

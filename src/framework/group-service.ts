@@ -37,7 +37,7 @@ export class GroupService {
     }
     const writes = this.prepareAll(u);
     this.apps.checkLocks(writes.map((w) => w.v.definition.id), force);
-    return { outcome: await this.commitAll(writes, [], force), id: u.id };
+    return { outcome: await this.apps.commitAll(writes, [], force), id: u.id };
   }
 
   /** PUT /v2/groups[/base]: create or change the group's apps, remove the ones the update leaves out, or scale them all. */
@@ -53,7 +53,7 @@ export class GroupService {
       const factor = u.scaleBy;
       const writes = this.inside(u.id).map((app) => this.apps.prepare(app.id, { instances: Math.ceil(app.current.definition.instances * factor) }, { partial: true }));
       this.apps.checkLocks(writes.map((w) => w.v.definition.id), force);
-      return this.commitAll(writes, [], force);
+      return this.apps.commitAll(writes, [], force);
     }
     // An app the update lists as it already is changes nothing (Marathon's plan has no step for it).
     const listed = this.prepareAll(u);
@@ -63,7 +63,7 @@ export class GroupService {
       .map((a) => a.id)
       .filter((id) => !kept.has(id) && (this.leftOutApp(u, id) || this.leftOutGroup(u, id)));
     this.apps.checkLocks([...writes.map((w) => w.v.definition.id), ...removals], force);
-    return this.commitAll(writes, removals, force);
+    return this.apps.commitAll(writes, removals, force);
   }
 
   /** DELETE /v2/groups[/id]: every app inside the group (every app, for the root). */
@@ -71,7 +71,7 @@ export class GroupService {
     const ids = this.inside(id).map((a) => a.id);
     if (ids.length === 0 && !isRootId(id)) throw new NotFoundError(`Group '${id}' does not exist`);
     this.apps.checkLocks(ids, force);
-    return this.commitAll([], ids, force);
+    return this.apps.commitAll([], ids, force);
   }
 
   private exists(id: string): boolean {
@@ -102,14 +102,5 @@ export class GroupService {
       if (parentGroupId(id) === s.id) return false; // a direct app: the apps list decides
       return ![...s.keep].some((g) => isInGroup(id, g));
     });
-  }
-
-  private async commitAll(writes: readonly PreparedWrite[], removals: readonly string[], force: boolean): Promise<WriteOutcome> {
-    const batch = this.apps.batchFor(writes.length + removals.length);
-    let last: WriteOutcome | undefined;
-    for (const w of writes) last = await this.apps.commit(w, force, undefined, batch);
-    for (const id of removals) last = await this.apps.remove(id, { force, ...(batch !== undefined ? { batch } : {}) });
-    if (last === undefined) return this.apps.unchanged();
-    return batch === undefined ? last : { version: last.version, deploymentId: batch.id };
   }
 }

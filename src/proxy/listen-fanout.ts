@@ -9,10 +9,10 @@
  * `wrk -t2 -c1000` through a proxy already serving: the accept queue stayed
  * full and drained at about 200 connections a second, and requests waited
  * up to 3 s before the proxy read them (nginx: p99 0.12–0.17 s). With 16
- * more descriptors a pass accepts up to 17: p99 ~0.1 s, max ~0.4 s; and
- * `Connection: close` traffic, which is accept-bound too, gained ~20 %.
- * When nothing waits to be accepted the extra descriptors are not ready
- * and cost nothing.
+ * more descriptors a pass accepts up to 17: p99 ~0.1 s, max ~0.4 s. When
+ * nothing waits to be accepted the extra descriptors are not ready and cost
+ * nothing; each new connection does make all of them ready, and all but one
+ * accept finds nothing (see docs/benchmarks.md on `Connection: close`).
  *
  * How, on Node 20 (no dup(2), no SO_REUSEPORT for net servers): a
  * short-lived child inherits the socket as its fd 3, wraps it in a TCP

@@ -48,6 +48,11 @@ export function isIPv4Literal(host: string): boolean {
 const ok: CommandResult = { ok: true };
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** Marathon's 409 text for a write to an app a deployment holds. */
+export function appLockedMessage(deploymentId: string): string {
+  return `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${deploymentId}'.`;
+}
+
 /** See forgetStaleBatches. */
 const staleBatchMs = 60 * 60 * 1000;
 
@@ -283,7 +288,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.touch(id);
     const running = this.deploymentOf(id);
     if (running !== undefined && !cmd.force) {
-      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${publicDeploymentId(running)}'.`, deploymentId: publicDeploymentId(running) };
+      return { ok: false, code: 'CONFLICT', message: appLockedMessage(publicDeploymentId(running)), deploymentId: publicDeploymentId(running) };
     }
     if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
     const existing = this.appsById.get(id);
@@ -319,7 +324,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     if (app === undefined) return { ok: false, code: 'NOT_FOUND', message: `App '${cmd.appId}' does not exist` };
     const running = this.deploymentOf(cmd.appId);
     if (running !== undefined && !cmd.force) {
-      return { ok: false, code: 'CONFLICT', message: `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${publicDeploymentId(running)}'.`, deploymentId: publicDeploymentId(running) };
+      return { ok: false, code: 'CONFLICT', message: appLockedMessage(publicDeploymentId(running)), deploymentId: publicDeploymentId(running) };
     }
     if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
     this.startDeployment(cmd.deployment, cmd.atMs);
@@ -360,15 +365,14 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.eventPlans.delete(d.id);
     if (outcome === 'success') this.emit({ eventType: 'deployment_success', timestamp: iso(atMs), id: d.id, plan });
     else this.emit({ eventType: 'deployment_failed', timestamp: iso(atMs), id: d.id, plan, ...(reason !== undefined ? { reason } : { reason: outcome }) });
-    if (d.batch !== undefined) this.endBatchMember({ ...d, batch: d.batch }, plan, outcome === 'success' ? undefined : reason ?? outcome, atMs);
+    if (d.batch !== undefined) this.endBatchMember(d.batch, d, plan, outcome === 'success' ? undefined : reason ?? outcome, atMs);
   }
 
   /**
    * A batch ends with the last of its members (counted: one may end before the
    * next is written): one event for the batch, failed if any member failed.
    */
-  private endBatchMember(d: DeploymentRecord & { batch: DeploymentBatch }, plan: MarathonEventPlan, failure: string | undefined, atMs: number): void {
-    const batch = d.batch;
+  private endBatchMember(batch: DeploymentBatch, d: DeploymentRecord, plan: MarathonEventPlan, failure: string | undefined, atMs: number): void {
     this.forgetStaleBatches(atMs);
     const before = this.batchProgress.get(batch.id);
     const progress: BatchProgress = {

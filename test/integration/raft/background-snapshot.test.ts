@@ -9,18 +9,13 @@
  * by hand; the network is in-process and the clock manual.
  */
 import { expect } from 'chai';
-import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.ts';
-import { SeededRandom } from '../../../src/common/random.ts';
 import { MemoryNetwork } from '../../../src/raft/memory-transport.ts';
 import { MemoryStorage } from '../../../src/raft/memory-storage.ts';
-import { RaftNode } from '../../../src/raft/node.ts';
 import type { RaftStorage, ReadyToPersist, StoredState } from '../../../src/raft/storage.ts';
 import type { Snapshot } from '../../../src/raft/types.ts';
-import { KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { advanceTicks, decodeText, kvPut, settle, storedState, untilTicks } from './helpers.ts';
+import { advanceTicks, decodeText, kvPut, settle, startKvNode, storedState, untilTicks, type KvMember } from './helpers.ts';
 
-const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
 const VOTERS = [1, 2, 3];
 
@@ -63,10 +58,7 @@ class Disk {
   }
 }
 
-interface Member {
-  node: RaftNode<KvResult>;
-  sm: KvStateMachine;
-}
+type Member = KvMember;
 
 describe('RaftNode: local snapshots are written in the background', function () {
   this.timeout(60_000);
@@ -77,22 +69,7 @@ describe('RaftNode: local snapshots are written in the background', function () 
   const peers = new Map(VOTERS.map((id) => [id, `node-${id}`]));
 
   async function start(id: number): Promise<Member> {
-    const sm = new KvStateMachine();
-    const node = await RaftNode.start<KvResult>({
-      id,
-      peers,
-      storage: (disks.get(id) as Disk).storage(),
-      transport: net.transport(id),
-      stateMachine: sm,
-      tickMs: TICK_MS,
-      proposalTimeoutMs: 60_000,
-      snapshotEntries: 5,
-      catchUpEntries: 1,
-      clock,
-      random: new SeededRandom(id * 7919),
-      log: silent,
-    });
-    const m = { node, sm };
+    const m = await startKvNode({ id, peers, storage: (disks.get(id) as Disk).storage(), transport: net.transport(id), clock, tickMs: TICK_MS, snapshotEntries: 5 });
     members.set(id, m);
     return m;
   }

@@ -6,7 +6,12 @@ import { createServer } from 'node:net';
 import type { ManualClock } from '../../../src/common/clock.ts';
 import type { MemoryStorage } from '../../../src/raft/memory-storage.ts';
 import type { StoredState } from '../../../src/raft/storage.ts';
-import { encodeCommand } from '../../../examples/kv/state-machine.ts';
+import { pino } from 'pino';
+import { SeededRandom } from '../../../src/common/random.ts';
+import { RaftNode } from '../../../src/raft/node.ts';
+import type { RaftStorage } from '../../../src/raft/storage.ts';
+import type { Transport } from '../../../src/raft/transport.ts';
+import { encodeCommand, KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
 
 /** Ports the OS considers free right now (bound to port 0, then released). */
 export async function freePorts(n: number): Promise<number[]> {
@@ -75,4 +80,30 @@ export async function advanceTicks(clock: ManualClock, tickMs: number, n: number
 export function storedState(memory: MemoryStorage): StoredState {
   const s = memory.initialState();
   return { hardState: s.hardState, snapshot: s.snapshot, entries: s.entries };
+}
+
+/** A kv member of a test cluster: the node and its state machine. */
+export interface KvMember {
+  node: RaftNode<KvResult>;
+  sm: KvStateMachine;
+}
+
+/** Starts a kv node on a ManualClock with the tests' usual settings (seeded randomness, silent log, 60 s proposal timeout). */
+export async function startKvNode(o: { id: number; peers: Map<number, string>; storage: RaftStorage; transport: Transport; clock: ManualClock; tickMs: number; snapshotEntries: number }): Promise<KvMember> {
+  const sm = new KvStateMachine();
+  const node = await RaftNode.start<KvResult>({
+    id: o.id,
+    peers: o.peers,
+    storage: o.storage,
+    transport: o.transport,
+    stateMachine: sm,
+    tickMs: o.tickMs,
+    proposalTimeoutMs: 60_000,
+    snapshotEntries: o.snapshotEntries,
+    catchUpEntries: 1,
+    clock: o.clock,
+    random: new SeededRandom(o.id * 7919),
+    log: pino({ level: 'silent' }),
+  });
+  return { node, sm };
 }

@@ -11,18 +11,13 @@
  * machine's speed.
  */
 import { expect } from 'chai';
-import { pino } from 'pino';
 import { ManualClock } from '../../../src/common/clock.ts';
-import { SeededRandom } from '../../../src/common/random.ts';
 import { MemoryNetwork } from '../../../src/raft/memory-transport.ts';
 import { MemoryStorage } from '../../../src/raft/memory-storage.ts';
-import { RaftNode } from '../../../src/raft/node.ts';
 import type { RaftStorage, ReadyToPersist, StoredState } from '../../../src/raft/storage.ts';
 import type { Snapshot } from '../../../src/raft/types.ts';
-import { KvStateMachine, type KvResult } from '../../../examples/kv/state-machine.ts';
-import { advanceTicks, decodeText, kvPut, settle, storedState, untilTicks } from './helpers.ts';
+import { advanceTicks, decodeText, kvPut, settle, startKvNode, storedState, untilTicks, type KvMember } from './helpers.ts';
 
-const silent = pino({ level: 'silent' });
 const TICK_MS = 100;
 const VOTERS = [1, 2, 3];
 
@@ -72,10 +67,7 @@ class Disk {
   }
 }
 
-interface Member {
-  node: RaftNode<KvResult>;
-  sm: KvStateMachine;
-}
+type Member = KvMember;
 
 describe('RaftNode: a leader applies entries its followers committed while its own fsync is in flight', function () {
   this.timeout(60_000);
@@ -86,22 +78,7 @@ describe('RaftNode: a leader applies entries its followers committed while its o
   const peers = new Map(VOTERS.map((id) => [id, `node-${id}`]));
 
   async function start(id: number, snapshotEntries = 10_000): Promise<Member> {
-    const sm = new KvStateMachine();
-    const node = await RaftNode.start<KvResult>({
-      id,
-      peers,
-      storage: (disks.get(id) as Disk).storage(),
-      transport: net.transport(id),
-      stateMachine: sm,
-      tickMs: TICK_MS,
-      proposalTimeoutMs: 60_000,
-      snapshotEntries,
-      catchUpEntries: 1,
-      clock,
-      random: new SeededRandom(id * 7919),
-      log: silent,
-    });
-    const m = { node, sm };
+    const m = await startKvNode({ id, peers, storage: (disks.get(id) as Disk).storage(), transport: net.transport(id), clock, tickMs: TICK_MS, snapshotEntries });
     members.set(id, m);
     return m;
   }
