@@ -12,7 +12,9 @@
  * more descriptors a pass accepts up to 17: p99 ~0.1 s, max ~0.4 s. When
  * nothing waits to be accepted the extra descriptors are not ready and cost
  * nothing; each new connection does make all of them ready, and all but one
- * accept finds nothing (see docs/benchmarks.md on `Connection: close`).
+ * accept finds nothing, but one connection per request (`Connection: close`)
+ * measured the same with 16, 8 or no extra descriptors per worker
+ * (docs/benchmarks.md).
  *
  * How, on Node 20 (no dup(2), no SO_REUSEPORT for net servers): a
  * short-lived child inherits the socket as its fd 3, wraps it in a TCP
