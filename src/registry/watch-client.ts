@@ -101,6 +101,8 @@ interface AttemptOutcome {
   readonly peerFault: boolean;
   /** The replica answered our resume with another cluster or revision: it is healthy, we need its snapshot. */
   readonly resumeRefused: boolean;
+  /** The replica ended the response itself (as a framework does when its state changes hands), rather than the connection failing. */
+  readonly cleanEnd?: boolean;
 }
 
 /** A record the peer sent does not fit our state: we must start over from a snapshot. */
@@ -230,7 +232,9 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
       // replica that restarts do not all come back in the same millisecond.
       const delayMs = computeBackoffMs(failures, this.backoff, this.random);
       this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-      this.log.warn({ url, reason: outcome.reason, retryInMs: delayMs, next: this.urls[this.urlIndex] }, 'registry watch stream ended; reconnecting');
+      // A replica that served us and then ended the stream on purpose (a leader change, a restart) is routine: info, not a warning.
+      const routine = outcome.synced && outcome.cleanEnd === true;
+      (routine ? this.log.info : this.log.warn).call(this.log, { url, reason: outcome.reason, retryInMs: delayMs, next: this.urls[this.urlIndex] }, 'registry watch stream ended; reconnecting');
       await this.sleep(delayMs);
     }
   }
@@ -270,7 +274,7 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
         }
         if (error !== undefined) throw error;
       }
-      return { reason: 'server ended the stream', synced, peerFault: false, resumeRefused: false };
+      return { reason: 'server ended the stream', synced, peerFault: false, resumeRefused: false, cleanEnd: true };
     } catch (err) {
       if (err instanceof ResyncNeeded) this.resyncNeeded = true;
       if (abort.signal.aborted) return { reason: describeError(abort.signal.reason), synced, peerFault: false, resumeRefused: false };

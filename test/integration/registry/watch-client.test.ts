@@ -383,6 +383,26 @@ describe('registry watch client against a misbehaving server', () => {
     await waitFor(() => f.urls.length === before + 4, 'the next attempt, after the backoff again');
   });
 
+  it('logs a stream the replica ended itself as routine (info), and a cut connection as a warning', async () => {
+    const lines: { level: number; msg: string; reason?: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as { level: number; msg: string; reason?: string }); } });
+    fake = new FakeServer((index, _url, res) => {
+      streamHead(res);
+      res.write(encodeRecord(JSON.stringify(fakeSnapshot)));
+      // First the replica ends the stream on purpose (as a framework does when leadership changes), then its connection is cut.
+      if (index === 0) res.end();
+      else if (index === 1) setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const url = await fake.listen();
+    const c = new RegistryWatchClient({ urls: [url], heartbeatIntervalMs: 1_000, backoff: { minMs: 10, maxMs: 10 }, log });
+    client = c;
+    c.start();
+    const f = fake;
+    await waitFor(() => f.urls.length >= 3, 'the third connection');
+    const ended = lines.filter((l) => l.msg === 'registry watch stream ended; reconnecting');
+    expect(ended.map((l) => [l.level, l.reason === 'server ended the stream'])).to.deep.equal([[30, true], [40, false]]);
+  });
+
   it('backs off further each time a peer syncs and then breaks the protocol (ManualClock)', async () => {
     const clock = new ManualClock();
     fake = new FakeServer(goodThenBad('hello world\n'));
