@@ -18,7 +18,7 @@
  * Pure: one `RequestHead` is reused for every request of a connection.
  */
 import { fieldsMalformed, fieldsOk, FieldLines, scanFieldLines } from './fields.ts';
-import { CR, LF, SP, equalsLower, parseConnectionTokens, parseLength, targetChar, tokenChar, type ConnectionTokens } from './syntax.ts';
+import { CR, LF, SP, equalsLower, indexOfHeadEnd, parseConnectionTokens, parseLength, targetChar, tokenChar, type ConnectionTokens } from './syntax.ts';
 
 /** A head larger than this is refused with 431 (node's default is 16 KiB, HAProxy's buffer 16 KiB, nginx's large buffers 32 KiB). */
 export const maxHeadBytes = 64 * 1024;
@@ -30,7 +30,6 @@ export const fieldDrop = 1;
 /** X-Forwarded-For: not copied, its value is extended with the client's address. */
 export const fieldForwardedFor = 2;
 
-const crlfcrlf = Buffer.from('\r\n\r\n');
 const crlf = Buffer.from('\r\n');
 
 export class RequestHead implements ConnectionTokens {
@@ -140,7 +139,7 @@ export class RequestHead implements ConnectionTokens {
     // RFC 9112 §2.2: ignore empty lines before the request line.
     while (buf[p] === CR && buf[p + 1] === LF) p += 2;
     if (p + 1 >= buf.length && buf[p] === CR) return 0;
-    const e = buf.indexOf(crlfcrlf, Math.max(p, scanned - 3));
+    const e = indexOfHeadEnd(buf, Math.max(p, scanned - 3));
     if (e < 0) {
       if (buf.length - p > maxHeadBytes) return this.refuseTooLarge(buf, p);
       return 0;

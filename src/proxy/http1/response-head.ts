@@ -15,7 +15,7 @@
  */
 import { fieldsOk, FieldLines, scanFieldLines } from './fields.ts';
 import { dropNamed, fieldDrop } from './request-head.ts';
-import { CR, LF, SP, equalsLower, fieldValueChar, parseConnectionTokens, parseLength, type ConnectionTokens } from './syntax.ts';
+import { CR, LF, SP, equalsLower, fieldValueChar, indexOfHeadEnd, parseConnectionTokens, parseLength, type ConnectionTokens } from './syntax.ts';
 
 /** A response head larger than this is refused (502). */
 export const maxResponseHeadBytes = 64 * 1024;
@@ -25,7 +25,6 @@ export const framingLength = 1;
 export const framingChunked = 2;
 export const framingClose = 3;
 
-const crlfcrlf = Buffer.from('\r\n\r\n');
 
 export class ResponseHead implements ConnectionTokens {
   readonly fields = new FieldLines();
@@ -60,7 +59,7 @@ export class ResponseHead implements ConnectionTokens {
 
   /** Parses a head starting at `start`; returns its end offset, 0 for more bytes, -1 when malformed (`error`). */
   parse(buf: Buffer, start: number): number {
-    const e = buf.indexOf(crlfcrlf, start);
+    const e = indexOfHeadEnd(buf, start);
     if (e < 0) return buf.length - start > maxResponseHeadBytes ? this.refuse(`response head over ${maxResponseHeadBytes} bytes`) : 0;
     if (e + 4 - start > maxResponseHeadBytes) return this.refuse(`response head over ${maxResponseHeadBytes} bytes`);
     this.contentLength = -1;

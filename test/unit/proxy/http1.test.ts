@@ -8,6 +8,7 @@ import { ChunkedScanner, maxSizeLineBytes } from '../../../src/proxy/http1/chunk
 import { connectionClose, upstreamTail, writeDownstreamHead, writeUpstreamHead } from '../../../src/proxy/http1/head-writer.ts';
 import { maxHeadBytes, RequestHead } from '../../../src/proxy/http1/request-head.ts';
 import { framingChunked, framingClose, framingLength, framingNone, ResponseHead } from '../../../src/proxy/http1/response-head.ts';
+import { indexOfHeadEnd } from '../../../src/proxy/http1/syntax.ts';
 
 function parse(text: string | Buffer): { r: number; h: RequestHead } {
   const h = new RequestHead();
@@ -15,6 +16,29 @@ function parse(text: string | Buffer): { r: number; h: RequestHead } {
 }
 
 const ok = (lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
+
+describe('proxy HTTP/1.1 end-of-head search', () => {
+  it('finds the first CRLF CRLF where Buffer#indexOf does, for every start and near-miss', () => {
+    const cases = ['', '\r\n\r\n', 'a\r\n\r\n', 'ab\r\n\r\nc', '\r\r\n\r\n', '\n\r\n\r\n', '\r\n\r\r\n\r\n', 'x\r\n\n\r\n\r\n', '\r\n\r', '\r\n\n\r', 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n\r\n', 'no end at all\r\n'];
+    for (const text of cases) {
+      const buf = Buffer.from(text, 'latin1');
+      for (let from = 0; from <= buf.length; from++) {
+        expect(indexOfHeadEnd(buf, from), `${JSON.stringify(text)} from ${from}`).to.equal(buf.indexOf('\r\n\r\n', from));
+      }
+    }
+  });
+
+  it('agrees with Buffer#indexOf on random bytes drawn from CR, LF and text', () => {
+    let seed = 12345;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const alphabet = [13, 10, 97, 32];
+    for (let n = 0; n < 2000; n++) {
+      const buf = Buffer.from(Array.from({ length: next() % 40 }, () => alphabet[next() % alphabet.length] as number));
+      const from = buf.length === 0 ? 0 : next() % buf.length;
+      expect(indexOfHeadEnd(buf, from), JSON.stringify(buf.toString('latin1'))).to.equal(buf.indexOf('\r\n\r\n', from));
+    }
+  });
+});
 
 describe('proxy HTTP/1.1 request head parser', () => {
   it('parses a plain GET and extracts only what routing and framing need', () => {
