@@ -16,6 +16,7 @@
  * answers with distinct addresses, as on a real cluster.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { ConfigError } from '../common/errors.ts';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,8 +55,22 @@ export interface LocalPlan {
   readonly masterAddress: string;
   /** http://host:port of each framework replica's API. */
   readonly frameworkUrls: readonly string[];
-  readonly children: readonly (ChildSpec & { readonly port: number; readonly workDir: string })[];
+  readonly children: readonly LocalChild[];
 }
+
+export interface LocalChild extends ChildSpec {
+  readonly port: number;
+  readonly workDir: string;
+  /**
+   * Ports on the cluster's host of which one must accept a connection before
+   * this child starts: the DNS server and the proxy wait for a framework
+   * replica, so their first watch is not refused (a warning at every start).
+   */
+  readonly startAfterAnyOf?: readonly number[];
+}
+
+/** How long a child waits for `startAfterAnyOf` before it starts anyway (its own retries take over). */
+export const startAfterTimeoutMs = 60_000;
 
 /** Memory kept back for the OS and the daemons themselves when dividing the host. */
 export const reservedHostMemMb = 512;
@@ -108,8 +123,10 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
   const apiBase = opts.frameworkPort ?? 8080;
   const peers = Array.from({ length: replicas }, (_, k) => `${k + 1}=${opts.host}:${apiBase + k + frameworkRaftPortOffset}`).join(',');
   const frameworkUrls: string[] = [];
+  const frameworkPorts: number[] = [];
   for (let k = 1; k <= replicas; k++) {
     const port = apiBase + k - 1;
+    frameworkPorts.push(port);
     const workDir = path.join(opts.workDir, `framework-${k}`);
     frameworkUrls.push(`http://${opts.host}:${port}`);
     children.push({
@@ -128,6 +145,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       args: [...cli.prefixArgs, 'dns', '--listen', `${opts.host}:${dnsPort}`, '--admin-listen', `${opts.host}:${dnsPort + dnsAdminPortOffset}`, '--registry', frameworkUrls.join(',')],
       port: dnsPort,
       workDir: path.join(opts.workDir, 'dns'),
+      startAfterAnyOf: frameworkPorts,
     });
   }
   const proxyPort = opts.proxyPort ?? 0;
@@ -138,6 +156,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       args: [...cli.prefixArgs, 'proxy', '--listen', `${opts.host}:${proxyPort}`, '--admin-listen', `${opts.host}:${proxyPort + proxyAdminPortOffset}`, '--domain', 'cygnet', '--registry', frameworkUrls.join(',')],
       port: proxyPort,
       workDir: path.join(opts.workDir, 'proxy'),
+      startAfterAnyOf: frameworkPorts,
     });
   }
   return { masterAddress, frameworkUrls, children };
@@ -195,6 +214,20 @@ export function hostSize(): HostSize {
   return { cpus: os.availableParallelism(), memMb: Math.floor(os.totalmem() / (1024 * 1024)) };
 }
 
+/** Resolves once a TCP connection to one of `ports` on `host` succeeds, `timeoutMs` passes, or `cancelled()` says so. */
+export async function untilAnyAccepts(host: string, ports: readonly number[], timeoutMs: number, cancelled: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const accepts = (port: number): Promise<boolean> => new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => { socket.destroy(); resolve(false); });
+  });
+  while (ports.length > 0 && !cancelled() && Date.now() < deadline) {
+    if ((await Promise.all(ports.map(accepts))).some((ok) => ok)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Runs the local cluster until SIGINT/SIGTERM (resolves with the exit code). */
 export async function runLocal(opts: LocalOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const plan = computeLocalPlan(opts, hostSize());
@@ -226,7 +259,13 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   process.once('SIGTERM', onSignal);
   // The children's stdout is a pipe to us: they log in the format (and colour) our own stdout calls for.
   const logEnv = logEnvForChildren();
-  for (const spec of plan.children) group.start({ ...spec, env: { ...spec.env, ...logEnv } });
+  const startChild = (spec: LocalChild): void => { group.start({ ...spec, env: { ...spec.env, ...logEnv } }); };
+  for (const spec of plan.children) if (spec.startAfterAnyOf === undefined) startChild(spec);
+  const later = plan.children.filter((c) => c.startAfterAnyOf !== undefined);
+  void Promise.all(later.map(async (spec) => {
+    await untilAnyAccepts(opts.host, spec.startAfterAnyOf ?? [], startAfterTimeoutMs, () => stopping);
+    if (!stopping) startChild(spec);
+  }));
   out(localBanner(plan));
   await done;
   stopping = true;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { checkFrameworkReplicas, computeAgentShare, computeLocalPlan, computeRestartDelayMs, localBanner } from '../../../src/cli/local.ts';
+import { createServer, type AddressInfo } from 'node:net';
+import { checkFrameworkReplicas, computeAgentShare, computeLocalPlan, computeRestartDelayMs, localBanner, untilAnyAccepts } from '../../../src/cli/local.ts';
 import { main, usageExitCode } from '../../../src/cli/main.ts';
 import { parseAgentCli } from '../../../src/cli/agent-command.ts';
 
@@ -47,6 +48,36 @@ describe('cli: cygnet local with framework replicas', () => {
       '--http', '127.0.0.1:8081', '--master', '127.0.0.1:5050', '--data-dir', '/w/framework-2',
     ]);
     expect(localBanner(plan)).to.contain('curl -s http://127.0.0.1:8080/v2/apps/hello');
+  });
+
+  it('starts the DNS server and the proxy once a framework replica accepts connections', () => {
+    const plan = computeLocalPlan({ basePort: 5050, agents: 1, workDir: '/w', host: '127.0.0.1', frameworkReplicas: 3, dnsPort: 8053, proxyPort: 8000 }, { cpus: 2, memMb: 4096 }, cli);
+    expect(plan.children.filter((c) => c.startAfterAnyOf !== undefined).map((c) => [c.name, c.startAfterAnyOf])).to.deep.equal([
+      ['dns', [8080, 8081, 8082]],
+      ['proxy', [8080, 8081, 8082]],
+    ]);
+  });
+
+  it('waits until one of the ports accepts, and no longer than its timeout or a cancel', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    // Nothing listens: the timeout ends the wait; a cancel ends it sooner.
+    let t = Date.now();
+    await untilAnyAccepts('127.0.0.1', [port], 250, () => false);
+    expect(Date.now() - t).to.be.within(200, 5_000);
+    t = Date.now();
+    await untilAnyAccepts('127.0.0.1', [port], 10_000, () => Date.now() - t > 150);
+    expect(Date.now() - t).to.be.below(5_000);
+    // The port opens while we wait: the wait ends soon after.
+    const later = createServer();
+    const opened = new Promise<void>((resolve) => setTimeout(() => later.listen(port, '127.0.0.1', () => resolve()), 200));
+    t = Date.now();
+    await untilAnyAccepts('127.0.0.1', [port], 10_000, () => false);
+    await opened;
+    expect(Date.now() - t).to.be.within(150, 5_000);
+    await new Promise<void>((resolve) => later.close(() => resolve()));
   });
 
   it('on another address every agent shares it', () => {
