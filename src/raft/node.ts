@@ -155,6 +155,8 @@ class ReadRound {
     readonly timer: TimerHandle,
     /** Issues the next round; called after a refused round has left `reads`. */
     private readonly next: () => void,
+    /** The term it was issued in: the leadership it was addressed to. */
+    readonly term: number,
   ) {}
 
   resolve(): void {
@@ -331,7 +333,7 @@ export class RaftNode<R> {
       for (const w of waiters) w.reject(err);
       this.issueReads();
     });
-    this.reads.set(key, new ReadRound(waiters, timer, () => this.issueReads()));
+    this.reads.set(key, new ReadRound(waiters, timer, () => this.issueReads(), this.core.status.term));
     this.schedule();
   }
 
@@ -807,9 +809,13 @@ export class RaftNode<R> {
     this.leader = leader;
     if (!leaderChanged) return;
     this.log.info({ role, leader }, 'leader changed');
-    // Reads not yet confirmed were addressed to the old leadership: fail them fast (safe to retry).
+    // Reads not yet confirmed that were addressed to an earlier term's leadership: fail them fast (safe
+    // to retry). Those of this term stay: a term has one leader, so this is only the leader becoming
+    // known (a node that has just won finds its own reads waiting for its first commit, and the core
+    // still answers them).
+    const term = this.core.status.term;
     for (const [key, r] of this.reads) {
-      if (r.index !== undefined) continue;
+      if (r.index !== undefined || r.term === term) continue;
       this.reads.delete(key);
       r.timer.cancel();
       r.reject(this.notLeader(leader, 'notLeader'));

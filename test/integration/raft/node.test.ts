@@ -173,6 +173,21 @@ describe('RaftNode on a memory network (manual clock)', function () {
     await first;
   });
 
+  it('serves a read issued the moment a node wins, before it has told itself it leads', async () => {
+    const m = await start(1, { voters: [1] });
+    let read: Promise<void> | undefined;
+    // The core leads as soon as the election is won; the node learns it when it next handles the core's
+    // output. A read issued in between (as the framework's role check does) is this term's, and stands.
+    for (let t = 0; t < 100 && read === undefined; t++) {
+      clock.advance(TICK_MS);
+      if (m.node.status().role === 'leader') read = m.node.read();
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(read, 'the node won an election').to.not.equal(undefined);
+    await settle(read as Promise<void>);
+    await settle(m.node.propose(put('k', 'v')));
+  });
+
   it('transfers leadership on request', async () => {
     for (const id of [1, 2, 3]) await start(id);
     const l = await until('leader', leaderOf([1, 2, 3]));
