@@ -63,8 +63,9 @@ export interface LocalChild extends ChildSpec {
   readonly workDir: string;
   /**
    * Ports on the cluster's host of which one must accept a connection before
-   * this child starts: the DNS server and the proxy wait for a framework
-   * replica, so their first watch is not refused (a warning at every start).
+   * this child starts: agents and framework replicas wait for the master, the
+   * DNS server and the proxy for a framework replica, so that no first
+   * connection is refused (a warning at every start).
    */
   readonly startAfterAnyOf?: readonly number[];
 }
@@ -117,6 +118,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       ],
       port,
       workDir,
+      startAfterAnyOf: [opts.basePort],
     });
   }
   const replicas = opts.frameworkReplicas ?? 0;
@@ -135,6 +137,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       args: [...cli.prefixArgs, 'framework', '--id', String(k), '--peers', peers, '--http', `${opts.host}:${port}`, '--master', masterAddress, '--data-dir', workDir],
       port,
       workDir,
+      startAfterAnyOf: [opts.basePort],
     });
   }
   const dnsPort = opts.dnsPort ?? 0;

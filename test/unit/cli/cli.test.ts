@@ -50,9 +50,14 @@ describe('cli: cygnet local with framework replicas', () => {
     expect(localBanner(plan)).to.contain('curl -s http://127.0.0.1:8080/v2/apps/hello');
   });
 
-  it('starts the DNS server and the proxy once a framework replica accepts connections', () => {
+  it('starts agents and replicas once the master accepts connections, the DNS server and the proxy once a replica does', () => {
     const plan = computeLocalPlan({ basePort: 5050, agents: 1, workDir: '/w', host: '127.0.0.1', frameworkReplicas: 3, dnsPort: 8053, proxyPort: 8000 }, { cpus: 2, memMb: 4096 }, cli);
-    expect(plan.children.filter((c) => c.startAfterAnyOf !== undefined).map((c) => [c.name, c.startAfterAnyOf])).to.deep.equal([
+    expect(plan.children.map((c) => [c.name, c.startAfterAnyOf])).to.deep.equal([
+      ['master', undefined],
+      ['agent-1', [5050]],
+      ['framework-1', [5050]],
+      ['framework-2', [5050]],
+      ['framework-3', [5050]],
       ['dns', [8080, 8081, 8082]],
       ['proxy', [8080, 8081, 8082]],
     ]);
