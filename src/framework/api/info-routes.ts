@@ -1,6 +1,8 @@
 /**
  * Marathon's cluster information paths: `/v2/info`, `/v2/leader` (GET names
- * the leader, DELETE makes it step down), `/ping`, `/metrics` (Prometheus).
+ * the leader, DELETE makes it step down), `/ping`, `/metrics` (Marathon's
+ * Dropwizard JSON, or Prometheus text for a client that prefers it) and
+ * `/metrics/prometheus` (always text).
  * `/v2/info` says it is Marathon 1.10's API (clients pick their dialect from
  * it) and names cygnet in `buildref`.
  */
@@ -69,7 +71,9 @@ export function infoRoutes(node: FrameworkNode): Router {
     raft.transferLeadership(to);
     res.json({ message: 'Leadership abdicated' });
   });
-  r.get('/metrics', (req, res) => {
+  // Marathon answers /metrics in JSON (also to `*/*` or no Accept) and Prometheus text at /metrics/prometheus;
+  // a scraper asking for text/plain first (as Prometheus does) gets text at /metrics too.
+  const metrics = (req: express.Request, res: express.Response): void => {
     const s = node.raftNode.status();
     let instances = 0;
     const byPhase = new Map<string, number>();
@@ -89,7 +93,7 @@ export function infoRoutes(node: FrameworkNode): Router {
       { prom: 'cygnet_framework_event_subscribers', json: 'cygnet.framework.event-subscribers', help: 'Open /v2/events streams.', value: node.events.subscriberCount },
     ];
     const [apps, ...rest] = gauges;
-    if (req.accepts(['text/plain', 'application/json']) === 'application/json') {
+    if (req.path === '/metrics' && req.accepts(['application/json', 'text/plain', 'text/plain;version=0.0.4']) === 'application/json') {
       const entry = (g: { json: string; value: number }) => [g.json, { value: g.value }] as const;
       res.json({
         version: '4.0.0',
@@ -116,7 +120,9 @@ export function infoRoutes(node: FrameworkNode): Router {
       '',
     ];
     res.type('text/plain; version=0.0.4').send(lines.join('\n'));
-  });
+  };
+  r.get('/metrics', metrics);
+  r.get('/metrics/prometheus', metrics);
   return r;
 }
 

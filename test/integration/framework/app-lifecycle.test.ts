@@ -314,8 +314,14 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(patch.headers.allow).to.equal('GET, POST, PUT, DELETE');
     const json = await api(base, 'GET', '/metrics', undefined, { accept: 'application/json' });
     expect((json.body as { gauges: Record<string, { value: number }> }).gauges['cygnet.framework.apps']?.value).to.be.at.least(2);
-    const text = await api(base, 'GET', '/metrics', undefined, { accept: '*/*' });
-    expect(text.text).to.match(/^cygnet_framework_apps \d+$/m);
+    // As Marathon: JSON also to a client that takes anything; Prometheus text to a scraper that prefers it, and at /metrics/prometheus.
+    const any = await api(base, 'GET', '/metrics', undefined, { accept: '*/*' });
+    expect(any.headers['content-type']).to.match(/^application\/json/);
+    const scraper = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    for (const [path, accept] of [['/metrics', scraper], ['/metrics', 'text/plain'], ['/metrics/prometheus', '*/*']] as const) {
+      const text = await api(base, 'GET', path, undefined, { accept });
+      expect(text.text, `${path} with ${accept}`).to.match(/^cygnet_framework_apps \d+$/m);
+    }
   });
   it('creates, changes and deletes groups as app writes (POST, PUT, DELETE /v2/groups)', async () => {
     const app = (id: string, instances: number, cmd = 'sleep 620') => ({ id, cmd, cpus: 0.01, mem: 8, instances });
