@@ -263,12 +263,22 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   // The children's stdout is a pipe to us: they log in the format (and colour) our own stdout calls for.
   const logEnv = logEnvForChildren();
   const startChild = (spec: LocalChild): void => { group.start({ ...spec, env: { ...spec.env, ...logEnv } }); };
-  for (const spec of plan.children) if (spec.startAfterAnyOf === undefined) startChild(spec);
-  const later = plan.children.filter((c) => c.startAfterAnyOf !== undefined);
-  void Promise.all(later.map(async (spec) => {
-    await untilAnyAccepts(opts.host, spec.startAfterAnyOf ?? [], startAfterTimeoutMs, () => stopping);
-    if (!stopping) startChild(spec);
-  }));
+  // One wait per set of ports: the agents and the replicas all wait for the master's.
+  const waits = new Map<string, Promise<void>>();
+  for (const spec of plan.children) {
+    const ports = spec.startAfterAnyOf;
+    if (ports === undefined) {
+      startChild(spec);
+      continue;
+    }
+    const key = ports.join(',');
+    let wait = waits.get(key);
+    if (wait === undefined) {
+      wait = untilAnyAccepts(opts.host, ports, startAfterTimeoutMs, () => stopping);
+      waits.set(key, wait);
+    }
+    void wait.then(() => { if (!stopping) startChild(spec); });
+  }
   out(localBanner(plan));
   await done;
   stopping = true;

@@ -365,6 +365,11 @@ export class RaftCore {
     return this.role === 'leader';
   }
 
+  /** The current term, without building a `status` (whose leader progress map a read round need not pay for). */
+  get currentTerm(): number {
+    return this.term;
+  }
+
   /** Committed entries not yet handed out for applying. */
   hasCommittedToApply(): boolean {
     return this.log.commit > this.log.applied;

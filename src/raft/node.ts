@@ -333,7 +333,7 @@ export class RaftNode<R> {
       for (const w of waiters) w.reject(err);
       this.issueReads();
     });
-    this.reads.set(key, new ReadRound(waiters, timer, () => this.issueReads(), this.core.status.term));
+    this.reads.set(key, new ReadRound(waiters, timer, () => this.issueReads(), this.core.currentTerm));
     this.schedule();
   }
 
@@ -813,7 +813,7 @@ export class RaftNode<R> {
     // to retry). Those of this term stay: a term has one leader, so this is only the leader becoming
     // known (a node that has just won finds its own reads waiting for its first commit, and the core
     // still answers them).
-    const term = this.core.status.term;
+    const term = this.core.currentTerm;
     for (const [key, r] of this.reads) {
       if (r.index !== undefined || r.term === term) continue;
       this.reads.delete(key);

@@ -234,7 +234,7 @@ export class RegistryWatchClient extends EventEmitter<RegistryWatchEvents> {
       this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       // A replica that served us and then ended the stream on purpose (a leader change, a restart) is routine: info, not a warning.
       const routine = outcome.synced && outcome.cleanEnd === true;
-      (routine ? this.log.info : this.log.warn).call(this.log, { url, reason: outcome.reason, retryInMs: delayMs, next: this.urls[this.urlIndex] }, 'registry watch stream ended; reconnecting');
+      this.log[routine ? 'info' : 'warn']({ url, reason: outcome.reason, retryInMs: delayMs, next: this.urls[this.urlIndex] }, 'registry watch stream ended; reconnecting');
       await this.sleep(delayMs);
     }
   }

@@ -73,7 +73,7 @@ export function infoRoutes(node: FrameworkNode): Router {
   });
   // Marathon answers /metrics in JSON (also to `*/*` or no Accept) and Prometheus text at /metrics/prometheus;
   // a scraper asking for text/plain first (as Prometheus does) gets text at /metrics too.
-  const metrics = (req: express.Request, res: express.Response): void => {
+  const metrics = (jsonUnlessTextPreferred: boolean) => (req: express.Request, res: express.Response): void => {
     const s = node.raftNode.status();
     let instances = 0;
     const byPhase = new Map<string, number>();
@@ -93,7 +93,7 @@ export function infoRoutes(node: FrameworkNode): Router {
       { prom: 'cygnet_framework_event_subscribers', json: 'cygnet.framework.event-subscribers', help: 'Open /v2/events streams.', value: node.events.subscriberCount },
     ];
     const [apps, ...rest] = gauges;
-    if (req.path === '/metrics' && req.accepts(['application/json', 'text/plain', 'text/plain;version=0.0.4']) === 'application/json') {
+    if (jsonUnlessTextPreferred && req.accepts(['application/json', 'text/plain', 'text/plain;version=0.0.4']) === 'application/json') {
       const entry = (g: { json: string; value: number }) => [g.json, { value: g.value }] as const;
       res.json({
         version: '4.0.0',
@@ -121,8 +121,8 @@ export function infoRoutes(node: FrameworkNode): Router {
     ];
     res.type('text/plain; version=0.0.4').send(lines.join('\n'));
   };
-  r.get('/metrics', metrics);
-  r.get('/metrics/prometheus', metrics);
+  r.get('/metrics', metrics(true));
+  r.get('/metrics/prometheus', metrics(false));
   return r;
 }
 
