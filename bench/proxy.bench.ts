@@ -118,6 +118,7 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
   log(`direct: ${fmt(direct.r)}`);
   const ports = backends.map((b) => b.port);
   const summary: string[] = [];
+  const paired: string[] = [];
   for (const workers of WORKERS) {
     const [p1, p2, p3, p4, admin] = await freePorts(5) as [number, number, number, number, number];
     const systems = await startSideBySide(dir, replica, ports, workers, [p1, p2, p3], admin);
@@ -128,7 +129,7 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
       // Warm-up, not recorded: V8 needs some thousands of requests to optimize cygnet's hot path, and every system gets the same.
       for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const s of systems) {
+        for (const s of inRoundOrder(systems, round)) {
           const load = uptime();
           const { r, cpuUsPerReq, split } = await measure(s, s.port);
           runs.get(s.name)?.perSecond.push(r.perSecond);
@@ -143,8 +144,26 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
     for (const [name, v] of runs) {
       summary.push(`| ${name} | ${workers} | ${v.perSecond.length} | ${Math.round(median(v.perSecond))} | ${Math.round(Math.min(...v.perSecond))}–${Math.round(Math.max(...v.perSecond))} | ${median(v.p99Ms).toFixed(2)} | ${Math.min(...v.p99Ms).toFixed(2)}–${Math.max(...v.p99Ms).toFixed(2)} |`);
     }
+    const ours = runs.get(systems[0]?.name ?? '');
+    for (const [name, v] of runs) if (ours !== undefined && v !== ours) paired.push(`| ${workers} | ${name} | ${pairedRow(ours, v)} |`);
   }
   out.push('', '#### Over the rounds', '', '| system | workers/threads | rounds | median req/s | range | median p99 ms | range |', '|---|---:|---:|---:|---|---:|---|', ...summary, '');
+  out.push('#### cygnet against each, round by round', '', 'Each round\'s runs follow each other within a minute, so a round compares systems under nearly the same machine; the order rotates every round so that none always runs first.', '', '| workers/threads | against | cygnet more req/s in | cygnet/other req/s, median (range) | cygnet lower p99 in | cygnet/other p99, median (range) |', '|---:|---|---:|---|---:|---|', ...paired, '');
+}
+
+/** Round r starts with the r-th system: a fixed order would hand the same neighbour (and the same drift of the machine's load) to the same system every round. */
+function inRoundOrder<T>(systems: readonly T[], round: number): T[] {
+  const k = (round - 1) % systems.length;
+  return [...systems.slice(k), ...systems.slice(0, k)];
+}
+
+/** Round-by-round ratios of cygnet's figures to another system's (the runs of one round share the machine's state, so the ratios spread far less than either system's own figures). */
+function pairedRow(ours: { perSecond: number[]; p99Ms: number[] }, other: { perSecond: number[]; p99Ms: number[] }): string {
+  const n = Math.min(ours.perSecond.length, other.perSecond.length);
+  const rate = Array.from({ length: n }, (_, i) => (ours.perSecond[i] as number) / (other.perSecond[i] as number));
+  const p99 = Array.from({ length: n }, (_, i) => (ours.p99Ms[i] as number) / (other.p99Ms[i] as number));
+  const range = (xs: number[]): string => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+  return `${rate.filter((x) => x > 1).length} of ${n} | ${range(rate)} | ${p99.filter((x) => x < 1).length} of ${n} | ${range(p99)}`;
 }
 
 function median(xs: readonly number[]): number {
@@ -163,7 +182,7 @@ async function partNewConnections(dir: string, replica: Replica, backends: reado
     try {
       for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST, headers: ['Connection: close'] });
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const s of systems) {
+        for (const s of inRoundOrder(systems, round)) {
           const load = uptime();
           const pids = processTree(s.pids());
           const before = cpuMs(pids);
@@ -206,7 +225,7 @@ async function partConnectionBurst(dir: string, replica: Replica, backends: read
     const systems = await startSideBySide(dir, replica, ports, workers, [p1, p2, p3], admin);
     try {
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const s of systems) {
+        for (const s of inRoundOrder(systems, round)) {
           await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST });
           const load = uptime();
           const before = overflows();
