@@ -211,7 +211,8 @@ export function addAppCommand(program: Command, io: AppCliIo): void {
       io.stopSignal?.addEventListener('abort', stop, { once: true });
       try {
         await c.events((type, data) => {
-          if (type === 'event_stream_attached' && !o.json) return;
+          // Subscribers coming and going (this one included) are the stream's own news, not the cluster's.
+          if ((type === 'event_stream_attached' || type === 'event_stream_detached') && !o.json) return;
           io.out(o.json ? JSON.stringify(data) : formatEvent(type, data));
         }, abort.signal, opts.type ?? []);
       } finally {

@@ -5,6 +5,12 @@
  * `Last-Event-ID` to resume (from any replica) without a gap, as long as the
  * event is still in the bounded history.
  *
+ * As in Marathon, `event_stream_attached` and `event_stream_detached` go to
+ * every subscriber (a client attaching sees its own), and a subscriber that
+ * named `event_type`s gets those types only, these two included. They are
+ * this replica's own news, so they carry no id and stay out of the history:
+ * a client's resume point does not move past them.
+ *
  * Invariants: an event is encoded once and the same bytes go to every
  * subscriber; a subscriber whose socket backs up beyond a bound is cut off
  * (it may resume) rather than buffered without limit; every listener added
@@ -79,15 +85,23 @@ export class EventBus {
       const at = this.history.findIndex((h) => h.id === lastId);
       if (at >= 0) for (const h of this.history.slice(at + 1)) this.deliver(sub, h);
     }
-    const attached: MarathonEvent = { eventType: 'event_stream_attached', timestamp: new Date(this.clock.nowMs()).toISOString(), remoteAddress: req.ip ?? '' };
-    res.write(`event: event_stream_attached\ndata: ${JSON.stringify(attached)}\n\n`);
+    const remoteAddress = req.ip ?? '';
     this.subscribers.add(sub);
+    this.broadcastUnrecorded('event_stream_attached', remoteAddress);
     this.ensureKeepAlive();
     const onClose = () => {
-      this.subscribers.delete(sub);
       res.off('close', onClose);
+      this.subscribers.delete(sub);
+      this.broadcastUnrecorded('event_stream_detached', remoteAddress);
     };
     res.on('close', onClose);
+  }
+
+  /** A subscriber came or went: news for every subscriber now, without an id and not kept for resumes. */
+  private broadcastUnrecorded(eventType: 'event_stream_attached' | 'event_stream_detached', remoteAddress: string): void {
+    const e: MarathonEvent = { eventType, timestamp: new Date(this.clock.nowMs()).toISOString(), remoteAddress };
+    const stored: StoredEvent = { id: '', type: eventType, frame: Buffer.from(`event: ${eventType}\ndata: ${JSON.stringify(e)}\n\n`) };
+    for (const s of this.subscribers) this.deliver(s, stored);
   }
 
   close(): void {
@@ -99,6 +113,7 @@ export class EventBus {
 
   private deliver(s: Subscriber, e: StoredEvent): void {
     if (s.types !== undefined && !s.types.has(e.type)) return;
+    if (s.res.writableEnded || s.res.destroyed) return;
     if (s.res.writableLength > maxSubscriberBufferedBytes) {
       this.subscribers.delete(s);
       s.res.destroy();
