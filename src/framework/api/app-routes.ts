@@ -141,8 +141,13 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
       res.json({ app: renderAppWithStatus(ctx.state, app, { ...parseEmbed(queryList(req, 'embed'), 'app'), tasks: true, lastTaskFailure: true }) });
       return;
     }
-    case 'PUT':
-      return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false', origin: originOf(req) }));
+    case 'PUT': {
+      // Marathon's PUT creates a missing app, and then answers 201 Created (200 when it updated one).
+      const existed = ctx.state.app(id) !== undefined;
+      const w = await ctx.apps.update(id, bodyOf(req), { force, partial: req.query.partialUpdate !== 'false', origin: originOf(req) });
+      if (!existed) res.setHeader('Location', `/v2/apps${w.app?.definition.id ?? id}`);
+      return sendWrite(res, existed ? 200 : 201, w);
+    }
     case 'PATCH':
       // Marathon's PATCH never creates (allowCreation = false): a missing app is a 404, not a 422 for its missing cmd.
       mustApp(ctx, id);

@@ -320,6 +320,12 @@ describe('framework API: fuzz and precise errors', function () {
     // PUT is Marathon's upsert: for a missing app it validates the body as a new app (here: no cmd).
     const put = await api(base, 'PUT', '/v2/apps/fuzz/never', { instances: 2 });
     expect(put.status).to.equal(422);
+    // A valid one creates the app: 201 Created with where it is, as Marathon answers; the next PUT updates it (200).
+    const created = await api(base, 'PUT', '/v2/apps/fuzz/upserted', { cmd: 'sleep 600', cpus: 0.1, mem: 16, instances: 0 });
+    expect([created.status, created.headers.location]).to.deep.equal([201, '/v2/apps/fuzz/upserted']);
+    expect(created.body).to.have.keys('version', 'deploymentId');
+    const updated = await api(base, 'PUT', '/v2/apps/fuzz/upserted?force=true', { cmd: 'sleep 601' });
+    expect([updated.status, updated.headers.location]).to.deep.equal([200, undefined]);
     // Its own app: the fuzz above may have sent DELETE /v2/groups, which deletes every app.
     expect((await api(base, 'POST', '/v2/apps', validApp('/fuzz/versioned'))).status).to.equal(201);
     const version = await api(base, 'GET', '/v2/apps/fuzz/versioned/versions/2000-01-01T00:00:00.000Z');
