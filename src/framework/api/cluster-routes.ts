@@ -36,9 +36,15 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
     const body = bodyOf(req);
     const ids = typeof body === 'object' && body !== null && 'ids' in body ? body.ids : undefined;
     if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw new ValidationError('ids', 'an array of task id strings', JSON.stringify(ids)?.slice(0, 100));
+    // Without scale Marathon answers the tasks it killed, as they were: rendered before the kill changes them.
+    const before = new Map<string, unknown>();
+    for (const id of ids as string[]) {
+      const inst = ctx.state.instanceOfTask(id);
+      if (inst !== undefined && inst.taskId === id && hasTask(inst)) before.set(id, renderTask(ctx.state, inst));
+    }
     const out = await ctx.apps.killTasks(ids as string[], { scale: flag(req, 'scale'), force: flag(req, 'force') });
     if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
-    res.json({});
+    res.json({ tasks: out.killed.flatMap((id) => (before.has(id) ? [before.get(id)] : [])) });
   });
   r.get('/v2/deployments', async (req, res) => {
     await ctx.beforeRead(req);

@@ -38,7 +38,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'put', path: '/v2/groups/{groupId}', summary: "Create or change the group's apps (apps and groups listed in full replace what is there), or scale them all with scaleBy", tag: 'apps', body: 'group' },
   { method: 'delete', path: '/v2/groups/{groupId}', summary: 'Delete the group: every app inside it', tag: 'apps' },
   { method: 'get', path: '/v2/tasks', summary: 'Every task (query: status=running|staging)', tag: 'tasks' },
-  { method: 'post', path: '/v2/tasks/delete', summary: 'Kill tasks by id {"ids": [...]} (query: scale)', tag: 'tasks', body: 'taskIds' },
+  { method: 'post', path: '/v2/tasks/delete', summary: 'Kill tasks by id {"ids": [...]}: the killed tasks, or with scale=true the deployment that scales their apps down', tag: 'tasks', body: 'taskIds' },
   { method: 'get', path: '/v2/deployments', summary: 'Deployments in progress', tag: 'deployments' },
   { method: 'delete', path: '/v2/deployments/{deploymentId}', summary: 'Cancel: revert (200) or, with force=true, stop where it is (202)', tag: 'deployments' },
   { method: 'get', path: '/v2/queue', summary: 'Instances waiting for offers, with processedOffersSummary', tag: 'queue' },

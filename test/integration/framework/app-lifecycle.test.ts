@@ -197,6 +197,33 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'DELETE', `/v2/apps${id}`)).status).to.equal(200);
   });
 
+  it('kills tasks by id with POST /v2/tasks/delete: the killed tasks without scale (replaced), a deployment with scale=true', async () => {
+    const id = '/bulk-kill';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 600', cpus: 0.01, mem: 16, instances: 3 })).status).to.equal(201);
+    const running = await waitFor('3 running tasks', async () => {
+      const tasks = ((await api(base, 'GET', `/v2/apps${id}/tasks`)).body as { tasks: MarathonTask[] }).tasks.filter((t) => t.state === 'TASK_RUNNING');
+      return tasks.length === 3 ? tasks : undefined;
+    });
+    const [first, second, third] = running as [MarathonTask, MarathonTask, MarathonTask];
+    const killed = await api(base, 'POST', '/v2/tasks/delete', { ids: [first.id, 'web.instance-00000000-0000-0000-0000-000000000000._app.1'] });
+    expect(killed.status).to.equal(200);
+    expect((killed.body as { tasks: MarathonTask[] }).tasks.map((t) => [t.id, t.appId, t.state])).to.deep.equal([[first.id, id, 'TASK_RUNNING']]);
+    // Not scaled: the app keeps 3 instances and the killed one is replaced.
+    await waitFor('the killed task replaced', async () => {
+      const tasks = ((await api(base, 'GET', `/v2/apps${id}/tasks`)).body as { tasks: MarathonTask[] }).tasks;
+      return tasks.filter((t) => t.state === 'TASK_RUNNING' && t.id !== first.id).length === 3 ? true : undefined;
+    });
+    const scaled = await api(base, 'POST', '/v2/tasks/delete?scale=true', { ids: [second.id, third.id] });
+    expect(scaled.status, JSON.stringify(scaled.body)).to.equal(200);
+    expect(scaled.body).to.have.keys('version', 'deploymentId');
+    const app = await waitFor('the app scaled to 1 with its deployment done', async () => {
+      const a = await getApp(base, id);
+      return a !== undefined && a.instances === 1 && a.tasksRunning === 1 && a.deployments.length === 0 ? a : undefined;
+    });
+    expect(app.instances).to.equal(1);
+    expect((await api(base, 'DELETE', `/v2/apps${id}`)).status).to.equal(200);
+  });
+
   it('brings the instances of a SIGKILLed agent back on the other agents', async () => {
     const id = '/survivor';
     expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 603', cpus: 0.01, mem: 16, instances: 3, constraints: [['hostname', 'UNIQUE']], unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 2 } })).status).to.equal(201);
