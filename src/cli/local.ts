@@ -15,8 +15,9 @@
  * so each agent is its own host: `hostname:UNIQUE` spreads instances and DNS
  * answers with distinct addresses, as on a real cluster.
  */
+import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { ConfigError } from '../common/errors.ts';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +69,16 @@ export interface LocalChild extends ChildSpec {
    * connection is refused (a warning at every start).
    */
   readonly startAfterAnyOf?: readonly number[];
+  /** The addresses the child binds, checked before anything starts. */
+  readonly listens: readonly LocalListen[];
+}
+
+/** An address a child binds, and the `cygnet local` flag that moves it. */
+export interface LocalListen {
+  readonly host: string;
+  readonly port: number;
+  readonly udp?: boolean;
+  readonly flag: '--base-port' | '--framework-port' | '--dns-port' | '--proxy-port';
 }
 
 /** How long a child waits for `startAfterAnyOf` before it starts anyway (its own retries take over). */
@@ -99,6 +110,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
     args: [...cli.prefixArgs, 'master', '--ip', opts.host, '--port', String(opts.basePort)],
     port: opts.basePort,
     workDir: masterDir,
+    listens: [{ host: opts.host, port: opts.basePort, flag: '--base-port' }],
   }];
   for (let i = 1; i <= opts.agents; i++) {
     const port = opts.basePort + i;
@@ -119,6 +131,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       port,
       workDir,
       startAfterAnyOf: [opts.basePort],
+      listens: [{ host: agentIp(opts.host, i), port, flag: '--base-port' }],
     });
   }
   const replicas = opts.frameworkReplicas ?? 0;
@@ -138,6 +151,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       port,
       workDir,
       startAfterAnyOf: [opts.basePort],
+      listens: [{ host: opts.host, port, flag: '--framework-port' }, { host: opts.host, port: port + frameworkRaftPortOffset, flag: '--framework-port' }],
     });
   }
   const dnsPort = opts.dnsPort ?? 0;
@@ -149,6 +163,11 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       port: dnsPort,
       workDir: path.join(opts.workDir, 'dns'),
       startAfterAnyOf: frameworkPorts,
+      listens: [
+        { host: opts.host, port: dnsPort, udp: true, flag: '--dns-port' },
+        { host: opts.host, port: dnsPort, flag: '--dns-port' },
+        { host: opts.host, port: dnsPort + dnsAdminPortOffset, flag: '--dns-port' },
+      ],
     });
   }
   const proxyPort = opts.proxyPort ?? 0;
@@ -160,6 +179,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       port: proxyPort,
       workDir: path.join(opts.workDir, 'proxy'),
       startAfterAnyOf: frameworkPorts,
+      listens: [{ host: opts.host, port: proxyPort, flag: '--proxy-port' }, { host: opts.host, port: proxyPort + proxyAdminPortOffset, flag: '--proxy-port' }],
     });
   }
   return { masterAddress, frameworkUrls, children };
@@ -231,11 +251,69 @@ export async function untilAnyAccepts(host: string, ports: readonly number[], ti
   }
 }
 
+export interface TakenAddress {
+  readonly child: string;
+  readonly listen: LocalListen;
+  /** EADDRINUSE, EACCES (a port below 1024 without the right), EADDRNOTAVAIL (not this host's address), … */
+  readonly code: string;
+}
+
+/** Whether `listen` can be bound now: undefined if so (the trial socket is closed at once), else the error code. */
+function bindProblem(listen: LocalListen): Promise<string | undefined> {
+  // A port pushed past 65535 by an offset (--proxy-port 65000 puts its admin port at 66090).
+  if (!Number.isInteger(listen.port) || listen.port < 0 || listen.port > 65535) return Promise.resolve(`port ${listen.port} is out of range`);
+  return new Promise((resolve) => {
+    const failed = (err: NodeJS.ErrnoException): void => resolve(err.code ?? err.message);
+    if (listen.udp === true) {
+      const socket = createSocket(listen.host.includes(':') ? 'udp6' : 'udp4');
+      socket.once('error', (err) => { socket.close(); failed(err); });
+      socket.bind(listen.port, listen.host, () => socket.close(() => resolve(undefined)));
+      return;
+    }
+    const server = createServer();
+    server.once('error', failed);
+    server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => server.close(() => resolve(undefined)));
+  });
+}
+
+/** The plan's addresses that cannot be bound (something else holds them), in plan order. */
+export async function takenAddresses(plan: LocalPlan): Promise<TakenAddress[]> {
+  const all = plan.children.flatMap((c) => c.listens.map((listen) => ({ child: c.name, listen })));
+  const problems = await Promise.all(all.map((a) => bindProblem(a.listen)));
+  return all.flatMap((a, i) => {
+    const code = problems[i];
+    return code === undefined ? [] : [{ ...a, code }];
+  });
+}
+
+const flagHints: Record<LocalListen['flag'], string> = {
+  '--base-port': '--base-port <port> (the master; agents take the ports after it)',
+  '--framework-port': '--framework-port <port> (framework APIs from there, their Raft ports 1000 above)',
+  '--dns-port': '--dns-port <port> (its admin port is 1100 above; 0 leaves the DNS server out)',
+  '--proxy-port': '--proxy-port <port> (its admin port is 1090 above; 0 leaves the proxy out)',
+};
+
+/** One message for every address in the way: which daemon, why, and the flag that moves it. */
+export function describeTakenAddresses(taken: readonly TakenAddress[]): string {
+  const lines = taken.map((t) => `  ${t.listen.host}:${t.listen.port}${t.listen.udp === true ? ' (UDP)' : ''} for ${t.child}: ${t.code === 'EADDRINUSE' ? 'in use by another process' : t.code}`);
+  const flags = [...new Set(taken.map((t) => t.listen.flag))].map((f) => `  ${flagHints[f]}`);
+  const inUse = taken.some((t) => t.code === 'EADDRINUSE');
+  return [
+    `cannot start the local cluster: ${taken.length === 1 ? 'this address cannot be bound' : 'these addresses cannot be bound'}:`,
+    ...lines,
+    `${inUse ? 'Stop what holds them (another cygnet local?), or move' : 'Move'} the daemons with:`,
+    ...flags,
+  ].join('\n');
+}
+
 /** Runs the local cluster until SIGINT/SIGTERM (resolves with the exit code). */
 export async function runLocal(opts: LocalOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const plan = computeLocalPlan(opts, hostSize());
   const mismatch = checkFrameworkReplicas(readMarker(opts.workDir), opts.frameworkReplicas ?? 0, opts.workDir);
   if (mismatch !== undefined) throw new ConfigError(mismatch);
+  // Before anything starts: a daemon that cannot bind would only be restarted in a loop, its cause buried in the log.
+  const taken = await takenAddresses(plan);
+  if (taken.length > 0) throw new ConfigError(describeTakenAddresses(taken));
   for (const c of plan.children) mkdirSync(c.workDir, { recursive: true });
   if ((opts.frameworkReplicas ?? 0) > 0) writeFileSync(path.join(opts.workDir, replicasMarker), `${opts.frameworkReplicas}\n`);
   let resolveDone: () => void = () => undefined;

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
 import { request } from 'undici';
@@ -126,6 +127,26 @@ describe('e2e: cygnet local', function () {
     const { code } = await proc.exited;
     expect(code).to.equal(2);
     expect(proc.lines).to.deep.equal(["cygnet: option '--agents <n>' argument '0' is invalid. expected an integer 1-32."]);
+  });
+
+  it('starts nothing when an address it needs is taken, and names the daemon, the address and the flag that moves it', async () => {
+    const root = await makeTempDir('cygnet-local-taken');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    const proxyPort = (holder.address() as AddressInfo).port;
+    try {
+      const base = await freeBasePort(3);
+      const workDir = path.join(root, 'cluster');
+      const proc = spawnCygnet('local-taken', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', workDir, '--framework-port', String(await freePort()), '--dns-port', '0', '--proxy-port', String(proxyPort)]);
+      const { code } = await proc.exited;
+      expect(code, proc.tail()).to.equal(2);
+      const text = proc.lines.join('\n');
+      expect(text).to.contain(`127.0.0.1:${proxyPort} for proxy: in use by another process`).and.contain('--proxy-port <port>');
+      expect(existsSync(workDir), 'no work dir made').to.equal(false);
+      expect(await portClosed(base), 'no master started').to.equal(true);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 
   it('bin/cygnet.js runs from source without a build step', async () => {

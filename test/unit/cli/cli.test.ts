@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
-import { checkFrameworkReplicas, computeAgentShare, computeLocalPlan, computeRestartDelayMs, localBanner, untilAnyAccepts } from '../../../src/cli/local.ts';
+import { checkFrameworkReplicas, computeAgentShare, computeLocalPlan, computeRestartDelayMs, describeTakenAddresses, localBanner, takenAddresses, untilAnyAccepts, type LocalChild, type LocalListen } from '../../../src/cli/local.ts';
 import { main, usageExitCode } from '../../../src/cli/main.ts';
 import { parseAgentCli } from '../../../src/cli/agent-command.ts';
 
@@ -83,6 +84,62 @@ describe('cli: cygnet local with framework replicas', () => {
     await opened;
     expect(Date.now() - t).to.be.within(150, 5_000);
     await new Promise<void>((resolve) => later.close(() => resolve()));
+  });
+
+  it('names every address it binds, with the flag that moves it', () => {
+    const plan = computeLocalPlan({ basePort: 5050, agents: 2, workDir: '/w', host: '127.0.0.1', frameworkReplicas: 1, dnsPort: 8053, proxyPort: 8000 }, { cpus: 2, memMb: 4096 }, cli);
+    const listens = plan.children.flatMap((c) => c.listens.map((l) => `${c.name} ${l.host}:${l.port}${l.udp === true ? '/udp' : ''} ${l.flag}`));
+    expect(listens).to.deep.equal([
+      'master 127.0.0.1:5050 --base-port',
+      'agent-1 127.0.0.1:5051 --base-port',
+      'agent-2 127.0.0.2:5052 --base-port',
+      'framework-1 127.0.0.1:8080 --framework-port',
+      'framework-1 127.0.0.1:9080 --framework-port',
+      'dns 127.0.0.1:8053/udp --dns-port',
+      'dns 127.0.0.1:8053 --dns-port',
+      'dns 127.0.0.1:9153 --dns-port',
+      'proxy 127.0.0.1:8000 --proxy-port',
+      'proxy 127.0.0.1:9090 --proxy-port',
+    ]);
+  });
+
+  it('finds the addresses something else holds before starting anything, and says which flag moves each', async () => {
+    const tcp = createServer();
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve()));
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', () => resolve()));
+    const freePort = (free.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    try {
+      const child = (name: string, listens: LocalListen[]): LocalChild => ({ name, command: 'x', args: [], port: listens[0]?.port ?? 0, workDir: '/w', listens });
+      const heldTcp = (tcp.address() as AddressInfo).port;
+      const heldUdp = udp.address().port;
+      const plan = {
+        masterAddress: '127.0.0.1:1',
+        frameworkUrls: [],
+        children: [
+          child('proxy', [{ host: '127.0.0.1', port: heldTcp, flag: '--proxy-port' }, { host: '127.0.0.1', port: freePort, flag: '--proxy-port' }]),
+          child('dns', [{ host: '127.0.0.1', port: heldUdp, udp: true, flag: '--dns-port' }, { host: '127.0.0.1', port: 66_000, flag: '--dns-port' }]),
+        ],
+      };
+      const taken = await takenAddresses(plan);
+      expect(taken.map((t) => [t.child, t.listen.port, t.code])).to.deep.equal([
+        ['proxy', heldTcp, 'EADDRINUSE'],
+        ['dns', heldUdp, 'EADDRINUSE'],
+        ['dns', 66_000, 'port 66000 is out of range'],
+      ]);
+      const message = describeTakenAddresses(taken);
+      expect(message).to.contain(`127.0.0.1:${heldTcp} for proxy: in use by another process`);
+      expect(message).to.contain(`127.0.0.1:${heldUdp} (UDP) for dns: in use by another process`);
+      expect(message).to.contain('--proxy-port <port>').and.contain('0 leaves the proxy out').and.contain('--dns-port <port>');
+      // The trial binds let go at once: the free port is free again.
+      expect(await takenAddresses({ ...plan, children: [child('proxy', [{ host: '127.0.0.1', port: freePort, flag: '--proxy-port' }])] })).to.deep.equal([]);
+    } finally {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
+    }
   });
 
   it('on another address every agent shares it', () => {
