@@ -7,12 +7,16 @@
  *                                       (symlinks resolved before the check): 400 on escape,
  *                                       404 when missing; offset absent or -1 → {data:"", offset:size}
  *   GET /metrics                        Prometheus text
+ *   GET /metrics/snapshot               Mesos' flat JSON of slave/* and system/* figures
+ *   GET /version                        {"version": …}
  * Errors are JSON {code, message} with the CygnetError's status. No writes here.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { open, realpath, stat } from 'node:fs/promises';
 import { BadRequestError, CygnetError, NotFoundError, describeError } from '../common/errors.ts';
+import { versionJson } from '../common/version.ts';
 import { TASK_STATES } from '../protocol/task-states.ts';
+import { renderAgentMetricsSnapshot } from './agent-metrics-snapshot.ts';
 import { confinePath, sandboxesRoot } from './sandbox.ts';
 import type { Attribute, FrameworkInfo, Resource, TaskInfo, TaskStatus } from './types.ts';
 
@@ -47,6 +51,8 @@ export function createAgentApp(view: AgentView, workDir: string): express.Expres
   app.get('/health', (_req, res) => { res.type('text/plain').send('ok'); });
   app.get('/state', (_req, res) => { res.json(stateJson(view)); });
   app.get('/metrics', (_req, res) => { res.type('text/plain; version=0.0.4').send(metricsText(view)); });
+  app.get('/metrics/snapshot', (_req, res) => { res.json(renderAgentMetricsSnapshot(view, Date.now())); });
+  app.get('/version', (_req, res) => { res.json(versionJson()); });
   app.get('/files/read', async (req, res) => {
     res.json(await readSlice(sandboxesRoot(workDir), req.query));
   });

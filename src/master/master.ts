@@ -16,7 +16,7 @@ import { AllocatorAdapter } from './allocator-adapter.ts';
 import { MasterCore } from './master-core.ts';
 import { MasterNode } from './master-node.ts';
 import { createMasterApp } from './server.ts';
-import { CYGNET_VERSION } from './state-json.ts';
+import { CYGNET_VERSION } from '../common/version.ts';
 
 export interface MasterOptions {
   /** 0 = ephemeral. Mesos' default is 5050. */

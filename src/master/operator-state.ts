@@ -17,7 +17,7 @@ import type { AgentRecord } from './agents.ts';
 import type { FrameworkRecord } from './frameworks.ts';
 import type { MasterCore } from './master-core.ts';
 import { resourceUsage, type ResourceUsage } from './resource-usage.ts';
-import { CYGNET_VERSION } from './state-json.ts';
+import { CYGNET_VERSION } from '../common/version.ts';
 import { isTerminalState, type TaskRecord } from './tasks.ts';
 import type { Offer, Resource, Task, TimeInfo } from '../protocol/mesos-types.ts';
 

@@ -1,7 +1,8 @@
 /**
  * The master's express 5 app: the Scheduler API, the agent API, the
  * read-only Operator API (POST /api/v1) and the read-only operator endpoints (/state, /frameworks, /slaves, /tasks, /health,
- * /metrics, /master/redirect; each also under /master as Mesos serves them).
+ * /metrics, /master/redirect; each also under /master as Mesos serves them),
+ * and Mesos' root-level /metrics/snapshot and /version.
  * Bodies are read raw (the codec decodes them), bounded by MAX_BODY_BYTES
  * (413 beyond). Unknown paths answer 404 JSON. No state here: everything is
  * delegated to the MasterNode.
@@ -13,6 +14,8 @@ import { agentApiHandler } from './agent-api.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { renderMetrics } from './metrics.ts';
+import { renderMetricsSnapshot } from './metrics-snapshot.ts';
+import { versionJson } from '../common/version.ts';
 import { operatorApiHandler } from './operator-api.ts';
 import { OperatorEventFanout } from './operator-events.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
@@ -49,6 +52,13 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
       res.type('text/plain; version=0.0.4').send(metricsText());
     });
   }
+  // Mesos' own metrics endpoint (libprocess serves it at the root only), for its monitoring integrations.
+  app.get('/metrics/snapshot', (_req, res) => {
+    res.json(renderMetricsSnapshot({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams }, node.clock.nowMs()));
+  });
+  app.get('/version', (_req, res) => {
+    res.json(versionJson());
+  });
   // A single master is always the leader: redirect to ourselves (Mesos answers 307 with Location).
   app.get('/master/redirect', (req, res) => {
     const info = node.core.ctx.config.masterInfo;

@@ -6,6 +6,7 @@
  * cluster totals. Pure: computed from the core's registries.
  */
 import { add, flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
+import { CYGNET_VERSION } from '../common/version.ts';
 import type { MasterCore } from './master-core.ts';
 import type { OfferRecord } from './offers.ts';
 import { resourceUsage } from './resource-usage.ts';
@@ -13,8 +14,6 @@ import type { TaskRecord } from './tasks.ts';
 import type { Resource } from './wire.ts';
 
 export type ResourceMap = Record<string, number | string>;
-
-export const CYGNET_VERSION = '0.1.0';
 
 /** Mesos' map form: scalars by name, ranges as "[a-b, c-d]", sets as "{a, b}". */
 export function resourceMap(rs: readonly Resource[]): ResourceMap {

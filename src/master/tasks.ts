@@ -51,6 +51,8 @@ export class TaskBook {
   private readonly byAgent = new Map<string, Set<TaskRecord>>();
   private readonly byFramework = new Map<string, Set<TaskRecord>>();
   private readonly completedRing: TaskRecord[] = [];
+  /** Tasks moved to the completed ring since the master started, by their final state (the ring itself is bounded). */
+  private readonly completedCounts = new Map<TaskState, number>();
 
   get size(): number {
     return this.active.size;
@@ -123,6 +125,7 @@ export class TaskBook {
     fwSet?.delete(t);
     if (fwSet !== undefined && fwSet.size === 0) this.byFramework.delete(t.frameworkId);
     this.completedRing.push(t);
+    this.completedCounts.set(t.state, (this.completedCounts.get(t.state) ?? 0) + 1);
     if (this.completedRing.length > MAX_COMPLETED_TASKS) this.completedRing.splice(0, this.completedRing.length - MAX_COMPLETED_TASKS);
   }
 
@@ -140,6 +143,13 @@ export class TaskBook {
 
   completed(): readonly TaskRecord[] {
     return this.completedRing;
+  }
+
+  /** Tasks that ended since the master started, by final state: those completed and the active ones in a terminal state (awaiting acknowledgement). */
+  endedByState(): Map<TaskState, number> {
+    const m = new Map(this.completedCounts);
+    for (const t of this.active.values()) if (isTerminalState(t.state)) m.set(t.state, (m.get(t.state) ?? 0) + 1);
+    return m;
   }
 
   countByState(): Map<TaskState, number> {

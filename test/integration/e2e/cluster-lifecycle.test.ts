@@ -17,6 +17,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { request } from 'undici';
 import { registerClusterCleanup, restartAgent, startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
 import { launchTask, newFramework, offerAttribute, type TestFramework } from '../../helpers/frameworks.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
@@ -138,6 +139,43 @@ describe('e2e: tasks through master and agents', function () {
     const finished = await fw.rec.waitForState('exit-0', 'TASK_FINISHED');
     expect(finished.task_id.value).to.equal('exit-0');
     expect(fw.rec.updates.some((u) => u.task_id.value === 'exit-0' && u.state === 'TASK_FAILED')).to.equal(false);
+    await fw.client.teardown();
+  });
+
+  it("3. serves Mesos' /metrics/snapshot and /version on the master and the agents, counting a running task and a finished one", async () => {
+    type Snapshot = Record<string, number>;
+    const snapshot = async (address: string): Promise<Snapshot> => {
+      const res = await request(`http://${address}/metrics/snapshot`);
+      expect(res.statusCode).to.equal(200);
+      return (await res.body.json()) as Snapshot;
+    };
+    const agentsRunning = async (): Promise<number> => (await Promise.all(agents.map((a) => snapshot(`127.0.0.1:${a.port}`)))).reduce((n, s) => n + (s['slave/tasks_running'] ?? 0), 0);
+    const before = await snapshot(master.address);
+    const agentsBefore = await agentsRunning();
+    const fw = newFramework(master.address, { name: 'e2e-metrics' });
+    await fw.client.subscribe();
+    await launchTask(fw, { taskId: 'metrics-run', command: 'sleep 1000', cpus: 0.5 });
+    await launchTask(fw, { taskId: 'metrics-done', command: 'true' });
+    await fw.rec.waitForState('metrics-run', 'TASK_RUNNING');
+    await fw.rec.waitForState('metrics-done', 'TASK_FINISHED');
+    const after = await snapshot(master.address);
+    expect(after['master/elected']).to.equal(1);
+    expect(after['master/slaves_active']).to.equal(2);
+    expect(after['master/cpus_total']).to.equal(8);
+    expect(after['master/tasks_running']).to.equal((before['master/tasks_running'] ?? 0) + 1);
+    expect(after['master/tasks_finished']).to.equal((before['master/tasks_finished'] ?? 0) + 1);
+    expect(after['master/cpus_used']).to.be.closeTo((before['master/cpus_used'] ?? 0) + 0.5, 1e-9);
+    expect(after['master/cpus_percent']).to.be.closeTo(after['master/cpus_used']! / 8, 1e-9);
+    expect(after['master/frameworks_connected']).to.be.at.least(1);
+    expect(after['system/cpus_total']).to.be.a('number').and.above(0);
+    expect(Object.values(after).every((v) => typeof v === 'number' && Number.isFinite(v)), 'every value a finite number').to.equal(true);
+    expect(await agentsRunning()).to.equal(agentsBefore + 1);
+    const agent = await snapshot(`127.0.0.1:${agents[0]!.port}`);
+    expect([agent['slave/registered'], agent['slave/cpus_total']]).to.deep.equal([1, 4]);
+    for (const address of [master.address, `127.0.0.1:${agents[0]!.port}`]) {
+      expect(await (await request(`http://${address}/version`)).body.json()).to.deep.equal({ version: '0.1.0' });
+    }
+    await killUntil(fw, 'metrics-run');
     await fw.client.teardown();
   });
 
