@@ -96,12 +96,13 @@ export class EventRecorder {
   private readonly abort = new AbortController();
   readonly ready: Promise<void>;
 
-  constructor(base: string, headers: Record<string, string> = {}) {
-    this.ready = this.run(base, headers);
+  /** `query`: e.g. `?event_type=status_update_event`. */
+  constructor(base: string, headers: Record<string, string> = {}, query = '') {
+    this.ready = this.run(base, headers, query);
   }
 
-  private async run(base: string, headers: Record<string, string>): Promise<void> {
-    const res = await request(`${base}/v2/events`, { headers: { accept: 'text/event-stream', ...headers }, signal: this.abort.signal });
+  private async run(base: string, headers: Record<string, string>, query: string): Promise<void> {
+    const res = await request(`${base}/v2/events${query}`, { headers: { accept: 'text/event-stream', ...headers }, signal: this.abort.signal });
     let buf = '';
     const consume = async () => {
       try {
