@@ -17,6 +17,11 @@
  *                    the app; marathon-lb's `HAPROXY_0_MODE=tcp` asks for the
  *                    same on the app's service port of port 0.
  *   CYGNET_HTTP      `false` keeps a TCP-only app out of HTTP routing.
+ *   HAPROXY_<n>_VHOST, _PATH, _BALANCE, _MODE (n ≥ 1) marathon-lb's labels
+ *                    for the app's other ports: an app's port n routed by
+ *                    its own host names (and TCP on its service port), as
+ *                    marathon-lb does. Such a route keeps its instances'
+ *                    failure state apart from port 0's.
  *
  * Invariants: every backend in the table has a positive weight (weights
  * follow `versionWeights`, see computeEndpointWeights); routes under one host
@@ -102,29 +107,43 @@ export function computeRouteTable(apps: Iterable<RegistryAppWithEndpoints>, opts
   const sorted = [...apps].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const hosts = new Map<string, HttpRoute[]>();
   const tcp = new Map<number, TcpRoute>();
+  const addHttp = (app: RegistryApp, vhosts: readonly string[], prefix: string, balance: BalanceMode, backends: readonly Backend[]): void => {
+    for (const host of vhosts) {
+      const routes = hosts.get(host) ?? [];
+      const clash = routes.find((r) => r.pathPrefix === prefix);
+      if (clash !== undefined) {
+        problems.push(`${app.id}: ${host}${prefix} is already routed to ${clash.appId}`);
+        continue;
+      }
+      routes.push({ appId: app.id, host, pathPrefix: prefix, balance, backends, picker: createPicker(balance, backends) });
+      hosts.set(host, routes);
+    }
+  };
+  const addTcp = (app: RegistryApp, listenPort: number | undefined, balance: BalanceMode, backends: readonly Backend[]): void => {
+    if (listenPort === undefined) return;
+    const clash = tcp.get(listenPort);
+    if (clash !== undefined) problems.push(`${app.id}: TCP port ${listenPort} is already forwarded to ${clash.appId}`);
+    else tcp.set(listenPort, { appId: app.id, listenPort, balance, backends, picker: createPicker(balance, backends) });
+  };
   for (const app of sorted) {
     const labels = app.labels;
-    const balance = computeBalance(app, problems);
+    const balance = computeBalance(app.id, labels.CYGNET_BALANCE === undefined ? 'HAPROXY_0_BALANCE' : 'CYGNET_BALANCE', labels.CYGNET_BALANCE ?? labels.HAPROXY_0_BALANCE, 'roundrobin', problems);
     const portIndex = computePortIndex(app, problems);
     const backends = computeBackends(app, portIndex, opts.stateOf);
     if (labels.CYGNET_HTTP !== 'false') {
-      const prefix = computePathPrefix(app, problems);
-      for (const host of computeVhosts(app, opts.domain, problems)) {
-        const routes = hosts.get(host) ?? [];
-        const clash = routes.find((r) => r.pathPrefix === prefix);
-        if (clash !== undefined) {
-          problems.push(`${app.id}: ${host}${prefix} is already routed to ${clash.appId}`);
-          continue;
-        }
-        routes.push({ appId: app.id, host, pathPrefix: prefix, balance, backends, picker: createPicker(balance, backends) });
-        hosts.set(host, routes);
-      }
+      const vhosts = computeVhosts(app.id, labels.CYGNET_VHOST === undefined ? 'HAPROXY_0_VHOST' : 'CYGNET_VHOST', labels.CYGNET_VHOST ?? labels.HAPROXY_0_VHOST, problems);
+      addHttp(app, vhosts.length > 0 ? vhosts : [defaultVhost(app.id, opts.domain)], computePathPrefix(app.id, labels.CYGNET_PATH === undefined ? 'HAPROXY_0_PATH' : 'CYGNET_PATH', labels.CYGNET_PATH ?? labels.HAPROXY_0_PATH, problems), balance, backends);
     }
-    const listenPort = computeTcpPort(app, problems);
-    if (listenPort !== undefined) {
-      const clash = tcp.get(listenPort);
-      if (clash !== undefined) problems.push(`${app.id}: TCP port ${listenPort} is already forwarded to ${clash.appId}`);
-      else tcp.set(listenPort, { appId: app.id, listenPort, balance, backends, picker: createPicker(balance, backends) });
+    addTcp(app, computeTcpPort(app, problems), balance, backends);
+    // marathon-lb's labels for the other ports: routed only when asked for (no default host name).
+    for (let n = 1; n < app.ports.length; n++) {
+      const vhostLabel = labels[`HAPROXY_${n}_VHOST`];
+      const tcpMode = labels[`HAPROXY_${n}_MODE`]?.toLowerCase() === 'tcp';
+      if (vhostLabel === undefined && !tcpMode) continue;
+      const portBalance = computeBalance(app.id, `HAPROXY_${n}_BALANCE`, labels[`HAPROXY_${n}_BALANCE`], balance, problems);
+      const portBackends = computeBackends(app, n, (taskId) => opts.stateOf(`${taskId}#port${n}`));
+      if (vhostLabel !== undefined) addHttp(app, computeVhosts(app.id, `HAPROXY_${n}_VHOST`, vhostLabel, problems), computePathPrefix(app.id, `HAPROXY_${n}_PATH`, labels[`HAPROXY_${n}_PATH`], problems), portBalance, portBackends);
+      if (tcpMode) addTcp(app, servicePortListener(app, n, problems), portBalance, portBackends);
     }
   }
   for (const routes of hosts.values()) routes.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
@@ -183,39 +202,39 @@ function sanitizeLabel(segment: string): string {
   return segment.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
 }
 
-function computeVhosts(app: RegistryApp, domain: string, problems: string[]): string[] {
-  const raw = app.labels.CYGNET_VHOST ?? app.labels.HAPROXY_0_VHOST;
-  if (raw === undefined || raw.trim() === '') return [defaultVhost(app.id, domain)];
+/** The host names a label lists (comma-separated), valid ones only; empty when none (the caller picks a default). */
+function computeVhosts(appId: string, label: string, raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
   const out: string[] = [];
   for (const part of raw.split(',')) {
     const host = normalizeHost(part.trim());
     if (host === '') continue;
     if (!hostPattern.test(host)) {
-      problems.push(`${app.id}: labels.CYGNET_VHOST: expected host names separated by commas, got '${part.trim()}'`);
+      problems.push(`${appId}: labels.${label}: expected host names separated by commas, got '${part.trim()}'`);
       continue;
     }
     if (!out.includes(host)) out.push(host);
   }
-  return out.length > 0 ? out : [defaultVhost(app.id, domain)];
+  return out;
 }
 
-function computePathPrefix(app: RegistryApp, problems: string[]): string {
-  const raw = (app.labels.CYGNET_PATH ?? app.labels.HAPROXY_0_PATH)?.trim();
+function computePathPrefix(appId: string, label: string, value: string | undefined, problems: string[]): string {
+  const raw = value?.trim();
   if (raw === undefined || raw === '') return '/';
   if (!raw.startsWith('/') || /[\s?#]/.test(raw)) {
-    problems.push(`${app.id}: labels.CYGNET_PATH: expected a path starting with '/' (no query), got '${raw}'; routing '/'`);
+    problems.push(`${appId}: labels.${label}: expected a path starting with '/' (no query), got '${raw}'; routing '/'`);
     return '/';
   }
   return raw.length > 1 && raw.endsWith('/') && !raw.endsWith('//') ? raw.slice(0, -1) : raw;
 }
 
-function computeBalance(app: RegistryApp, problems: string[]): BalanceMode {
-  const raw = (app.labels.CYGNET_BALANCE ?? app.labels.HAPROXY_0_BALANCE)?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return 'roundrobin';
+function computeBalance(appId: string, label: string, value: string | undefined, fallback: BalanceMode, problems: string[]): BalanceMode {
+  const raw = value?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
   const mode = balanceModes.find((m) => m === raw);
   if (mode === undefined) {
-    problems.push(`${app.id}: labels.CYGNET_BALANCE: expected one of ${balanceModes.join(', ')}, got '${raw}'; using roundrobin`);
-    return 'roundrobin';
+    problems.push(`${appId}: labels.${label}: expected one of ${balanceModes.join(', ')}, got '${raw}'; using ${fallback}`);
+    return fallback;
   }
   return mode;
 }
@@ -241,11 +260,15 @@ function computeTcpPort(app: RegistryApp, problems: string[]): number | undefine
     }
     return n;
   }
-  if (app.labels.HAPROXY_0_MODE?.toLowerCase() === 'tcp') {
-    const servicePort = app.ports[0]?.servicePort ?? 0;
-    if (servicePort > 0) return servicePort;
-    problems.push(`${app.id}: labels.HAPROXY_0_MODE=tcp: ports[0].servicePort is 0; no TCP listener`);
-  }
+  if (app.labels.HAPROXY_0_MODE?.toLowerCase() === 'tcp') return servicePortListener(app, 0, problems);
+  return undefined;
+}
+
+/** marathon-lb's `HAPROXY_<n>_MODE=tcp`: a listener on port n's service port. */
+function servicePortListener(app: RegistryApp, n: number, problems: string[]): number | undefined {
+  const servicePort = app.ports[n]?.servicePort ?? 0;
+  if (servicePort > 0) return servicePort;
+  problems.push(`${app.id}: labels.HAPROXY_${n}_MODE=tcp: ports[${n}].servicePort is 0; no TCP listener`);
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { computeEndpointWeights, computeRouteTable, defaultVhost, describeRouteTable, matchRoute, newBackendState, normalizeHost, pathHasPrefix, type BackendState } from '../../../src/proxy/route-table.ts';
+import { computeEndpointWeights, computeRouteTable, defaultVhost, describeRouteTable, matchRoute, newBackendState, normalizeHost, pathHasPrefix, type BackendState, type RegistryAppWithEndpoints } from '../../../src/proxy/route-table.ts';
 import { app, endpoint } from './fixtures.ts';
 
 const states = new Map<string, BackendState>();
@@ -73,6 +73,39 @@ describe('proxy route table', () => {
     const view = describeRouteTable(table) as { revision: number; tcp: { listenPort: number; backends: { address: string }[] }[] };
     expect(view.revision).to.equal(7);
     expect(view.tcp[0]?.backends[0]?.address).to.equal('127.0.0.1:5432');
+  });
+
+  it("routes an app's other ports by marathon-lb's HAPROXY_<n>_* labels, each with its own failure state", () => {
+    const twoPorts = (n: number, web: number, admin: number) => ({ ...endpoint('/svc', n, web), ports: [web, admin] });
+    const svc: RegistryAppWithEndpoints = {
+      ...app('/svc', {
+        HAPROXY_0_VHOST: 'svc.example.com',
+        HAPROXY_1_VHOST: 'admin.example.com, ops.example.com',
+        HAPROXY_1_PATH: '/console',
+        HAPROXY_1_BALANCE: 'leastconn',
+        HAPROXY_2_MODE: 'tcp',
+        HAPROXY_3_VHOST: 'bad host!',
+      }, [twoPorts(0, 1000, 1001), twoPorts(1, 2000, 2001)]),
+      ports: [
+        { protocol: 'tcp', servicePort: 10000, labels: {} },
+        { protocol: 'tcp', servicePort: 10001, labels: {} },
+        { protocol: 'tcp', servicePort: 10002, labels: {} },
+        { protocol: 'tcp', servicePort: 10003, labels: {} },
+      ],
+    };
+    const table = computeRouteTable([svc], opts);
+    expect(matchRoute(table, 'svc.example.com', '/')?.backends.map((b) => b.port)).to.deep.equal([1000, 2000]);
+    const admin = matchRoute(table, 'ops.example.com', '/console/users');
+    expect([admin?.backends.map((b) => b.port), admin?.balance, admin?.pathPrefix]).to.deep.equal([[1001, 2001], 'leastconn', '/console']);
+    expect(matchRoute(table, 'admin.example.com', '/')).to.equal(undefined);
+    // Port 2 in TCP mode on its service port; port 2 of these endpoints does not exist, so no backends.
+    expect([...table.tcp.keys()]).to.deep.equal([10002]);
+    expect(table.problems).to.deep.equal(["/svc: labels.HAPROXY_3_VHOST: expected host names separated by commas, got 'bad host!'"]);
+    // Port 1's instances are not port 0's: an ejection on one leaves the other alone.
+    expect(admin?.backends[0]?.state).to.not.equal(matchRoute(table, 'svc.example.com', '/')?.backends[0]?.state);
+    // Labels for ports the app does not have are ignored.
+    const onePort = computeRouteTable([app('/one', { HAPROXY_1_VHOST: 'one.example.com' }, [endpoint('/one', 0, 1)])], opts);
+    expect(matchRoute(onePort, 'one.example.com', '/')).to.equal(undefined);
   });
 
   it('weights endpoints by version as the contract says', () => {
