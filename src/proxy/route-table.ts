@@ -3,7 +3,7 @@
  * the forwarder can match a request against out. Pure: no I/O, no clock, no
  * randomness; the same apps give the same table.
  *
- * What an app asks for, through its labels (documented in notes/proxy.md):
+ * What an app asks for, through its labels (documented for users in README §7):
  *   CYGNET_VHOST     comma-separated host names; else marathon-lb's
  *                    HAPROXY_0_VHOST; else `<app id reversed>.<domain>`
  *                    (`/shop/web` → `web.shop.cygnet`, as in DNS).
