@@ -47,7 +47,7 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
 }
 
 /** The master's effective settings, named as Mesos names its flags. */
-function masterFlags(node: MasterNode, roleWeights: Readonly<Record<string, number>>): { name: string; value: string }[] {
+export function masterFlags(node: MasterNode, roleWeights: Readonly<Record<string, number>>): { name: string; value: string }[] {
   const c = node.core.ctx.config;
   const info = c.masterInfo;
   return [

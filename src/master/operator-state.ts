@@ -114,7 +114,7 @@ export function operatorFramework(core: MasterCore, f: FrameworkRecord, usage: R
 }
 
 /** Every role a framework is subscribed to or a weight names, with its frameworks and the resources its tasks hold. */
-function getRoles(core: MasterCore, weights: Readonly<Record<string, number>>): NonNullable<MasterResponse['get_roles']>['roles'] {
+export function getRoles(core: MasterCore, weights: Readonly<Record<string, number>>): NonNullable<MasterResponse['get_roles']>['roles'] {
   const frameworksOf = new Map<string, string[]>();
   for (const role of Object.keys(weights)) frameworksOf.set(role, []);
   for (const f of core.ctx.frameworks.all()) {

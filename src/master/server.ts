@@ -1,7 +1,7 @@
 /**
  * The master's express 5 app: the Scheduler API, the agent API, the
  * read-only Operator API (POST /api/v1) and the read-only operator endpoints (/state, /frameworks, /slaves, /tasks, /health,
- * /metrics, /master/redirect; each also under /master as Mesos serves them),
+ * /metrics, /flags, /roles, /master/redirect; each also under /master as Mesos serves them),
  * and Mesos' root-level /metrics/snapshot and /version.
  * Bodies are read raw (the codec decodes them), bounded by MAX_BODY_BYTES
  * (413 beyond). Unknown paths answer 404 JSON. No state here: everything is
@@ -16,10 +16,11 @@ import type { MasterNode } from './master-node.ts';
 import { renderMetrics } from './metrics.ts';
 import { renderMetricsSnapshot } from './metrics-snapshot.ts';
 import { versionJson } from '../common/version.ts';
-import { operatorApiHandler } from './operator-api.ts';
+import { masterFlags, operatorApiHandler } from './operator-api.ts';
+import { getRoles } from './operator-state.ts';
 import { OperatorEventFanout } from './operator-events.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
-import { frameworksView, renderState, slavesView, tasksView } from './state-json.ts';
+import { frameworksView, renderState, resourceMap, slavesView, tasksView } from './state-json.ts';
 
 export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Readonly<Record<string, number>> = {}): express.Express {
   const app = express();
@@ -50,6 +51,14 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
     });
     app.get(`${prefix}/metrics`, (_req, res) => {
       res.type('text/plain; version=0.0.4').send(metricsText());
+    });
+    // Mesos' v0 JSON forms of the Operator API's GET_FLAGS and GET_ROLES.
+    app.get(`${prefix}/flags`, (_req, res) => {
+      res.json({ flags: Object.fromEntries(masterFlags(node, roleWeights).map((f) => [f.name, f.value])) });
+    });
+    app.get(`${prefix}/roles`, (_req, res) => {
+      const roles = getRoles(node.core, roleWeights) ?? [];
+      res.json({ roles: roles.map((r) => ({ name: r.name, weight: r.weight ?? 1, frameworks: (r.frameworks ?? []).map((f) => f.value), resources: resourceMap(r.resources ?? []) })) });
     });
   }
   // Mesos' own metrics endpoint (libprocess serves it at the root only), for its monitoring integrations.

@@ -142,7 +142,7 @@ describe('e2e: tasks through master and agents', function () {
     await fw.client.teardown();
   });
 
-  it("3. serves Mesos' /metrics/snapshot and /version on the master and the agents, counting a running task and a finished one", async () => {
+  it("3. serves Mesos' /metrics/snapshot, /version, /flags and /roles, counting a running task and a finished one", async () => {
     type Snapshot = Record<string, number>;
     const snapshot = async (address: string): Promise<Snapshot> => {
       const res = await request(`http://${address}/metrics/snapshot`);
@@ -175,6 +175,13 @@ describe('e2e: tasks through master and agents', function () {
     for (const address of [master.address, `127.0.0.1:${agents[0]!.port}`]) {
       expect(await (await request(`http://${address}/version`)).body.json()).to.deep.equal({ version: '0.1.0' });
     }
+    // Mesos' v0 /flags and /roles (also under /master), the JSON forms of GET_FLAGS and GET_ROLES.
+    const flags = (await (await request(`http://${master.address}/master/flags`)).body.json()) as { flags: Record<string, string> };
+    expect(flags.flags.port).to.equal(String(master.port));
+    const roles = (await (await request(`http://${master.address}/roles`)).body.json()) as { roles: { name: string; weight: number; frameworks: string[]; resources: Record<string, number | string> }[] };
+    const star = roles.roles.find((r) => r.name === '*');
+    expect(star?.frameworks).to.include(fw.client.frameworkId);
+    expect(star?.resources.cpus).to.be.at.least(0.5);
     await killUntil(fw, 'metrics-run');
     await fw.client.teardown();
   });
