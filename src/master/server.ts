@@ -1,7 +1,7 @@
 /**
  * The master's express 5 app: the Scheduler API, the agent API, the
  * read-only Operator API (POST /api/v1) and the read-only operator endpoints (/state, /frameworks, /slaves, /tasks, /health,
- * /metrics, /flags, /roles, /master/redirect; each also under /master as Mesos serves them),
+ * /metrics, /flags, /roles, /redirect; each also under /master as Mesos serves them),
  * and Mesos' root-level /metrics/snapshot and /version.
  * Bodies are read raw (the codec decodes them), bounded by MAX_BODY_BYTES
  * (413 beyond). Unknown paths answer 404 JSON. No state here: everything is
@@ -69,7 +69,7 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
     res.json(versionJson());
   });
   // A single master is always the leader: redirect to ourselves (Mesos answers 307 with Location).
-  app.get('/master/redirect', (req, res) => {
+  app.get(['/master/redirect', '/redirect'], (req, res) => {
     const info = node.core.ctx.config.masterInfo;
     res.redirect(307, `//${info.address?.hostname ?? info.hostname ?? req.hostname}:${info.port}`);
   });

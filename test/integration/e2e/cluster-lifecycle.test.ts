@@ -182,6 +182,12 @@ describe('e2e: tasks through master and agents', function () {
     const star = roles.roles.find((r) => r.name === '*');
     expect(star?.frameworks).to.include(fw.client.frameworkId);
     expect(star?.resources.cpus).to.be.at.least(0.5);
+    // The one master is the leader: /redirect and /master/redirect send a client back to it.
+    for (const path of ['/redirect', '/master/redirect']) {
+      const res = await request(`http://${master.address}${path}`);
+      await res.body.dump();
+      expect([res.statusCode, res.headers.location], path).to.deep.equal([307, `//127.0.0.1:${master.port}`]);
+    }
     await killUntil(fw, 'metrics-run');
     await fw.client.teardown();
   });
