@@ -5,7 +5,7 @@
  * Marathon client never meets it).
  */
 import express, { type Router } from 'express';
-import { ValidationError } from '../../common/errors.ts';
+import { BadRequestError, ValidationError } from '../../common/errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import { renderApp } from '../app/render-app.ts';
 import type { FrameworkScheduler } from '../scheduler/framework-scheduler.ts';
@@ -36,6 +36,9 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
     const body = bodyOf(req);
     const ids = typeof body === 'object' && body !== null && 'ids' in body ? body.ids : undefined;
     if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw new ValidationError('ids', 'an array of task id strings', JSON.stringify(ids)?.slice(0, 100));
+    // Marathon parses every id first (its most general form: a run spec id, '.' or '_', a last segment) and refuses the call on one that does not parse.
+    const malformed = (ids as string[]).find((id) => !/^.+[._][^_.]+$/.test(id));
+    if (malformed !== undefined) throw new BadRequestError(`Invalid task id '${malformed}'. [taskId ${malformed} no valid identifier]`);
     // Without scale Marathon answers the tasks it killed, as they were: rendered before the kill changes them.
     const before = new Map<string, unknown>();
     for (const id of ids as string[]) {

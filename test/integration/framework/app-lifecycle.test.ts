@@ -205,6 +205,9 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
       return tasks.length === 3 ? tasks : undefined;
     });
     const [first, second, third] = running as [MarathonTask, MarathonTask, MarathonTask];
+    // An id that is not a task id at all refuses the whole call, as Marathon does; nothing is killed.
+    const refused = await api(base, 'POST', '/v2/tasks/delete', { ids: [first.id, 'nope'] });
+    expect([refused.status, refused.body]).to.deep.equal([400, { message: "Invalid task id 'nope'. [taskId nope no valid identifier]" }]);
     const killed = await api(base, 'POST', '/v2/tasks/delete', { ids: [first.id, 'web.instance-00000000-0000-0000-0000-000000000000._app.1'] });
     expect(killed.status).to.equal(200);
     expect((killed.body as { tasks: MarathonTask[] }).tasks.map((t) => [t.id, t.appId, t.state])).to.deep.equal([[first.id, id, 'TASK_RUNNING']]);
