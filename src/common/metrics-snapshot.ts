@@ -10,6 +10,7 @@
 import os from 'node:os';
 import { scalar } from './resources.ts';
 import type { Resource } from '../protocol/resource-types.ts';
+import type { TaskState } from '../protocol/mesos-types.ts';
 
 export type MetricsSnapshot = Record<string, number>;
 
@@ -26,6 +27,11 @@ export function systemMetrics(): MetricsSnapshot {
     'system/mem_total_bytes': os.totalmem(),
     'system/mem_free_bytes': os.freemem(),
   };
+}
+
+/** `master/tasks_running` for TASK_RUNNING under `master`: Mesos' name for a count of tasks in a state. */
+export function taskStateMetric(prefix: string, state: TaskState): string {
+  return `${prefix}/tasks_${state.slice('TASK_'.length).toLowerCase()}`;
 }
 
 /** `<prefix>/cpus_total`, `…_used`, `…_percent` and the same for mem, disk, gpus. */

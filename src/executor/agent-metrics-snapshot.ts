@@ -5,17 +5,18 @@
  * Only live states are reported: the agent forgets a task once its end is
  * acknowledged, so it has no honest count of how many ended.
  */
-import { resourceMetrics, systemMetrics, type MetricsSnapshot } from '../common/metrics-snapshot.ts';
+import { resourceMetrics, systemMetrics, taskStateMetric, type MetricsSnapshot } from '../common/metrics-snapshot.ts';
 import type { Resource } from '../protocol/resource-types.ts';
-import { TASK_STATES, TERMINAL_TASK_STATES } from '../protocol/task-states.ts';
+import type { TaskState } from '../protocol/mesos-types.ts';
+import { isTerminal, TASK_STATES } from '../protocol/task-states.ts';
 import type { AgentView } from './agent-server.ts';
 
 export function renderAgentMetricsSnapshot(view: AgentView, nowMs: number): MetricsSnapshot {
   const used: Resource[] = [];
-  const live = new Map<string, number>();
+  const live = new Map<TaskState, number>();
   for (const t of view.tasks.values()) {
     const state = t.latest?.state ?? 'TASK_STAGING';
-    if (TERMINAL_TASK_STATES.includes(state)) continue;
+    if (isTerminal(state)) continue;
     live.set(state, (live.get(state) ?? 0) + 1);
     used.push(...(t.task.resources ?? []));
   }
@@ -25,7 +26,7 @@ export function renderAgentMetricsSnapshot(view: AgentView, nowMs: number): Metr
     ...resourceMetrics('slave', view.resources, used),
   };
   for (const state of TASK_STATES) {
-    if (!TERMINAL_TASK_STATES.includes(state)) out[`slave/tasks_${state.slice('TASK_'.length).toLowerCase()}`] = live.get(state) ?? 0;
+    if (!isTerminal(state)) out[taskStateMetric('slave', state)] = live.get(state) ?? 0;
   }
   return { ...out, ...systemMetrics() };
 }

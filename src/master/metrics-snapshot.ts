@@ -6,20 +6,15 @@
  * terminal ones are counters (tasks that ended so since the master started),
  * as in Mesos. Pure but for the host's `system/*` figures.
  */
-import { add } from '../common/resources.ts';
-import { resourceMetrics, systemMetrics, type MetricsSnapshot } from '../common/metrics-snapshot.ts';
-import type { Resource } from '../protocol/resource-types.ts';
+import { resourceMetrics, systemMetrics, taskStateMetric, type MetricsSnapshot } from '../common/metrics-snapshot.ts';
 import { TASK_STATES } from '../protocol/task-states.ts';
 import type { MetricsSources } from './metrics.ts';
-import { resourceUsage } from './resource-usage.ts';
+import { clusterResources, resourceUsage } from './resource-usage.ts';
 import { isTerminalState } from './tasks.ts';
 
 export function renderMetricsSnapshot(src: MetricsSources, nowMs: number): MetricsSnapshot {
   const { ctx } = src.core;
-  let total: Resource[] = [];
-  for (const a of ctx.agents.all()) if (a.state === 'active') total = add(total, a.total);
-  let used: Resource[] = [];
-  for (const rs of resourceUsage(src.core).allocatedByAgent.values()) used = add(used, rs);
+  const { total, used } = clusterResources(src.core, resourceUsage(src.core));
   const frameworks = { connected: 0, disconnected: 0, recovered: 0 };
   for (const f of ctx.frameworks.all()) frameworks[f.state]++;
   const active = ctx.agents.count('active');
@@ -43,7 +38,7 @@ export function renderMetricsSnapshot(src: MetricsSources, nowMs: number): Metri
   const now = ctx.tasks.countByState();
   const ended = ctx.tasks.endedByState();
   for (const state of TASK_STATES) {
-    out[`master/tasks_${state.slice('TASK_'.length).toLowerCase()}`] = isTerminalState(state) ? ended.get(state) ?? 0 : now.get(state) ?? 0;
+    out[taskStateMetric('master', state)] = isTerminalState(state) ? ended.get(state) ?? 0 : now.get(state) ?? 0;
   }
   const runs = src.allocationCycle;
   out['allocator/mesos/allocation_runs'] = runs.count;

@@ -15,6 +15,17 @@ export interface ResourceUsage {
   readonly offeredByFramework: Map<string, Resource[]>;
 }
 
+/** The cluster's total (its active agents' resources) and what its live tasks and outstanding offers hold of it. */
+export function clusterResources(core: MasterCore, usage: ResourceUsage): { total: Resource[]; used: Resource[]; offered: Resource[] } {
+  let total: Resource[] = [];
+  for (const a of core.ctx.agents.all()) if (a.state === 'active') total = add(total, a.total);
+  let used: Resource[] = [];
+  for (const rs of usage.allocatedByAgent.values()) used = add(used, rs);
+  let offered: Resource[] = [];
+  for (const rs of usage.offeredByAgent.values()) offered = add(offered, rs);
+  return { total, used, offered };
+}
+
 export function resourceUsage(core: MasterCore): ResourceUsage {
   const u: ResourceUsage = { allocatedByAgent: new Map(), allocatedByFramework: new Map(), offeredByAgent: new Map(), offeredByFramework: new Map() };
   const push = (m: Map<string, Resource[]>, k: string, rs: Resource[]): void => {

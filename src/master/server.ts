@@ -13,7 +13,7 @@ import { MAX_BODY_BYTES } from '../protocol/codec.ts';
 import { agentApiHandler } from './agent-api.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
-import { renderMetrics } from './metrics.ts';
+import { renderMetrics, type MetricsSources } from './metrics.ts';
 import { renderMetricsSnapshot } from './metrics-snapshot.ts';
 import { versionJson } from '../common/version.ts';
 import { masterFlags, operatorApiHandler } from './operator-api.ts';
@@ -29,7 +29,8 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
   const raw = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
   const operatorEvents = new OperatorEventFanout(node, log.child({ part: 'operator-events' }));
   node.core.setOperatorObserver(operatorEvents);
-  const metricsText = (): string => renderMetrics({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams });
+  const metricsSources = (): MetricsSources => ({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams });
+  const metricsText = (): string => renderMetrics(metricsSources());
 
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
@@ -63,7 +64,7 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
   }
   // Mesos' own metrics endpoint (libprocess serves it at the root only), for its monitoring integrations.
   app.get('/metrics/snapshot', (_req, res) => {
-    res.json(renderMetricsSnapshot({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams }, node.clock.nowMs()));
+    res.json(renderMetricsSnapshot(metricsSources(), node.clock.nowMs()));
   });
   app.get('/version', (_req, res) => {
     res.json(versionJson());

@@ -5,11 +5,11 @@
  * tasks, completed tasks (bounded by MAX_COMPLETED_TASKS) and offers, and
  * cluster totals. Pure: computed from the core's registries.
  */
-import { add, flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
+import { flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
 import { CYGNET_VERSION } from '../common/version.ts';
 import type { MasterCore } from './master-core.ts';
 import type { OfferRecord } from './offers.ts';
-import { resourceUsage } from './resource-usage.ts';
+import { clusterResources, resourceUsage } from './resource-usage.ts';
 import type { TaskRecord } from './tasks.ts';
 import type { Resource } from './wire.ts';
 
@@ -59,27 +59,24 @@ function offerJson(o: OfferRecord): Record<string, unknown> {
 export function renderState(core: MasterCore, nowMs: number): Record<string, unknown> {
   const { ctx } = core;
   const info = ctx.config.masterInfo;
-  const { allocatedByAgent: usedByAgent, allocatedByFramework: usedByFw, offeredByAgent, offeredByFramework: offeredByFw } = resourceUsage(core);
-  let total: Resource[] = [];
-  const slaves = [...ctx.agents.all()].map((a) => {
-    if (a.state === 'active') total = add(total, a.total);
-    return {
-      id: a.id,
-      hostname: a.hostname,
-      port: a.port,
-      pid: `slave(1)@${a.ip}:${a.port}`,
-      registered_time: a.registeredAtMs / 1000,
-      reregistered_time: a.reregisteredAtMs !== undefined ? a.reregisteredAtMs / 1000 : undefined,
-      active: a.state === 'active',
-      state: a.state,
-      last_seen_time: a.lastSeenMs / 1000,
-      resources: resourceMap(a.total),
-      used_resources: resourceMap(usedByAgent.get(a.id) ?? []),
-      offered_resources: resourceMap(offeredByAgent.get(a.id) ?? []),
-      unreserved_resources: resourceMap(a.total.filter((r) => resourceRole(r) === UNRESERVED_ROLE)),
-      attributes: attributeMap(a.attributes),
-    };
-  });
+  const usage = resourceUsage(core);
+  const { allocatedByAgent: usedByAgent, allocatedByFramework: usedByFw, offeredByAgent, offeredByFramework: offeredByFw } = usage;
+  const slaves = [...ctx.agents.all()].map((a) => ({
+    id: a.id,
+    hostname: a.hostname,
+    port: a.port,
+    pid: `slave(1)@${a.ip}:${a.port}`,
+    registered_time: a.registeredAtMs / 1000,
+    reregistered_time: a.reregisteredAtMs !== undefined ? a.reregisteredAtMs / 1000 : undefined,
+    active: a.state === 'active',
+    state: a.state,
+    last_seen_time: a.lastSeenMs / 1000,
+    resources: resourceMap(a.total),
+    used_resources: resourceMap(usedByAgent.get(a.id) ?? []),
+    offered_resources: resourceMap(offeredByAgent.get(a.id) ?? []),
+    unreserved_resources: resourceMap(a.total.filter((r) => resourceRole(r) === UNRESERVED_ROLE)),
+    attributes: attributeMap(a.attributes),
+  }));
   const completed = ctx.tasks.completed();
   const frameworks = [...ctx.frameworks.all()].map((f) => ({
     id: f.id,
@@ -105,10 +102,7 @@ export function renderState(core: MasterCore, nowMs: number): Record<string, unk
     used_resources: resourceMap(usedByFw.get(f.id) ?? []),
     offered_resources: resourceMap(offeredByFw.get(f.id) ?? []),
   }));
-  let used: Resource[] = [];
-  for (const rs of usedByAgent.values()) used = add(used, rs);
-  let offered: Resource[] = [];
-  for (const rs of offeredByAgent.values()) offered = add(offered, rs);
+  const { total, used, offered } = clusterResources(core, usage);
   return {
     version: CYGNET_VERSION,
     id: info.id,
