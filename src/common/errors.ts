@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'CYG_CONFLICT'
   | 'CYG_NOT_LEADER'
   | 'CYG_NO_LEADER'
+  | 'CYG_LEADER_CHANGED'
   | 'CYG_TIMEOUT'
   | 'CYG_OVERLOADED'
   | 'CYG_SHUTTING_DOWN'
@@ -34,6 +35,8 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   CYG_CONFLICT: 409,
   CYG_NOT_LEADER: 307,
   CYG_NO_LEADER: 503,
+  /** Leadership moved before a write committed and the write was NOT applied: safe to send again. */
+  CYG_LEADER_CHANGED: 503,
   CYG_TIMEOUT: 504,
   /** A bounded queue is full and the request was refused before anything happened: retry after a pause. */
   CYG_OVERLOADED: 503,
@@ -48,6 +51,8 @@ const httpStatusByCode: Record<ErrorCode, number> = {
 export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
 const retryAfterSecondsByCode: Partial<Record<ErrorCode, number>> = {
   CYG_OVERLOADED: OVERLOADED_RETRY_AFTER_SECONDS,
+  // a new leader is elected within an election timeout (under a second)
+  CYG_LEADER_CHANGED: 1,
 };
 
 export class CygnetError extends Error {

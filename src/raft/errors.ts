@@ -49,11 +49,15 @@ export class StorageFailureError extends CygnetError {
   }
 }
 
-/** The proposal's log slot was taken by another leader's entry: it was NOT applied. */
+/**
+ * The proposal's log slot was taken by another leader's entry: it was NOT
+ * applied, so sending it again is safe (503 with Retry-After, like a refusal
+ * while no leader is known; 409 would tell a client the request itself is at fault).
+ */
 export class ProposalDroppedError extends CygnetError {
   readonly index: number;
   constructor(index: number, reason: string) {
-    super('CYG_CONFLICT', `proposal at index ${index} dropped: ${reason}`);
+    super('CYG_LEADER_CHANGED', `proposal at index ${index} dropped: ${reason}`);
     this.index = index;
   }
 }
