@@ -8,16 +8,30 @@
  * While there is no reachable leader (an election in progress) a write waits
  * up to `leaderWaitMs` and is sent to the new leader, or served here if this
  * replica won; only a connect that reached nobody is tried again, so a write
- * is never applied twice. Still no leader: 503 with Retry-After.
+ * is never applied twice. Still no leader: 503 with Retry-After (not applied).
+ *
+ * A leader cut off by the network does not refuse connections, it goes
+ * silent: a write forwarded to it would hang until the network heals. So a
+ * forward in flight is abandoned as soon as this replica stops seeing that
+ * replica as the leader (an election follows within a second), and answered
+ * 504: the old leader may have logged it, and a new leader may still commit
+ * that entry, so its outcome is unknown.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { describeError } from '../../common/errors.ts';
+import { DEFAULT_PROPOSAL_TIMEOUT_MS } from '../../raft/node.ts';
 import type { Logger } from '../../common/log.ts';
 import type { FrameworkNode } from '../framework-node.ts';
 
-/** A forwarded write that takes longer than this is answered 504 (its outcome is unknown). */
-export const forwardTimeoutMs = 30_000;
+/**
+ * A forwarded write that takes longer than this is answered 504 (its outcome is unknown): the
+ * leader answers within its proposal timeout (a read barrier, then a proposal, at most).
+ */
+export const forwardTimeoutMs = 2 * DEFAULT_PROPOSAL_TIMEOUT_MS;
+/** Replicas are on one network: a connect that takes longer reached nobody (a silent host), and is tried again. */
+const connectTimeoutMs = 1_000;
+const toLeader = new Agent({ connect: { timeout: connectTimeoutMs } });
 
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
 
@@ -67,19 +81,28 @@ export function forwardWritesToLeader(node: FrameworkNode, log: Logger) {
       }
       const leader = s.leader !== 0 ? s.leaderMeta : undefined;
       if (leader !== undefined) {
+        const deposed = new AbortController();
+        const watch = setInterval(() => {
+          if (node.raftNode.status().leader !== s.leader) deposed.abort();
+        }, leaderPollMs);
         try {
           const upstream = await request(`http://${leader}${req.originalUrl}`, {
             method: req.method as Dispatcher.HttpMethod, headers, body, headersTimeout: forwardTimeoutMs, bodyTimeout: forwardTimeoutMs,
+            dispatcher: toLeader, signal: deposed.signal,
           });
           await relay(upstream, res, leader, log);
           return;
         } catch (err) {
-          lastError = `the leader at ${leader} could not be reached: ${describeError(err)}`;
+          lastError = deposed.signal.aborted
+            ? `replica ${s.leader} at ${leader} stopped being the leader before it answered`
+            : `the leader at ${leader} could not be reached: ${describeError(err)}`;
           if (!nothingSent(err)) {
-            log.warn({ err: describeError(err), leader }, 'a forwarded write failed after it was sent; its outcome is unknown');
-            if (!res.headersSent) res.status(503).setHeader('Retry-After', '1').json({ message: `${lastError}; the write may or may not have been applied` });
+            log.warn({ err: lastError, leader }, 'a forwarded write failed after it was sent; its outcome is unknown');
+            if (!res.headersSent) res.status(504).json({ message: `${lastError}; the write may or may not have been applied (outcome unknown)` });
             return;
           }
+        } finally {
+          clearInterval(watch);
         }
       }
       if (Date.now() > deadline) {

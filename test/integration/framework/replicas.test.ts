@@ -96,6 +96,30 @@ describe('app framework on 3 replicas', function () {
     await restart(leader);
   });
 
+  it('answers a write forwarded to a leader that went silent with 504 once another is elected, not when the leader returns', async () => {
+    const leader = await actingLeader(g);
+    const follower = g.replicas.find((f) => f !== leader) as FrameworkHandle;
+    // A keep-alive connection from the follower to the leader is open: the forward below is written
+    // into it and the stopped leader's kernel accepts it, as a partitioned host's silence would.
+    expect((await api(follower.url, 'POST', '/v2/apps', { id: '/before-silence', cmd: 'sleep 711', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
+    leader.proc.child.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      const r = await api(follower.url, 'POST', '/v2/apps', { id: '/into-silence', cmd: 'sleep 712', cpus: 0.01, mem: 8, instances: 0 });
+      const tookMs = Date.now() - started;
+      expect(r.status, r.text).to.equal(504);
+      expect((r.body as { message: string }).message).to.match(/stopped being the leader before it answered.*outcome unknown/);
+      expect(tookMs, 'answered after an election, not after the old leader came back').to.be.below(5_000);
+      // The next write goes to the new leader.
+      const next = await api(follower.url, 'POST', '/v2/apps', { id: '/after-silence', cmd: 'sleep 713', cpus: 0.01, mem: 8, instances: 0 });
+      expect(next.status, next.text).to.equal(201);
+      expect(next.headers['x-cygnet-forwarded-to'] ?? 'served here').to.not.equal(leader.url.replace('http://', ''));
+    } finally {
+      leader.proc.child.kill('SIGCONT');
+    }
+    await waitFor('the old leader to follow', async () => ((await view(leader))?.role === 'follower' ? true : undefined), 30_000, 50);
+  });
+
   it('finishes a rolling update of 10 instances after the leader is SIGKILLed in the middle of it', async () => {
     let leader = await actingLeader(g);
     const id = '/rolling10';

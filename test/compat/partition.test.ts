@@ -1,0 +1,191 @@
+/**
+ * Jepsen-style: three framework replicas on three "hosts" (network
+ * namespaces, test/helpers/netns.ts), a master and an agent beside them.
+ * While clients write and read through every replica, the leader is cut off
+ * from the other two replicas (iptables DROP both ways: silence, not refused
+ * connections) three times, 5 s each, and healed in between. It still
+ * reaches the master and the clients. Checked afterwards:
+ *   - no acknowledged write is lost, on any replica, and all replicas agree;
+ *   - no stale read: an app acknowledged before a GET began is found by it,
+ *     whichever replica answers (reads are linearizable);
+ *   - the majority side goes on acknowledging writes during each partition;
+ *   - a refused write answers 503 (not applied) or 504 (outcome unknown) only;
+ *   - an app scaled through random replicas all along converges: the master
+ *     runs exactly as many of its tasks as the app asks for (the cut-off
+ *     leader, still subscribed to the master, launched or kept nothing extra).
+ * Needs root, iproute2 and iptables: it runs in `npm run test:compat`.
+ */
+import { expect } from 'chai';
+import path from 'node:path';
+import { registerClusterCleanup } from '../helpers/cluster.ts';
+import { api, waitFor } from '../helpers/framework-api.ts';
+import { waitForPort } from '../helpers/net.ts';
+import { TestNetwork, type Host } from '../helpers/netns.ts';
+import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess, type ManagedProcess } from '../helpers/processes.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
+
+const API_PORT = 8080;
+const RAFT_PORT = 9080;
+const PARTITIONS = 3;
+const PARTITION_MS = 5_000;
+const HEALED_MS = 4_000;
+const WRITE_TIMEOUT_MS = 8_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+
+interface Outcome { readonly status: number | 'error'; readonly body: string }
+
+async function call(url: string, method: string, body?: unknown, timeoutMs = WRITE_TIMEOUT_MS): Promise<Outcome> {
+  try {
+    const res = await fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    return { status: 'error', body: String((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name) };
+  }
+}
+
+describe('compat: a partitioned framework leader (network namespaces, iptables)', function () {
+  this.timeout(240_000);
+  registerClusterCleanup();
+  let net: TestNetwork | undefined;
+
+  after(async () => {
+    await killAllProcesses();
+    await net?.destroy();
+  });
+
+  it('loses no acknowledged write, serves no stale read, keeps the majority writing, and converges', async () => {
+    const why = await TestNetwork.unavailable();
+    if (why !== undefined) throw new Error(`this test needs a test network: ${why}`);
+    const network = await TestNetwork.create(3);
+    net = network;
+    const root = await makeTempDir();
+    const master = `${network.gateway}:5050`;
+    spawnCygnet('master', ['master', '--ip', network.gateway, '--port', '5050', '--allocation-interval', '200ms']);
+    await waitForPort(5050, 60_000, network.gateway);
+    spawnCygnet('agent', ['agent', '--master', master, '--ip', network.gateway, '--port', '5051', '--work-dir', path.join(root, 'agent'),
+      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
+    const peers = network.hosts.map((h, i) => `${i + 1}=${h.ip}:${RAFT_PORT}`).join(',');
+    const replicas: ManagedProcess[] = network.hosts.map((h, i) => spawnProcess(`framework-${i + 1}`, network.exec(h)[0] as string, [
+      ...network.exec(h).slice(1), process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'),
+      'framework', '--id', String(i + 1), '--peers', peers, '--http', `${h.ip}:${API_PORT}`, '--master', master,
+      '--data-dir', path.join(root, `framework-${i + 1}`), '--reconcile-interval', '2secs',
+    ], { env: { CYGNET_LOG_LEVEL: 'info' } }));
+    await Promise.all(network.hosts.map((h) => waitForPort(API_PORT, 60_000, h.ip)));
+    const urls = network.hosts.map((h) => `http://${h.ip}:${API_PORT}`);
+    const leaderHost = async (): Promise<Host | undefined> => {
+      for (const u of urls) {
+        const r = await call(`${u}/v2/leader`, 'GET', undefined, 1_500);
+        if (r.status !== 200) continue;
+        const leader = (JSON.parse(r.body) as { leader: string }).leader;
+        const host = network.hosts.find((h) => leader === `${h.ip}:${API_PORT}`);
+        if (host !== undefined) return host;
+      }
+      return undefined;
+    };
+    await waitFor('a leader', leaderHost, 60_000, 200);
+    expect((await call(`${urls[0]}/v2/apps`, 'POST', { id: '/p/scaled', cmd: 'sleep 1000', instances: 1, cpus: 0.01, mem: 8 })).status).to.equal(201);
+
+    const acked = new Map<string, number>(); // app id → when acknowledged
+    const refusals: string[] = [];
+    const stale: string[] = [];
+    const windows: { host: string; from: number; to: number }[] = [];
+    let reads = 0;
+    let stop = false;
+
+    // Each client keeps to one replica, as Jepsen's do: a client of the cut-off replica waits
+    // out its timeouts while the others go on (a client picking replicas at random would soon
+    // be stuck on the cut-off one, and so would every client).
+    const writer = async (c: number): Promise<void> => {
+      const url = urls[c % urls.length] as string;
+      for (let n = 0; !stop; n++) {
+        const id = `/p/w${c}-${n}`;
+        const r = await call(`${url}/v2/apps`, 'POST', { id, cmd: 'sleep 1000', instances: 0, cpus: 0.01, mem: 8 });
+        if (r.status === 201) acked.set(id, Date.now());
+        else {
+          refusals.push(`${r.status} ${r.body.slice(0, 120)}`);
+          await sleep(100);
+        }
+      }
+    };
+    const reader = async (c: number): Promise<void> => {
+      const url = urls[c % urls.length] as string;
+      while (!stop) {
+        const entries = [...acked.entries()];
+        if (entries.length === 0) {
+          await sleep(20);
+          continue;
+        }
+        const [id, ackedAt] = pick(entries);
+        const began = Date.now();
+        const r = await call(`${url}/v2/apps${id}`, 'GET');
+        if (r.status === 'error' || r.status >= 500) {
+          await sleep(100);
+          continue;
+        }
+        reads++;
+        if (r.status === 404 && began > ackedAt) stale.push(`${id} (acknowledged ${began - ackedAt} ms before) not found on ${url}`);
+      }
+    };
+    const scaler = async (): Promise<void> => {
+      while (!stop) {
+        await call(`${pick(urls)}/v2/apps/p/scaled?force=true`, 'PUT', { instances: Math.floor(Math.random() * 4) });
+        await sleep(700);
+      }
+    };
+    const nemesis = async (): Promise<void> => {
+      await sleep(3_000);
+      for (let i = 0; i < PARTITIONS; i++) {
+        const leader = await waitFor('a leader to cut off', leaderHost, 20_000, 200);
+        await network.partition(leader, network.hosts.filter((h) => h !== leader));
+        const from = Date.now();
+        await sleep(PARTITION_MS);
+        await network.heal();
+        windows.push({ host: leader.ip, from, to: Date.now() });
+        await sleep(HEALED_MS);
+      }
+      stop = true;
+    };
+    await Promise.all([nemesis(), scaler(), ...[0, 1, 2, 3, 4, 5].map(writer), ...[0, 1, 2].map(reader)]);
+
+    // All replicas agree, and hold every acknowledged write.
+    const appSets = await waitFor('the replicas to agree', async () => {
+      const sets: string[][] = [];
+      for (const u of urls) {
+        const r = await call(`${u}/v2/apps`, 'GET');
+        if (r.status !== 200) return undefined;
+        sets.push((JSON.parse(r.body) as { apps: { id: string }[] }).apps.map((a) => a.id).sort());
+      }
+      return sets.every((s) => JSON.stringify(s) === JSON.stringify(sets[0])) ? sets : undefined;
+    }, 30_000, 500);
+    const present = new Set(appSets[0]);
+    const lost = [...acked.keys()].filter((id) => !present.has(id));
+    expect(acked.size, 'writes acknowledged').to.be.greaterThan(100);
+    expect(lost, 'acknowledged writes missing after the partitions').to.deep.equal([]);
+    expect(stale, `stale reads among ${reads}`).to.deep.equal([]);
+    expect(reads).to.be.greaterThan(100);
+    expect(refusals.filter((r) => !/^(503|504|error) /.test(r)), 'refusals other than 503, 504 or a timeout').to.deep.equal([]);
+    for (const w of windows) {
+      const during = [...acked.values()].filter((t) => t > w.from + 2_000 && t <= w.to).length;
+      expect(during, `writes acknowledged by the majority in the last 3 s of the partition of ${w.host}`).to.be.greaterThan(0);
+    }
+
+    // The scaled app converges: the master runs exactly the instances the framework asks for.
+    await waitFor('the scaled app to converge on the master', async () => {
+      const app = await api(urls[0] as string, 'GET', '/v2/apps/p/scaled');
+      const want = (app.body as { app: { instances: number } }).app.instances;
+      const state = await call(`http://${master}/state`, 'GET');
+      if (state.status !== 200) return undefined;
+      const running = (JSON.parse(state.body) as { frameworks: { tasks: { id: string; state: string }[] }[] }).frameworks
+        .flatMap((f) => f.tasks).filter((t) => t.id.startsWith('p_scaled.') && t.state === 'TASK_RUNNING').length;
+      return running === want ? true : undefined;
+    }, 60_000, 500);
+    for (const r of replicas) expect(r.running, `${r.name} still running`).to.equal(true);
+  });
+});
