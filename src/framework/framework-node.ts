@@ -59,6 +59,12 @@ export interface FrameworkNodeOptions {
 
 /** How often the node looks at its Raft role to start or stop the scheduler. */
 export const roleCheckIntervalMs = 50;
+/**
+ * A replica without a leader for this long is cut off from the others (an election takes well
+ * under a second): its registry stops advancing, so its watchers (DNS, proxy) are sent to another
+ * replica instead of being fed heartbeats over a stale registry. etcd's WithRequireLeader, likewise.
+ */
+export const registryLeaderlessMs = 2_000;
 
 export class FrameworkNode {
   readonly state = new FrameworkState();
@@ -72,6 +78,8 @@ export class FrameworkNode {
   private roleTimer: TimerHandle | undefined;
   private acting = false;
   private becoming = false;
+  /** Since when this replica has known no leader (clock ms), or undefined while it knows one. */
+  private leaderlessSince: number | undefined;
   private closed = false;
   private apiAddr = '';
   private readonly clock: Clock;
@@ -198,10 +206,22 @@ export class FrameworkNode {
   private watchRole(): void {
     const check = () => {
       if (this.closed) return;
+      this.followLeaderForWatch();
       void this.maybeChangeRole();
       this.roleTimer = this.clock.setTimer(roleCheckIntervalMs, check);
     };
     check();
+  }
+
+  private followLeaderForWatch(): void {
+    if (this.raftNode.status().leader !== 0) {
+      this.leaderlessSince = undefined;
+      this.watch.resume();
+      return;
+    }
+    const now = this.clock.nowMs();
+    this.leaderlessSince ??= now;
+    if (now - this.leaderlessSince >= registryLeaderlessMs) this.watch.suspend(`this replica has known no leader for ${now - this.leaderlessSince} ms`);
   }
 
   private async maybeChangeRole(): Promise<void> {

@@ -61,6 +61,8 @@ export class RegistryWatchServer {
   readonly publisher: RegistryPublisher;
   private readonly watchers = new Set<Watcher>();
   private closed = false;
+  /** Why streams are refused for now (`suspend`), or undefined while serving. */
+  private suspended: string | undefined;
   /** Streams cut off for not reading, since start (for metrics and tests). */
   slowWatchersCut = 0;
 
@@ -98,8 +100,36 @@ export class RegistryWatchServer {
     for (const w of [...this.watchers]) w.end('watch server closing');
   }
 
+  /**
+   * Ends every open stream and refuses new ones (503) until `resume`: for a replica that can
+   * no longer learn what the cluster commits, so its watchers move to one that can.
+   */
+  suspend(why: string): void {
+    if (this.suspended !== undefined || this.closed) return;
+    this.suspended = why;
+    this.log.info({ why, watchers: this.watchers.size }, 'registry watch suspended; watchers move to another replica');
+    for (const w of [...this.watchers]) w.end(why);
+  }
+
+  resume(): void {
+    if (this.suspended === undefined) return;
+    this.suspended = undefined;
+    this.log.info('registry watch serving again');
+  }
+
+  get isSuspended(): boolean {
+    return this.suspended !== undefined;
+  }
+
+  private refusal(): CygnetError | undefined {
+    if (this.closed) return new ShuttingDownError('registry watch is shutting down');
+    if (this.suspended !== undefined) return new CygnetError('CYG_NO_LEADER', `registry watch suspended: ${this.suspended}; watch another replica`);
+    return undefined;
+  }
+
   private handleSnapshot(res: Response): void {
-    if (this.closed) return sendError(res, new ShuttingDownError('registry watch is shutting down'));
+    const refused = this.refusal();
+    if (refused !== undefined) return sendError(res, refused);
     const body = this.publisher.snapshotJson();
     res.status(200);
     res.setHeader('Content-Type', 'application/json');
@@ -109,7 +139,8 @@ export class RegistryWatchServer {
   }
 
   private handleWatch(req: Request, res: Response): void {
-    if (this.closed) return sendError(res, new ShuttingDownError('registry watch is shutting down'));
+    const refused = this.refusal();
+    if (refused !== undefined) return sendError(res, refused);
     let since: number | undefined;
     try {
       since = parseSince(req.originalUrl);

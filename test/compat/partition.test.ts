@@ -12,7 +12,10 @@
  *   - a refused write answers 503 (not applied) or 504 (outcome unknown) only;
  *   - an app scaled through random replicas all along converges: the master
  *     runs exactly as many of its tasks as the app asks for (the cut-off
- *     leader, still subscribed to the master, launched or kept nothing extra).
+ *     leader, still subscribed to the master, launched or kept nothing extra);
+ *   - a registry watcher (what DNS and the proxy run) attached to the leader
+ *     when it is cut off sees an app the majority creates, before the
+ *     partition heals: the cut-off replica sends its watchers elsewhere.
  * Needs root, iproute2 and iptables: it runs in `npm run test:compat`.
  */
 import { expect } from 'chai';
@@ -23,11 +26,12 @@ import { waitForPort } from '../helpers/net.ts';
 import { TestNetwork, type Host } from '../helpers/netns.ts';
 import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess, type ManagedProcess } from '../helpers/processes.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { RegistryWatchClient } from '../../src/registry/watch-client.ts';
 
 const API_PORT = 8080;
 const RAFT_PORT = 9080;
 const PARTITIONS = 3;
-const PARTITION_MS = 5_000;
+const PARTITION_MS = 6_000;
 const HEALED_MS = 4_000;
 const WRITE_TIMEOUT_MS = 8_000;
 
@@ -96,6 +100,7 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
     const refusals: string[] = [];
     const stale: string[] = [];
     const windows: { host: string; from: number; to: number }[] = [];
+    const watchLagsMs: number[] = [];
     let reads = 0;
     let stop = false;
 
@@ -143,11 +148,29 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
       await sleep(3_000);
       for (let i = 0; i < PARTITIONS; i++) {
         const leader = await waitFor('a leader to cut off', leaderHost, 20_000, 200);
-        await network.partition(leader, network.hosts.filter((h) => h !== leader));
-        const from = Date.now();
-        await sleep(PARTITION_MS);
-        await network.heal();
-        windows.push({ host: leader.ip, from, to: Date.now() });
+        const others = network.hosts.filter((h) => h !== leader);
+        const leaderUrl = `http://${leader.ip}:${API_PORT}`;
+        const watcher = new RegistryWatchClient({ urls: [leaderUrl, ...others.map((h) => `http://${h.ip}:${API_PORT}`)] });
+        watcher.start();
+        try {
+          await waitFor('a registry watcher on the leader', async () => (watcher.connected && watcher.currentUrl === leaderUrl ? true : undefined), 10_000, 20);
+          await network.partition(leader, others);
+          const from = Date.now();
+          const mark = `/p/mark${i}`;
+          const majority = `http://${(others[0] as Host).ip}:${API_PORT}`;
+          await waitFor(`${mark} acknowledged by the majority`, async () => {
+            const r = await call(`${majority}/v2/apps`, 'POST', { id: mark, cmd: 'sleep 1000', instances: 0, cpus: 0.01, mem: 8 });
+            return r.status === 201 || r.status === 409 ? true : undefined;
+          }, PARTITION_MS, 50);
+          const ackedAt = Date.now();
+          await waitFor(`the watcher to see ${mark} while ${leader.ip} is cut off`, async () => (watcher.state.app(mark) !== undefined ? true : undefined), from + PARTITION_MS - Date.now(), 20);
+          watchLagsMs.push(Date.now() - ackedAt);
+          await sleep(from + PARTITION_MS - Date.now());
+          await network.heal();
+          windows.push({ host: leader.ip, from, to: Date.now() });
+        } finally {
+          await watcher.close();
+        }
         await sleep(HEALED_MS);
       }
       stop = true;
@@ -187,5 +210,6 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
       return running === want ? true : undefined;
     }, 60_000, 500);
     for (const r of replicas) expect(r.running, `${r.name} still running`).to.equal(true);
+    expect(watchLagsMs, 'registry watcher saw each mark').to.have.lengthOf(PARTITIONS);
   });
 });

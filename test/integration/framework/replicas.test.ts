@@ -120,6 +120,26 @@ describe('app framework on 3 replicas', function () {
     await waitFor('the old leader to follow', async () => ((await view(leader))?.role === 'follower' ? true : undefined), 30_000, 50);
   });
 
+  it('a replica cut off from the others sends its registry watchers away (503) until it has a leader again', async () => {
+    const [alone, ...others] = g.replicas as [FrameworkHandle, ...FrameworkHandle[]];
+    const watchStatus = async (): Promise<number> => {
+      const res = await fetch(`${alone.url}/v1/registry/watch`, { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      return res.status;
+    };
+    expect(await watchStatus()).to.equal(200);
+    for (const o of others) o.proc.child.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      await waitFor('the watch to be refused', async () => ((await watchStatus()) === 503 ? true : undefined), 10_000, 100);
+      // an election takes under a second; a replica waits 2 s without a leader before it gives its watchers up
+      expect(Date.now() - started).to.be.within(1_500, 6_000);
+    } finally {
+      for (const o of others) o.proc.child.kill('SIGCONT');
+    }
+    await waitFor('the watch to be served again', async () => ((await watchStatus()) === 200 ? true : undefined), 15_000, 100);
+  });
+
   it('finishes a rolling update of 10 instances after the leader is SIGKILLed in the middle of it', async () => {
     let leader = await actingLeader(g);
     const id = '/rolling10';

@@ -103,6 +103,23 @@ describe('registry watch server', () => {
     await res.body.dump();
   });
 
+  it('suspend() ends every stream and refuses new ones with 503 naming why; resume() serves again', async () => {
+    const a = await open();
+    await waitFor(() => a.records.length > 0, 'snapshot');
+    replica.watch.suspend('this replica has known no leader for 2000 ms');
+    await waitFor(() => a.ended, 'stream ended by suspend');
+    expect(replica.publisher.subscriberCount).to.equal(0);
+    for (const path of ['/v1/registry/watch', '/v1/registry']) {
+      const res = await request(`${replica.url}${path}`);
+      expect(res.statusCode, path).to.equal(503);
+      expect(await res.body.json(), path).to.deep.equal({ code: 'CYG_NO_LEADER', error: 'registry watch suspended: this replica has known no leader for 2000 ms; watch another replica' });
+    }
+    replica.watch.resume();
+    const b = await open('?since=1');
+    await waitFor(() => b.records.length > 0, 'resumed stream');
+    expect(types(b.records)).to.deep.equal(['RESUMED@1', 'ENDPOINT_UP@2']);
+  });
+
   it('forgets a watcher whose peer goes away', async () => {
     const a = await open();
     await waitFor(() => a.records.length === 1, 'snapshot');
