@@ -12,10 +12,10 @@
  *
  * A leader cut off by the network does not refuse connections, it goes
  * silent: a write forwarded to it would hang until the network heals. So a
- * forward in flight is abandoned as soon as this replica stops seeing that
- * replica as the leader (an election follows within a second), and answered
- * 504: the old leader may have logged it, and a new leader may still commit
- * that entry, so its outcome is unknown.
+ * forward in flight is abandoned once this replica has seen another leader
+ * (or none) for `deposedGraceMs`, and answered 504: the old leader may have
+ * logged it, and a new leader may still commit that entry, so its outcome is
+ * unknown.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -37,6 +37,12 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'pro
 
 /** While no leader is reachable, a write waits this long for one (an election takes 0.35-0.7 s) before 503. */
 export const leaderWaitMs = 3_000;
+/**
+ * A deposed leader that is still reachable (a leadership transfer, an election it lost) learns
+ * its entry's fate from the new leader's first heartbeats and answers within this; one that is
+ * cut off never does.
+ */
+const deposedGraceMs = 1_000;
 /** How often a waiting write looks at the Raft status again. */
 const leaderPollMs = 25;
 /** Writes are buffered before forwarding so a refused connect can be tried again: Marathon's own body limit. */
@@ -82,8 +88,11 @@ export function forwardWritesToLeader(node: FrameworkNode, log: Logger) {
       const leader = s.leader !== 0 ? s.leaderMeta : undefined;
       if (leader !== undefined) {
         const deposed = new AbortController();
+        let replacedAt: number | undefined;
         const watch = setInterval(() => {
-          if (node.raftNode.status().leader !== s.leader) deposed.abort();
+          if (node.raftNode.status().leader === s.leader) return;
+          replacedAt ??= Date.now();
+          if (Date.now() - replacedAt >= deposedGraceMs) deposed.abort();
         }, leaderPollMs);
         try {
           const upstream = await request(`http://${leader}${req.originalUrl}`, {

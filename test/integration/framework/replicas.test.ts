@@ -98,7 +98,15 @@ describe('app framework on 3 replicas', function () {
 
   it('answers a write forwarded to a leader that went silent with 504 once another is elected, not when the leader returns', async () => {
     const leader = await actingLeader(g);
-    const follower = g.replicas.find((f) => f !== leader) as FrameworkHandle;
+    // not a replica the test before restarted that is still starting (its API answers before its Raft runs)
+    const follower = await waitFor('a follower that follows the leader', async () => {
+      for (const f of g.replicas) {
+        if (f === leader) continue;
+        const v = await view(f);
+        if (v?.role === 'follower' && v.leader !== 0) return f;
+      }
+      return undefined;
+    });
     // A keep-alive connection from the follower to the leader is open: the forward below is written
     // into it and the stopped leader's kernel accepts it, as a partitioned host's silence would.
     expect((await api(follower.url, 'POST', '/v2/apps', { id: '/before-silence', cmd: 'sleep 711', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
@@ -127,7 +135,7 @@ describe('app framework on 3 replicas', function () {
       await res.body?.cancel();
       return res.status;
     };
-    expect(await watchStatus()).to.equal(200);
+    await waitFor('the watch to be served', async () => ((await watchStatus()) === 200 ? true : undefined), 15_000, 100);
     for (const o of others) o.proc.child.kill('SIGSTOP');
     try {
       const started = Date.now();
