@@ -20,8 +20,9 @@
  */
 import { expect } from 'chai';
 import path from 'node:path';
-import { registerClusterCleanup } from '../helpers/cluster.ts';
-import { api, waitFor } from '../helpers/framework-api.ts';
+import { registerClusterCleanup, startAgent, startFramework } from '../helpers/cluster.ts';
+import { api, getApp, waitFor, waitForApp } from '../helpers/framework-api.ts';
+import { masterAgentTimeoutArgs } from '../integration/e2e/timeouts.ts';
 import { waitForPort } from '../helpers/net.ts';
 import { TestNetwork, type Host } from '../helpers/netns.ts';
 import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess, type ManagedProcess } from '../helpers/processes.ts';
@@ -211,5 +212,76 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
     }, 60_000, 500);
     for (const r of replicas) expect(r.running, `${r.name} still running`).to.equal(true);
     expect(watchLagsMs, 'registry watcher saw each mark').to.have.lengthOf(PARTITIONS);
+  });
+});
+
+describe('compat: an agent cut off from the master, and back (network namespaces, iptables)', function () {
+  this.timeout(180_000);
+  registerClusterCleanup();
+  let net: TestNetwork | undefined;
+
+  after(async () => {
+    await killAllProcesses();
+    await net?.destroy();
+  });
+
+  it('replaces its instances elsewhere, and kills the old ones when it comes back: never more than asked for', async () => {
+    const why = await TestNetwork.unavailable();
+    if (why !== undefined) throw new Error(`this test needs a test network: ${why}`);
+    const network = await TestNetwork.create(1);
+    net = network;
+    const host = network.hosts[0] as Host;
+    const root = await makeTempDir();
+    const master = `${network.gateway}:5050`;
+    spawnCygnet('master', ['master', '--ip', network.gateway, '--port', '5050', '--allocation-interval', '200ms', ...masterAgentTimeoutArgs]);
+    await waitForPort(5050, 60_000, network.gateway);
+    spawnProcess('agent-cut', network.exec(host)[0] as string, [
+      ...network.exec(host).slice(1), process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'),
+      'agent', '--master', master, '--ip', host.ip, '--port', '5051', '--work-dir', path.join(root, 'agent-cut'),
+      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500',
+    ], { env: { CYGNET_LOG_LEVEL: 'info' } });
+    await waitForPort(5051, 60_000, host.ip);
+    const framework = await startFramework({ master, dataDir: path.join(root, 'framework') });
+    const base = framework.url;
+    const id = '/parted';
+    const app = { id, cmd: 'sleep 1000', cpus: 0.01, mem: 8, instances: 2, unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 2 } };
+    expect((await api(base, 'POST', '/v2/apps', app)).status).to.equal(201);
+    // Only the agent to be cut off is there yet: both instances run on it.
+    const first = await waitForApp(base, id, 2, { timeoutMs: 60_000 });
+    const onCut = (first.tasks ?? []).map((t) => t.id);
+    expect((first.tasks ?? []).every((t) => t.host === host.ip)).to.equal(true);
+    for (const i of [2, 3]) {
+      await startAgent({ master, workDir: path.join(root, `agent-${i}`), ip: `127.0.0.${i}`, name: `agent-${i}`, resources: `cpus:4;mem:4096;disk:10000;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`, extraArgs: ['--heartbeat-interval-ms', '500'] });
+    }
+
+    await network.isolate(host);
+    const masterRunning = async (): Promise<{ id: string; slave_id: string }[]> => {
+      const state = (await api(`http://${master}`, 'GET', '/state')).body as { frameworks: { tasks: { id: string; state: string; slave_id: string }[] }[] };
+      return state.frameworks.flatMap((f) => f.tasks).filter((t) => t.id.startsWith('parted.') && t.state === 'TASK_RUNNING');
+    };
+    // Replaced on the other agents once the master has given the cut-off one up (ping timeout) and the
+    // app's unreachableStrategy lets go of the old instances.
+    await waitFor('2 replacements running elsewhere', async () => {
+      const a = await getApp(base, id);
+      const elsewhere = (a?.tasks ?? []).filter((t) => t.state === 'TASK_RUNNING' && t.host !== host.ip);
+      return elsewhere.length === 2 ? true : undefined;
+    }, 60_000, 200);
+
+    await network.heal();
+    await waitFor('the cut-off agent to be back', async () => {
+      const agents = ((await api(`http://${master}`, 'GET', '/state')).body as { slaves: { hostname: string; active: boolean }[] }).slaves;
+      return agents.find((a) => a.hostname === host.ip)?.active === true ? true : undefined;
+    }, 60_000, 200);
+    // It comes back with its two old tasks still running: they must be killed, not kept.
+    await waitFor('the old instances killed', async () => {
+      const agentState = (await api(`http://${host.ip}:5051`, 'GET', '/state')).body as { tasks: { id: string; state: string }[] };
+      const live = agentState.tasks.filter((t) => onCut.includes(t.id) && t.state === 'TASK_RUNNING');
+      return live.length === 0 ? true : undefined;
+    }, 60_000, 200);
+    const running = await masterRunning();
+    expect(running.map((t) => t.id).filter((t) => onCut.includes(t)), 'old instances the master still runs').to.deep.equal([]);
+    expect(running).to.have.lengthOf(2);
+    const end = await getApp(base, id);
+    expect(end?.tasks?.filter((t) => t.state === 'TASK_RUNNING').map((t) => t.host).sort()).to.deep.equal(['127.0.0.2', '127.0.0.3']);
   });
 });

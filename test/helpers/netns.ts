@@ -81,6 +81,12 @@ export class TestNetwork {
     }
   }
 
+  /** Drops every packet between `host` and the rest of the network, gateway included. */
+  async isolate(host: Host): Promise<void> {
+    await sh('ip', ['netns', 'exec', host.ns, 'iptables', '-A', 'INPUT', '-i', 'eth0', '-j', 'DROP']);
+    await sh('ip', ['netns', 'exec', host.ns, 'iptables', '-A', 'OUTPUT', '-o', 'eth0', '-j', 'DROP']);
+  }
+
   async heal(): Promise<void> {
     for (const h of this.hosts) {
       await sh('ip', ['netns', 'exec', h.ns, 'iptables', '-F', 'INPUT']);
