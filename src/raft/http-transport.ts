@@ -58,7 +58,9 @@ export class HttpTransport implements Transport {
   private handler: InboundHandler | undefined;
   private onPeerLost: PeerLostHandler | undefined;
   /** Open inbound streams per sender (known from its first frame): a peer is lost when its last one closes. */
-  private readonly inboundFrom = new Map<NodeId, number>();
+  private readonly inboundFrom = new Map<NodeId, Set<Socket>>();
+  /** When each peer was last heard from (clock ms), on any inbound stream or POST. */
+  private readonly lastHeardMs = new Map<NodeId, number>();
   private closed = false;
 
   constructor(opts: HttpTransportOptions) {
@@ -102,7 +104,7 @@ export class HttpTransport implements Transport {
     if (this.closed) return;
     // Queue everything first, then start at most one request per peer: a Ready's
     // heartbeat and append to the same peer travel in one batch, not two requests.
-    const touched = new Set<PeerStream>();
+    const touched = new Map<PeerStream, NodeId>();
     for (const m of messages) {
       const s = this.senders.get(m.to);
       if (s === undefined) {
@@ -110,9 +112,14 @@ export class HttpTransport implements Transport {
         continue;
       }
       s.enqueue(m);
-      touched.add(s);
+      touched.set(s, m.to);
     }
-    for (const s of touched) s.flush();
+    for (const [s, to] of touched) {
+      s.flush();
+      // Both directions of a silent link are dropped: whichever of them is stuck (a partition's
+      // retransmissions back off to tens of seconds), new connections get through once it heals.
+      if (s.dropIfSilent(this.lastHeardMs.get(to))) for (const socket of this.inboundFrom.get(to) ?? []) socket.destroy();
+    }
   }
 
   setPeer(id: NodeId, address: string): void {
@@ -187,6 +194,7 @@ export class HttpTransport implements Transport {
         return reply(status, `${describeError(err)}\n`);
       }
       if (this.closed || this.handler === undefined) return reply(503, 'raft transport closed\n');
+      this.lastHeardMs.set(batch.from, this.clock.nowMs());
       this.handler(batch);
       res.writeHead(204).end();
     });
@@ -209,11 +217,9 @@ export class HttpTransport implements Transport {
     socket.on('close', () => {
       this.streams.delete(socket);
       if (sender === undefined) return;
-      const open = (this.inboundFrom.get(sender) ?? 1) - 1;
-      if (open > 0) {
-        this.inboundFrom.set(sender, open);
-        return;
-      }
+      const open = this.inboundFrom.get(sender);
+      open?.delete(socket);
+      if (open !== undefined && open.size > 0) return;
       this.inboundFrom.delete(sender);
       // A SIGKILLed peer's kernel closes this socket at once: the fastest sign that it died.
       if (!this.closed) this.onPeerLost?.(sender);
@@ -235,8 +241,11 @@ export class HttpTransport implements Transport {
         if (this.closed || this.handler === undefined) return;
         if (sender === undefined) {
           sender = batch.from;
-          this.inboundFrom.set(sender, (this.inboundFrom.get(sender) ?? 0) + 1);
+          const open = this.inboundFrom.get(sender) ?? new Set<Socket>();
+          open.add(socket);
+          this.inboundFrom.set(sender, open);
         }
+        this.lastHeardMs.set(batch.from, this.clock.nowMs());
         this.handler(batch);
       }
       if (bad !== undefined) {

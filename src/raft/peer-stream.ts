@@ -22,6 +22,12 @@
  *    exponential backoff (SEND_BACKOFF_MIN_MS..MAX_MS), reset by a connect; the
  *    connect deadline likewise grows (CONNECT_TIMEOUT_MS..MAX_MS) so a starved
  *    but live peer is eventually reached.
+ *  - A connection we keep writing to while the peer says nothing back (on its
+ *    own stream to us) for SILENT_PEER_MS is dropped and opened again
+ *    (`dropIfSilent`). Every Raft message gets an answer within a tick or
+ *    two; a link that went silent (a partition: the kernel accepts our
+ *    writes, and retransmits them with a backoff that reaches tens of
+ *    seconds) would otherwise stay dead well after the network heals.
  */
 import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
@@ -56,6 +62,8 @@ export const SEND_TIMEOUT_MS = 5000;
  */
 export const CONNECT_TIMEOUT_MS = 1000;
 export const CONNECT_TIMEOUT_MAX_MS = 8000;
+/** Writing this long to a peer that says nothing back drops the connection (several election timeouts). */
+export const SILENT_PEER_MS = 3000;
 
 export class PeerStream {
   readonly address: string;
@@ -73,6 +81,9 @@ export class PeerStream {
   private connectFailures = 0;
   private backoffTimer: TimerHandle | undefined;
   private drainTimer: TimerHandle | undefined;
+  /** When we first wrote to the current connection after the peer was last heard from (clock ms). */
+  private writingSinceMs: number | undefined;
+  private lastWriteMs = 0;
   private closed = false;
   sent = 0;
   failed = 0;
@@ -120,7 +131,33 @@ export class PeerStream {
     this.socket = undefined;
   }
 
+  /**
+   * Drops the connection (true) when we have been writing to it for SILENT_PEER_MS and the peer,
+   * last heard from at `lastHeardMs`, has said nothing since; the next flush connects again.
+   */
+  dropIfSilent(lastHeardMs: number | undefined): boolean {
+    const since = this.writingSinceMs;
+    if (this.socket === undefined || since === undefined) return false;
+    if (lastHeardMs !== undefined && lastHeardMs >= since) {
+      this.writingSinceMs = undefined;
+      return false;
+    }
+    const silentMs = this.clock.nowMs() - since;
+    if (silentMs < SILENT_PEER_MS) return false;
+    this.log.info({ to: this.to, silentMs }, 'raft peer said nothing back while we wrote to it; reconnecting');
+    this.writingSinceMs = undefined;
+    this.socket.destroy();
+    return true;
+  }
+
   private pump(socket: Socket): void {
+    if (this.queue.length > 0) {
+      // Only steady writing counts: a write after a long pause (a vote request, years after the
+      // last election) starts a new span instead of finding the link "silent" since then.
+      const now = this.clock.nowMs();
+      if (this.writingSinceMs === undefined || now - this.lastWriteMs > SILENT_PEER_MS) this.writingSinceMs = now;
+      this.lastWriteMs = now;
+    }
     while (this.queue.length > 0 && !socket.writableNeedDrain) {
       const batch = this.queue.splice(0, cutBatch(this.queue));
       socket.write(encodeFrame(encodeBatch(this.from, batch, this.meta())));
@@ -193,6 +230,7 @@ export class PeerStream {
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      this.writingSinceMs = undefined;
       this.drainTimer?.cancel();
       this.drainTimer = undefined;
       // Whatever was in flight is lost (Raft re-sends). Reconnect at once if there is more to say.

@@ -21,7 +21,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { registerClusterCleanup, startAgent, startFramework } from '../helpers/cluster.ts';
-import { api, getApp, waitFor, waitForApp } from '../helpers/framework-api.ts';
+import { api, clusterView, getApp, waitFor, waitForApp } from '../helpers/framework-api.ts';
 import { masterAgentTimeoutArgs } from '../integration/e2e/timeouts.ts';
 import { waitForPort } from '../helpers/net.ts';
 import { TestNetwork, type Host } from '../helpers/netns.ts';
@@ -35,6 +35,7 @@ const PARTITIONS = 3;
 const PARTITION_MS = 6_000;
 const HEALED_MS = 4_000;
 const WRITE_TIMEOUT_MS = 8_000;
+const REJOIN_TIMEOUT_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
@@ -55,33 +56,45 @@ async function call(url: string, method: string, body?: unknown, timeoutMs = WRI
   }
 }
 
-describe('compat: a partitioned framework leader (network namespaces, iptables)', function () {
-  this.timeout(240_000);
+/** Registers the suite's cleanup; the function it returns builds the network and a master on its gateway. */
+function testNetworkSuite(): (hosts: number, masterArgs?: readonly string[]) => Promise<{ network: TestNetwork; root: string; master: string }> {
   registerClusterCleanup();
   let net: TestNetwork | undefined;
-
   after(async () => {
     await killAllProcesses();
     await net?.destroy();
   });
-
-  it('loses no acknowledged write, serves no stale read, keeps the majority writing, and converges', async () => {
+  return async (hosts, masterArgs = []) => {
     const why = await TestNetwork.unavailable();
     if (why !== undefined) throw new Error(`this test needs a test network: ${why}`);
-    const network = await TestNetwork.create(3);
+    const network = await TestNetwork.create(hosts);
     net = network;
     const root = await makeTempDir();
-    const master = `${network.gateway}:5050`;
-    spawnCygnet('master', ['master', '--ip', network.gateway, '--port', '5050', '--allocation-interval', '200ms']);
+    spawnCygnet('master', ['master', '--ip', network.gateway, '--port', '5050', '--allocation-interval', '200ms', ...masterArgs]);
     await waitForPort(5050, 60_000, network.gateway);
+    return { network, root, master: `${network.gateway}:5050` };
+  };
+}
+
+/** `cygnet <args>` on `host`, inside its network namespace. */
+function spawnCygnetOn(network: TestNetwork, host: Host, name: string, args: readonly string[]): ManagedProcess {
+  const [cmd, ...prefix] = network.exec(host);
+  return spawnProcess(name, cmd as string, [...prefix, process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...args], { env: { CYGNET_LOG_LEVEL: 'info' } });
+}
+
+describe('compat: a partitioned framework leader (network namespaces, iptables)', function () {
+  this.timeout(240_000);
+  const start = testNetworkSuite();
+
+  it('loses no acknowledged write, serves no stale read, keeps the majority writing, and converges', async () => {
+    const { network, root, master } = await start(3);
     spawnCygnet('agent', ['agent', '--master', master, '--ip', network.gateway, '--port', '5051', '--work-dir', path.join(root, 'agent'),
       '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
     const peers = network.hosts.map((h, i) => `${i + 1}=${h.ip}:${RAFT_PORT}`).join(',');
-    const replicas: ManagedProcess[] = network.hosts.map((h, i) => spawnProcess(`framework-${i + 1}`, network.exec(h)[0] as string, [
-      ...network.exec(h).slice(1), process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'),
+    const replicas = network.hosts.map((h, i) => spawnCygnetOn(network, h, `framework-${i + 1}`, [
       'framework', '--id', String(i + 1), '--peers', peers, '--http', `${h.ip}:${API_PORT}`, '--master', master,
       '--data-dir', path.join(root, `framework-${i + 1}`), '--reconcile-interval', '2secs',
-    ], { env: { CYGNET_LOG_LEVEL: 'info' } }));
+    ]));
     await Promise.all(network.hosts.map((h) => waitForPort(API_PORT, 60_000, h.ip)));
     const urls = network.hosts.map((h) => `http://${h.ip}:${API_PORT}`);
     const leaderHost = async (): Promise<Host | undefined> => {
@@ -102,6 +115,7 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
     const stale: string[] = [];
     const windows: { host: string; from: number; to: number }[] = [];
     const watchLagsMs: number[] = [];
+    const rejoinMs: number[] = [];
     let reads = 0;
     let stop = false;
 
@@ -168,7 +182,15 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
           watchLagsMs.push(Date.now() - ackedAt);
           await sleep(from + PARTITION_MS - Date.now());
           await network.heal();
-          windows.push({ host: leader.ip, from, to: Date.now() });
+          const healedAt = Date.now();
+          windows.push({ host: leader.ip, from, to: healedAt });
+          // The cut-off replica follows again soon after the heal, not when TCP's retransmission backoff
+          // (tens of seconds by then) happens to retry the connections the partition left behind.
+          await waitFor(`${leader.ip} to follow the leader again after the heal`, async () => {
+            const v = await clusterView(leaderUrl);
+            return v?.role === 'follower' && v.leader !== 0 ? true : undefined;
+          }, REJOIN_TIMEOUT_MS, 50);
+          rejoinMs.push(Date.now() - healedAt);
         } finally {
           await watcher.close();
         }
@@ -212,34 +234,20 @@ describe('compat: a partitioned framework leader (network namespaces, iptables)'
     }, 60_000, 500);
     for (const r of replicas) expect(r.running, `${r.name} still running`).to.equal(true);
     expect(watchLagsMs, 'registry watcher saw each mark').to.have.lengthOf(PARTITIONS);
+    expect(rejoinMs, 'each cut-off replica followed again after its heal').to.have.lengthOf(PARTITIONS);
+    if (process.env.CYGNET_PARTITION_FIGURES === '1') console.log(JSON.stringify({ acked: acked.size, reads, watchLagsMs, rejoinMs }));
   });
 });
 
 describe('compat: an agent cut off from the master, and back (network namespaces, iptables)', function () {
   this.timeout(180_000);
-  registerClusterCleanup();
-  let net: TestNetwork | undefined;
-
-  after(async () => {
-    await killAllProcesses();
-    await net?.destroy();
-  });
+  const start = testNetworkSuite();
 
   it('replaces its instances elsewhere, and kills the old ones when it comes back: never more than asked for', async () => {
-    const why = await TestNetwork.unavailable();
-    if (why !== undefined) throw new Error(`this test needs a test network: ${why}`);
-    const network = await TestNetwork.create(1);
-    net = network;
+    const { network, root, master } = await start(1, masterAgentTimeoutArgs);
     const host = network.hosts[0] as Host;
-    const root = await makeTempDir();
-    const master = `${network.gateway}:5050`;
-    spawnCygnet('master', ['master', '--ip', network.gateway, '--port', '5050', '--allocation-interval', '200ms', ...masterAgentTimeoutArgs]);
-    await waitForPort(5050, 60_000, network.gateway);
-    spawnProcess('agent-cut', network.exec(host)[0] as string, [
-      ...network.exec(host).slice(1), process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'),
-      'agent', '--master', master, '--ip', host.ip, '--port', '5051', '--work-dir', path.join(root, 'agent-cut'),
-      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500',
-    ], { env: { CYGNET_LOG_LEVEL: 'info' } });
+    spawnCygnetOn(network, host, 'agent-cut', ['agent', '--master', master, '--ip', host.ip, '--port', '5051', '--work-dir', path.join(root, 'agent-cut'),
+      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
     await waitForPort(5051, 60_000, host.ip);
     const framework = await startFramework({ master, dataDir: path.join(root, 'framework') });
     const base = framework.url;

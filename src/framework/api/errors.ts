@@ -36,8 +36,11 @@ export function apiErrorAnswer(err: unknown): { status: number; body: Record<str
 
 export function sendApiError(res: Response, err: unknown, log: Logger): void {
   const { status, body } = apiErrorAnswer(err);
-  // 503 is an expected state (no leader elected yet, shutting down), not a fault: one line, no stack.
+  // 503 (no leader elected yet, shutting down) and 504 (a read or write that could not be confirmed
+  // in time: a leader change, a partition) are expected states of a replicated service, not faults:
+  // one line, no stack.
   if (status === 503) log.warn({ err: describeError(err) }, 'request refused: unavailable');
+  else if (status === 504) log.warn({ err: describeError(err) }, 'request timed out: outcome unknown');
   else if (status >= 500) log.error({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'request failed');
   if (res.headersSent) {
     res.end();

@@ -16,7 +16,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ManualClock } from '../../../src/common/clock.ts';
 import { decodeBatch, encodeBatch } from '../../../src/raft/codec.ts';
 import { HttpTransport, RAFT_STREAM_PATH, RAFT_STREAM_PROTOCOL } from '../../../src/raft/http-transport.ts';
-import { CONNECT_TIMEOUT_MS, SEND_TIMEOUT_MS } from '../../../src/raft/peer-stream.ts';
+import { CONNECT_TIMEOUT_MS, SEND_TIMEOUT_MS, SILENT_PEER_MS } from '../../../src/raft/peer-stream.ts';
 import { encodeFrame, FrameDecoder } from '../../../src/raft/stream-frames.ts';
 import type { Message } from '../../../src/raft/types.ts';
 import { freePorts, sleep, waitFor } from './helpers.ts';
@@ -182,6 +182,48 @@ describe('raft peer stream under socket faults', function () {
     const got = await sendUntilDelivered(tx, rx.terms, 10);
     expect(got).to.be.at.least(10);
     expect(rx.sockets.length).to.be.at.least(2);
+  });
+
+  it(`replaces a connection written to steadily for SILENT_PEER_MS (${SILENT_PEER_MS} ms) while the peer says nothing back`, async () => {
+    // The receiver reads every frame but never sends to us: what a partitioned link looks like
+    // from the sender (the kernel takes the writes; nothing comes back).
+    const clock = new ManualClock();
+    const { rx, tx } = await receiverAndSender(new FreezableReceiver(), clock);
+    const tick = async (term: number): Promise<void> => {
+      tx.send([hb(1, 2, term)]);
+      await waitFor(`heartbeat ${term} read`, () => (rx.terms.includes(term) ? true : undefined));
+    };
+    for (let term = 1; term <= SILENT_PEER_MS / 500; term++) {
+      await tick(term);
+      clock.advance(500);
+    }
+    expect(rx.sockets, 'one connection while under SILENT_PEER_MS').to.have.lengthOf(1);
+    tx.send([hb(1, 2, 100)]); // past SILENT_PEER_MS of steady writing: written, then the connection dropped
+    await waitFor('the silent connection closed', () => (rx.sockets[0]?.closed === true ? true : undefined));
+    await tick(101);
+    expect(rx.sockets, 'a new connection carries what follows').to.have.lengthOf(2);
+  });
+
+  it('keeps the connection to a peer that answers, however long we write to it', async () => {
+    const clock = new ManualClock();
+    const [rxPort] = await freePorts(1);
+    const rx = new FreezableReceiver();
+    cleanups.push(() => rx.close());
+    await rx.start(rxPort as number);
+    const tx = await sender(rxPort as number, clock);
+    // Peer 2 answers on its own stream to us, as a Raft peer answers every message.
+    const answers = connect(Number(tx.address.split(':')[1]), '127.0.0.1');
+    cleanups.push(async () => { answers.destroy(); });
+    await new Promise<void>((r) => answers.once('connect', () => r()));
+    answers.write(upgradeHead);
+    for (let term = 1; term <= (3 * SILENT_PEER_MS) / 500; term++) {
+      tx.send([hb(1, 2, term)]);
+      answers.write(encodeFrame(encodeBatch(2, [hb(2, 1, term)], '')));
+      await waitFor(`heartbeat ${term} read`, () => (rx.terms.includes(term) ? true : undefined));
+      await sleep(5); // let our answer arrive before the next send looks for it
+      clock.advance(500);
+    }
+    expect(rx.sockets).to.have.lengthOf(1);
   });
 
   it(`reaches a starved peer that answers the upgrade later than CONNECT_TIMEOUT_MS (${CONNECT_TIMEOUT_MS} ms)`, async () => {

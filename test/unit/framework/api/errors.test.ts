@@ -32,6 +32,7 @@ describe('framework API errors → HTTP', () => {
       const log = createRootLogger({ level: 'info', format: 'json', color: false }, sink);
       const app = express();
       app.post('/dropped', (_req, res) => sendApiError(res, new ProposalDroppedError(7, 'the slot holds term 9'), log));
+      app.get('/unconfirmed', (_req, res) => sendApiError(res, new ProposalTimeoutError('read', 5000), log));
       server = app.listen(0, '127.0.0.1');
       await new Promise((r) => server.once('listening', r));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,6 +46,15 @@ describe('framework API errors → HTTP', () => {
       expect(await res.json()).to.deep.equal({ message: 'proposal at index 7 dropped: the slot holds term 9' });
       const lines = logged.map((l) => JSON.parse(l) as { level: number; msg: string });
       expect(lines.map((l) => [l.level, l.msg])).to.deep.equal([[40, 'request refused: unavailable']]);
+    });
+
+    it('answers a read it could not confirm in time 504, logged as a warning without a stack (a partition is not a bug)', async () => {
+      logged.length = 0;
+      const res = await fetch(`${base}/unconfirmed`);
+      expect(res.status).to.equal(504);
+      expect(await res.json()).to.deep.equal({ message: 'read timed out after 5000 ms (outcome unknown)' });
+      const lines = logged.map((l) => JSON.parse(l) as { level: number; msg: string; stack?: string });
+      expect(lines.map((l) => [l.level, l.msg, l.stack])).to.deep.equal([[40, 'request timed out: outcome unknown', undefined]]);
     });
   });
 });
