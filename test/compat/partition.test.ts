@@ -251,6 +251,7 @@ describe('compat: an agent cut off from the master, and back (network namespaces
     await waitForPort(5051, 60_000, host.ip);
     const framework = await startFramework({ master, dataDir: path.join(root, 'framework') });
     const base = framework.url;
+    await waitFor('a framework leader', async () => ((await api(base, 'GET', '/v2/apps')).status === 200 ? true : undefined), 30_000);
     const id = '/parted';
     const app = { id, cmd: 'sleep 1000', cpus: 0.01, mem: 8, instances: 2, unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 2 } };
     expect((await api(base, 'POST', '/v2/apps', app)).status).to.equal(201);
