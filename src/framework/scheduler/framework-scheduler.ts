@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { systemClock } from '../../common/clock.ts';
-import { describeError } from '../../common/errors.ts';
+import { CygnetError, describeError } from '../../common/errors.ts';
 import { componentLogger, type Logger } from '../../common/log.ts';
 import type { Random } from '../../common/random.ts';
 import { systemRandom } from '../../common/random.ts';
@@ -321,7 +321,11 @@ export class FrameworkScheduler {
         await this.step();
       } while (this.stepAgain && !this.stopped);
     } catch (err) {
-      this.log.error({ err: describeError(err) }, 'scheduler step failed');
+      // A step whose commands could not be committed (leadership lost or in doubt, as in a partition)
+      // is expected of a replicated scheduler, and the next step (or the next leader) does it again.
+      const uncommitted = err instanceof CygnetError && (err.httpStatus === 503 || err.httpStatus === 504 || err.code === 'CYG_NOT_LEADER');
+      if (uncommitted) this.log.warn({ err: describeError(err) }, 'scheduler step failed');
+      else this.log.error({ err: describeError(err) }, 'scheduler step failed');
     } finally {
       this.stepRunning = false;
       if (!this.stopped) this.scheduleStep(this.o.stepIntervalMs ?? 1_000);

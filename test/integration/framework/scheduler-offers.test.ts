@@ -16,6 +16,9 @@ import { FrameworkState } from '../../../src/framework/state/framework-state.ts'
 import { systemClock } from '../../../src/common/clock.ts';
 import type { Offer, SchedulerCall } from '../../../src/protocol/mesos-types.ts';
 import { FakeSchedulerMaster } from '../../helpers/fake-scheduler-master.ts';
+import { Writable } from 'node:stream';
+import { createRootLogger } from '../../../src/common/log.ts';
+import { ProposalTimeoutError } from '../../../src/raft/errors.ts';
 
 function offer(id: string): Offer {
   return {
@@ -109,5 +112,45 @@ describe('framework scheduler against a scripted master', function () {
     await master.waitFor(() => callsOf('KILL').length > 0, 'the kill of the unknown task');
     expect(callsOf('KILL')[0]?.call.kill?.task_id.value).to.equal('stranger._app.1');
     await master.waitFor(() => callsOf('ACKNOWLEDGE').length > 0, 'the acknowledgement');
+  });
+});
+
+describe('framework scheduler: a step whose commands cannot be committed', function () {
+  this.timeout(20_000);
+  let master: FakeSchedulerMaster;
+  let scheduler: FrameworkScheduler | undefined;
+
+  beforeEach(async () => {
+    master = new FakeSchedulerMaster();
+    await master.start();
+  });
+
+  afterEach(async () => {
+    await scheduler?.stop();
+    await master.stop();
+  });
+
+  /** Runs a scheduler whose `Schedule` commands fail with `failure`, with demand for one instance; returns the step failure's log level. */
+  async function stepFailureLevel(failure: Error): Promise<number> {
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string }); done(); } });
+    const state = new FrameworkState();
+    let index = 0;
+    const apply = (cmd: FrameworkCommand) => state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) });
+    const propose = (cmd: FrameworkCommand) => (cmd.type === 'Schedule' ? Promise.reject(failure) : Promise.resolve(apply(cmd)));
+    const sched = new FrameworkScheduler({ state, propose, masters: [master.address], stepIntervalMs: 50, log: createRootLogger({ level: 'info', format: 'json', color: false }, sink) });
+    scheduler = sched;
+    await new AppService({ state, propose: (cmd) => Promise.resolve(apply(cmd)), clock: systemClock, onWrite: () => sched.kick() }).create({ id: '/demand', cmd: 'sleep 10', cpus: 0.1, mem: 16, instances: 1 });
+    sched.start();
+    await master.waitFor(() => lines.some((l) => l.msg === 'scheduler step failed'), 'a failed step');
+    return (lines.find((l) => l.msg === 'scheduler step failed') as { level: number }).level;
+  }
+
+  it('logs a warning when leadership is in doubt (a timeout, a lost slot): the next step or leader does it again', async () => {
+    expect(await stepFailureLevel(new ProposalTimeoutError('proposal', 5000))).to.equal(40);
+  });
+
+  it('logs an error for anything else', async () => {
+    expect(await stepFailureLevel(new Error('a bug'))).to.equal(50);
   });
 });
