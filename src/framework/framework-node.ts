@@ -20,7 +20,7 @@ import { CygnetError, describeError } from '../common/errors.ts';
 import { componentLogger, type Logger } from '../common/log.ts';
 import { FileStorage } from '../raft/file-storage.ts';
 import { HttpTransport, splitHostPort } from '../raft/http-transport.ts';
-import { RaftNode } from '../raft/node.ts';
+import { RaftNode, type NodeStatus } from '../raft/node.ts';
 import { RegistryPublisher } from '../registry/registry-publisher.ts';
 import type { SnapshotRecord } from '../registry/types.ts';
 import { RegistryWatchServer } from '../registry/watch-server.ts';
@@ -206,15 +206,17 @@ export class FrameworkNode {
   private watchRole(): void {
     const check = () => {
       if (this.closed) return;
-      this.followLeaderForWatch();
-      void this.maybeChangeRole();
+      // One status per tick for both: it is built afresh on every call.
+      const s = this.raftNode.status();
+      this.followLeaderForWatch(s.leader);
+      void this.maybeChangeRole(s);
       this.roleTimer = this.clock.setTimer(roleCheckIntervalMs, check);
     };
     check();
   }
 
-  private followLeaderForWatch(): void {
-    if (this.raftNode.status().leader !== 0) {
+  private followLeaderForWatch(leader: number): void {
+    if (leader !== 0) {
       this.leaderlessSince = undefined;
       this.watch.resume();
       return;
@@ -224,8 +226,7 @@ export class FrameworkNode {
     if (now - this.leaderlessSince >= registryLeaderlessMs) this.watch.suspend(`this replica has known no leader for ${now - this.leaderlessSince} ms`);
   }
 
-  private async maybeChangeRole(): Promise<void> {
-    const s = this.raftNode.status();
+  private async maybeChangeRole(s: NodeStatus): Promise<void> {
     const leader = s.role === 'leader';
     if (!leader && this.acting) {
       this.acting = false;

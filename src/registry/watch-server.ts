@@ -117,10 +117,6 @@ export class RegistryWatchServer {
     this.log.info('registry watch serving again');
   }
 
-  get isSuspended(): boolean {
-    return this.suspended !== undefined;
-  }
-
   private refusal(): CygnetError | undefined {
     if (this.closed) return new ShuttingDownError('registry watch is shutting down');
     if (this.suspended !== undefined) return new CygnetError('CYG_NO_LEADER', `registry watch suspended: ${this.suspended}; watch another replica`);
