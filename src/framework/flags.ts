@@ -31,6 +31,7 @@ function frameworkCommand(): Command {
     .addOption(opt('--election-ticks <n>', 'election timeout in ticks, randomized up to twice that (7 × 50 ms: a new leader within ~0.4-0.8 s of a leader going silent; within a few ticks when its connections close, as on SIGKILL)', 'election-ticks', '7'))
     .addOption(opt('--snapshot-entries <n>', 'snapshot the state (and compact the log) every N applied entries', 'snapshot-entries', '10000'))
     .addOption(opt('--catch-up-entries <n>', 'log entries kept behind a snapshot for slow replicas (beyond: they get the snapshot)', 'catch-up-entries', '1000'))
+    .addOption(opt('--abdicate-after <duration>', 'a leader that reaches no master for this long hands leadership to a replica that does (0: never)', 'abdicate-after', '6secs'))
     .addOption(new Option('--join', 'join a running group (no bootstrap): then POST /v1/cluster/members on the leader').env(env('join')))
     .addOption(opt('--reconcile-interval <duration>', 'explicit + implicit reconciliation with the master', 'reconcile-interval', '60secs'))
     .allowExcessArguments(false)
@@ -98,6 +99,7 @@ export function parseFrameworkFlags(argv: readonly string[]): FrameworkNodeOptio
     tickMs,
     reconcileIntervalMs: parseDurationMs('reconcile-interval', f.reconcileInterval ?? '60secs'),
     ...(f.join !== undefined ? { join: true } : {}),
+    abdicateAfterMs: parseDurationMs('abdicate-after', f.abdicateAfter ?? '6secs'),
     snapshotEntries: positiveInt('snapshot-entries', f.snapshotEntries ?? '10000'),
     electionTicks: electionTicks(f.electionTicks ?? '7'),
     catchUpEntries: positiveInt('catch-up-entries', f.catchUpEntries ?? '1000'),

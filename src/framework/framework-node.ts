@@ -9,7 +9,9 @@
  * new leader has committed in its term and applied everything before), then
  * the scheduler subscribes with the stored framework id. Losing leadership
  * stops the scheduler at once; a deposed leader's proposals fail at commit,
- * so it cannot launch or kill anything it decided alone.
+ * so it cannot launch or kill anything it decided alone. A leader that
+ * cannot reach the master hands its leadership to a replica that can
+ * (abdication.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -24,9 +26,12 @@ import { RaftNode, type NodeStatus } from '../raft/node.ts';
 import { RegistryPublisher } from '../registry/registry-publisher.ts';
 import type { SnapshotRecord } from '../registry/types.ts';
 import { RegistryWatchServer } from '../registry/watch-server.ts';
+import { Abdication, chooseSuccessor, defaultAbdicateAfterMs, masterReachableWithinMs } from './abdication.ts';
 import { AppService } from './app-service.ts';
 import { EventBus } from './api/event-bus.ts';
 import { createFrameworkApp } from './api/server.ts';
+import { MasterProbe } from './master-probe.ts';
+import { fetchReplicaReports } from './replica-reports.ts';
 import { FrameworkScheduler } from './scheduler/framework-scheduler.ts';
 import { encodeCommand, type CommandResult, type FrameworkCommand } from './state/commands.ts';
 import { FrameworkState } from './state/framework-state.ts';
@@ -53,6 +58,8 @@ export interface FrameworkNodeOptions {
   readonly registryHeartbeatMs?: number;
   /** Start as a new member of a running group: no bootstrap; the leader adds it (learner, then voter). */
   readonly join?: boolean;
+  /** A leader that has reached no master for this long hands leadership to a replica that can (0: never). */
+  readonly abdicateAfterMs?: number;
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -73,6 +80,9 @@ export class FrameworkNode {
   readonly watch: RegistryWatchServer;
   readonly apps: AppService;
   readonly scheduler: FrameworkScheduler;
+  readonly masterProbe: MasterProbe;
+  private readonly abdication: Abdication;
+  private seekingSuccessor = false;
   private raft: RaftNode<CommandResult> | undefined;
   private server: Server | undefined;
   private roleTimer: TimerHandle | undefined;
@@ -117,6 +127,8 @@ export class FrameworkNode {
       log: this.log.child({ sub: 'scheduler' }),
       apiAddress: o.apiListen,
     });
+    this.masterProbe = new MasterProbe({ masters: o.masters, clock: this.clock });
+    this.abdication = new Abdication(o.abdicateAfterMs ?? defaultAbdicateAfterMs);
     this.apps = new AppService({ state: this.state, propose, clock: this.clock, onWrite: () => this.scheduler.kick() });
   }
 
@@ -142,6 +154,7 @@ export class FrameworkNode {
         process.exit(1);
       },
     });
+    node.masterProbe.start();
     node.watchRole();
     node.log.info({ api: node.apiAddr, raft: o.peers.get(o.id) }, 'framework replica serving');
     return node;
@@ -161,6 +174,11 @@ export class FrameworkNode {
     return this.acting;
   }
 
+  /** This replica reached a master a moment ago (its probe). */
+  get masterReachable(): boolean {
+    return this.masterProbe.reachedWithin(masterReachableWithinMs);
+  }
+
   async propose(cmd: FrameworkCommand): Promise<CommandResult> {
     const out = await this.raftNode.propose(encodeCommand(cmd));
     return out.result;
@@ -175,6 +193,7 @@ export class FrameworkNode {
     if (this.closed) return;
     this.closed = true;
     this.roleTimer?.cancel();
+    this.masterProbe.stop();
     await this.scheduler.stop();
     this.acting = false;
     this.events.close();
@@ -210,6 +229,7 @@ export class FrameworkNode {
       const s = this.raftNode.status();
       this.followLeaderForWatch(s.leader);
       void this.maybeChangeRole(s);
+      if (this.abdication.due(this.clock.nowMs(), this.acting, this.masterProbe.silentForMs()) && !this.seekingSuccessor) void this.handOver();
       this.roleTimer = this.clock.setTimer(roleCheckIntervalMs, check);
     };
     check();
@@ -247,6 +267,39 @@ export class FrameworkNode {
       this.log.warn({ err: describeError(err) }, 'could not become the acting leader yet');
     } finally {
       this.becoming = false;
+    }
+  }
+
+  /**
+   * This leader has reached no master for a while: if another replica can,
+   * leadership moves to it (a Raft leadership transfer: it is brought up to
+   * date first, then told to campaign at once). If none can, the master is
+   * down for everyone and this leader stays.
+   */
+  private async handOver(): Promise<void> {
+    this.seekingSuccessor = true;
+    try {
+      const raft = this.raftNode;
+      const s = raft.status();
+      const apis = new Map<number, string>();
+      for (const id of s.conf.voters) {
+        const api = raft.metaOf(id);
+        if (id !== s.id && api !== undefined) apis.set(id, api);
+      }
+      const reports = await fetchReplicaReports(apis);
+      if (!this.acting || this.closed || this.masterProbe.reachedWithin(masterReachableWithinMs)) return;
+      const to = chooseSuccessor(s.id, reports);
+      const silentForMs = this.masterProbe.silentForMs();
+      if (to === undefined) {
+        this.log.info({ silentForMs, asked: [...apis.keys()], answered: reports.length }, 'no master reached, and no other replica reaches one either: staying the leader');
+        return;
+      }
+      this.log.warn({ silentForMs, to }, `no master reached for ${silentForMs} ms; replica ${to} reaches one: handing leadership to it`);
+      raft.transferLeadership(to);
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'could not hand leadership over');
+    } finally {
+      this.seekingSuccessor = false;
     }
   }
 

@@ -16,6 +16,9 @@
  *   - a registry watcher (what DNS and the proxy run) attached to the leader
  *     when it is cut off sees an app the majority creates, before the
  *     partition heals: the cut-off replica sends its watchers elsewhere.
+ * Two more: an agent cut off from the master, and a framework leader cut off
+ * from the master only (it must hand its leadership to a replica that
+ * reaches the master).
  * Needs root, iproute2 and iptables: it runs in `npm run test:compat`.
  */
 import { expect } from 'chai';
@@ -294,3 +297,55 @@ describe('compat: an agent cut off from the master, and back (network namespaces
     expect(end?.tasks?.filter((t) => t.state === 'TASK_RUNNING').map((t) => t.host).sort()).to.deep.equal(['127.0.0.2', '127.0.0.3']);
   });
 });
+
+describe('compat: a framework leader cut off from the master only (network namespaces, iptables)', function () {
+  this.timeout(180_000);
+  const start = testNetworkSuite();
+
+  it('hands leadership to a replica that reaches the master, which launches what is asked; the cut-off one follows again after', async () => {
+    const { network, root, master } = await start(3);
+    spawnCygnet('agent', ['agent', '--master', master, '--ip', network.gateway, '--port', '5051', '--work-dir', path.join(root, 'agent'),
+      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
+    const peers = network.hosts.map((h, i) => `${i + 1}=${h.ip}:${RAFT_PORT}`).join(',');
+    network.hosts.forEach((h, i) => spawnCygnetOn(network, h, `framework-${i + 1}`, [
+      'framework', '--id', String(i + 1), '--peers', peers, '--http', `${h.ip}:${API_PORT}`, '--master', master,
+      '--data-dir', path.join(root, `framework-${i + 1}`), '--reconcile-interval', '2secs',
+    ]));
+    await Promise.all(network.hosts.map((h) => waitForPort(API_PORT, 60_000, h.ip)));
+    const urlOf = (h: Host): string => `http://${h.ip}:${API_PORT}`;
+    const actingOn = async (hosts: readonly Host[]): Promise<Host | undefined> => {
+      for (const h of hosts) {
+        const v = await clusterView(urlOf(h));
+        if (v?.role === 'leader' && v.actingLeader && v.reconciled) return h;
+      }
+      return undefined;
+    };
+    const leader = await waitFor('an acting leader', () => actingOn(network.hosts), 60_000, 200);
+    const others = network.hosts.filter((h) => h !== leader);
+    const app = { id: '/cut-from-master', cmd: 'sleep 1000', cpus: 0.01, mem: 8, instances: 1 };
+    expect((await call(`${urlOf(leader)}/v2/apps`, 'POST', app)).status).to.equal(201);
+    const masterRunning = async (): Promise<number> => {
+      const state = (await api(`http://${master}`, 'GET', '/state')).body as { frameworks: { tasks: { id: string; state: string }[] }[] };
+      return state.frameworks.flatMap((f) => f.tasks).filter((t) => t.id.startsWith('cut-from-master.') && t.state === 'TASK_RUNNING').length;
+    };
+    await waitFor('1 task running', async () => ((await masterRunning()) === 1 ? true : undefined), 60_000, 200);
+
+    // The master (and this test process) sit on the gateway: the leader still reaches its two peers, and nothing else.
+    await network.cutFromGateway(leader);
+    const cutAt = Date.now();
+    const next = await waitFor('another acting leader', () => actingOn(others), 40_000, 200);
+    const tookMs = Date.now() - cutAt;
+    expect(tookMs, 'from the cut to a successor that acts').to.be.below(20_000);
+    expect((await call(`${urlOf(next)}/v2/apps${app.id}`, 'PUT', { instances: 3 })).status).to.equal(200);
+    await waitFor('3 tasks running', async () => ((await masterRunning()) === 3 ? true : undefined), 60_000, 200);
+
+    await network.heal();
+    await waitFor('the cut-off replica following, and reaching the master again', async () => {
+      const v = await clusterView(urlOf(leader));
+      return v?.role === 'follower' && v.leader === network.hosts.indexOf(next) + 1 && v.masterReachable ? v : undefined;
+    }, REJOIN_TIMEOUT_MS, 100);
+    expect(await masterRunning(), 'nothing launched twice').to.equal(3);
+    if (process.env.CYGNET_PARTITION_FIGURES === '1') process.stdout.write(`      cut from the master: a successor acted ${tookMs} ms after the cut\n`);
+  });
+});
+

@@ -170,7 +170,8 @@ export interface FrameworkGroup {
 }
 
 /** N framework replicas forming one Raft group (fast ticks: 50 ms, elections in 0.5–1 s). */
-export async function startFrameworkGroup(master: string, root: string, n = 3, extraArgs: readonly string[] = []): Promise<FrameworkGroup> {
+/** `master`: the master's address for every replica, or one per replica (each reaching it its own way, e.g. through a relay a test can cut). */
+export async function startFrameworkGroup(master: string | readonly string[], root: string, n = 3, extraArgs: readonly string[] = []): Promise<FrameworkGroup> {
   const api: number[] = [];
   const raft: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -180,7 +181,7 @@ export async function startFrameworkGroup(master: string, root: string, n = 3, e
   const peers = raft.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
   const replicas = await Promise.all(api.map(async (port, i) => {
     const dataDir = path.join(root, `framework-${i + 1}`);
-    const args = ['framework', '--id', String(i + 1), '--peers', peers, '--http', `127.0.0.1:${port}`, '--master', master, '--data-dir', dataDir, '--reconcile-interval', '5secs', '--tick', '50ms', ...extraArgs];
+    const args = ['framework', '--id', String(i + 1), '--peers', peers, '--http', `127.0.0.1:${port}`, '--master', typeof master === 'string' ? master : master[i] as string, '--data-dir', dataDir, '--reconcile-interval', '5secs', '--tick', '50ms', ...extraArgs];
     const proc = spawnCygnet(`framework-${i + 1}`, args);
     await Promise.race([waitForPort(port, 60_000), proc.exited.then((e) => {
       throw new Error(`framework-${i + 1} exited during startup (${JSON.stringify(e)}):\n${proc.tail()}`);

@@ -137,7 +137,7 @@ export class EventRecorder {
   }
 }
 
-export interface ClusterView { id: number; role: string; term: number; leader: number; actingLeader: boolean; reconciled: boolean; applied: number }
+export interface ClusterView { id: number; role: string; term: number; leader: number; actingLeader: boolean; reconciled: boolean; applied: number; masterReachable: boolean }
 
 /** A replica's `/v1/cluster`, or undefined while it cannot answer. */
 export async function clusterView(url: string): Promise<ClusterView | undefined> {

@@ -81,6 +81,12 @@ export class TestNetwork {
     }
   }
 
+  /** Drops every packet between `host` and the gateway (what runs in the root namespace: the master, say), both ways; it still reaches the other hosts. */
+  async cutFromGateway(host: Host): Promise<void> {
+    await sh('ip', ['netns', 'exec', host.ns, 'iptables', '-A', 'INPUT', '-s', this.gateway, '-j', 'DROP']);
+    await sh('ip', ['netns', 'exec', host.ns, 'iptables', '-A', 'OUTPUT', '-d', this.gateway, '-j', 'DROP']);
+  }
+
   /** Drops every packet between `host` and the rest of the network, gateway included. */
   async isolate(host: Host): Promise<void> {
     await sh('ip', ['netns', 'exec', host.ns, 'iptables', '-A', 'INPUT', '-i', 'eth0', '-j', 'DROP']);

@@ -1,6 +1,7 @@
 /**
  * Replica membership (cygnet's extension, its own paths):
- *   GET    /v1/cluster                 this replica's Raft view: role, term, leader, voters, learners
+ *   GET    /v1/cluster                 this replica's Raft view: role, term, leader, voters, learners;
+ *                                     and whether it reaches the master (a leader that does not hands over to one that does)
  *   POST   /v1/cluster/members         {"id": 4, "address": "host:raftPort", "role": "learner"|"voter"}
  *   DELETE /v1/cluster/members/{id}
  * The safe way to add a replica: start it with `--join`, add it as a learner,
@@ -23,6 +24,7 @@ export function membershipRoutes(node: FrameworkNode): Router {
       voters: s.conf.voters, learners: s.conf.learners, commit: s.commit, applied: s.applied,
       actingLeader: node.isActingLeader,
       reconciled: node.isActingLeader && node.scheduler.isReconciled,
+      masterReachable: node.masterReachable,
     });
   });
   r.post('/v1/cluster/members', textBody, async (req, res) => {
