@@ -286,6 +286,7 @@ export class FrameworkNode {
         const api = raft.metaOf(id);
         if (id !== s.id && api !== undefined) apis.set(id, api);
       }
+      if (apis.size === 0) return; // a group of one: nobody to hand over to
       const reports = await fetchReplicaReports(apis);
       if (!this.acting || this.closed || this.masterProbe.reachedWithin(masterReachableWithinMs)) return;
       const to = chooseSuccessor(s.id, reports);
