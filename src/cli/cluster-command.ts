@@ -29,6 +29,7 @@ export function formatClusterView(v: Json): string[] {
     `leader:   ${String(v.leader)}${typeof v.leaderApi === 'string' ? ` (API ${v.leaderApi})` : ''}`,
     `voters:   ${list(v.voters)}`,
     `learners: ${list(v.learners) || '-'}`,
+    ...(typeof v.masterReachable === 'boolean' ? [`master:   ${v.masterReachable ? 'reachable' : 'not reachable from this replica'}`] : []),
   ];
 }
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
 import { checkFrameworkReplicas, computeAgentShare, computeLocalPlan, computeRestartDelayMs, describeTakenAddresses, localBanner, takenAddresses, untilAnyAccepts, type LocalChild, type LocalListen } from '../../../src/cli/local.ts';
+import { formatClusterView } from '../../../src/cli/cluster-command.ts';
 import { main, usageExitCode } from '../../../src/cli/main.ts';
 import { parseAgentCli } from '../../../src/cli/agent-command.ts';
 
@@ -189,5 +190,20 @@ describe('cli: errors', () => {
     expect(parseAgentCli(['--work-dir', '/w', '--kill-tasks-on-exit'], {}).killTasksOnExit).to.equal(true);
     expect(parseAgentCli(['--work-dir', '/w'], { CYGNET_AGENT_KILL_TASKS_ON_EXIT: '1' }).killTasksOnExit).to.equal(true);
     expect(parseAgentCli(['--work-dir', '/w', '--kill-tasks-on-exit'], {}).options.workDir).to.equal('/w');
+  });
+});
+
+describe('cli: cygnet cluster status', () => {
+  it('prints the replica, its leader, the members, and whether it reaches the master', () => {
+    const lines = formatClusterView({ id: 2, role: 'follower', actingLeader: false, term: 3, applied: 17, leader: 1, leaderApi: '127.0.0.1:8080', voters: [1, 2, 3], learners: [], masterReachable: false });
+    expect(lines).to.deep.equal([
+      'replica 2: follower, term 3, applied 17',
+      'leader:   1 (API 127.0.0.1:8080)',
+      'voters:   1, 2, 3',
+      'learners: -',
+      'master:   not reachable from this replica',
+    ]);
+    expect(formatClusterView({ id: 1, role: 'leader', actingLeader: true, term: 3, applied: 17, leader: 1, voters: [1], learners: [], masterReachable: true }).at(-1)).to.equal('master:   reachable');
+    expect(formatClusterView({ id: 1, role: 'leader', term: 1, applied: 1, leader: 1, voters: [1], learners: [] }), 'an older replica without the field').to.have.lengthOf(4);
   });
 });
