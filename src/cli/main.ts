@@ -139,8 +139,29 @@ export async function main(argv: readonly string[], stderr: (line: string) => vo
   }
 }
 
+/** Commands that print and end (or follow a stream) for a person or a script, as opposed to the daemons. */
+const clientCommands = new Set(['app', 'cluster', 'help', '--help', '-h', '--version', '-V']);
+
+/**
+ * `cygnet app list | head -1`: once the reader has gone, the next write to
+ * stdout fails with EPIPE, emitted as an error event nothing listens to,
+ * and node prints a stack trace. A client command ends quietly instead, as
+ * coreutils do on SIGPIPE. Daemons are left alone: they log to stdout, and
+ * losing the reader of their logs is not a reason to stop serving.
+ */
+export function endQuietlyOnClosedPipe(argv: readonly string[]): void {
+  if (!clientCommands.has(argv[0] ?? 'help')) return;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 const isEntryPoint = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
 if (isEntryPoint) {
+  endQuietlyOnClosedPipe(process.argv.slice(2));
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
     process.stderr.write(`cygnet: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

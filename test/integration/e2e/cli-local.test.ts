@@ -5,6 +5,8 @@
  * next two ports are free too, found at run time.
  */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { Resolver } from 'node:dns/promises';
@@ -157,5 +159,15 @@ describe('e2e: cygnet local', function () {
     const bad = spawnProcess('bin-bad', process.execPath, [path.join(repoRoot, 'bin/cygnet.js'), 'master', '--port', 'http']);
     expect((await bad.exited).code).to.equal(2);
     expect(bad.lines).to.deep.equal(["cygnet: --port: expected an integer 0..65535, got 'http'"]);
+  });
+
+  it('a client command whose reader has gone (`| head -1`) ends quietly, without a stack trace', async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/cygnet.js'), 'app', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first write: it fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    const [code] = await once(child, 'exit') as [number | null];
+    expect(stderr, 'nothing on stderr').to.equal('');
+    expect(code).to.equal(0);
   });
 });
