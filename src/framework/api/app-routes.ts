@@ -11,6 +11,7 @@ import { parseJsonBody } from '../app/app-errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import type { ApiOrigin, AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
+import { parseLabelSelector } from './label-selector.ts';
 import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
 
 /** Distinct GET /v2/apps queries whose answers are kept (a few dashboards' worth). */
@@ -75,7 +76,9 @@ export function appRoutes(ctx: ApiContext): Router {
     const generation = ctx.state.generation;
     const idFilter = typeof req.query.id === 'string' ? req.query.id.toLowerCase() : undefined;
     const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd : undefined;
-    const labelFilter = typeof req.query.label === 'string' ? parseLabelSelector(req.query.label) : undefined;
+    // Given twice, the first counts (Marathon reads one `label` parameter).
+    const label = Array.isArray(req.query.label) ? req.query.label[0] : req.query.label;
+    const labelFilter = typeof label === 'string' ? parseLabelSelector(label) : undefined;
     const parts: string[] = [];
     for (const app of ctx.state.apps()) {
       const def = app.current.definition;
@@ -195,15 +198,3 @@ function mustApp(ctx: ApiContext, id: string) {
   return app;
 }
 
-/** Marathon's `label` selector: `key`, `key==value`, `key!=value`, comma-separated (all must hold). */
-function parseLabelSelector(s: string): (labels: Readonly<Record<string, string>>) => boolean {
-  const parts = s.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  const tests = parts.map((p) => {
-    const ne = p.split('!=');
-    if (ne.length === 2) return (l: Readonly<Record<string, string>>) => l[ne[0] as string] !== ne[1];
-    const eq = p.split('==');
-    if (eq.length === 2) return (l: Readonly<Record<string, string>>) => l[eq[0] as string] === eq[1];
-    return (l: Readonly<Record<string, string>>) => p in l;
-  });
-  return (labels) => tests.every((t) => t(labels));
-}

@@ -330,6 +330,27 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'GET', '/v2/apps/bulk/a')).body).to.have.nested.property('app.cmd', 'sleep 611');
   });
 
+  it('filters GET /v2/apps with Marathon\'s label selectors, and refuses one that does not parse (422)', async () => {
+    const apps = [
+      { id: '/sel/prod-web', labels: { env: 'production', tier: 'web' } },
+      { id: '/sel/qa-db', labels: { env: 'qa', tier: 'db' } },
+      { id: '/sel/bare', labels: {} },
+    ];
+    for (const a of apps) expect((await api(base, 'POST', '/v2/apps', { ...a, cmd: 'sleep 607', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
+    const ids = async (selector: string): Promise<string[]> => {
+      const r = await api(base, 'GET', `/v2/apps?id=/sel/&label=${encodeURIComponent(selector)}`);
+      expect(r.status, r.text).to.equal(200);
+      return (r.body as { apps: { id: string }[] }).apps.map((a) => a.id).sort();
+    };
+    expect(await ids('env')).to.deep.equal(['/sel/prod-web', '/sel/qa-db']);
+    expect(await ids('env in (production, staging)')).to.deep.equal(['/sel/prod-web']);
+    expect(await ids('tier != web'), 'an app without the label does not match !=').to.deep.equal(['/sel/qa-db']);
+    expect(await ids('env notin (qa), tier == web')).to.deep.equal(['/sel/prod-web']);
+    const bad = await api(base, 'GET', `/v2/apps?label=${encodeURIComponent('env in production')}`);
+    expect(bad.status).to.equal(422);
+    expect((bad.body as { message: string }).message).to.match(/^Can not parse label selector env in production\. Reason: /);
+  });
+
   it('serves the groups app ids imply, and metrics as Marathon JSON or Prometheus text', async () => {
     for (const id of ['/g/a/x', '/g/b']) expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 606', cpus: 0.01, mem: 8, instances: 0 })).status).to.equal(201);
     const root = (await api(base, 'GET', '/v2/groups')).body as { id: string; groups: { id: string; apps: { id: string }[]; groups: { id: string; apps: { id: string }[] }[] }[] };
