@@ -75,7 +75,8 @@ export function appRoutes(ctx: ApiContext): Router {
     }
     const generation = ctx.state.generation;
     const idFilter = typeof req.query.id === 'string' ? req.query.id.toLowerCase() : undefined;
-    const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd : undefined;
+    // Both filters are case-insensitive "contains", as Marathon's AppsResource.search.
+    const cmdFilter = typeof req.query.cmd === 'string' ? req.query.cmd.toLowerCase() : undefined;
     // Given twice, the first counts (Marathon reads one `label` parameter).
     const label = Array.isArray(req.query.label) ? req.query.label[0] : req.query.label;
     const labelFilter = typeof label === 'string' ? parseLabelSelector(label) : undefined;
@@ -83,7 +84,7 @@ export function appRoutes(ctx: ApiContext): Router {
     for (const app of ctx.state.apps()) {
       const def = app.current.definition;
       if (idFilter !== undefined && !def.id.includes(idFilter)) continue;
-      if (cmdFilter !== undefined && !(def.cmd ?? '').includes(cmdFilter)) continue;
+      if (cmdFilter !== undefined && (def.cmd === undefined || !def.cmd.toLowerCase().includes(cmdFilter))) continue;
       if (labelFilter !== undefined && !labelFilter(def.labels)) continue;
       parts.push(appJson(ctx.state, app, embed));
     }

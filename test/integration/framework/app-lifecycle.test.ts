@@ -346,6 +346,8 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(await ids('env in (production, staging)')).to.deep.equal(['/sel/prod-web']);
     expect(await ids('tier != web'), 'an app without the label does not match !=').to.deep.equal(['/sel/qa-db']);
     expect(await ids('env notin (qa), tier == web')).to.deep.equal(['/sel/prod-web']);
+    const byCmd = await api(base, 'GET', '/v2/apps?cmd=SLEEP%20607&id=/SEL/');
+    expect((byCmd.body as { apps: unknown[] }).apps, 'cmd and id filters ignore case, as Marathon\'s do').to.have.lengthOf(3);
     const bad = await api(base, 'GET', `/v2/apps?label=${encodeURIComponent('env in production')}`);
     expect(bad.status).to.equal(422);
     expect((bad.body as { message: string }).message).to.match(/^Can not parse label selector env in production\. Reason: /);
