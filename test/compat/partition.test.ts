@@ -85,19 +85,24 @@ function spawnCygnetOn(network: TestNetwork, host: Host, name: string, args: rea
   return spawnProcess(name, cmd as string, [...prefix, process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...args], { env: { CYGNET_LOG_LEVEL: 'info' } });
 }
 
+/** An agent beside the master, and one framework replica on each host of `network`. */
+function spawnAgentAndReplicas(network: TestNetwork, root: string, master: string): ManagedProcess[] {
+  spawnCygnet('agent', ['agent', '--master', master, '--ip', network.gateway, '--port', '5051', '--work-dir', path.join(root, 'agent'),
+    '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
+  const peers = network.hosts.map((h, i) => `${i + 1}=${h.ip}:${RAFT_PORT}`).join(',');
+  return network.hosts.map((h, i) => spawnCygnetOn(network, h, `framework-${i + 1}`, [
+    'framework', '--id', String(i + 1), '--peers', peers, '--http', `${h.ip}:${API_PORT}`, '--master', master,
+    '--data-dir', path.join(root, `framework-${i + 1}`), '--reconcile-interval', '2secs',
+  ]));
+}
+
 describe('compat: a partitioned framework leader (network namespaces, iptables)', function () {
   this.timeout(240_000);
   const start = testNetworkSuite();
 
   it('loses no acknowledged write, serves no stale read, keeps the majority writing, and converges', async () => {
     const { network, root, master } = await start(3);
-    spawnCygnet('agent', ['agent', '--master', master, '--ip', network.gateway, '--port', '5051', '--work-dir', path.join(root, 'agent'),
-      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
-    const peers = network.hosts.map((h, i) => `${i + 1}=${h.ip}:${RAFT_PORT}`).join(',');
-    const replicas = network.hosts.map((h, i) => spawnCygnetOn(network, h, `framework-${i + 1}`, [
-      'framework', '--id', String(i + 1), '--peers', peers, '--http', `${h.ip}:${API_PORT}`, '--master', master,
-      '--data-dir', path.join(root, `framework-${i + 1}`), '--reconcile-interval', '2secs',
-    ]));
+    const replicas = spawnAgentAndReplicas(network, root, master);
     await Promise.all(network.hosts.map((h) => waitForPort(API_PORT, 60_000, h.ip)));
     const urls = network.hosts.map((h) => `http://${h.ip}:${API_PORT}`);
     const leaderHost = async (): Promise<Host | undefined> => {
@@ -304,13 +309,7 @@ describe('compat: a framework leader cut off from the master only (network names
 
   it('hands leadership to a replica that reaches the master, which launches what is asked; the cut-off one follows again after', async () => {
     const { network, root, master } = await start(3);
-    spawnCygnet('agent', ['agent', '--master', master, '--ip', network.gateway, '--port', '5051', '--work-dir', path.join(root, 'agent'),
-      '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]', '--heartbeat-interval-ms', '500']);
-    const peers = network.hosts.map((h, i) => `${i + 1}=${h.ip}:${RAFT_PORT}`).join(',');
-    network.hosts.forEach((h, i) => spawnCygnetOn(network, h, `framework-${i + 1}`, [
-      'framework', '--id', String(i + 1), '--peers', peers, '--http', `${h.ip}:${API_PORT}`, '--master', master,
-      '--data-dir', path.join(root, `framework-${i + 1}`), '--reconcile-interval', '2secs',
-    ]));
+    spawnAgentAndReplicas(network, root, master);
     await Promise.all(network.hosts.map((h) => waitForPort(API_PORT, 60_000, h.ip)));
     const urlOf = (h: Host): string => `http://${h.ip}:${API_PORT}`;
     const actingOn = async (hosts: readonly Host[]): Promise<Host | undefined> => {

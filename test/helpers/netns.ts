@@ -26,6 +26,8 @@ export interface Host {
   readonly ip: string;
 }
 
+let networksMade = 0;
+
 export class TestNetwork {
   private constructor(readonly bridge: string, readonly gateway: string, readonly hosts: readonly Host[]) {}
 
@@ -42,10 +44,16 @@ export class TestNetwork {
     return undefined;
   }
 
-  /** n hosts on 10.231.<k>.1..n, k and the names unique to this process so that runs do not collide. */
+  /**
+   * n hosts on 10.231.<k>.1..n, k and the names unique to this process and
+   * to this network within it, so that runs do not collide, nor a network
+   * with the last one's veths (the kernel removes those after `ip netns del`
+   * returns).
+   */
   static async create(n: number): Promise<TestNetwork> {
-    const tag = String(process.pid % 100_000);
-    const subnet = `10.231.${process.pid % 250}`;
+    const seq = networksMade++ % 10;
+    const tag = `${process.pid % 10_000}${seq}`;
+    const subnet = `10.231.${(process.pid + seq * 37) % 250}`;
     const bridge = `cygbr${tag}`;
     const net = new TestNetwork(bridge, `${subnet}.254`, Array.from({ length: n }, (_, i) => ({ ns: `cyg${tag}h${i + 1}`, ip: `${subnet}.${i + 1}` })));
     try {
