@@ -101,7 +101,8 @@ export class AppApiClient {
   }
 
   deleteApp(id: string, force: boolean): Promise<WriteAnswer> {
-    return this.call<WriteAnswer>('DELETE', `/v2/apps${appPath(id)}${query({ force })}`);
+    // Explicit either way: Marathon (and cygnet) force a DELETE that says nothing, and the CLI deletes a locked app only with --force.
+    return this.call<WriteAnswer>('DELETE', `/v2/apps${appPath(id)}?force=${String(force)}`);
   }
 
   tasks(id: string): Promise<{ tasks: Json[] }> {

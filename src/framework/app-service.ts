@@ -277,6 +277,12 @@ export class AppService {
     return this.commitAll(rollbacks, reverts.filter((d) => d.fromVersion === undefined).map((d) => d.appId), true);
   }
 
+  /** Marathon's DELETE /v2/queue/{app}/delay: the app's waiting instances launch without their backoff. 404 when none waits. */
+  async resetDelay(appId: string): Promise<void> {
+    this.check(await this.propose({ type: 'ResetDelay', atMs: this.clock.nowMs(), appId }));
+    this.onWrite();
+  }
+
   // ---- helpers -----------------------------------------------------------
 
   /**

@@ -6,11 +6,12 @@
  * reserved as an app id's last segment).
  */
 import express, { type Request, type Response, type Router } from 'express';
-import { NotFoundError } from '../../common/errors.ts';
+import { BadRequestError, NotFoundError } from '../../common/errors.ts';
 import { parseJsonBody } from '../app/app-errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import type { ApiOrigin, AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
+import { endpointsText, wantsPlainText } from './endpoints-text.ts';
 import { parseLabelSelector } from './label-selector.ts';
 import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
 
@@ -67,7 +68,7 @@ export function appRoutes(ctx: ApiContext): Router {
   r.get('/v2/apps', async (req, res) => {
     await ctx.beforeRead(req);
     const cacheKey = req.originalUrl;
-    const embed = parseEmbed(queryList(req, 'embed'), 'apps');
+    const embed = parseEmbed(queryList(req, 'embed'));
     const cached = listCache.get(cacheKey);
     if (cached !== undefined && cached.generation === ctx.state.generation && !embed.taskStats) {
       res.type('application/json').send(cached.body);
@@ -99,7 +100,7 @@ export function appRoutes(ctx: ApiContext): Router {
     const app = ctx.state.app(w.app?.definition.id ?? '');
     res.setHeader('Location', `/v2/apps${w.app?.definition.id ?? ''}`);
     res.setHeader('Marathon-Deployment-Id', w.deploymentId);
-    res.status(201).json(app === undefined ? {} : renderAppWithStatus(ctx.state, app, parseEmbed(['app.tasks'], 'app')));
+    res.status(201).json(app === undefined ? {} : renderAppWithStatus(ctx.state, app, parseEmbed(['tasks'])));
   });
   // Several apps at once; PATCH never creates (Marathon's allowCreation = false).
   r.put('/v2/apps', textBody, async (req, res) => {
@@ -142,7 +143,7 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
     case 'GET': {
       await ctx.beforeRead(req);
       const app = mustApp(ctx, id);
-      res.json({ app: renderAppWithStatus(ctx.state, app, { ...parseEmbed(queryList(req, 'embed'), 'app'), tasks: true, lastTaskFailure: true }) });
+      res.json({ app: renderAppWithStatus(ctx.state, app, { ...parseEmbed(queryList(req, 'embed')), tasks: true, lastTaskFailure: true }) });
       return;
     }
     case 'PUT': {
@@ -157,16 +158,32 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
       mustApp(ctx, id);
       return sendWrite(res, 200, await ctx.apps.update(id, bodyOf(req), { force, partial: true, origin: originOf(req) }));
     case 'DELETE':
-      return sendWrite(res, 200, await ctx.apps.remove(id, { force }));
+      // Marathon's DELETE /v2/apps/{id} is forced unless told otherwise (@DefaultValue("true")): a delete supersedes a running deployment.
+      return sendWrite(res, 200, await ctx.apps.remove(id, { force: req.query.force === undefined ? true : force }));
     default:
       res.status(405).setHeader('Allow', 'GET, PUT, PATCH, DELETE').json({ message: `Method ${req.method} not allowed on ${req.path}` });
   }
 }
 
+/**
+ * A kill's `scale`, refusing `wipe` with it as Marathon does (400). `wipe`
+ * alone (forget a resident task's reservation) is an ordinary kill here:
+ * cygnet has no resident tasks.
+ */
+export function scaleNotWipe(req: Request): boolean {
+  const scale = flag(req, 'scale');
+  if (scale && flag(req, 'wipe')) throw new BadRequestError('You cannot use scale and wipe at the same time.');
+  return scale;
+}
+
 async function appTasks(ctx: ApiContext, req: Request, res: Response, id: string): Promise<void> {
   if (req.method === 'GET') {
     await ctx.beforeRead(req);
-    mustApp(ctx, id);
+    const app = mustApp(ctx, id);
+    if (wantsPlainText(req)) {
+      res.type('text/plain').send(endpointsText(ctx.state, [app]));
+      return;
+    }
     res.json({ tasks: ctx.state.instancesOf(id).filter(hasTask).map((i) => renderTask(ctx.state, i)) });
     return;
   }
@@ -178,7 +195,7 @@ async function appTasks(ctx: ApiContext, req: Request, res: Response, id: string
   const host = typeof req.query.host === 'string' ? req.query.host : undefined;
   const victims = ctx.state.instancesOf(id).filter((i) => hasTask(i) && (host === undefined || host === '*' || i.hostname === host));
   const rendered = victims.map((i) => renderTask(ctx.state, i));
-  const out = await ctx.apps.killTasks(victims.map((i) => i.taskId ?? ''), { scale: flag(req, 'scale'), force: flag(req, 'force'), appId: id });
+  const out = await ctx.apps.killTasks(victims.map((i) => i.taskId ?? ''), { scale: scaleNotWipe(req), force: flag(req, 'force'), appId: id });
   if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
   res.json({ tasks: rendered });
 }
@@ -188,7 +205,7 @@ async function killOne(ctx: ApiContext, req: Request, res: Response, id: string,
   const inst = ctx.state.instanceOfTask(taskId);
   if (inst === undefined || inst.appId !== id || inst.taskId !== taskId) throw new NotFoundError(`Task '${taskId}' does not exist`);
   const rendered = renderTask(ctx.state, inst);
-  const out = await ctx.apps.killTasks([taskId], { scale: flag(req, 'scale'), force: flag(req, 'force'), appId: id });
+  const out = await ctx.apps.killTasks([taskId], { scale: scaleNotWipe(req), force: flag(req, 'force'), appId: id });
   if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
   res.json({ task: rendered });
 }

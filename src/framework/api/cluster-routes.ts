@@ -10,20 +10,27 @@ import { normalizeAppId } from '../app/app-id.ts';
 import { renderApp } from '../app/render-app.ts';
 import type { FrameworkScheduler } from '../scheduler/framework-scheduler.ts';
 import { renderDeployments } from '../state/render-deployment.ts';
-import { bodyOf, flag, queryList, sendWrite, textBody, type ApiContext } from './app-routes.ts';
+import { bodyOf, flag, queryList, scaleNotWipe, sendWrite, textBody, type ApiContext } from './app-routes.ts';
+import { endpointsText, wantsPlainText } from './endpoints-text.ts';
 import { hasTask, renderTask } from './render.ts';
 
-const taskStatusFilter: Record<string, readonly string[]> = {
-  running: ['TASK_RUNNING'],
-  staging: ['TASK_STAGING', 'TASK_STARTING'],
-  killing: ['TASK_KILLING'],
+/** Marathon's `status` filter of GET /v2/tasks: these two, in any case; other values are ignored (TasksResource.toTaskState). */
+const taskStatusFilter: Record<string, string> = {
+  running: 'TASK_RUNNING',
+  staging: 'TASK_STAGING',
 };
+
 
 export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkScheduler | undefined): Router {
   const r = express.Router();
   r.get('/v2/tasks', async (req, res) => {
     await ctx.beforeRead(req);
-    const wanted = queryList(req, 'status').flatMap((s) => taskStatusFilter[s] ?? []);
+    if (wantsPlainText(req)) {
+      res.type('text/plain').send(endpointsText(ctx.state, [...ctx.state.apps()].sort((a, b) => a.id.localeCompare(b.id))));
+      return;
+    }
+    // `status` or `status[]`, as Marathon reads both.
+    const wanted = [...queryList(req, 'status'), ...queryList(req, 'status[]')].flatMap((s) => taskStatusFilter[s.toLowerCase()] ?? []);
     const tasks = [];
     for (const i of ctx.state.allInstances()) {
       if (!hasTask(i)) continue;
@@ -45,7 +52,7 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
       const inst = ctx.state.instanceOfTask(id);
       if (inst !== undefined && inst.taskId === id && hasTask(inst)) before.set(id, renderTask(ctx.state, inst));
     }
-    const out = await ctx.apps.killTasks(ids as string[], { scale: flag(req, 'scale'), force: flag(req, 'force') });
+    const out = await ctx.apps.killTasks(ids as string[], { scale: scaleNotWipe(req), force: flag(req, 'force') });
     if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
     res.json({ tasks: out.killed.flatMap((id) => (before.has(id) ? [before.get(id)] : [])) });
   });
@@ -75,15 +82,15 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
         delay: { timeLeftSeconds: Math.max(0, Math.ceil((delayUntil - now) / 1000)), overdue: delayUntil <= now },
         since: new Date(Math.min(...waiting.map((i) => i.stagedAtMs ?? now))).toISOString(),
         app: renderApp(app.current),
+        role: app.current.definition.role,
         processedOffersSummary: s?.offerSummaryOf(app.id) ?? emptySummary,
         ...(flag(req, 'embed') || queryList(req, 'embed').includes('lastUnusedOffers') ? { lastUnusedOffers: s?.unplacedOf(app.id) ?? [] } : {}),
       });
     }
     res.json({ queue });
   });
-  r.delete('/v2/queue/*path/delay', (req, res) => {
-    // Marathon resets an app's launch backoff here; cygnet's backoff is per instance in the replicated
-    // state, so this answers as Marathon does for an app with nothing delayed.
+  r.delete('/v2/queue/*path/delay', async (req, res) => {
+    await ctx.apps.resetDelay(normalizeAppId(`/${(req.params as { path: string[] }).path.filter((s) => s !== '').join('/')}`));
     res.status(204).end();
   });
   r.post('/v1/apps/*path', textBody, async (req, res) => {

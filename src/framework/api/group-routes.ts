@@ -11,8 +11,8 @@ import { NotFoundError } from '../../common/errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import { GroupService } from '../group-service.ts';
 import type { AppRecord } from '../state/model.ts';
-import { bodyOf, flag, sendWrite, textBody, type ApiContext } from './app-routes.ts';
-import { parseEmbed, renderAppWithStatus, type Json } from './render.ts';
+import { bodyOf, flag, queryList, sendWrite, textBody, type ApiContext } from './app-routes.ts';
+import { parseEmbed, renderAppWithStatus, type AppEmbed, type Json } from './render.ts';
 
 interface GroupNode { id: string; apps: AppRecord[]; groups: Map<string, GroupNode> }
 
@@ -36,18 +36,37 @@ function buildTree(apps: Iterable<AppRecord>): Map<string, GroupNode> {
   return nodes;
 }
 
+function transitiveApps(n: GroupNode): AppRecord[] {
+  return [...n.apps, ...[...n.groups.values()].flatMap(transitiveApps)];
+}
+
+interface GroupEmbed { readonly apps: boolean; readonly groups: boolean; readonly app: AppEmbed }
+
+/**
+ * Marathon's group `embed` (GroupsResource, InfoEmbedResolver): none given
+ * means `group.apps`, `group.groups` and `group.pods`; given, only what is
+ * named, and `group.apps.<x>` embeds `<x>` in each app (`group.apps.tasks`).
+ */
+export function parseGroupEmbed(values: readonly string[]): GroupEmbed {
+  const given = values.length > 0;
+  return {
+    apps: !given || values.includes('group.apps'),
+    groups: !given || values.includes('group.groups'),
+    app: parseEmbed(values.filter((v) => v.startsWith('group.apps.'))),
+  };
+}
+
 export function groupRoutes(ctx: ApiContext): Router {
   const r = express.Router();
-  const render = (n: GroupNode, req: Request): Json => {
-    const embed = parseEmbed([], 'apps');
+  const render = (n: GroupNode, embed: GroupEmbed): Json => {
     let version = '';
     for (const a of n.apps) if (a.current.version > version) version = a.current.version;
-    const groups = [...n.groups.values()].sort((a, b) => a.id.localeCompare(b.id)).map((g) => render(g, req));
-    for (const g of groups) if (typeof g.version === 'string' && g.version > version) version = g.version;
+    const sub = [...n.groups.values()].sort((a, b) => a.id.localeCompare(b.id)).map((g) => render(g, embed));
+    for (const g of sub) if (typeof g.version === 'string' && g.version > version) version = g.version;
     return {
       id: n.id,
-      apps: n.apps.sort((a, b) => a.id.localeCompare(b.id)).map((a) => renderAppWithStatus(ctx.state, a, embed)),
-      groups,
+      apps: embed.apps ? n.apps.sort((a, b) => a.id.localeCompare(b.id)).map((a) => renderAppWithStatus(ctx.state, a, embed.app)) : [],
+      groups: embed.groups ? sub : [],
       pods: [],
       dependencies: [],
       ...(version !== '' ? { version } : {}),
@@ -55,9 +74,20 @@ export function groupRoutes(ctx: ApiContext): Router {
   };
   const serve = async (req: Request, res: Response, id: string) => {
     await ctx.beforeRead(req);
-    const node = buildTree(ctx.state.apps()).get(id);
+    const tree = buildTree(ctx.state.apps());
+    const embed = parseGroupEmbed(queryList(req, 'embed'));
+    // Marathon's GET /v2/groups/{id}/apps: every app below the group, as a bare array.
+    if (id === '/apps' || id.endsWith('/apps')) {
+      const groupId = id === '/apps' ? '/' : id.slice(0, -'/apps'.length);
+      const group = tree.get(groupId);
+      if (group !== undefined) {
+        res.json(transitiveApps(group).sort((a, b) => a.id.localeCompare(b.id)).map((a) => renderAppWithStatus(ctx.state, a, embed.app)));
+        return;
+      }
+    }
+    const node = tree.get(id);
     if (node === undefined) throw new NotFoundError(`Group '${id}' does not exist`);
-    res.json(render(node, req));
+    res.json(render(node, embed));
   };
   const groupOf = (req: Request): string => normalizeAppId(`/${((req.params as { path?: string[] }).path ?? []).filter((s) => s !== '').join('/')}`);
   const groups = new GroupService(ctx.state, ctx.apps);

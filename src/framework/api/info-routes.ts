@@ -7,7 +7,6 @@
  * it) and names cygnet in `buildref`.
  */
 import express, { type Router } from 'express';
-import { CygnetError } from '../../common/errors.ts';
 import type { FrameworkNode } from '../framework-node.ts';
 
 /** The Marathon API version cygnet's `/v2` follows. */
@@ -15,8 +14,12 @@ export const marathonApiVersion = '1.10.17';
 
 export function infoRoutes(node: FrameworkNode): Router {
   const r = express.Router();
-  r.get('/ping', (_req, res) => {
-    res.type('text/plain').send('pong');
+  // Marathon's SystemResource.ping: text/plain first (for */* and text/*), text/html, then JSON ("pong" as a JSON string); 204 when none suits.
+  r.get('/ping', (req, res) => {
+    const type = req.accepts(['text/plain', 'text/html', 'application/json']);
+    if (type === false) res.status(204).end();
+    else if (type === 'application/json') res.json('pong');
+    else res.type(type).send('pong');
   });
   r.get('/v2/info', (_req, res) => {
     const status = node.raftNode.status();
@@ -67,8 +70,8 @@ export function infoRoutes(node: FrameworkNode): Router {
       return;
     }
     const to = s.conf.voters.find((v) => v !== s.id);
-    if (to === undefined) throw new CygnetError('CYG_CONFLICT', 'this replica is the only voter: there is nobody to hand leadership to');
-    raft.transferLeadership(to);
+    // Marathon answers 200 and holds an election: alone, the leader wins it again, and so it stays here.
+    if (to !== undefined) raft.transferLeadership(to);
     res.json({ message: 'Leadership abdicated' });
   });
   // Marathon answers /metrics in JSON (also to `*/*` or no Accept) and Prometheus text at /metrics/prometheus;

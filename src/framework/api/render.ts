@@ -46,6 +46,8 @@ export function renderTask(state: FrameworkState, i: InstanceRecord): Json {
     startedAt: iso(i.startedAtMs),
     version: i.version,
     localVolumes: [],
+    // Required in Marathon's Task (task.raml): the role the task runs under.
+    role: def?.role ?? app?.current.definition.role ?? '*',
   };
 }
 
@@ -59,18 +61,32 @@ export interface AppEmbed {
   readonly taskStats: boolean;
 }
 
-export function parseEmbed(values: readonly string[], prefix: 'apps' | 'app'): AppEmbed {
-  const has = (x: string) => values.includes(`${prefix}.${x}`);
+/**
+ * Marathon's app `embed` values (InfoEmbedResolver): any of the prefixes
+ * `group.apps.`, `apps.`, `app.` or none, on any endpoint, so that
+ * `embed=tasks` and `embed=app.tasks` work on the list too; `failures`
+ * (deprecated) means tasks and lastTaskFailure. Unknown values are ignored.
+ */
+export function parseEmbed(values: readonly string[]): AppEmbed {
+  const wanted = new Set<string>();
+  for (const v of values) {
+    const prefix = embedPrefixes.find((p) => v.startsWith(p)) ?? '';
+    const name = v.slice(prefix.length);
+    if (name === 'failures') wanted.add('tasks').add('lastTaskFailure');
+    else wanted.add(name);
+  }
   return {
-    tasks: has('tasks'),
+    tasks: wanted.has('tasks'),
     // Marathon 1.x includes counts and deployments by default (embed only adds more).
     counts: true,
     deployments: true,
-    lastTaskFailure: has('lastTaskFailure'),
-    readiness: has('readiness'),
-    taskStats: has('taskStats'),
+    lastTaskFailure: wanted.has('lastTaskFailure'),
+    readiness: wanted.has('readiness'),
+    taskStats: wanted.has('taskStats'),
   };
 }
+
+const embedPrefixes = ['group.apps.', 'apps.', 'app.'];
 
 /** Rendered apps, per state, keyed by the app's change key and the embed flags: a steady cluster renders nothing twice. */
 const jsonCache = new WeakMap<FrameworkState, Map<string, { readonly key: string; readonly json: string }>>();

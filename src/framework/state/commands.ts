@@ -61,7 +61,9 @@ export type FrameworkCommand =
   | { readonly type: 'Launch'; readonly atMs: number; readonly launches: readonly LaunchDecision[] }
   | { readonly type: 'Kill'; readonly atMs: number; readonly instanceIds: readonly string[]; readonly reason: string }
   | { readonly type: 'TaskStatuses'; readonly atMs: number; readonly updates: readonly StatusUpdate[] }
-  | { readonly type: 'ExpireUnreachable'; readonly atMs: number; readonly instanceIds: readonly string[] };
+  | { readonly type: 'ExpireUnreachable'; readonly atMs: number; readonly instanceIds: readonly string[] }
+  /** Marathon's DELETE /v2/queue/{app}/delay: the app's launch backoff starts over, and its waiting instances may launch at once. */
+  | { readonly type: 'ResetDelay'; readonly atMs: number; readonly appId: string };
 
 export type CommandType = FrameworkCommand['type'];
 
@@ -79,7 +81,7 @@ export function encodeCommand(cmd: FrameworkCommand): Uint8Array {
 
 const knownTypes: ReadonlySet<string> = new Set<CommandType>([
   'Init', 'SetFrameworkId', 'SetCluster', 'PutApp', 'DeleteApp', 'FinishDeployment', 'CancelDeployment',
-  'Schedule', 'Launch', 'Kill', 'TaskStatuses', 'ExpireUnreachable',
+  'Schedule', 'Launch', 'Kill', 'TaskStatuses', 'ExpireUnreachable', 'ResetDelay',
 ]);
 
 /**

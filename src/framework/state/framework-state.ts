@@ -234,6 +234,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
         for (const u of cmd.updates) this.applyStatus(u, cmd.atMs);
         return ok;
       case 'ExpireUnreachable': return this.applyExpireUnreachable(cmd.instanceIds);
+      case 'ResetDelay': return this.applyResetDelay(cmd.appId);
     }
   }
 
@@ -526,6 +527,17 @@ export class FrameworkState implements StateMachine<CommandResult> {
       accepted.push(id);
     }
     return { ok: true, accepted };
+  }
+
+  /** The app's waiting instances launch without waiting out their backoff, and the next failure backs off from the start. NOT_FOUND: nothing of the app waits. */
+  private applyResetDelay(appId: string): CommandResult {
+    const app = this.appsById.get(appId);
+    const waiting = app === undefined ? [] : this.instancesOf(appId).filter((i) => i.phase === 'scheduled');
+    if (app === undefined || waiting.length === 0) return { ok: false, code: 'NOT_FOUND', message: `Application ${appId} not found in tasks queue.` };
+    this.touch(appId);
+    app.failures = 0;
+    for (const inst of waiting) delete inst.notBeforeMs;
+    return { ok: true };
   }
 
   private applyStatus(u: StatusUpdate, atMs: number): void {

@@ -197,6 +197,85 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect((await api(base, 'DELETE', `/v2/apps${id}`)).status).to.equal(200);
   });
 
+  it('DELETE /v2/queue/{app}/delay launches a backed-off instance at once; 404 for an app with nothing waiting', async () => {
+    const id = '/crash-slow';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 0.2; exit 3', cpus: 0.01, mem: 16, instances: 1, backoffSeconds: 60, maxLaunchDelaySeconds: 300 })).status).to.equal(201);
+    const events = new EventRecorder(base);
+    await events.ready;
+    const failed = () => events.ofType('status_update_event').filter((e) => e.data.appId === id && e.data.taskStatus === 'TASK_FAILED');
+    await waitFor('the first failure', async () => (failed().length >= 1 ? true : undefined), 30_000);
+    const queued = await waitFor('the instance queued with its 60 s backoff', async () => {
+      const q = ((await api(base, 'GET', '/v2/queue')).body as { queue: { app: { id: string }; delay: { timeLeftSeconds: number }; role: string }[] }).queue.find((e) => e.app.id === id);
+      return q !== undefined && q.delay.timeLeftSeconds > 30 ? q : undefined;
+    }, 10_000);
+    expect(queued.role).to.equal('*');
+    const reset = await api(base, 'DELETE', `/v2/queue${id}/delay`);
+    expect(reset.status, reset.text).to.equal(204);
+    // Launched again at once, not a minute later: it fails again within seconds.
+    await waitFor('a second run right after the reset', async () => (failed().length >= 2 ? true : undefined), 20_000);
+    events.close();
+    expect((await api(base, 'DELETE', `/v2/apps${id}`)).status).to.equal(200);
+    const none = await api(base, 'DELETE', '/v2/queue/nothing/here/delay');
+    expect(none.status).to.equal(404);
+    expect(none.body).to.deep.equal({ message: 'Application /nothing/here not found in tasks queue.' });
+  });
+
+  it('speaks the older and looser forms Marathon clients use: text/plain task lists, status[] filters, embed prefixes, group embeds, ping negotiation', async () => {
+    const id = '/compat/web';
+    expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 608', cpus: 0.01, mem: 8, instances: 2, portDefinitions: [{ port: 0 }, { port: 0 }] })).status).to.equal(201);
+    expect((await api(base, 'POST', '/v2/apps', { id: '/compat/portless', cmd: 'sleep 608', cpus: 0.01, mem: 8, instances: 0, portDefinitions: [] })).status).to.equal(201);
+    const app = await waitForApp(base, id, 2);
+    const [p0, p1] = (app.portDefinitions ?? []).map((p) => p.port);
+    const tasks = [...(app.tasks ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+    // haproxy-marathon-bridge: `Accept: text/plain`, tab-separated, a tab after every entry.
+    const text = await api(base, 'GET', `/v2/apps${id}/tasks`, undefined, { accept: 'text/plain' });
+    expect(text.headers['content-type']).to.match(/^text\/plain/);
+    const line = (port: number | undefined, k: number): string => `compat_web\t${String(port)}\t${tasks.map((t) => `${t.host}:${String(t.ports[k])}\t`).join('')}`;
+    const [l0, l1] = text.text.split('\n');
+    const sortEntries = (l: string | undefined): string => { const [a, b, ...rest] = (l ?? '').split('\t'); return [a, b, ...rest.filter((x) => x !== '').sort(), ''].join('\t'); };
+    expect(sortEntries(l0)).to.equal(sortEntries(line(p0, 0)));
+    expect(sortEntries(l1)).to.equal(sortEntries(line(p1, 1)));
+    const all = await api(base, 'GET', '/v2/tasks', undefined, { accept: 'text/plain' });
+    expect(all.text).to.contain('compat_portless\t \t\n');
+    expect((await api(base, 'GET', `/v2/apps${id}/tasks`, undefined, { accept: '*/*' })).body, 'JSON wins when both are acceptable').to.have.property('tasks');
+    expect((await api(base, 'GET', `/v2/apps${id}/tasks`)).body).to.have.nested.property('tasks[0].role', '*');
+    // status and status[], in any case; staging means TASK_STAGING only; an unknown value filters nothing.
+    const count = async (q: string): Promise<number> => ((await api(base, 'GET', `/v2/tasks?${q}`)).body as { tasks: { appId: string }[] }).tasks.filter((t) => t.appId === id).length;
+    expect(await count('status=RUNNING')).to.equal(2);
+    expect(await count('status[]=running')).to.equal(2);
+    expect(await count('status[]=staging')).to.equal(0);
+    expect(await count('status=nonsense')).to.equal(2);
+    // embed with any of Marathon's prefixes, on the list and on one app; failures = tasks + lastTaskFailure.
+    for (const e of ['tasks', 'app.tasks', 'apps.tasks', 'apps.failures']) {
+      const listed = ((await api(base, 'GET', `/v2/apps?id=${id}&embed=${e}`)).body as { apps: { tasks?: unknown[] }[] }).apps[0];
+      expect(listed?.tasks, e).to.have.lengthOf(2);
+    }
+    // Groups: embed names what comes; group.apps.tasks reaches the apps; /apps lists every app below.
+    const g = (await api(base, 'GET', '/v2/groups/compat?embed=group.apps&embed=group.apps.tasks')).body as { apps: { id: string; tasks?: unknown[] }[]; groups: unknown[] };
+    expect(g.apps.find((a) => a.id === id)?.tasks).to.have.lengthOf(2);
+    const noApps = (await api(base, 'GET', '/v2/groups?embed=group.groups')).body as { apps: unknown[]; groups: { id: string; apps: unknown[] }[] };
+    expect(noApps.groups.find((x) => x.id === '/compat')?.apps).to.deep.equal([]);
+    const below = (await api(base, 'GET', '/v2/groups/compat/apps')).body as { id: string }[];
+    expect(below.map((a) => a.id).sort()).to.deep.equal(['/compat/portless', id]);
+    // scale and wipe together is refused, as Marathon does.
+    const both = await api(base, 'DELETE', `/v2/apps${id}/tasks?scale=true&wipe=true`);
+    expect(both.status).to.equal(400);
+    expect(both.body).to.deep.equal({ message: 'You cannot use scale and wipe at the same time.' });
+    // /ping: text first, JSON for a JSON-only client, 204 for neither.
+    expect((await api(base, 'GET', '/ping', undefined, { accept: 'application/json' })).text).to.equal('"pong"');
+    expect((await api(base, 'GET', '/ping', undefined, { accept: '*/*' })).text).to.equal('pong');
+    expect((await api(base, 'GET', '/ping', undefined, { accept: 'image/png' })).status).to.equal(204);
+    // DELETE without force supersedes a deployment, as Marathon's does.
+    expect((await api(base, 'PUT', `/v2/apps${id}`, { constraints: [['hostname', 'IS', 'nowhere']] })).status).to.equal(200);
+    expect((await api(base, 'DELETE', `/v2/apps${id}?force=false`)).status).to.equal(409);
+    expect((await api(base, 'DELETE', `/v2/apps${id}`)).status).to.equal(200);
+    expect((await api(base, 'DELETE', '/v2/apps/compat/portless')).status).to.equal(200);
+    // A lone replica asked to abdicate wins its own election, as a lone Marathon does: 200, and it still leads.
+    const abdicated = await api(base, 'DELETE', '/v2/leader');
+    expect([abdicated.status, abdicated.body]).to.deep.equal([200, { message: 'Leadership abdicated' }]);
+    expect((await api(base, 'GET', '/v2/leader')).status).to.equal(200);
+  });
+
   it('kills tasks by id with POST /v2/tasks/delete: the killed tasks without scale (replaced), a deployment with scale=true', async () => {
     const id = '/bulk-kill';
     expect((await api(base, 'POST', '/v2/apps', { id, cmd: 'sleep 600', cpus: 0.01, mem: 16, instances: 3 })).status).to.equal(201);

@@ -87,7 +87,8 @@ describe('cli: cygnet app', () => {
       [['canary', 'promote', '/shop/web'], 'POST', '/v1/apps/shop/web/canary/promote', undefined],
       [['canary', 'abort', '/shop/web'], 'POST', '/v1/apps/shop/web/canary/abort', undefined],
       [['restart', '/shop/web', '--force'], 'POST', '/v2/apps/shop/web/restart?force=true', undefined],
-      [['delete', '/shop/web'], 'DELETE', '/v2/apps/shop/web', undefined],
+      [['delete', '/shop/web'], 'DELETE', '/v2/apps/shop/web?force=false', undefined],
+      [['delete', '/shop/web', '--force'], 'DELETE', '/v2/apps/shop/web?force=true', undefined],
       [['tasks', '/shop/web'], 'GET', '/v2/apps/shop/web/tasks', undefined],
       [['deployments'], 'GET', '/v2/deployments', undefined],
     ];

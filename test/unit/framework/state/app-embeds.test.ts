@@ -11,6 +11,7 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../../src/common/clock.ts';
 import { AppService } from '../../../../src/framework/app-service.ts';
+import { parseGroupEmbed } from '../../../../src/framework/api/group-routes.ts';
 import { parseEmbed, renderAppWithStatus, taskStatsOf } from '../../../../src/framework/api/render.ts';
 import type { FrameworkCommand, StatusUpdate } from '../../../../src/framework/state/commands.ts';
 import { FrameworkState } from '../../../../src/framework/state/framework-state.ts';
@@ -44,7 +45,7 @@ function status(h: ReturnType<typeof harness>, u: StatusUpdate): void {
   h.run({ type: 'TaskStatuses', atMs: u.timestampMs, updates: [u] });
 }
 
-function rendered(h: ReturnType<typeof harness>, appId: string, embed = parseEmbed(['app.lastTaskFailure'], 'app')): Record<string, unknown> {
+function rendered(h: ReturnType<typeof harness>, appId: string, embed = parseEmbed(['app.lastTaskFailure'])): Record<string, unknown> {
   const app = h.state.app(appId);
   if (app === undefined) throw new Error('no app');
   return renderAppWithStatus(h.state, app, embed) as Record<string, unknown>;
@@ -69,7 +70,7 @@ describe('framework/state lastTaskFailure', () => {
       slaveId: 'S1',
     });
     // Only when asked for: the list without the embed leaves it out.
-    expect(rendered(h, '/shop/web', parseEmbed([], 'apps'))).to.not.have.property('lastTaskFailure');
+    expect(rendered(h, '/shop/web', parseEmbed([]))).to.not.have.property('lastTaskFailure');
   });
 
   it('ignores tasks that finished or were killed; a later failure replaces an earlier one', async () => {
@@ -109,8 +110,8 @@ describe('framework/api taskStats', () => {
   it('is {} for an app with no task yet, and absent unless embedded', async () => {
     const h = harness();
     await h.apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 2 });
-    expect(rendered(h, '/web', parseEmbed(['app.taskStats'], 'app')).taskStats).to.deep.equal({});
-    expect(rendered(h, '/web', parseEmbed([], 'apps'))).to.not.have.property('taskStats');
+    expect(rendered(h, '/web', parseEmbed(['app.taskStats'])).taskStats).to.deep.equal({});
+    expect(rendered(h, '/web', parseEmbed([]))).to.not.have.property('taskStats');
   });
 
   it('counts staged and running tasks, and their life times since they started, by version', async () => {
@@ -126,7 +127,7 @@ describe('framework/api taskStats', () => {
     const expected = { stats: { counts: { staged: 1, running: 2, healthy: 0, unhealthy: 0 }, lifeTime: { averageSeconds: 35, medianSeconds: 40 } } };
     expect(stats).to.deep.equal({ startedAfterLastScaling: expected, withLatestConfig: expected, totalSummary: expected });
     // What the route prints, through the same function.
-    expect(Object.keys(rendered(h, '/web', parseEmbed(['apps.taskStats'], 'apps')).taskStats as object)).to.deep.equal(['startedAfterLastScaling', 'withLatestConfig', 'totalSummary']);
+    expect(Object.keys(rendered(h, '/web', parseEmbed(['apps.taskStats'])).taskStats as object)).to.deep.equal(['startedAfterLastScaling', 'withLatestConfig', 'totalSummary']);
   });
 
   it('puts tasks of an older configuration under withOutdatedConfig, and none before any started has a lifeTime', async () => {
@@ -139,5 +140,24 @@ describe('framework/api taskStats', () => {
     const stats = taskStatsOf(app, h.state.instancesOf('/web'), 50_000) as Record<string, unknown>;
     expect(stats).to.have.keys('withOutdatedConfig', 'totalSummary');
     expect(stats.withOutdatedConfig).to.deep.equal({ stats: { counts: { staged: 1, running: 0, healthy: 0, unhealthy: 0 } } });
+  });
+});
+
+describe('embed values, as Marathon resolves them', () => {
+  it('takes any of the prefixes group.apps., apps., app. or none, and failures as tasks and lastTaskFailure', () => {
+    for (const v of ['tasks', 'app.tasks', 'apps.tasks', 'group.apps.tasks']) expect(parseEmbed([v]).tasks, v).to.equal(true);
+    const f = parseEmbed(['apps.failures']);
+    expect([f.tasks, f.lastTaskFailure, f.deployments]).to.deep.equal([true, true, true]);
+    expect(parseEmbed(['readiness']).readiness).to.equal(true);
+    expect(parseEmbed(['app.counts', 'nonsense', 'apps.']).tasks).to.equal(false);
+  });
+
+  it('groups: none given is apps and groups; given, only what is named, and group.apps.<x> embeds <x> in each app', () => {
+    expect(parseGroupEmbed([])).to.deep.include({ apps: true, groups: true });
+    const onlyApps = parseGroupEmbed(['group.apps', 'group.apps.tasks']);
+    expect([onlyApps.apps, onlyApps.groups, onlyApps.app.tasks]).to.deep.equal([true, false, true]);
+    const tasksOnly = parseGroupEmbed(['group.apps.tasks']);
+    expect([tasksOnly.apps, tasksOnly.groups]).to.deep.equal([false, false]);
+    expect(parseGroupEmbed(['app.tasks']).app.tasks, 'only group.apps.* reaches the apps of a group').to.equal(false);
   });
 });
