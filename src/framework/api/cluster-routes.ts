@@ -81,8 +81,8 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
         count: waiting.length,
         delay: { timeLeftSeconds: Math.max(0, Math.ceil((delayUntil - now) / 1000)), overdue: delayUntil <= now },
         since: new Date(Math.min(...waiting.map((i) => i.stagedAtMs ?? now))).toISOString(),
+        // No `role` here, though Marathon 1.10 sends one: marathon-python's MarathonQueueItem(**json) takes no such argument and would fail on every queue listing.
         app: renderApp(app.current),
-        role: app.current.definition.role,
         processedOffersSummary: s?.offerSummaryOf(app.id) ?? emptySummary,
         ...(flag(req, 'embed') || queryList(req, 'embed').includes('lastUnusedOffers') ? { lastUnusedOffers: s?.unplacedOf(app.id) ?? [] } : {}),
       });
