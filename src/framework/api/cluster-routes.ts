@@ -63,7 +63,8 @@ export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkSchedul
   r.delete('/v2/deployments/:id', async (req, res) => {
     const w = await ctx.apps.cancelDeployment(req.params.id, { force: flag(req, 'force') });
     if (w === undefined) {
-      res.status(202).json({});
+      // Marathon: 202 and no body; the client polls /v2/deployments until it is gone.
+      res.status(202).end();
       return;
     }
     sendWrite(res, 200, w);

@@ -374,6 +374,7 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(again.status).to.equal(201);
     const stop = await api(base, 'DELETE', `/v2/deployments/${String(again.headers['marathon-deployment-id'])}?force=true`);
     expect(stop.status).to.equal(202);
+    expect(stop.text, 'no body, as Marathon').to.equal('');
     expect((await api(base, 'GET', '/v2/apps/revert')).status).to.equal(200);
     expect(await deploysOfRevert()).to.equal(0);
     expect((await api(base, 'DELETE', '/v2/apps/revert')).status).to.equal(200);
