@@ -11,6 +11,7 @@ import { parseJsonBody } from '../app/app-errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import type { ApiOrigin, AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
+import type { AppRecord } from '../state/model.ts';
 import { endpointsText, wantsPlainText } from './endpoints-text.ts';
 import { parseLabelSelector } from './label-selector.ts';
 import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
@@ -121,6 +122,14 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
   const beforeLast = segs[segs.length - 2];
   const idOf = (n: number) => normalizeAppId(`/${segs.slice(0, segs.length - n).join('/')}`);
   const force = flag(req, 'force');
+  // Marathon's group wildcard: GET /v2/apps/<group>/* ({"*": [apps]}) and /v2/apps/<group>/*/tasks, every app below the group.
+  if (req.method === 'GET' && (last === '*' || (beforeLast === '*' && last === 'tasks'))) {
+    await ctx.beforeRead(req);
+    const apps = appsBelow(ctx, normalizeAppId(`/${segs.slice(0, segs.indexOf('*')).join('/')}`));
+    if (last === '*') res.type('application/json').send(`{"*":[${apps.map((a) => appJson(ctx.state, a, { ...parseEmbed(queryList(req, 'embed')), tasks: true, lastTaskFailure: true })).join(',')}]}`);
+    else res.json({ tasks: apps.flatMap((a) => ctx.state.instancesOf(a.id).filter(hasTask).map((i) => renderTask(ctx.state, i))) });
+    return;
+  }
   if (last === 'restart' && req.method === 'POST') return sendWrite(res, 200, await ctx.apps.restart(idOf(1), { force }));
   if (last === 'tasks') return appTasks(ctx, req, res, idOf(1));
   if (beforeLast === 'tasks' && req.method === 'DELETE') return killOne(ctx, req, res, idOf(2), last as string);
@@ -208,6 +217,14 @@ async function killOne(ctx: ApiContext, req: Request, res: Response, id: string,
   const out = await ctx.apps.killTasks([taskId], { scale: scaleNotWipe(req), force: flag(req, 'force'), appId: id });
   if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
   res.json({ task: rendered });
+}
+
+/** The apps inside group `groupId` and its subgroups; 404 when there is no such group (no app below it). */
+function appsBelow(ctx: ApiContext, groupId: string): AppRecord[] {
+  const prefix = groupId === '/' ? '/' : `${groupId}/`;
+  const apps = [...ctx.state.apps()].filter((a) => a.id.startsWith(prefix)).sort((a, b) => a.id.localeCompare(b.id));
+  if (apps.length === 0 && groupId !== '/') throw new NotFoundError(`Group '${groupId}' does not exist`);
+  return apps;
 }
 
 function mustApp(ctx: ApiContext, id: string) {

@@ -19,7 +19,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'post', path: '/v2/apps', summary: 'Create an app (201 with the app; Marathon-Deployment-Id header)', tag: 'apps', body: 'app' },
   { method: 'put', path: '/v2/apps', summary: 'Create or update several apps, each element with its id (validated and lock-checked before any write; one deployment for all of them)', tag: 'apps', body: 'appUpdates' },
   { method: 'patch', path: '/v2/apps', summary: 'Partial update of several existing apps', tag: 'apps', body: 'appUpdates' },
-  { method: 'get', path: '/v2/apps/{appId}', summary: 'One app with counts, deployments and tasks', tag: 'apps' },
+  { method: 'get', path: '/v2/apps/{appId}', summary: 'One app with counts, deployments and tasks; <group>/* answers {"*": [every app below the group]} and <group>/*/tasks their tasks', tag: 'apps' },
   { method: 'put', path: '/v2/apps/{appId}', summary: 'Update (merges by default: partialUpdate=true), scale, or roll back with {"version": v} (200); create a missing app (201 with its Location); force=true supersedes a deployment', tag: 'apps', body: 'appUpdate' },
   { method: 'patch', path: '/v2/apps/{appId}', summary: 'Partial update', tag: 'apps', body: 'appUpdate' },
   { method: 'delete', path: '/v2/apps/{appId}', summary: 'Destroy the app and kill its tasks; forced unless force=false, as in Marathon', tag: 'apps' },

@@ -257,6 +257,12 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(noApps.groups.find((x) => x.id === '/compat')?.apps).to.deep.equal([]);
     const below = (await api(base, 'GET', '/v2/groups/compat/apps')).body as { id: string }[];
     expect(below.map((a) => a.id).sort()).to.deep.equal(['/compat/portless', id]);
+    // The group wildcard: every app below the group, and their tasks.
+    const star = (await api(base, 'GET', '/v2/apps/compat/*')).body as { '*': { id: string; tasks: unknown[] }[] };
+    expect(star['*'].map((a) => a.id)).to.deep.equal(['/compat/portless', id]);
+    expect(star['*'][1]?.tasks).to.have.lengthOf(2);
+    expect(((await api(base, 'GET', '/v2/apps/compat/*/tasks')).body as { tasks: unknown[] }).tasks).to.have.lengthOf(2);
+    expect((await api(base, 'GET', '/v2/apps/nothing-here/*')).status).to.equal(404);
     // scale and wipe together is refused, as Marathon does.
     const both = await api(base, 'DELETE', `/v2/apps${id}/tasks?scale=true&wipe=true`);
     expect(both.status).to.equal(400);
