@@ -11,6 +11,7 @@ import { parseJsonBody } from '../app/app-errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import type { ApiOrigin, AppService, WriteOutcome } from '../app-service.ts';
 import type { FrameworkState } from '../state/framework-state.ts';
+import { instanceIdOfTask } from '../scheduler/ids.ts';
 import type { AppRecord } from '../state/model.ts';
 import { endpointsText, wantsPlainText } from './endpoints-text.ts';
 import { parseLabelSelector } from './label-selector.ts';
@@ -211,10 +212,13 @@ async function appTasks(ctx: ApiContext, req: Request, res: Response, id: string
 
 async function killOne(ctx: ApiContext, req: Request, res: Response, id: string, taskId: string): Promise<void> {
   mustApp(ctx, id);
-  const inst = ctx.state.instanceOfTask(taskId);
-  if (inst === undefined || inst.appId !== id || inst.taskId !== taskId) throw new NotFoundError(`Task '${taskId}' does not exist`);
+  // As Marathon's AppTasksResource: the task id names an instance, whose current task is killed, so an
+  // id from an earlier run of the same instance still finds it.
+  const instanceId = instanceIdOfTask(taskId);
+  const inst = ctx.state.instanceOfTask(taskId) ?? (instanceId === undefined ? undefined : ctx.state.instance(instanceId));
+  if (inst === undefined || inst.appId !== id || !hasTask(inst)) throw new NotFoundError(`Task '${taskId}' does not exist`);
   const rendered = renderTask(ctx.state, inst);
-  const out = await ctx.apps.killTasks([taskId], { scale: scaleNotWipe(req), force: flag(req, 'force'), appId: id });
+  const out = await ctx.apps.killTasks([inst.taskId as string], { scale: scaleNotWipe(req), force: flag(req, 'force'), appId: id });
   if (out.deployment !== undefined) return sendWrite(res, 200, out.deployment);
   res.json({ task: rendered });
 }

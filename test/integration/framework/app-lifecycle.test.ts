@@ -267,6 +267,13 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     const both = await api(base, 'DELETE', `/v2/apps${id}/tasks?scale=true&wipe=true`);
     expect(both.status).to.equal(400);
     expect(both.body).to.deep.equal({ message: 'You cannot use scale and wipe at the same time.' });
+    // A task id from an earlier run of an instance names the instance: its current task is killed (Marathon's AppTasksResource).
+    const current = tasks[0]?.id as string;
+    const earlier = current.replace(/\._app\.(\d+)$/, (_m, n: string) => `._app.${Number(n) + 7}`);
+    const killed = await api(base, 'DELETE', `/v2/apps${id}/tasks/${earlier}`);
+    expect(killed.status, killed.text).to.equal(200);
+    expect(killed.body).to.have.nested.property('task.id', current);
+    expect((await api(base, 'DELETE', `/v2/apps${id}/tasks/compat_web.instance-nope._app.1`)).status).to.equal(404);
     // /ping: text first, JSON for a JSON-only client, 204 for neither.
     expect((await api(base, 'GET', '/ping', undefined, { accept: 'application/json' })).text).to.equal('"pong"');
     expect((await api(base, 'GET', '/ping', undefined, { accept: '*/*' })).text).to.equal('pong');
