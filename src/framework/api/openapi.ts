@@ -61,6 +61,19 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'post', path: '/v1/apps/{appId}/canary/abort', summary: 'Abort the canary: back to the base version', tag: 'extensions' },
 ];
 
+/** Each documented path as a pattern: app and group ids may hold slashes, other parameters are one segment. */
+const pathPatterns: readonly { readonly pattern: RegExp; readonly method: string }[] = apiOperations.map((op) => ({
+  pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(appId|groupId)\}/g, '.+').replace(/\{[A-Za-z]+\}/g, '[^/]+')}/?$`),
+  method: op.method.toUpperCase(),
+}));
+
+/** The methods the API serves on `path` (empty: no such path), for a 405's Allow header, as Marathon's Jersey answers. */
+export function allowedMethods(path: string): string[] {
+  const methods = new Set(pathPatterns.filter((p) => p.pattern.test(path)).map((p) => p.method));
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods];
+}
+
 const bodies: Record<NonNullable<ApiOperation['body']>, unknown> = {
   app: { $ref: '#/components/schemas/App' },
   appUpdate: { $ref: '#/components/schemas/App' },

@@ -17,7 +17,7 @@ import { forwardWritesToLeader } from './forward-to-leader.ts';
 import { groupRoutes } from './group-routes.ts';
 import { infoRoutes } from './info-routes.ts';
 import { membershipRoutes } from './membership-routes.ts';
-import { openApiDocument } from './openapi.ts';
+import { allowedMethods, openApiDocument } from './openapi.ts';
 
 export function createFrameworkApp(node: FrameworkNode, log: Logger): express.Express {
   const app = express();
@@ -46,6 +46,11 @@ export function createFrameworkApp(node: FrameworkNode, log: Logger): express.Ex
     res.json(openApiDocument());
   });
   app.use((req: Request, res: Response) => {
+    const allowed = allowedMethods(req.path);
+    if (allowed.length > 0) {
+      res.status(405).setHeader('Allow', allowed.join(', ')).json({ message: `Method ${req.method} not allowed on ${req.path}; allowed: ${allowed.join(', ')}` });
+      return;
+    }
     res.status(404).json({ message: `No such endpoint: ${req.method} ${req.path}` });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

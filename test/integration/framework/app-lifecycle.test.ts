@@ -274,6 +274,11 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     expect(killed.status, killed.text).to.equal(200);
     expect(killed.body).to.have.nested.property('task.id', current);
     expect((await api(base, 'DELETE', `/v2/apps${id}/tasks/compat_web.instance-nope._app.1`)).status).to.equal(404);
+    // A known path with a method it does not serve is a 405 naming the ones it does (Jersey's answer); an unknown path a 404.
+    const wrong = await api(base, 'POST', '/v2/leader');
+    expect([wrong.status, wrong.headers.allow]).to.deep.equal([405, 'GET, DELETE, HEAD']);
+    expect((await api(base, 'PUT', '/v2/tasks')).status).to.equal(405);
+    expect((await api(base, 'GET', '/v2/nothing')).status).to.equal(404);
     // /ping: text first, JSON for a JSON-only client, 204 for neither.
     expect((await api(base, 'GET', '/ping', undefined, { accept: 'application/json' })).text).to.equal('"pong"');
     expect((await api(base, 'GET', '/ping', undefined, { accept: '*/*' })).text).to.equal('pong');
