@@ -35,7 +35,11 @@ export class ApiError extends CygnetError {
     const lines = [`error: ${this.apiMessage} (HTTP ${this.status})`];
     if (typeof this.details === 'string') lines.push(`  ${this.details}`);
     else for (const d of this.details ?? []) lines.push(`  ${d.path}: ${d.errors.join('; ')}`);
-    if (this.deploymentIds.length > 0) lines.push(`  deployments: ${this.deploymentIds.join(', ')}`);
+    if (this.deploymentIds.length > 0) {
+      lines.push(`  deployments: ${this.deploymentIds.join(', ')}`);
+      // The API's own hint names its query parameter; here it is a flag.
+      lines.push('  (--force, on the commands that have it, supersedes them)');
+    }
     return lines;
   }
 }

@@ -139,7 +139,7 @@ describe('cli: cygnet app', () => {
     srv.replies.push({ status: 409, body: { message: 'App is locked by one or more deployments.', deployments: [{ id: 'dep-7' }] } });
     const r = await run('scale', 'a', '3');
     expect(r.code).to.equal(1);
-    expect(r.err).to.deep.equal(['error: App is locked by one or more deployments. (HTTP 409)', '  deployments: dep-7']);
+    expect(r.err).to.deep.equal(['error: App is locked by one or more deployments. (HTTP 409)', '  deployments: dep-7', '  (--force, on the commands that have it, supersedes them)']);
   });
 
   it('usage errors exit 2 with one line and send nothing', async () => {
