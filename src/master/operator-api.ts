@@ -24,12 +24,12 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
     try {
       if (req.method !== 'POST') throw new MethodNotAllowed(req.method);
       const media = requestMediaType(req.headers['content-type']);
-      const out = responseMediaType(req.headers.accept, media);
+      const out = responseMediaType(req.headers.accept);
       const call = decodeBody<MasterCall>('mesos.v1.master.Call', media, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       if (call.type === undefined || call.type === 'UNKNOWN') throw new BadRequestError("Expecting 'type' to be present");
       const sources: OperatorSources = { core: node.core, flags: masterFlags(node, roleWeights), metricsText, roleWeights };
       if (call.type === 'SUBSCRIBE') {
-        events.subscribe(res, streamMediaType(req.headers.accept, header(req, 'message-accept'), media), sources);
+        events.subscribe(res, streamMediaType(req.headers.accept, header(req, 'message-accept')), sources);
         return;
       }
       const answer = ANSWERED_CALLS.has(call.type) ? operatorResponse(call.type, sources) : undefined;

@@ -35,7 +35,7 @@ export function schedulerApiHandler(node: MasterNode, log: Logger): (req: Reques
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const call = decodeBody<SchedulerCall>('mesos.v1.scheduler.Call', media, body);
       if (call.type === 'SUBSCRIBE') {
-        subscribe(node, log, req, res, call, streamMediaType(req.headers.accept, header(req, 'message-accept'), media));
+        subscribe(node, log, req, res, call, streamMediaType(req.headers.accept, header(req, 'message-accept')));
         return;
       }
       node.core.schedulerCall(call, header(req, 'mesos-stream-id'), node.clock.nowMs());

@@ -3,11 +3,14 @@
  * JSON or protobuf by its Content-Type; a response (or stream) by the Accept
  * header, with q-values honoured.
  *
- * Invariants: pure; failures are UnsupportedMediaTypeError (415) and
- * NotAcceptableError (406) with Mesos-like messages.
+ * Invariants: pure; failures are BadRequestError (400, no Content-Type),
+ * UnsupportedMediaTypeError (415) and NotAcceptableError (406) with Mesos'
+ * messages. The scheduler and operator APIs answer JSON whenever the Accept
+ * header allows it (none, or a wildcard, included), whatever the request's
+ * type, as Mesos' master does.
  */
 
-import { NotAcceptableError, UnsupportedMediaTypeError } from '../common/errors.ts';
+import { BadRequestError, NotAcceptableError, UnsupportedMediaTypeError } from '../common/errors.ts';
 
 export type MediaType = 'application/json' | 'application/x-protobuf';
 
@@ -33,9 +36,8 @@ const MAX_ACCEPT_CHARS = 4096;
 
 /** The media type of a request body from its Content-Type header (parameters such as charset ignored). */
 export function requestMediaType(contentType: string | undefined): MediaType {
-  if (contentType === undefined || contentType.trim() === '') {
-    throw new UnsupportedMediaTypeError("Expecting 'Content-Type' to be present");
-  }
+  // Mesos answers a missing Content-Type with 400, an unsupported one with 415.
+  if (contentType === undefined || contentType.trim() === '') throw new BadRequestError("Expecting 'Content-Type' to be present");
   const essence = contentType.split(';', 1)[0].trim().toLowerCase();
   if (essence === JSON_MEDIA || essence === PROTOBUF_MEDIA) return essence;
   throw new UnsupportedMediaTypeError(

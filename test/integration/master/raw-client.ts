@@ -76,7 +76,9 @@ export class EventReader<E> {
       dispatcher,
     });
     if (res.statusCode !== 200) throw new Error(`subscribe answered ${res.statusCode}: ${await res.body.text()}`);
-    return new EventReader<E>(res, name, media, ctrl);
+    // Records are read in the type the master answered with, which need not be the request's.
+    const answered = String(res.headers['content-type'] ?? '').split(';')[0]?.trim();
+    return new EventReader<E>(res, name, answered === 'application/x-protobuf' || answered === 'application/json' ? answered : media, ctrl);
   }
 
   private deliver(e: E): void {

@@ -65,6 +65,15 @@ describe('master HTTP edge (scheduler API)', function () {
     expect([ans.status, ans.text]).to.deep.equal([202, '']);
   });
 
+  it('a protobuf SUBSCRIBE without an Accept, or accepting anything, is answered in JSON, as Mesos does', async () => {
+    for (const accept of ['', '*/*']) {
+      const r = await subscribe('application/x-protobuf', { accept });
+      expect(String(r.headers['content-type']), `Accept: '${accept}'`).to.equal('application/json');
+      expect((await r.next()).type).to.equal('SUBSCRIBED');
+      r.close();
+    }
+  });
+
   it("Accept: 'application/json, application/json' is fine", async () => {
     const r = await subscribe('application/json', { accept: 'application/json, application/json' });
     expect((await r.next()).type).to.equal('SUBSCRIBED');
@@ -119,10 +128,10 @@ describe('master HTTP edge (scheduler API)', function () {
     expect([ans.status, ans.text]).to.deep.equal([403, 'Framework is not subscribed']);
   });
 
-  it('415 without or with an unsupported Content-Type; 406 when Accept allows neither JSON nor protobuf', async () => {
+  it('400 without a Content-Type, 415 with an unsupported one; 406 when Accept allows neither JSON nor protobuf', async () => {
     const { body } = json(SUBSCRIBE);
     const none = await post(api, body, {});
-    expect([none.status, none.text]).to.deep.equal([415, "Expecting 'Content-Type' to be present"]);
+    expect([none.status, none.text]).to.deep.equal([400, "Expecting 'Content-Type' to be present"]);
     expect((await post(api, body, { 'content-type': 'text/plain' })).status).to.equal(415);
     const na = await post(api, body, { 'content-type': 'application/json', accept: 'text/html' });
     expect(na.status).to.equal(406);

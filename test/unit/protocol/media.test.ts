@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NotAcceptableError, UnsupportedMediaTypeError } from '../../../src/common/errors.ts';
+import { BadRequestError, NotAcceptableError, UnsupportedMediaTypeError } from '../../../src/common/errors.ts';
 import { requestMediaType, responseMediaType, streamMediaType } from '../../../src/protocol/media.ts';
 
 describe('protocol/media', () => {
@@ -11,14 +11,14 @@ describe('protocol/media', () => {
       expect(requestMediaType(' application/x-protobuf ;q=1')).to.equal('application/x-protobuf');
     });
 
-    it('answers a missing Content-Type with 415', () => {
+    it('answers a missing Content-Type with 400, as Mesos does', () => {
       for (const missing of [undefined, '', '   ']) {
-        expect(() => requestMediaType(missing)).to.throw(UnsupportedMediaTypeError, "Expecting 'Content-Type' to be present");
+        expect(() => requestMediaType(missing)).to.throw(BadRequestError, "Expecting 'Content-Type' to be present");
       }
       try {
         requestMediaType(undefined);
       } catch (err) {
-        expect((err as UnsupportedMediaTypeError).httpStatus).to.equal(415);
+        expect((err as BadRequestError).httpStatus).to.equal(400);
       }
     });
 
