@@ -16,7 +16,7 @@ import { AllocatorAdapter } from './allocator-adapter.ts';
 import { MasterCore } from './master-core.ts';
 import { MasterNode } from './master-node.ts';
 import { createMasterApp } from './server.ts';
-import { CYGNET_VERSION } from '../common/version.ts';
+import { MESOS_API_VERSION } from '../common/version.ts';
 
 export interface MasterOptions {
   /** 0 = ephemeral. Mesos' default is 5050. */
@@ -121,7 +121,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterHandle>
   const allocator = new AllocatorAdapter({ roleWeights: options.roleWeights, minOffer: options.minOffer, random: options.random });
   const core = new MasterCore({
     config: {
-      masterInfo: { ip: ipToUint32(o.ip), port, pid: `master@${o.ip}:${port}`, hostname: o.hostname, version: CYGNET_VERSION, address: { hostname: o.hostname, ip: o.ip, port } },
+      masterInfo: { ip: ipToUint32(o.ip), port, pid: `master@${o.ip}:${port}`, hostname: o.hostname, version: MESOS_API_VERSION, address: { hostname: o.hostname, ip: o.ip, port } },
       heartbeatIntervalSec: o.heartbeatIntervalSec,
       agentHeartbeatIntervalSec: o.agentHeartbeatIntervalSec,
       agentPingTimeoutMs: o.agentPingTimeoutMs,

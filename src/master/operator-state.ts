@@ -17,7 +17,7 @@ import type { AgentRecord } from './agents.ts';
 import type { FrameworkRecord } from './frameworks.ts';
 import type { MasterCore } from './master-core.ts';
 import { resourceUsage, type ResourceUsage } from './resource-usage.ts';
-import { CYGNET_VERSION } from '../common/version.ts';
+import { MESOS_API_VERSION, versionJson } from '../common/version.ts';
 import { isTerminalState, type TaskRecord } from './tasks.ts';
 import type { Offer, Resource, Task, TimeInfo } from '../protocol/mesos-types.ts';
 
@@ -39,7 +39,7 @@ export function operatorResponse(type: MasterCallType, src: OperatorSources): Ma
   switch (type) {
     case 'GET_HEALTH': return { type, get_health: { healthy: true } };
     case 'GET_FLAGS': return { type, get_flags: { flags: src.flags.map((f) => ({ ...f })) } };
-    case 'GET_VERSION': return { type, get_version: { version_info: { version: CYGNET_VERSION } } };
+    case 'GET_VERSION': return { type, get_version: { version_info: versionJson() } };
     case 'GET_METRICS': return { type, get_metrics: { metrics: parseMetrics(src.metricsText()) } };
     case 'GET_STATE': {
       const usage = resourceUsage(src.core);
@@ -72,7 +72,7 @@ export function operatorAgent(a: AgentRecord, usage: ResourceUsage): OperatorAge
   return {
     agent_info: { ...a.info, id: { value: a.id }, hostname: a.hostname, port: a.port, resources: a.total, attributes: a.attributes },
     active: a.state === 'active',
-    version: CYGNET_VERSION,
+    version: MESOS_API_VERSION,
     pid: `slave(1)@${a.ip}:${a.port}`,
     ...(registered !== undefined ? { registered_time: registered } : {}),
     ...(reregistered !== undefined ? { reregistered_time: reregistered } : {}),

@@ -6,7 +6,7 @@
  * cluster totals. Pure: computed from the core's registries.
  */
 import { flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
-import { CYGNET_VERSION } from '../common/version.ts';
+import { MESOS_API_VERSION } from '../common/version.ts';
 import type { MasterCore } from './master-core.ts';
 import type { OfferRecord } from './offers.ts';
 import { clusterResources, resourceUsage } from './resource-usage.ts';
@@ -104,7 +104,7 @@ export function renderState(core: MasterCore, nowMs: number): Record<string, unk
   }));
   const { total, used, offered } = clusterResources(core, usage);
   return {
-    version: CYGNET_VERSION,
+    version: MESOS_API_VERSION,
     id: info.id,
     pid: `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`,
     hostname: info.hostname,

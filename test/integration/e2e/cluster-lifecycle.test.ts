@@ -173,7 +173,7 @@ describe('e2e: tasks through master and agents', function () {
     const agent = await snapshot(`127.0.0.1:${agents[0]!.port}`);
     expect([agent['slave/registered'], agent['slave/cpus_total']]).to.deep.equal([1, 4]);
     for (const address of [master.address, `127.0.0.1:${agents[0]!.port}`]) {
-      expect(await (await request(`http://${address}/version`)).body.json()).to.deep.equal({ version: '0.1.0' });
+      expect(await (await request(`http://${address}/version`)).body.json()).to.deep.equal({ version: '1.11.0', git_tag: 'cygnet-0.1.0' });
     }
     // Mesos' v0 /flags and /roles (also under /master), the JSON forms of GET_FLAGS and GET_ROLES.
     const flags = (await (await request(`http://${master.address}/master/flags`)).body.json()) as { flags: Record<string, string> };
