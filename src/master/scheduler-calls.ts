@@ -68,6 +68,8 @@ export function handleSubscribe(ctx: CoreContext, call: SchedulerCall, streamId:
     type: 'SUBSCRIBED',
     subscribed: { framework_id: { value: fw.id }, heartbeat_interval_seconds: ctx.config.heartbeatIntervalSec, master_info: ctx.config.masterInfo },
   });
+  // Mesos' heartbeater starts without a delay: a HEARTBEAT follows SUBSCRIBED at once, then one every interval.
+  sendToFramework(ctx, fw.id, { type: 'HEARTBEAT' });
   if (existing !== undefined) ctx.operator.frameworkUpdated(fw);
   else ctx.operator.frameworkAdded(fw);
   askAgentsToResend(ctx, fw.id);

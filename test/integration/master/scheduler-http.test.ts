@@ -36,7 +36,7 @@ describe('master HTTP edge (scheduler API)', function () {
     return r;
   }
 
-  it('SUBSCRIBE: 200, Mesos-Stream-Id UUID, RecordIO records, SUBSCRIBED first, then HEARTBEATs', async () => {
+  it('SUBSCRIBE: 200, Mesos-Stream-Id UUID, RecordIO records, SUBSCRIBED first, then a HEARTBEAT at once (as Mesos), then HEARTBEATs', async () => {
     const r = await subscribe();
     expect(r.status).to.equal(200);
     expect(r.streamId).to.match(UUID_RE);
