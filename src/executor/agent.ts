@@ -52,6 +52,7 @@ import { fetchTaskUris } from './fetcher.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import { LaunchGate } from './launch-gate.ts';
 import { MasterLink } from './master-link.ts';
+import { keepIdleConnections } from '../common/keep-alive.ts';
 import { checkIdComponent, sandboxDir } from './sandbox.ts';
 import { StatusUpdateManager, streamKey } from './status-update-manager.ts';
 import { TaskRunner, killGraceMs, type StatusDraft } from './task-runner.ts';
@@ -223,6 +224,7 @@ class AgentNode implements AgentHandle, AgentView {
     try {
       await new Promise<void>((resolve, reject) => {
         const server = app.listen(this.opts.port, this.opts.ip, (err?: Error) => (err ? reject(err) : resolve()));
+        keepIdleConnections(server);
         this.server = server;
         server.once('error', reject);
       });

@@ -16,6 +16,7 @@ import { AllocatorAdapter } from './allocator-adapter.ts';
 import { MasterCore } from './master-core.ts';
 import { MasterNode } from './master-node.ts';
 import { createMasterApp } from './server.ts';
+import { keepIdleConnections } from '../common/keep-alive.ts';
 import { MESOS_API_VERSION } from '../common/version.ts';
 
 export interface MasterOptions {
@@ -110,6 +111,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterHandle>
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? componentLogger('master');
   const server: Server = createServer();
+  keepIdleConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.ip, () => {

@@ -186,7 +186,10 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
     });
 
     it('serves /health, /metrics and confined /files/read', async () => {
-      expect((await request(`http://127.0.0.1:${agent.port}/health`)).statusCode).to.equal(200);
+      const health = await request(`http://127.0.0.1:${agent.port}/health`);
+      await health.body.dump();
+      expect(health.statusCode).to.equal(200);
+      expect(health.headers['keep-alive'], 'idle connections stay open longer than clients pool them').to.equal('timeout=120');
       const metrics = await (await request(`http://127.0.0.1:${agent.port}/metrics`)).body.text();
       expect(metrics).to.contain('cygnet_agent_pending_status_updates 0');
       const escape = await request(`http://127.0.0.1:${agent.port}/files/read?path=${encodeURIComponent('../meta/agent.json')}&offset=0`);

@@ -148,7 +148,10 @@ describe('master HTTP edge (scheduler API)', function () {
   });
 
   it('/health, /state and /metrics answer', async () => {
-    expect((await get(`${master.url}/health`)).status).to.equal(200);
+    const health = await get(`${master.url}/health`);
+    expect(health.status).to.equal(200);
+    // Idle connections stay open longer than clients pool them (Go: 90 s), not node's 5 s.
+    expect(health.headers['keep-alive']).to.equal('timeout=120');
     const state = JSON.parse((await get(`${master.url}/state`)).text) as { id: string; frameworks: unknown[]; activated_slaves: number };
     expect(state.id).to.equal(master.masterId);
     expect(state.frameworks.length).to.be.greaterThan(0);
