@@ -19,7 +19,7 @@ import { header } from './scheduler-api.ts';
 import type { OperatorEventFanout } from './operator-events.ts';
 import { ANSWERED_CALLS, operatorResponse, type OperatorSources } from './operator-state.ts';
 
-export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: () => string, roleWeights: Readonly<Record<string, number>>, events: OperatorEventFanout): (req: Request, res: Response) => void {
+export function operatorApiHandler(node: MasterNode, log: Logger, metricsSnapshot: () => Readonly<Record<string, number>>, roleWeights: Readonly<Record<string, number>>, events: OperatorEventFanout): (req: Request, res: Response) => void {
   return (req, res) => {
     try {
       if (req.method !== 'POST') throw new MethodNotAllowed(req.method);
@@ -27,7 +27,7 @@ export function operatorApiHandler(node: MasterNode, log: Logger, metricsText: (
       const out = responseMediaType(req.headers.accept);
       const call = decodeBody<MasterCall>('mesos.v1.master.Call', media, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       if (call.type === undefined || call.type === 'UNKNOWN') throw new BadRequestError("Expecting 'type' to be present");
-      const sources: OperatorSources = { core: node.core, flags: masterFlags(node, roleWeights), metricsText, roleWeights };
+      const sources: OperatorSources = { core: node.core, flags: masterFlags(node, roleWeights), metricsSnapshot, roleWeights };
       if (call.type === 'SUBSCRIBE') {
         events.subscribe(res, streamMediaType(req.headers.accept, header(req, 'message-accept')), sources);
         return;

@@ -25,7 +25,8 @@ import type { Offer, Resource, Task, TimeInfo } from '../protocol/mesos-types.ts
 export interface OperatorSources {
   readonly core: MasterCore;
   readonly flags: readonly { name: string; value: string }[];
-  readonly metricsText: () => string;
+  /** `/metrics/snapshot`: Mesos' metric names, which GET_METRICS answers with too. */
+  readonly metricsSnapshot: () => Readonly<Record<string, number>>;
   /** `--weights` as given; a role without one weighs 1. */
   readonly roleWeights: Readonly<Record<string, number>>;
 }
@@ -40,7 +41,7 @@ export function operatorResponse(type: MasterCallType, src: OperatorSources): Ma
     case 'GET_HEALTH': return { type, get_health: { healthy: true } };
     case 'GET_FLAGS': return { type, get_flags: { flags: src.flags.map((f) => ({ ...f })) } };
     case 'GET_VERSION': return { type, get_version: { version_info: versionJson() } };
-    case 'GET_METRICS': return { type, get_metrics: { metrics: parseMetrics(src.metricsText()) } };
+    case 'GET_METRICS': return { type, get_metrics: { metrics: Object.entries(src.metricsSnapshot()).map(([name, value]) => ({ name, value })) } };
     case 'GET_STATE': {
       const usage = resourceUsage(src.core);
       return { type, get_state: { get_tasks: getTasks(src.core), get_executors: {}, get_frameworks: getFrameworks(src.core, usage), get_agents: getAgents(src.core, usage) } };
@@ -160,14 +161,3 @@ export function mesosTask(t: TaskRecord): Task {
   };
 }
 
-/** Prometheus text → Mesos metrics: one metric per sample line, named as the line names it (labels included). */
-export function parseMetrics(text: string): { name: string; value: number }[] {
-  const out: { name: string; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    const value = Number(line.slice(cut + 1));
-    if (cut > 0 && Number.isFinite(value)) out.push({ name: line.slice(0, cut), value });
-  }
-  return out;
-}

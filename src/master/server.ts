@@ -35,7 +35,7 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
     app.all(`${prefix}/api/v1/agent`, raw, agentApiHandler(node, log));
-    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, metricsText, roleWeights, operatorEvents));
+    app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, () => renderMetricsSnapshot(metricsSources(), node.clock.nowMs()), roleWeights, operatorEvents));
     app.get(`${prefix}/state`, (_req, res) => {
       res.json(renderState(node.core, node.clock.nowMs()));
     });

@@ -75,6 +75,9 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
     const metrics = (await answer('GET_METRICS')).get_metrics?.metrics ?? [];
     expect(metrics.length).to.be.greaterThan(5);
     expect(metrics.every((m) => typeof m.name === 'string' && typeof m.value === 'number')).to.equal(true);
+    // The names of /metrics/snapshot, as Mesos' GET_METRICS answers.
+    expect(metrics.find((m) => m.name === 'master/elected')?.value).to.equal(1);
+    expect(metrics.find((m) => m.name === 'master/slaves_active')?.value).to.equal(1);
     expect((await answer('GET_MASTER')).get_master?.master_info?.id).to.equal(master.masterId);
   });
 
