@@ -25,7 +25,6 @@ export const SCHEDULER_CALL_FIELD: Readonly<Record<string, keyof SchedulerCall |
   SUPPRESS: undefined,
 };
 
-const ROLE_FORBIDDEN = /[\s\\/]|^[-.]|^\.\.?$/;
 
 export function validateSchedulerCall(call: SchedulerCall): void {
   const type = call.type;
@@ -45,10 +44,7 @@ export function validateSchedulerCall(call: SchedulerCall): void {
     if (!isUuidBase64(call.acknowledge.uuid)) throw new BadRequestError("Expecting 'acknowledge.uuid' to be the 16-byte UUID of a status update (base64)");
   }
   if (type === 'KILL' && call.kill !== undefined) checkId(call.kill.task_id.value, 'kill.task_id');
-  if (type === 'SUPPRESS' || type === 'REVIVE') {
-    const roles = (type === 'SUPPRESS' ? call.suppress?.roles : call.revive?.roles) ?? [];
-    roles.forEach((r, i) => checkRole(r, `${type.toLowerCase()}.roles[${i}]`));
-  }
+  // SUPPRESS and REVIVE with a bad role are accepted (202) and dropped by the master, as Mesos does (scheduler-calls.ts).
   const refuse = call.decline?.filters?.refuse_seconds ?? call.accept?.filters?.refuse_seconds;
   if (refuse !== undefined && (!Number.isFinite(refuse) || refuse < 0)) {
     throw new BadRequestError(`Expecting 'filters.refuse_seconds' to be a finite number >= 0, got ${refuse}`);
@@ -78,10 +74,32 @@ function checkId(value: string, path: string): void {
 }
 
 function checkRole(role: string, path: string): void {
-  if (role === '*') return;
-  if (role === '' || ROLE_FORBIDDEN.test(role) || role.length > 256) {
-    throw new BadRequestError(`Invalid role '${role}' at '${path}': a role must not be empty, '.', '..', start with '-' or '.', or contain whitespace, '/' or '\\'`);
+  const why = roleError(role);
+  if (why !== undefined) throw new BadRequestError(`Invalid role at '${path}': ${why}`);
+}
+
+/** Control characters and whitespace Mesos refuses in a role component (roles.cpp's INVALID_CHARACTERS). */
+const ROLE_INVALID_CHARS = /[\x09-\x0d\x20\x7f]/;
+
+/**
+ * Why `role` is not a valid Mesos role, in Mesos' words (roles::validate),
+ * or undefined: `*`, or `/`-separated components (hierarchical roles such
+ * as `eng/web`), none empty, `.`, `..` or `*`, none starting with `-` or
+ * holding whitespace or DEL.
+ */
+export function roleError(role: string): string | undefined {
+  if (role === '*') return undefined;
+  if (role.length > 256) return `Role '${role.slice(0, 40)}…' is longer than 256 characters`;
+  if (role.startsWith('/')) return `Role '${role}' cannot start with a slash`;
+  if (role.endsWith('/')) return `Role '${role}' cannot end with a slash`;
+  if (role.includes('//')) return `Role '${role}' cannot contain two adjacent slashes`;
+  if (role === '') return 'Role names cannot be the empty string';
+  for (const c of role.split('/')) {
+    if (c === '.' || c === '..' || c === '*') return `Role '${role}' cannot include '${c}' as a component`;
+    if (c.startsWith('-')) return `Role component '${c}' is invalid because it starts with a dash`;
+    if (ROLE_INVALID_CHARS.test(c)) return `Role component '${c}' is invalid because it contains backspace or whitespace`;
   }
+  return undefined;
 }
 
 /** Whether `s` is base64 of exactly 16 bytes. */

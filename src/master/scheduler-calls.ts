@@ -9,6 +9,7 @@
 import { BadRequestError, ForbiddenError } from '../common/errors.ts';
 import type { CoreContext } from './core-context.ts';
 import { forwardStatus, removeFramework, rescindOffer, sendToAgent, sendToFramework } from './core-ops.ts';
+import { roleError } from './scheduler-call-validation.ts';
 import { frameworkRoles, type FrameworkRecord } from './frameworks.ts';
 import { computeLaunchDecisions } from './launch-validation.ts';
 import { droppedState, masterStatus, reconciliationStatus, unknownTaskState } from './statuses.ts';
@@ -258,7 +259,24 @@ function handleDecline(ctx: CoreContext, fw: FrameworkRecord, call: SchedulerCal
   ctx.emit({ kind: 'allocate' });
 }
 
+/**
+ * Mesos drops a SUPPRESS or REVIVE naming a role that is invalid or not one
+ * of the framework's (the whole call, not just that role); the call was
+ * still accepted (202).
+ */
+function droppedForRoles(ctx: CoreContext, fw: FrameworkRecord, call: 'SUPPRESS' | 'REVIVE', roles: readonly string[]): boolean {
+  for (const r of roles) {
+    const why = roleError(r) ?? (fw.roles.includes(r) ? undefined : `'${r}' is not one of the framework's subscribed roles`);
+    if (why !== undefined) {
+      ctx.log.warn({ frameworkId: fw.id, role: r }, `dropping ${call}: ${why}`);
+      return true;
+    }
+  }
+  return false;
+}
+
 function handleRevive(ctx: CoreContext, fw: FrameworkRecord, roles: string[] | undefined): void {
+  if (droppedForRoles(ctx, fw, 'REVIVE', roles ?? [])) return;
   const which = roles !== undefined && roles.length > 0 ? roles : undefined;
   if (which === undefined) fw.suppressedRoles.clear();
   else for (const r of which) fw.suppressedRoles.delete(r);
@@ -267,6 +285,7 @@ function handleRevive(ctx: CoreContext, fw: FrameworkRecord, roles: string[] | u
 }
 
 function handleSuppress(ctx: CoreContext, fw: FrameworkRecord, roles: string[] | undefined): void {
+  if (droppedForRoles(ctx, fw, 'SUPPRESS', roles ?? [])) return;
   const which = roles !== undefined && roles.length > 0 ? roles : undefined;
   for (const r of which ?? fw.roles) fw.suppressedRoles.add(r);
   ctx.allocator.suppress(fw.id, which);

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { CygnetError } from '../../../src/common/errors.ts';
+import { roleError } from '../../../src/master/scheduler-call-validation.ts';
 import { Harness, agentEvents, describeAll, frameworkEvents, launch, offersIn, scalar, task } from './harness.ts';
 
 function rejection(fn: () => void): { status: number; message: string } {
@@ -160,6 +161,29 @@ describe('master core: frameworks', () => {
       'subscribe.framework_info.roles[1]',
     );
     expect(h.core.drain()).to.deep.equal([]);
+  });
+
+  it('roles follow Mesos: hierarchical names are valid, bad components are refused in its words', () => {
+    for (const ok of ['*', 'web', 'eng/web', 'a/b/c', '.hidden', 'a.b', 'a\\b']) expect(roleError(ok), ok).to.equal(undefined);
+    expect(roleError('/eng')).to.equal("Role '/eng' cannot start with a slash");
+    expect(roleError('eng/')).to.equal("Role 'eng/' cannot end with a slash");
+    expect(roleError('a//b')).to.equal("Role 'a//b' cannot contain two adjacent slashes");
+    expect(roleError('a/../b')).to.equal("Role 'a/../b' cannot include '..' as a component");
+    expect(roleError('a/*')).to.equal("Role 'a/*' cannot include '*' as a component");
+    expect(roleError('a/-b')).to.equal("Role component '-b' is invalid because it starts with a dash");
+    expect(roleError('a b')).to.equal("Role component 'a b' is invalid because it contains backspace or whitespace");
+    expect(roleError('')).to.equal('Role names cannot be the empty string');
+    const h = new Harness();
+    expect(h.subscribeFramework({ roles: ['eng/web'], capabilities: [{ type: 'MULTI_ROLE' }] }).id).to.match(/-\d{4}$/);
+  });
+
+  it('drops a SUPPRESS or REVIVE naming a role that is invalid or not its own, whole, as Mesos does (accepted, no effect)', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework();
+    h.call(fw, { type: 'SUPPRESS', suppress: { roles: ['*', 'not-mine'] } });
+    h.call(fw, { type: 'SUPPRESS', suppress: { roles: ['bad role'] } });
+    const ag = h.subscribeAgent();
+    expect(offersIn(ag.effects, fw.id), 'nothing was suppressed').to.have.length(1);
   });
 
   it('SUPPRESS stops offers, REVIVE brings them back', () => {
