@@ -78,8 +78,14 @@ function checkRole(role: string, path: string): void {
   if (why !== undefined) throw new BadRequestError(`Invalid role at '${path}': ${why}`);
 }
 
-/** Control characters and whitespace Mesos refuses in a role component (roles.cpp's INVALID_CHARACTERS). */
-const ROLE_INVALID_CHARS = /[\x09-\x0d\x20\x7f]/;
+/** Whitespace and DEL, which Mesos refuses in a role component (roles.cpp's INVALID_CHARACTERS: \t \n \v \f \r, space, DEL). */
+function hasInvalidRoleChar(component: string): boolean {
+  for (let i = 0; i < component.length; i++) {
+    const c = component.charCodeAt(i);
+    if ((c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /**
  * Why `role` is not a valid Mesos role, in Mesos' words (roles::validate),
@@ -97,7 +103,7 @@ export function roleError(role: string): string | undefined {
   for (const c of role.split('/')) {
     if (c === '.' || c === '..' || c === '*') return `Role '${role}' cannot include '${c}' as a component`;
     if (c.startsWith('-')) return `Role component '${c}' is invalid because it starts with a dash`;
-    if (ROLE_INVALID_CHARS.test(c)) return `Role component '${c}' is invalid because it contains backspace or whitespace`;
+    if (hasInvalidRoleChar(c)) return `Role component '${c}' is invalid because it contains backspace or whitespace`;
   }
   return undefined;
 }
