@@ -43,8 +43,8 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
       res.json(renderState(node.core, node.clock.nowMs()));
     });
     for (const [path, view] of [['frameworks', frameworksView], ['slaves', slavesView], ['tasks', tasksView]] as const) {
-      app.get(`${prefix}/${path}`, (_req, res) => {
-        res.json(view(renderState(node.core, node.clock.nowMs())));
+      app.get(`${prefix}/${path}`, (req, res) => {
+        res.json(view(renderState(node.core, node.clock.nowMs()), req.query));
       });
     }
     app.get(`${prefix}/health`, (_req, res) => {

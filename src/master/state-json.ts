@@ -127,18 +127,52 @@ export function renderState(core: MasterCore, nowMs: number): Record<string, unk
 
 type StateJson = ReturnType<typeof renderState>;
 
-/** Mesos' `/frameworks`: the frameworks part of /state. */
-export function frameworksView(state: StateJson): Record<string, unknown> {
-  return { frameworks: state.frameworks, completed_frameworks: state.completed_frameworks, unregistered_frameworks: [] };
+/** Query parameters of the v0 list endpoints (express's parsed query: a repeated parameter is an array). */
+export type ListQuery = Readonly<Record<string, unknown>>;
+
+function param(q: ListQuery, name: string): string | undefined {
+  const v = q[name];
+  const first = Array.isArray(v) ? (v as unknown[])[0] : v;
+  return typeof first === 'string' ? first : undefined;
 }
 
-/** Mesos' `/slaves`: the agents part of /state. */
-export function slavesView(state: StateJson): Record<string, unknown> {
-  return { slaves: state.slaves, recovered_slaves: [] };
+/** Mesos' `/frameworks`: the frameworks part of /state; `framework_id` selects one. */
+export function frameworksView(state: StateJson, q: ListQuery = {}): Record<string, unknown> {
+  const id = param(q, 'framework_id');
+  const pick = <T>(list: T[]): T[] => (id === undefined ? list : list.filter((f) => (f as { id?: unknown }).id === id));
+  return { frameworks: pick(state.frameworks as unknown[]), completed_frameworks: pick(state.completed_frameworks as unknown[]), unregistered_frameworks: [] };
 }
 
-/** Mesos' `/tasks`: every known task, live ones first, then the bounded completed list. */
-export function tasksView(state: StateJson): Record<string, unknown> {
-  const live = (state.frameworks as { tasks: unknown[] }[]).flatMap((f) => f.tasks);
-  return { tasks: [...live, ...(state.completed_tasks as unknown[])] };
+/** Mesos' `/slaves`: the agents part of /state; `slave_id` selects one. */
+export function slavesView(state: StateJson, q: ListQuery = {}): Record<string, unknown> {
+  const id = param(q, 'slave_id');
+  const slaves = state.slaves as { id?: unknown }[];
+  return { slaves: id === undefined ? slaves : slaves.filter((a) => a.id === id), recovered_slaves: [] };
+}
+
+/** Tasks `/tasks` gives without a `limit` (Mesos' TASK_LIMIT). */
+export const defaultTaskLimit = 100;
+
+/**
+ * Mesos' `/tasks` (readonly_handler.cpp): live and completed tasks,
+ * `framework_id` and `task_id` select, sorted by their first status's time,
+ * newest first unless `order=asc`, then `offset` and `limit` (100) page.
+ */
+export function tasksView(state: StateJson, q: ListQuery = {}): Record<string, unknown> {
+  const frameworkId = param(q, 'framework_id');
+  const taskId = param(q, 'task_id');
+  const count = (name: string, dflt: number): number => {
+    const n = Number(param(q, name));
+    return Number.isInteger(n) && n >= 0 ? n : dflt;
+  };
+  const limit = count('limit', defaultTaskLimit);
+  const offset = count('offset', 0);
+  type Listed = { framework_id?: unknown; id?: unknown; statuses?: { timestamp?: number }[] };
+  const live = (state.frameworks as { tasks: Listed[] }[]).flatMap((f) => f.tasks);
+  const all = [...live, ...(state.completed_tasks as Listed[])]
+    .filter((t) => (frameworkId === undefined || t.framework_id === frameworkId) && (taskId === undefined || t.id === taskId));
+  const at = (t: Listed): number => t.statuses?.[0]?.timestamp ?? 0;
+  const asc = param(q, 'order') === 'asc';
+  all.sort((a, b) => (asc ? at(a) - at(b) : at(b) - at(a)));
+  return { tasks: all.slice(offset, offset + limit) };
 }
