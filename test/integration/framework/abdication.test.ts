@@ -18,7 +18,7 @@ import { makeTempDir } from '../../helpers/tmp.ts';
 interface MasterTask { id: string; state: string }
 
 async function masterRunning(m: MasterHandle, prefix: string): Promise<MasterTask[]> {
-  const r = await api(`http://${m.address}`, 'GET', '/tasks');
+  const r = await api(`http://${m.address}`, 'GET', '/tasks?limit=100000');
   return (r.body as { tasks: MasterTask[] }).tasks.filter((t) => t.state === 'TASK_RUNNING' && t.id.startsWith(prefix));
 }
 

@@ -20,7 +20,7 @@ const fastHealth = [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeco
 interface MasterTask { id: string; framework_id: string; state: string }
 
 async function masterTasks(c: AppCluster): Promise<MasterTask[]> {
-  const r = await api(`http://${c.master.address}`, 'GET', '/tasks');
+  const r = await api(`http://${c.master.address}`, 'GET', '/tasks?limit=100000');
   return (r.body as { tasks: MasterTask[] }).tasks;
 }
 

@@ -19,7 +19,7 @@ const actingLeader = (g: FrameworkGroup, exclude?: FrameworkHandle) => actingLea
 interface MasterTask { id: string; framework_id: string; state: string }
 
 async function masterRunning(m: MasterHandle): Promise<MasterTask[]> {
-  const r = await api(`http://${m.address}`, 'GET', '/tasks');
+  const r = await api(`http://${m.address}`, 'GET', '/tasks?limit=100000');
   return (r.body as { tasks: MasterTask[] }).tasks.filter((t) => t.state === 'TASK_RUNNING');
 }
 
