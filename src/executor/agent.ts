@@ -34,7 +34,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { describeError } from '../common/errors.ts';
 import { componentLogger, type Logger } from '../common/log.ts';
@@ -470,12 +470,17 @@ class AgentNode implements AgentHandle, AgentView {
     return runner;
   }
 
+  /** The address tasks are reached at: they share the agent's network. */
+  private get taskIp(): string {
+    return this.opts.advertiseIp ?? (this.opts.ip === '0.0.0.0' ? '127.0.0.1' : this.opts.ip);
+  }
+
   private startHealth(entry: TaskEntry): void {
     const check = entry.task.health_check;
     if (check === undefined || entry.health !== undefined) return;
     entry.health = new HealthMonitor({
       check,
-      host: this.opts.advertiseIp ?? (this.opts.ip === '0.0.0.0' ? '127.0.0.1' : this.opts.ip),
+      host: this.taskIp,
       sandbox: entry.sandbox,
       clock: this.clock,
       env: entry.runner?.taskEnv() ?? {},
@@ -498,8 +503,13 @@ class AgentNode implements AgentHandle, AgentView {
       state: draft.state,
       source: draft.source ?? 'SOURCE_AGENT',
       agent_id: { value: this.id ?? entry.task.agent_id?.value ?? '' },
+      // A command task's executor is named after the task, as Mesos' command executor is.
+      executor_id: entry.task.executor?.executor_id ?? { value: entry.task.task_id.value },
       timestamp: this.clock.nowMs() / 1000,
       uuid: newUuid(),
+      // Mesos' agent adds the container's network to every executor update, the agent's address when the
+      // task shares its network (as all of cygnet's do): DNS and balancers that read task IPs from it ("netinfo").
+      container_status: { network_infos: [{ ip_addresses: [{ protocol: isIPv6(this.taskIp) ? 'IPv6' : 'IPv4', ip_address: this.taskIp }] }] },
     };
     if (draft.message !== undefined) status.message = draft.message;
     if (draft.reason !== undefined) status.reason = draft.reason;

@@ -224,7 +224,10 @@ describe('e2e: tasks through master and agents', function () {
     const first = newFramework(master.address, { name: 'e2e-failover', failover_timeout: 120 });
     const sub = await first.client.subscribe();
     await launchTask(first, { taskId: 'kept', command: 'sleep 1000' });
-    await first.rec.waitForState('kept', 'TASK_RUNNING');
+    const running = await first.rec.waitForState('kept', 'TASK_RUNNING');
+    // As Mesos' agent: the command executor is named after the task, and the container's network (the agent's) is in the update.
+    expect(running.executor_id?.value).to.equal('kept');
+    expect(running.container_status?.network_infos?.[0]?.ip_addresses?.[0]?.ip_address).to.match(/^127\./);
     await first.client.close();
 
     const second = newFramework(master.address, { name: 'e2e-failover', failover_timeout: 120, id: { value: sub.frameworkId } });
