@@ -24,6 +24,8 @@ export function sendError(res: Response, err: unknown, log: Logger, json = false
   const message = status === 413 ? 'Request body too large' : describeError(err);
   const retryAfter = err instanceof CygnetError ? err.retryAfterSeconds : undefined;
   if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
+  // RFC 9110: a 405 names the methods that are allowed (the v1 APIs take POST only).
+  if (status === 405) res.set('allow', 'POST');
   if (json) {
     const code = err instanceof CygnetError ? err.code : status === 413 ? 'CYG_TOO_LARGE' : status >= 500 ? 'CYG_INTERNAL' : 'CYG_BAD_REQUEST';
     res.status(status).json({ error: message, code });

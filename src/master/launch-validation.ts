@@ -52,7 +52,7 @@ export function computeLaunchDecisions(input: LaunchValidationInput): LaunchVali
       taskId: t.task_id?.value ?? '',
       kind: 'invalid-offers',
       reason: 'REASON_INVALID_OFFERS',
-      message: checked.error ?? '',
+      message: `Task launched with invalid offers: ${checked.error ?? ''}`,
     }));
     return { offers: checked.valid, offerError: checked.error, decisions, remaining: [], agentId: undefined };
   }

@@ -45,10 +45,7 @@ export function validateSchedulerCall(call: SchedulerCall): void {
   }
   if (type === 'KILL' && call.kill !== undefined) checkId(call.kill.task_id.value, 'kill.task_id');
   // SUPPRESS and REVIVE with a bad role are accepted (202) and dropped by the master, as Mesos does (scheduler-calls.ts).
-  const refuse = call.decline?.filters?.refuse_seconds ?? call.accept?.filters?.refuse_seconds;
-  if (refuse !== undefined && (!Number.isFinite(refuse) || refuse < 0)) {
-    throw new BadRequestError(`Expecting 'filters.refuse_seconds' to be a finite number >= 0, got ${refuse}`);
-  }
+  // A negative or non-finite refuse_seconds is not refused: the allocator takes the default or the cap, as Mesos does.
 }
 
 function validateSubscribe(call: SchedulerCall): void {

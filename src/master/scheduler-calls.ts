@@ -201,7 +201,7 @@ function handleAccept(ctx: CoreContext, fw: FrameworkRecord, call: SchedulerCall
     tasks,
     taskIdInUse: (taskId) => ctx.tasks.get(fw.id, taskId) !== undefined,
   });
-  const refuseSeconds = accept.filters?.refuse_seconds ?? ctx.config.defaultRefuseSeconds;
+  const refuseSeconds = refuseSecondsOf(ctx, accept.filters?.refuse_seconds);
   if (result.offerError !== undefined) {
     for (const o of result.offers) rescindOffer(ctx, o, { notify: false, nowMs });
   } else {
@@ -216,7 +216,9 @@ function handleAccept(ctx: CoreContext, fw: FrameworkRecord, call: SchedulerCall
     const state = d.kind === 'invalid-offers' ? droppedState(fw.partitionAware) : 'TASK_ERROR';
     if (d.kind === 'invalid-offers') ctx.counters.tasksDropped++;
     else ctx.counters.tasksInvalid++;
-    forwardStatus(ctx, fw.id, masterStatus({ taskId: d.taskId, agentId: result.agentId, state, reason: d.reason, message: d.message, nowMs }));
+    // Invalid offers name no agent of their own: the status carries the one the task asked for, as Mesos' does.
+    const agentId = result.agentId ?? tasks.find((t) => t.task_id?.value === d.taskId)?.agent_id?.value;
+    forwardStatus(ctx, fw.id, masterStatus({ taskId: d.taskId, ...(agentId !== undefined && agentId !== '' ? { agentId } : {}), state, reason: d.reason, message: d.message, nowMs }));
   }
   if (result.offerError === undefined && result.agentId !== undefined) {
     // Once per closed offer, with [] when all was used: this clears the framework's open-offer mark on the agent.
@@ -247,8 +249,17 @@ function launchTask(ctx: CoreContext, fw: FrameworkRecord, task: TaskInfo, resou
   sendToAgent(ctx, agentId, { type: 'LAUNCH', launch: { framework_info: fw.info, task } });
 }
 
+/** Longest filter Mesos' allocator creates: longer asks are cut to it. */
+const maxRefuseSeconds = 365 * 24 * 3600;
+
+/** A filter's refuse_seconds as Mesos' allocator takes it: absent, negative or not a number → the default; beyond 365 days → 365 days. */
+function refuseSecondsOf(ctx: CoreContext, asked: number | undefined): number {
+  if (asked === undefined || Number.isNaN(asked) || asked < 0) return ctx.config.defaultRefuseSeconds;
+  return Math.min(asked, maxRefuseSeconds);
+}
+
 function handleDecline(ctx: CoreContext, fw: FrameworkRecord, call: SchedulerCall, nowMs: number): void {
-  const refuseSeconds = call.decline?.filters?.refuse_seconds ?? ctx.config.defaultRefuseSeconds;
+  const refuseSeconds = refuseSecondsOf(ctx, call.decline?.filters?.refuse_seconds);
   for (const { value } of call.decline?.offer_ids ?? []) {
     const o = ctx.offers.get(value);
     if (o === undefined || o.frameworkId !== fw.id) continue; // Mesos: stale declines are ignored

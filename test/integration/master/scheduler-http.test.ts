@@ -139,7 +139,8 @@ describe('master HTTP edge (scheduler API)', function () {
   });
 
   it('405 for GET on the API; 404 JSON for unknown paths; 413 for bodies over 16 MiB', async () => {
-    expect((await post(api, '', {}, 'GET')).status).to.equal(405);
+    const wrongMethod = await post(api, '', {}, 'GET');
+    expect([wrongMethod.status, wrongMethod.headers.allow]).to.deep.equal([405, 'POST']);
     const nf = await get(`${master.url}/no/such/thing`);
     expect(nf.status).to.equal(404);
     expect(JSON.parse(nf.text)).to.deep.include({ code: 'CYG_NOT_FOUND' });

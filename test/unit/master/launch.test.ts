@@ -46,7 +46,8 @@ describe('master core: ACCEPT / LAUNCH validation', () => {
       const [u] = updatesIn(h.call(fw, launch(['no-such-offer'], [task('t1', ag.id, [scalar('cpus', 1)])])), fw.id);
       expect(u.state).to.equal(pa ? 'TASK_DROPPED' : 'TASK_LOST');
       expect(u.reason).to.equal('REASON_INVALID_OFFERS');
-      expect(u.message).to.equal('Offer no-such-offer is no longer valid');
+      expect(u.message).to.equal('Task launched with invalid offers: Offer no-such-offer is no longer valid');
+      expect(u.agent_id?.value, 'the agent the task named').to.equal(ag.id);
     }
   });
 
@@ -79,7 +80,7 @@ describe('master core: ACCEPT / LAUNCH validation', () => {
     const [o2] = offersIn(a2.effects, fw.id);
     const [u] = updatesIn(h.call(fw, launch([o1.id.value, o2.id.value], [task('t', a1.id, [scalar('cpus', 1)])])), fw.id);
     expect(u.reason).to.equal('REASON_INVALID_OFFERS');
-    expect(u.message).to.match(/^Aggregated offers must belong to one single agent/);
+    expect(u.message).to.match(/^Task launched with invalid offers: Aggregated offers must belong to one single agent/);
   });
 
   it('malformed task resources, wrong agent id, or no resources → TASK_ERROR with the reason', () => {
@@ -109,6 +110,13 @@ describe('master core: ACCEPT / LAUNCH validation', () => {
     h.call(fw, { type: 'DECLINE', decline: { offer_ids: [{ value: offerId }], filters: { refuse_seconds: 30 } } });
     expect(offersIn(h.advance(29_000), fw.id)).to.deep.equal([]);
     expect(offersIn(h.advance(1_000), fw.id)).to.have.length(1);
+  });
+
+  it('DECLINE with a negative refuse_seconds is accepted and takes the default 5 s, as Mesos does', () => {
+    const { h, fw, offerId } = setup();
+    h.call(fw, { type: 'DECLINE', decline: { offer_ids: [{ value: offerId }], filters: { refuse_seconds: -1 } } });
+    expect(offersIn(h.advance(4_900), fw.id)).to.deep.equal([]);
+    expect(offersIn(h.advance(200), fw.id)).to.have.length(1);
   });
 
   it('DECLINE without filters uses the default 5 s; another framework gets the resources meanwhile', () => {
