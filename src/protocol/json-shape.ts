@@ -4,7 +4,9 @@
  *
  *   snake_case field names only; unknown fields dropped (as Mesos does);
  *   null = absent; empty repeated fields dropped; enums as their names (a
- *   known number is accepted and turned into its name); 64-bit integers as
+ *   known number is accepted and turned into its name; an unknown name is
+ *   dropped where the field may be absent, as Mesos' parser drops it, so a
+ *   client on newer protos gets through); 64-bit integers as
  *   numbers (see below); bytes as padded standard base64; every `required`
  *   field present.
  *
@@ -105,10 +107,16 @@ function messageValue(type: protobuf.Type, value: unknown, path: string, depth: 
     if (plan.repeated) {
       if (!Array.isArray(raw)) throw new ValidationError(join(path, plan.name), `an array of ${expectedOf(plan.field)}`, describeGot(raw));
       if (raw.length === 0) continue;
-      const items = new Array<unknown>(raw.length);
-      for (let i = 0; i < raw.length; i++) items[i] = fieldValue(plan, raw[i], path, i, depth);
-      out[plan.name] = items;
+      const items: unknown[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        if (isUnknownEnumName(plan, raw[i])) continue;
+        items.push(fieldValue(plan, raw[i], path, i, depth));
+      }
+      if (items.length > 0) out[plan.name] = items;
     } else {
+      // A value this build does not know, in a field that may be absent, is dropped, as Mesos' JSON parser
+      // drops it: a client built on newer protos still gets through (and hears of a required field's absence).
+      if (!plan.required && isUnknownEnumName(plan, raw)) continue;
       out[plan.name] = fieldValue(plan, raw, path, -1, depth);
     }
   }
@@ -137,6 +145,11 @@ function fieldValue(plan: FieldPlan, value: unknown, parentPath: string, index: 
   }
   if (plan.enumType !== undefined) return enumValue(plan.enumType, value, join(parentPath, plan.name, index));
   return scalarValue(plan.field.type, value, join(parentPath, plan.name, index));
+}
+
+/** An enum field given a name that is not one of its values (a newer proto's value, say). */
+function isUnknownEnumName(plan: FieldPlan, value: unknown): boolean {
+  return plan.enumType !== undefined && typeof value === 'string' && !Object.prototype.hasOwnProperty.call(plan.enumType.values, value);
 }
 
 function enumValue(e: protobuf.Enum, value: unknown, path: string): string {

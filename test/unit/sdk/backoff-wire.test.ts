@@ -36,7 +36,8 @@ describe('sdk wire (json)', () => {
     expect(wire.decodeEvent(new TextEncoder().encode('{"type":"HEARTBEAT"}'))).to.deep.equal({ type: 'HEARTBEAT' });
     expect(() => wire.decodeEvent(new TextEncoder().encode("[1]"))).to.throw(CygnetError);
     expect(() => wire.decodeEvent(new TextEncoder().encode('{}'))).to.throw(ValidationError, /event.type: expected a string, got undefined/);
-    expect(() => wire.decodeEvent(new TextEncoder().encode('{"type":"FOO"}'))).to.throw(ValidationError, /type: expected one of/);
+    // An event type this build does not know is dropped by the decoder, as Mesos' parser drops unknown enum names: then it has none.
+    expect(() => wire.decodeEvent(new TextEncoder().encode('{"type":"FOO"}'))).to.throw(ValidationError, /event.type: expected a string, got undefined/);
   });
 
   it('rejects an unknown content type', () => {
