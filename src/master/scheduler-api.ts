@@ -24,6 +24,7 @@ import { EventStream } from './event-stream.ts';
 import { sendError } from './http-errors.ts';
 import type { MasterNode } from './master-node.ts';
 import { openSubscriberStream } from './subscriber-stream.ts';
+import { FrameworkInfoRefused } from './scheduler-call-validation.ts';
 import { FrameworkRemovedError } from './scheduler-calls.ts';
 import type { SchedulerCall } from './wire.ts';
 
@@ -68,7 +69,7 @@ function subscribe(node: MasterNode, log: Logger, req: Request, res: Response, c
   try {
     frameworkId = core.subscribeFramework(call, streamId, node.clock.nowMs());
   } catch (err) {
-    if (!(err instanceof FrameworkRemovedError)) throw err;
+    if (!(err instanceof FrameworkRemovedError) && !(err instanceof FrameworkInfoRefused)) throw err;
     const refused = new EventStream({ ...streamOptions, heartbeatIntervalMs: 0, onClosed: () => undefined });
     refused.send({ type: 'ERROR', error: { message: err.message } });
     refused.close(err.message);

@@ -5,6 +5,7 @@
  * Pure; failures are BadRequestError with Mesos' wording (→ 400).
  */
 import { BadRequestError } from '../common/errors.ts';
+import type { FrameworkInfo } from '../protocol/mesos-types.ts';
 import type { SchedulerCall } from './wire.ts';
 
 /** Call types cygnet serves (others are rejected as unsupported). */
@@ -60,19 +61,43 @@ function validateSubscribe(call: SchedulerCall): void {
   if (ft !== undefined && (!Number.isFinite(ft) || ft < 0)) {
     throw new BadRequestError(`Expecting 'subscribe.framework_info.failover_timeout' to be a finite number >= 0, got ${ft}`);
   }
-  if (info.role !== undefined) checkRole(info.role, 'subscribe.framework_info.role');
-  (info.roles ?? []).forEach((r, i) => checkRole(r, `subscribe.framework_info.roles[${i}]`));
-  (call.subscribe?.suppressed_roles ?? []).forEach((r, i) => checkRole(r, `subscribe.suppressed_roles[${i}]`));
+  const refused = frameworkInfoError(info, call.subscribe?.suppressed_roles ?? []);
+  if (refused !== undefined) throw new FrameworkInfoRefused(refused);
+}
+
+/**
+ * A FrameworkInfo the master will not take: answered as Mesos answers it,
+ * on the subscription stream (200, one ERROR event, then the end), not with
+ * a 4xx as a malformed call is.
+ */
+export class FrameworkInfoRefused extends BadRequestError {}
+
+/** Mesos' framework validation (validation.cpp validateRoles, validateSuppressedRoles), in its words. */
+function frameworkInfoError(info: FrameworkInfo, suppressed: readonly string[]): string | undefined {
+  const multiRole = (info.capabilities ?? []).some((c) => c.type === 'MULTI_ROLE');
+  const roles = info.roles ?? [];
+  if (multiRole && info.role !== undefined) return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable";
+  if (!multiRole && roles.length > 0) return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable";
+  if (multiRole) {
+    const duplicates = roles.filter((r, i) => roles.indexOf(r) !== i);
+    if (duplicates.length > 0) return `'FrameworkInfo.roles' contains duplicate items: { ${[...new Set(duplicates)].join(', ')} }`;
+    for (const r of roles) {
+      const why = roleError(r);
+      if (why !== undefined) return `'FrameworkInfo.roles' contains invalid role: ${why}`;
+    }
+  } else {
+    const why = roleError(info.role ?? '*');
+    if (why !== undefined) return `'FrameworkInfo.role' is not a valid role: ${why}`;
+  }
+  const mine = new Set(multiRole ? roles : [info.role ?? '*']);
+  const foreign = [...new Set(suppressed)].filter((r) => !mine.has(r));
+  if (foreign.length > 0) return `Suppressed roles { ${foreign.join(', ')} } are not contained in the set of roles`;
+  return undefined;
 }
 
 function checkId(value: string, path: string): void {
   if (value === '') throw new BadRequestError(`'${path}.value' must not be empty`);
   if (value.length > 1024) throw new BadRequestError(`'${path}.value' is longer than 1024 characters`);
-}
-
-function checkRole(role: string, path: string): void {
-  const why = roleError(role);
-  if (why !== undefined) throw new BadRequestError(`Invalid role at '${path}': ${why}`);
 }
 
 /** Whitespace and DEL, which Mesos refuses in a role component (roles.cpp's INVALID_CHARACTERS: \t \n \v \f \r, space, DEL). */

@@ -77,4 +77,12 @@ describe('master scheduler API semantics (Mesos clients)', function () {
     await again.ended$();
     expect(again.isEnded).to.equal(true);
   });
+
+  it('a FrameworkInfo Mesos would not take gets 200, one ERROR event in its words, end of stream (as Mesos refuses a subscription)', async () => {
+    const r = await open({ type: 'SUBSCRIBE', subscribe: { framework_info: { ...INFO, roles: ['web'] } } });
+    expect(r.status).to.equal(200);
+    const ev = await r.next();
+    expect([ev.type, ev.error?.message]).to.deep.equal(['ERROR', "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable"]);
+    await r.ended$();
+  });
 });

@@ -157,9 +157,15 @@ describe('master core: frameworks', () => {
     ]) {
       expect(rejection(() => h.core.subscribeFramework(call, 's', h.now))).to.deep.equal({ status: 400, message: "'framework_id' differs from 'subscribe.framework_info.id'" });
     }
-    expect(rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'n', roles: ['ok', 'bad role'] } } }, 's', h.now)).message).to.contain(
-      'subscribe.framework_info.roles[1]',
-    );
+    // FrameworkInfo errors in Mesos' words (the HTTP shell answers them with an ERROR event, see scheduler-http.test.ts).
+    const refusal = (info: Record<string, unknown>, suppressed?: string[]) => rejection(() => h.core.subscribeFramework({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'n', ...info }, ...(suppressed !== undefined ? { suppressed_roles: suppressed } : {}) } }, 's', h.now)).message;
+    const multi = { capabilities: [{ type: 'MULTI_ROLE' }] };
+    expect(refusal({ roles: ['ok', 'bad role'], ...multi })).to.equal("'FrameworkInfo.roles' contains invalid role: Role component 'bad role' is invalid because it contains backspace or whitespace");
+    expect(refusal({ roles: ['a'] })).to.equal("'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable");
+    expect(refusal({ role: 'a', ...multi })).to.equal("'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable");
+    expect(refusal({ roles: ['a', 'b', 'a'], ...multi })).to.equal("'FrameworkInfo.roles' contains duplicate items: { a }");
+    expect(refusal({ role: '/x' })).to.equal("'FrameworkInfo.role' is not a valid role: Role '/x' cannot start with a slash");
+    expect(refusal({ roles: ['a'], ...multi }, ['b'])).to.equal('Suppressed roles { b } are not contained in the set of roles');
     expect(h.core.drain()).to.deep.equal([]);
   });
 
