@@ -422,7 +422,16 @@ export class SchedulerClient {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         this.watchdog.touch();
         for (const record of decoder.push(chunk)) {
-          const event = this.wire.decodeEvent(record);
+          let event: SchedulerEvent;
+          try {
+            event = this.wire.decodeEvent(record);
+          } catch (err) {
+            // One event this SDK cannot read (a newer master's event type, say) is skipped: ending the
+            // stream over it would resubscribe into the same event again and again.
+            if (!(err instanceof ValidationError)) throw err;
+            this.log.warn({ err: describeError(err) }, 'skipped an event this SDK cannot read');
+            continue;
+          }
           if (event.type === 'SUBSCRIBED') {
             subscribed = true;
             this.handleSubscribed(event, streamId, base, failover);

@@ -11,7 +11,7 @@ import { SchedulerCallError, SchedulerClient, SchedulerStateError } from '../../
 import { ValidationError } from '../../../src/common/errors.ts';
 import { FakeSchedulerMaster } from '../../helpers/fake-scheduler-master.ts';
 import { SchedulerRecorder } from '../../helpers/scheduler-recorder.ts';
-import type { Offer } from '../../../src/protocol/mesos-types.ts';
+import type { Offer, SchedulerEvent } from '../../../src/protocol/mesos-types.ts';
 
 const frameworkInfo = { user: 'tester', name: 'sdk-unit', failover_timeout: 60 };
 const fastBackoff = { minMs: 5, maxMs: 20 };
@@ -82,6 +82,18 @@ describe('SchedulerClient', () => {
       filters: { refuse_seconds: 1 },
     });
     expect(m.calls[6]?.call.message?.data).to.equal(Buffer.from('hi').toString('base64'));
+  });
+
+  it('skips an event it cannot read (a newer master\'s type) and stays on the stream', async () => {
+    const m = await fakeMaster();
+    const c = client({ masters: [m.address] });
+    const rec = new SchedulerRecorder(c);
+    await c.subscribe();
+    m.send({ type: 'UPDATE_OPERATION_STATUS', update_operation_status: {} } as unknown as SchedulerEvent);
+    m.send({ type: 'OFFERS', offers: { offers: [offer('o1')] } });
+    await rec.waitFor('the offer after it', () => rec.offers[0]);
+    expect(c.state).to.equal('subscribed');
+    expect(m.subscribes, 'no re-subscription').to.have.lengthOf(1);
   });
 
   it('acknowledges only updates that carry a uuid, and auto-acknowledges when asked', async () => {
