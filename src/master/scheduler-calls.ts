@@ -368,13 +368,15 @@ function explicitAnswer(ctx: CoreContext, fw: FrameworkRecord, taskId: string, a
       agentId,
       state: fw.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST',
       reason: 'REASON_RECONCILIATION',
-      message: 'Reconciliation: Task is unknown and its agent is unreachable',
+      message: 'Reconciliation: Task is unreachable',
       nowMs,
       unreachableSinceMs: agent.unreachableSinceMs,
     });
   }
   const state = agent !== undefined && fw.partitionAware ? 'TASK_GONE' : unknownTaskState(fw.partitionAware);
-  return masterStatus({ taskId, agentId, state, reason: 'REASON_RECONCILIATION', message: 'Reconciliation: Task is unknown', nowMs });
+  // Mesos' words: a registered agent does not have it, or nobody knows the task at all.
+  const message = agent !== undefined ? 'Reconciliation: Task is unknown to the agent' : 'Reconciliation: Task is unknown';
+  return masterStatus({ taskId, agentId, state, reason: 'REASON_RECONCILIATION', message, nowMs });
 }
 
 export function portFramework(fw: FrameworkRecord): { id: string; roles: string[]; suppressedRoles: string[]; active: boolean } {

@@ -211,10 +211,11 @@ describe('master core: agents and status updates', () => {
     for (const pa of [false, true]) {
       const h = new Harness();
       const { fw, ag } = running(h, { partitionAware: pa });
-      const effects = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 't1' }, agent_id: { value: ag.id } }, { task_id: { value: 'nope' } }] } });
-      expect(updatesIn(effects, fw.id).map((u) => `${u.task_id.value} ${u.state} ${u.reason} ${String(u.uuid)}`)).to.deep.equal([
-        't1 TASK_RUNNING REASON_RECONCILIATION undefined',
-        `nope ${pa ? 'TASK_UNKNOWN' : 'TASK_LOST'} REASON_RECONCILIATION undefined`,
+      const effects = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 't1' }, agent_id: { value: ag.id } }, { task_id: { value: 'nope' } }, { task_id: { value: 'gone' }, agent_id: { value: ag.id } }] } });
+      expect(updatesIn(effects, fw.id).map((u) => `${u.task_id.value} ${u.state} ${u.reason} ${String(u.uuid)} ${String(u.message)}`)).to.deep.equal([
+        't1 TASK_RUNNING REASON_RECONCILIATION undefined Reconciliation: Latest task state',
+        `nope ${pa ? 'TASK_UNKNOWN' : 'TASK_LOST'} REASON_RECONCILIATION undefined Reconciliation: Task is unknown`,
+        `gone ${pa ? 'TASK_GONE' : 'TASK_LOST'} REASON_RECONCILIATION undefined Reconciliation: Task is unknown to the agent`,
       ]);
     }
   });
