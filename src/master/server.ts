@@ -20,7 +20,7 @@ import { masterFlags, operatorApiHandler } from './operator-api.ts';
 import { getRoles } from './operator-state.ts';
 import { OperatorEventFanout } from './operator-events.ts';
 import { schedulerApiHandler } from './scheduler-api.ts';
-import { frameworksView, renderState, resourceMap, slavesView, tasksView } from './state-json.ts';
+import { frameworksView, renderState, resourceMap, slavesView, stateSummaryView, tasksView } from './state-json.ts';
 
 export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Readonly<Record<string, number>> = {}): express.Express {
   const app = express();
@@ -41,6 +41,9 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
     });
     app.get(`${prefix}/state.json`, (_req, res) => {
       res.json(renderState(node.core, node.clock.nowMs()));
+    });
+    app.get(`${prefix}/state-summary`, (_req, res) => {
+      res.json(stateSummaryView(renderState(node.core, node.clock.nowMs())));
     });
     for (const [path, view] of [['frameworks', frameworksView], ['slaves', slavesView], ['tasks', tasksView]] as const) {
       app.get(`${prefix}/${path}`, (req, res) => {

@@ -176,3 +176,51 @@ export function tasksView(state: StateJson, q: ListQuery = {}): Record<string, u
   all.sort((a, b) => (asc ? at(a) - at(b) : at(b) - at(a)));
   return { tasks: all.slice(offset, offset + limit) };
 }
+
+/** The task states `/state-summary` counts, per agent and per framework, as Mesos' TaskStateSummary. */
+const summaryStates = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_FINISHED', 'TASK_KILLED', 'TASK_FAILED', 'TASK_LOST', 'TASK_ERROR', 'TASK_UNREACHABLE'] as const;
+
+/**
+ * Mesos' `/state-summary` (readonly_handler.cpp), what the DC/OS UI and
+ * `dcos node` read: the registered agents and the frameworks without their
+ * tasks, each with its task counts by state and the ids of the other side
+ * they share tasks with.
+ */
+export function stateSummaryView(state: StateJson): Record<string, unknown> {
+  type Listed = { framework_id: string; slave_id: string; state: string };
+  type Fw = { id: string; tasks: Listed[]; completed_tasks: Listed[] } & Record<string, unknown>;
+  const frameworks = state.frameworks as Fw[];
+  const tasks = frameworks.flatMap((f) => [...f.tasks, ...f.completed_tasks]);
+  const counts = (pick: (t: Listed) => boolean): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const st of summaryStates) out[st] = 0;
+    for (const t of tasks) if (pick(t) && t.state in out) out[t.state] = (out[t.state] as number) + 1;
+    return out;
+  };
+  const slaves = (state.slaves as ({ id: string; state?: string } & Record<string, unknown>)[])
+    .filter((a) => a.state !== 'unreachable')
+    .map(({ state: _state, ...a }) => ({
+      ...a,
+      ...counts((t) => t.slave_id === a.id),
+      framework_ids: [...new Set(tasks.filter((t) => t.slave_id === a.id).map((t) => t.framework_id))],
+    }));
+  return {
+    hostname: state.hostname,
+    slaves,
+    frameworks: frameworks.map((f) => ({
+      id: f.id,
+      name: f.name,
+      used_resources: f.used_resources,
+      offered_resources: f.offered_resources,
+      capabilities: f.capabilities,
+      hostname: f.hostname,
+      webui_url: f.webui_url,
+      active: f.active,
+      connected: f.connected,
+      recovered: f.recovered,
+      ...counts((t) => t.framework_id === f.id),
+      slave_ids: [...new Set(tasks.filter((t) => t.framework_id === f.id).map((t) => t.slave_id))],
+    })),
+  };
+}
+

@@ -161,11 +161,14 @@ describe('master HTTP edge (scheduler API)', function () {
     expect(metrics).to.contain('cygnet_master_allocation_cycle_seconds_count');
   });
 
-  it('Mesos operator views /frameworks, /slaves, /tasks answer, also under /master (as Mesos clients call them)', async () => {
+  it('Mesos operator views /frameworks, /slaves, /tasks, /state-summary answer, also under /master (as Mesos clients call them)', async () => {
     const state = JSON.parse((await get(`${master.url}/state`)).text) as { frameworks: { id: string }[]; slaves: unknown[] };
     for (const prefix of ['', '/master']) {
       const fws = await get(`${master.url}${prefix}/frameworks`);
       expect(fws.status).to.equal(200);
+      const summary = JSON.parse((await get(`${master.url}${prefix}/state-summary`)).text) as { hostname: string; frameworks: { id: string; TASK_RUNNING: number }[] };
+      expect(summary.frameworks.map((f) => f.id)).to.deep.equal(state.frameworks.map((f) => f.id));
+      expect(summary.frameworks.every((f) => typeof f.TASK_RUNNING === 'number')).to.equal(true);
       const fwBody = JSON.parse(fws.text) as { frameworks: { id: string }[]; completed_frameworks: unknown[]; unregistered_frameworks: unknown[] };
       expect(fwBody.frameworks.map((f) => f.id)).to.deep.equal(state.frameworks.map((f) => f.id));
       expect(fwBody.completed_frameworks).to.be.an('array');

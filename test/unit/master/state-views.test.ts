@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { defaultTaskLimit, frameworksView, slavesView, tasksView } from '../../../src/master/state-json.ts';
+import { defaultTaskLimit, frameworksView, slavesView, stateSummaryView, tasksView } from '../../../src/master/state-json.ts';
 
 // A /state as renderState gives it, cut to what the views read.
 const task = (id: string, fw: string, ts: number) => ({ id, framework_id: fw, state: 'TASK_RUNNING', statuses: [{ state: 'TASK_RUNNING', timestamp: ts }] });
@@ -29,6 +29,21 @@ describe("master v0 list views: Mesos' query parameters", () => {
     expect(ids(tasksView(state, { framework_id: 'fw-1' }))).to.deep.equal(['b', 'a', 'z']);
     expect(ids(tasksView(state, { task_id: 'c' }))).to.deep.equal(['c']);
     expect(ids(tasksView(state, { task_id: 'nope' }))).to.deep.equal([]);
+  });
+
+  it('/state-summary: registered agents and frameworks with task counts by state and the ids they share tasks with', () => {
+    const placed = (id: string, fw: string, agent: string, st: string) => ({ id, framework_id: fw, slave_id: agent, state: st, statuses: [] });
+    const s = {
+      hostname: 'm1',
+      frameworks: [{ id: 'fw-1', name: 'a', tasks: [placed('a', 'fw-1', 's-1', 'TASK_RUNNING'), placed('b', 'fw-1', 's-2', 'TASK_STAGING')], completed_tasks: [placed('z', 'fw-1', 's-1', 'TASK_FINISHED')], active: true }],
+      slaves: [{ id: 's-1', state: 'active', hostname: 'h1' }, { id: 's-2', state: 'active', hostname: 'h2' }, { id: 's-3', state: 'unreachable', hostname: 'h3' }],
+    } as unknown as Parameters<typeof stateSummaryView>[0];
+    const v = stateSummaryView(s) as { hostname: string; slaves: Record<string, unknown>[]; frameworks: Record<string, unknown>[] };
+    expect(v.hostname).to.equal('m1');
+    expect(v.slaves.map((a) => a.id), 'registered agents only').to.deep.equal(['s-1', 's-2']);
+    expect(v.slaves[0]).to.deep.include({ TASK_RUNNING: 1, TASK_FINISHED: 1, TASK_STAGING: 0, framework_ids: ['fw-1'] });
+    expect(v.slaves[0]).to.not.have.property('state');
+    expect(v.frameworks[0]).to.deep.include({ id: 'fw-1', TASK_RUNNING: 1, TASK_STAGING: 1, TASK_FINISHED: 1, TASK_UNREACHABLE: 0, slave_ids: ['s-1', 's-2'] });
   });
 
   it('/frameworks?framework_id= and /slaves?slave_id= select', () => {
