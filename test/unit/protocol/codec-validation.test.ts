@@ -75,6 +75,12 @@ describe('protocol/codec strict JSON validation', () => {
     expect(validation('mesos.v1.TaskStatus', { task_id: { value: 't' }, state: 99 }).message).to.match(/^state: expected one of TASK_STAGING, .*, got number 99$/);
   });
 
+  it('drops an unknown enum number from protobuf bytes where the field may be absent, as a proto2 parser keeps it aside', () => {
+    // FrameworkInfo { user: "u" (1), name: "n" (2), capabilities (10): [{ type (1): 99 }, { type: 6 (MULTI_ROLE) }] }
+    const bytes = Buffer.from([0x0a, 0x01, 0x75, 0x12, 0x01, 0x6e, 0x52, 0x02, 0x08, 0x63, 0x52, 0x02, 0x08, 0x06]);
+    expect(decodeProtobuf('mesos.v1.FrameworkInfo', bytes)).to.deep.equal({ user: 'u', name: 'n', capabilities: [{}, { type: 'MULTI_ROLE' }] });
+  });
+
   it('rejects huge, fractional and out-of-range numbers', () => {
     const range = (begin: unknown): Record<string, unknown> =>
       launchWith({ ...okTask, resources: [{ name: 'ports', type: 'RANGES', ranges: { range: [{ begin, end: 2 }] } }] });
