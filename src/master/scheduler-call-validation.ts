@@ -6,6 +6,7 @@
  */
 import { BadRequestError } from '../common/errors.ts';
 import type { FrameworkInfo } from '../protocol/mesos-types.ts';
+import { hasCapability } from './frameworks.ts';
 import type { SchedulerCall } from './wire.ts';
 
 /** Call types cygnet serves (others are rejected as unsupported). */
@@ -25,7 +26,6 @@ export const SCHEDULER_CALL_FIELD: Readonly<Record<string, keyof SchedulerCall |
   REQUEST: 'request',
   SUPPRESS: undefined,
 };
-
 
 export function validateSchedulerCall(call: SchedulerCall): void {
   const type = call.type;
@@ -74,7 +74,7 @@ export class FrameworkInfoRefused extends BadRequestError {}
 
 /** Mesos' framework validation (validation.cpp validateRoles, validateSuppressedRoles), in its words. */
 function frameworkInfoError(info: FrameworkInfo, suppressed: readonly string[]): string | undefined {
-  const multiRole = (info.capabilities ?? []).some((c) => c.type === 'MULTI_ROLE');
+  const multiRole = hasCapability(info, 'MULTI_ROLE');
   const roles = info.roles ?? [];
   if (multiRole && info.role !== undefined) return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable";
   if (!multiRole && roles.length > 0) return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable";

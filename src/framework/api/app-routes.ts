@@ -15,7 +15,7 @@ import { instanceIdOfTask } from '../scheduler/ids.ts';
 import type { AppRecord } from '../state/model.ts';
 import { endpointsText, wantsPlainText } from './endpoints-text.ts';
 import { parseLabelSelector } from './label-selector.ts';
-import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion } from './render.ts';
+import { appJson, hasTask, parseEmbed, renderAppWithStatus, renderTask, renderVersion, type AppEmbed } from './render.ts';
 
 /** Distinct GET /v2/apps queries whose answers are kept (a few dashboards' worth). */
 export const maxCachedListings = 16;
@@ -127,7 +127,7 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
   if (req.method === 'GET' && (last === '*' || (beforeLast === '*' && last === 'tasks'))) {
     await ctx.beforeRead(req);
     const apps = appsBelow(ctx, normalizeAppId(`/${segs.slice(0, segs.indexOf('*')).join('/')}`));
-    if (last === '*') res.type('application/json').send(`{"*":[${apps.map((a) => appJson(ctx.state, a, { ...parseEmbed(queryList(req, 'embed')), tasks: true, lastTaskFailure: true })).join(',')}]}`);
+    if (last === '*') res.type('application/json').send(`{"*":[${apps.map((a) => appJson(ctx.state, a, showEmbed(req))).join(',')}]}`);
     else res.json({ tasks: apps.flatMap((a) => ctx.state.instancesOf(a.id).filter(hasTask).map((i) => renderTask(ctx.state, i))) });
     return;
   }
@@ -153,7 +153,7 @@ async function dispatchAppPath(ctx: ApiContext, req: Request, res: Response, seg
     case 'GET': {
       await ctx.beforeRead(req);
       const app = mustApp(ctx, id);
-      res.json({ app: renderAppWithStatus(ctx.state, app, { ...parseEmbed(queryList(req, 'embed')), tasks: true, lastTaskFailure: true }) });
+      res.json({ app: renderAppWithStatus(ctx.state, app, showEmbed(req)) });
       return;
     }
     case 'PUT': {
@@ -223,8 +223,13 @@ async function killOne(ctx: ApiContext, req: Request, res: Response, id: string,
   res.json({ task: rendered });
 }
 
-/** The apps inside group `groupId` and its subgroups; 404 when there is no such group (no app below it). */
-function appsBelow(ctx: ApiContext, groupId: string): AppRecord[] {
+/** What one app's GET embeds: what the query asks, and its tasks and last failure always (Marathon's show). */
+function showEmbed(req: Request): AppEmbed {
+  return { ...parseEmbed(queryList(req, 'embed')), tasks: true, lastTaskFailure: true };
+}
+
+/** The apps inside group `groupId` and its subgroups, by id; 404 when there is no such group (no app below it). */
+export function appsBelow(ctx: ApiContext, groupId: string): AppRecord[] {
   const prefix = groupId === '/' ? '/' : `${groupId}/`;
   const apps = [...ctx.state.apps()].filter((a) => a.id.startsWith(prefix)).sort((a, b) => a.id.localeCompare(b.id));
   if (apps.length === 0 && groupId !== '/') throw new NotFoundError(`Group '${groupId}' does not exist`);

@@ -20,7 +20,6 @@ const taskStatusFilter: Record<string, string> = {
   staging: 'TASK_STAGING',
 };
 
-
 export function clusterRoutes(ctx: ApiContext, scheduler: () => FrameworkScheduler | undefined): Router {
   const r = express.Router();
   r.get('/v2/tasks', async (req, res) => {

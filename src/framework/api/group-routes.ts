@@ -11,7 +11,7 @@ import { NotFoundError } from '../../common/errors.ts';
 import { normalizeAppId } from '../app/app-id.ts';
 import { GroupService } from '../group-service.ts';
 import type { AppRecord } from '../state/model.ts';
-import { bodyOf, flag, queryList, sendWrite, textBody, type ApiContext } from './app-routes.ts';
+import { appsBelow, bodyOf, flag, queryList, sendWrite, textBody, type ApiContext } from './app-routes.ts';
 import { parseEmbed, renderAppWithStatus, type AppEmbed, type Json } from './render.ts';
 
 interface GroupNode { id: string; apps: AppRecord[]; groups: Map<string, GroupNode> }
@@ -34,10 +34,6 @@ function buildTree(apps: Iterable<AppRecord>): Map<string, GroupNode> {
   };
   for (const app of apps) nodeOf(parentOf(app.id)).apps.push(app);
   return nodes;
-}
-
-function transitiveApps(n: GroupNode): AppRecord[] {
-  return [...n.apps, ...[...n.groups.values()].flatMap(transitiveApps)];
 }
 
 interface GroupEmbed { readonly apps: boolean; readonly groups: boolean; readonly app: AppEmbed }
@@ -79,9 +75,8 @@ export function groupRoutes(ctx: ApiContext): Router {
     // Marathon's GET /v2/groups/{id}/apps: every app below the group, as a bare array.
     if (id === '/apps' || id.endsWith('/apps')) {
       const groupId = id === '/apps' ? '/' : id.slice(0, -'/apps'.length);
-      const group = tree.get(groupId);
-      if (group !== undefined) {
-        res.json(transitiveApps(group).sort((a, b) => a.id.localeCompare(b.id)).map((a) => renderAppWithStatus(ctx.state, a, embed.app)));
+      if (tree.has(groupId)) {
+        res.json(appsBelow(ctx, groupId).map((a) => renderAppWithStatus(ctx.state, a, embed.app)));
         return;
       }
     }
