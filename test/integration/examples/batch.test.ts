@@ -129,8 +129,11 @@ describe('examples/batch: a custom framework on the SDK', function () {
     }
     expect(after?.jobs.hopeless.lastState).to.equal('TASK_FAILED');
 
-    const runs = runsOf(await readFile(path.join(out, 'runs.log'), 'utf8'));
-    expect(Object.fromEntries(runs)).to.deep.equal({ 'slow-1': 1, 'slow-2': 1, 'quick-1': 1, 'quick-2': 1, retry: 3, hopeless: 2 });
+    const runs = Object.fromEntries(runsOf(await readFile(path.join(out, 'runs.log'), 'utf8')));
+    // The kill can land while hopeless is saved as launching and its LAUNCH has not left: reconciliation then
+    // answers TASK_LOST, which spends one of its two attempts without a run (the next test drives that path).
+    const lostAttempt = before.jobs.hopeless?.phase === 'launching' && runs.hopeless === 1;
+    expect(runs).to.deep.equal({ 'slow-1': 1, 'slow-2': 1, 'quick-1': 1, 'quick-2': 1, retry: 3, hopeless: lostAttempt ? 1 : 2 });
     // Placement by attribute: slow-2 ran in a sandbox of the rack-b agent.
     expect(await readFile(path.join(out, 'slow-2.where'), 'utf8')).to.contain(agents[1].workDir);
     expect(existsSync(stateFile)).to.equal(true);
