@@ -31,23 +31,24 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
   node.core.setOperatorObserver(operatorEvents);
   const metricsSources = (): MetricsSources => ({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams });
   const metricsText = (): string => renderMetrics(metricsSources());
+  const state = (): ReturnType<typeof renderState> => renderState(node.core, node.clock.nowMs(), Object.fromEntries(masterFlags(node, roleWeights).map((f) => [f.name, f.value])));
 
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
     app.all(`${prefix}/api/v1/agent`, raw, agentApiHandler(node, log));
     app.all(`${prefix}/api/v1`, raw, operatorApiHandler(node, log, () => renderMetricsSnapshot(metricsSources(), node.clock.nowMs()), roleWeights, operatorEvents));
     app.get(`${prefix}/state`, (_req, res) => {
-      res.json(renderState(node.core, node.clock.nowMs()));
+      res.json(state());
     });
     app.get(`${prefix}/state.json`, (_req, res) => {
-      res.json(renderState(node.core, node.clock.nowMs()));
+      res.json(state());
     });
     app.get(`${prefix}/state-summary`, (_req, res) => {
-      res.json(stateSummaryView(renderState(node.core, node.clock.nowMs())));
+      res.json(stateSummaryView(state()));
     });
     for (const [path, view] of [['frameworks', frameworksView], ['slaves', slavesView], ['tasks', tasksView]] as const) {
       app.get(`${prefix}/${path}`, (req, res) => {
-        res.json(view(renderState(node.core, node.clock.nowMs()), req.query));
+        res.json(view(state(), req.query));
       });
     }
     app.get(`${prefix}/health`, (_req, res) => {

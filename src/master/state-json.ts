@@ -6,7 +6,7 @@
  * cluster totals. Pure: computed from the core's registries.
  */
 import { flatten, rangesToString, UNRESERVED_ROLE, resourceRole } from '../common/resources.ts';
-import { MESOS_API_VERSION } from '../common/version.ts';
+import { CYGNET_VERSION, MESOS_API_VERSION } from '../common/version.ts';
 import type { MasterCore } from './master-core.ts';
 import type { OfferRecord } from './offers.ts';
 import { clusterResources, resourceUsage } from './resource-usage.ts';
@@ -56,7 +56,11 @@ function offerJson(o: OfferRecord): Record<string, unknown> {
   return { id: o.id, framework_id: o.frameworkId, slave_id: o.agentId, role: o.role, resources: resourceMap(o.resources) };
 }
 
-export function renderState(core: MasterCore, nowMs: number): Record<string, unknown> {
+/**
+ * `flags`: the master's flags as Mesos prints them in /state (name → value
+ * as text), for tools that read a setting from there rather than /flags.
+ */
+export function renderState(core: MasterCore, nowMs: number, flags: Readonly<Record<string, string>> = {}): Record<string, unknown> {
   const { ctx } = core;
   const info = ctx.config.masterInfo;
   const usage = resourceUsage(core);
@@ -96,28 +100,42 @@ export function renderState(core: MasterCore, nowMs: number): Record<string, unk
     registered_time: f.registeredAtMs / 1000,
     reregistered_time: f.reregisteredAtMs !== undefined ? f.reregisteredAtMs / 1000 : undefined,
     suppressed_roles: [...f.suppressedRoles],
-    tasks: ctx.tasks.ofFramework(f.id).map(taskJson),
+    // Mesos lists a framework's unreachable tasks apart from its live ones.
+    tasks: ctx.tasks.ofFramework(f.id).filter((t) => t.state !== 'TASK_UNREACHABLE').map(taskJson),
+    unreachable_tasks: ctx.tasks.ofFramework(f.id).filter((t) => t.state === 'TASK_UNREACHABLE').map(taskJson),
     completed_tasks: completed.filter((t) => t.frameworkId === f.id).map(taskJson),
     offers: ctx.offers.ofFramework(f.id).map(offerJson),
     used_resources: resourceMap(usedByFw.get(f.id) ?? []),
     offered_resources: resourceMap(offeredByFw.get(f.id) ?? []),
   }));
   const { total, used, offered } = clusterResources(core, usage);
+  const pid = `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`;
   return {
     version: MESOS_API_VERSION,
+    git_tag: `cygnet-${CYGNET_VERSION}`,
+    build_date: '',
+    build_time: 0,
+    build_user: '',
     id: info.id,
-    pid: `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`,
+    pid,
     hostname: info.hostname,
+    capabilities: [],
     start_time: core.startedAtMs / 1000,
     elected_time: core.startedAtMs / 1000,
-    leader: `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`,
+    // A lone master leads; Mesos gives both the old pid form and the MasterInfo.
+    leader: pid,
+    leader_info: info,
+    flags,
     now: nowMs / 1000,
     activated_slaves: ctx.agents.count('active'),
     deactivated_slaves: 0,
     unreachable_slaves: ctx.agents.count('unreachable'),
     slaves,
+    recovered_slaves: [],
     frameworks,
     completed_frameworks: ctx.frameworks.completedIds().map((id) => ({ id })),
+    orphan_tasks: [],
+    unregistered_frameworks: [],
     completed_tasks: completed.slice(-1000).map(taskJson),
     total_resources: resourceMap(total),
     used_resources: resourceMap(used),
@@ -168,7 +186,7 @@ export function tasksView(state: StateJson, q: ListQuery = {}): Record<string, u
   const limit = count('limit', defaultTaskLimit);
   const offset = count('offset', 0);
   type Listed = { framework_id?: unknown; id?: unknown; statuses?: { timestamp?: number }[] };
-  const live = (state.frameworks as { tasks: Listed[] }[]).flatMap((f) => f.tasks);
+  const live = (state.frameworks as { tasks: Listed[]; unreachable_tasks?: Listed[] }[]).flatMap((f) => [...f.tasks, ...(f.unreachable_tasks ?? [])]);
   const all = [...live, ...(state.completed_tasks as Listed[])]
     .filter((t) => (frameworkId === undefined || t.framework_id === frameworkId) && (taskId === undefined || t.id === taskId));
   const at = (t: Listed): number => t.statuses?.[0]?.timestamp ?? 0;
@@ -188,9 +206,9 @@ const summaryStates = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KI
  */
 export function stateSummaryView(state: StateJson): Record<string, unknown> {
   type Listed = { framework_id: string; slave_id: string; state: string };
-  type Fw = { id: string; tasks: Listed[]; completed_tasks: Listed[] } & Record<string, unknown>;
+  type Fw = { id: string; tasks: Listed[]; unreachable_tasks?: Listed[]; completed_tasks: Listed[] } & Record<string, unknown>;
   const frameworks = state.frameworks as Fw[];
-  const tasks = frameworks.flatMap((f) => [...f.tasks, ...f.completed_tasks]);
+  const tasks = frameworks.flatMap((f) => [...f.tasks, ...(f.unreachable_tasks ?? []), ...f.completed_tasks]);
   const counts = (pick: (t: Listed) => boolean): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const st of summaryStates) out[st] = 0;

@@ -81,6 +81,15 @@ describe('master: the read-only Operator API (POST /api/v1)', function () {
     expect((await answer('GET_MASTER')).get_master?.master_info?.id).to.equal(master.masterId);
   });
 
+  it("/state carries Mesos' leader_info and flags, as tools that find the leader or a setting there read them", async () => {
+    const state = await (await fetch(`${master.url}/state`)).json() as Record<string, unknown>;
+    expect(state.leader_info).to.deep.include({ id: master.masterId });
+    expect(state.leader).to.equal(state.pid);
+    expect((state.flags as Record<string, string>).agent_ping_timeout).to.equal('2000ms');
+    expect(state).to.include.keys('build_date', 'capabilities', 'recovered_slaves', 'orphan_tasks', 'unregistered_frameworks');
+    expect((state.frameworks as { tasks: unknown[]; unreachable_tasks: unknown[] }[])[0]).to.include.keys('tasks', 'unreachable_tasks');
+  });
+
   it('lists the agent with its allocated resources, the framework with its info, and the running task', async () => {
     const agents = (await answer('GET_AGENTS')).get_agents?.agents ?? [];
     expect(agents.map((a) => [a.agent_info.id?.value, a.active, a.agent_info.hostname])).to.deep.equal([[agentId, true, 'localhost']]);

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { CygnetError } from '../../../src/common/errors.ts';
 import { decodeProtobuf, encodeJson, encodeProtobuf } from '../../../src/protocol/codec.ts';
+import { renderState, stateSummaryView, tasksView } from '../../../src/master/state-json.ts';
 import type { SchedulerEvent } from '../../../src/master/wire.ts';
 import { Harness, agentEvents, describeAll, frameworkEvents, launch, offersIn, scalar, task, updatesIn } from './harness.ts';
 
@@ -98,6 +99,12 @@ describe('master core: agents and status updates', () => {
       ['t1', 'TASK_UNREACHABLE', h.now * 1_000_000],
       ['ghost', 'TASK_UNREACHABLE', h.now * 1_000_000],
     ]);
+    // /state lists it apart from the live tasks, as Mesos does; /tasks and /state-summary still count it.
+    const state = renderState(h.core, h.now) as { frameworks: { tasks: { id: string }[]; unreachable_tasks: { id: string; state: string }[] }[] };
+    expect(state.frameworks[0]?.tasks).to.deep.equal([]);
+    expect(state.frameworks[0]?.unreachable_tasks.map((t) => [t.id, t.state])).to.deep.equal([['t1', 'TASK_UNREACHABLE']]);
+    expect((tasksView(state as Parameters<typeof tasksView>[0]).tasks as { id: string }[]).map((t) => t.id)).to.deep.equal(['t1']);
+    expect((stateSummaryView(state as Parameters<typeof stateSummaryView>[0]).frameworks as Record<string, unknown>[])[0]).to.include({ TASK_UNREACHABLE: 1 });
   });
 
   it('an unreachable agent that re-subscribes is reconciled, not duplicated; its running task comes back as running', () => {
