@@ -81,6 +81,7 @@ export class AppService {
   async create(body: unknown, opts: { force?: boolean; origin?: ApiOrigin } = {}): Promise<WriteOutcome> {
     const def = parseAppDefinition(body);
     if (this.state.app(def.id) !== undefined) throw new ConflictError(`An app with id [${def.id}] already exists.`);
+    this.checkAppIdFree(def.id);
     const v = this.newVersion(def, undefined);
     return this.put(v, 'start', undefined, opts.force ?? false, undefined, undefined, opts.origin);
   }
@@ -131,7 +132,7 @@ export class AppService {
    */
   async commitAll(writes: readonly PreparedWrite[], removals: readonly string[], force: boolean, origin?: ApiOrigin): Promise<WriteOutcome> {
     const size = writes.length + removals.length;
-    if (size === 0) return { version: this.nextVersionTime(), deploymentId: this.uuid() };
+    if (size === 0) return this.emptyOutcome();
     const batch: DeploymentBatch | undefined = size > 1 ? { id: this.uuid(), size } : undefined;
     let last: WriteOutcome | undefined;
     for (const w of writes) last = await this.put(w.v, w.kind, w.from, force, undefined, undefined, origin, batch);
@@ -149,6 +150,7 @@ export class AppService {
     if (app === undefined) {
       // Marathon's PUT creates the app when it does not exist.
       const def = this.withServicePorts(parseAppDefinition(withId(body, id)), batchPorts);
+      this.checkAppIdFree(def.id);
       return { v: this.newVersion(def, undefined), kind: 'start', from: undefined };
     }
     // A full replace takes the id from the URL, as Marathon does; a merge keeps the body's id to check it.
@@ -283,7 +285,32 @@ export class AppService {
     this.onWrite();
   }
 
+  /** What a write that changes nothing answers, as Marathon's empty plan does. */
+  emptyOutcome(): WriteOutcome {
+    return { version: this.nextVersionTime(), deploymentId: this.uuid() };
+  }
+
+  /** POST/PUT /v2/groups: the groups exist from now on (with the groups they lie in). */
+  async putGroups(ids: readonly string[]): Promise<WriteOutcome> {
+    const now = this.nextVersionTime();
+    this.check(await this.propose({ type: 'PutGroups', atMs: Date.parse(now), groupIds: ids }));
+    return { version: now, deploymentId: this.uuid() };
+  }
+
+  /** DELETE /v2/groups/{id}, once the apps inside are deleted: the group and the groups below it. */
+  async deleteGroup(id: string): Promise<WriteOutcome> {
+    const now = this.nextVersionTime();
+    this.check(await this.propose({ type: 'DeleteGroup', atMs: Date.parse(now), groupId: id }));
+    return { version: now, deploymentId: this.uuid() };
+  }
+
   // ---- helpers -----------------------------------------------------------
+
+  /** A new app's id may name no group and lie in no app (Marathon's 422). */
+  private checkAppIdFree(id: string): void {
+    const clash = this.state.appIdClash(id);
+    if (clash !== undefined) throw new AppValidationError('semantic', [{ path: '/id', errors: [clash] }]);
+  }
 
   /**
    * Marathon gives every `port: 0` a service port, unique in the cluster, from

@@ -1,9 +1,11 @@
 /**
- * Marathon's group writes (POST, PUT and DELETE /v2/groups) as app writes.
- * cygnet stores no group objects: a group is the apps whose ids lie inside
- * it. So creating a group creates its apps, deleting one deletes every app
- * inside it, and a PUT creates, replaces and removes apps as Marathon's group
- * update would (`scaleBy` scales every app inside).
+ * Marathon's group writes (POST, PUT and DELETE /v2/groups). A group keeps
+ * no settings of its own in cygnet, only its existence (FrameworkState's
+ * groups), so the writes are mostly app writes: creating a group creates its
+ * apps (an empty group is just kept), deleting one deletes every app inside
+ * it and then the group, and a PUT creates, replaces and removes apps and
+ * subgroups as Marathon's group update would (`scaleBy` scales every app
+ * inside).
  *
  * Every app is validated and every lock checked before anything is written;
  * then each app gets its own deployment, and together they form one batch:
@@ -32,12 +34,12 @@ export class GroupService {
     if (this.state.app(u.id) !== undefined) throw new ConflictError(`An app with the path ${u.id} already exists.`);
     if (this.exists(u.id)) throw new ConflictError(`Group ${u.id} is already created. Use PUT to change this group.`);
     if (u.scaleBy !== undefined || u.version !== undefined) throw new AppValidationError('semantic', [{ path: u.scaleBy !== undefined ? '/scaleBy' : '/version', errors: ['applies to an existing group: send it with PUT'] }]);
-    if (u.apps.length === 0) {
-      throw new AppValidationError('semantic', [{ path: '/apps', errors: [`cygnet keeps no empty groups (a group is the apps whose ids lie inside it): give ${u.id} at least one app, or create its apps with POST /v2/apps`] }]);
-    }
     const writes = this.prepareAll(u);
     this.apps.checkLocks(writes.map((w) => w.v.definition.id), force);
-    return { outcome: await this.apps.commitAll(writes, [], force), id: u.id };
+    // The apps first: a refused app leaves no group behind.
+    const apps = writes.length > 0 ? await this.apps.commitAll(writes, [], force) : undefined;
+    const groups = await this.keep(u.groups);
+    return { outcome: apps ?? groups ?? this.apps.emptyOutcome(), id: u.id };
   }
 
   /** PUT /v2/groups[/base]: create or change the group's apps, remove the ones the update leaves out, or scale them all. */
@@ -63,19 +65,36 @@ export class GroupService {
       .map((a) => a.id)
       .filter((id) => !kept.has(id) && (this.leftOutApp(u, id) || this.leftOutGroup(u, id)));
     this.apps.checkLocks([...writes.map((w) => w.v.definition.id), ...removals], force);
-    return this.apps.commitAll(writes, removals, force);
+    const outcome = await this.apps.commitAll(writes, removals, force);
+    // Subgroups a full `groups` list leaves out go with their apps; the groups it names exist, empty or not.
+    for (const g of this.leftOutSubgroups(u)) await this.apps.deleteGroup(g);
+    await this.keep(u.groups);
+    return outcome;
   }
 
   /** DELETE /v2/groups[/id]: every app inside the group (every app, for the root). */
   async remove(id: string, force: boolean): Promise<WriteOutcome> {
+    if (!this.exists(id)) throw new NotFoundError(`Group '${id}' does not exist`);
     const ids = this.inside(id).map((a) => a.id);
-    if (ids.length === 0 && !isRootId(id)) throw new NotFoundError(`Group '${id}' does not exist`);
     this.apps.checkLocks(ids, force);
-    return this.apps.commitAll([], ids, force);
+    const apps = ids.length > 0 ? await this.apps.commitAll([], ids, force) : undefined;
+    const group = await this.apps.deleteGroup(id);
+    return apps ?? group;
+  }
+
+  /** Keeps the groups not kept yet (one replicated write, or none when all are). */
+  private async keep(ids: readonly string[]): Promise<WriteOutcome | undefined> {
+    const fresh = ids.filter((g) => !isRootId(g) && !this.state.groups().has(g));
+    return fresh.length === 0 ? undefined : this.apps.putGroups(fresh);
   }
 
   private exists(id: string): boolean {
-    return isRootId(id) || this.inside(id).length > 0;
+    return this.state.isGroup(id);
+  }
+
+  /** Kept groups directly below a group whose `groups` the update lists in full, and not among them. */
+  private leftOutSubgroups(u: GroupUpdate): string[] {
+    return [...this.state.groups().keys()].filter((g) => u.groupScopes.some((s) => parentGroupId(g) === s.id && !s.keep.has(g)));
   }
 
   private inside(group: string): AppRecord[] {

@@ -1,10 +1,11 @@
 /**
- * Marathon's `/v2/groups`: the tree of groups that app ids imply (`/shop/web`
- * lives in group `/shop`), each with its apps as `/v2/apps` renders them.
- * Clients list apps through groups (marathon-python's `list_groups`,
- * marathon-node's `groups.get`). Groups have no definition of their own in
- * cygnet, so POST, PUT and DELETE are app writes (group-service.ts); PATCH
- * (Marathon's `enforceRole`, which cygnet has no use for) answers 405.
+ * Marathon's `/v2/groups`: the tree of groups (those kept, and those app ids
+ * imply: `/shop/web` lives in group `/shop`), each with its apps as
+ * `/v2/apps` renders them. Clients list apps through groups
+ * (marathon-python's `list_groups`, marathon-node's `groups.get`). Groups
+ * have no settings of their own in cygnet, so POST, PUT and DELETE are app
+ * writes and the groups' existence (group-service.ts); PATCH (Marathon's
+ * `enforceRole`, which cygnet has no use for) answers 405.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { NotFoundError } from '../../common/errors.ts';
@@ -21,7 +22,7 @@ function parentOf(id: string): string {
   return at <= 0 ? '/' : id.slice(0, at);
 }
 
-function buildTree(apps: Iterable<AppRecord>): Map<string, GroupNode> {
+function buildTree(apps: Iterable<AppRecord>, kept: Iterable<string>): Map<string, GroupNode> {
   const nodes = new Map<string, GroupNode>([['/', { id: '/', apps: [], groups: new Map() }]]);
   const nodeOf = (id: string): GroupNode => {
     let n = nodes.get(id);
@@ -32,6 +33,7 @@ function buildTree(apps: Iterable<AppRecord>): Map<string, GroupNode> {
     }
     return n;
   };
+  for (const id of kept) nodeOf(id);
   for (const app of apps) nodeOf(parentOf(app.id)).apps.push(app);
   return nodes;
 }
@@ -55,7 +57,7 @@ export function parseGroupEmbed(values: readonly string[]): GroupEmbed {
 export function groupRoutes(ctx: ApiContext): Router {
   const r = express.Router();
   const render = (n: GroupNode, embed: GroupEmbed): Json => {
-    let version = '';
+    let version = ctx.state.groups().get(n.id) ?? '';
     for (const a of n.apps) if (a.current.version > version) version = a.current.version;
     const sub = [...n.groups.values()].sort((a, b) => a.id.localeCompare(b.id)).map((g) => render(g, embed));
     for (const g of sub) if (typeof g.version === 'string' && g.version > version) version = g.version;
@@ -70,7 +72,7 @@ export function groupRoutes(ctx: ApiContext): Router {
   };
   const serve = async (req: Request, res: Response, id: string) => {
     await ctx.beforeRead(req);
-    const tree = buildTree(ctx.state.apps());
+    const tree = buildTree(ctx.state.apps(), ctx.state.groups().keys());
     const embed = parseGroupEmbed(queryList(req, 'embed'));
     // Marathon's GET /v2/groups/{id}/apps: every app below the group, as a bare array.
     if (id === '/apps' || id.endsWith('/apps')) {
@@ -87,7 +89,7 @@ export function groupRoutes(ctx: ApiContext): Router {
   const groupOf = (req: Request): string => normalizeAppId(`/${((req.params as { path?: string[] }).path ?? []).filter((s) => s !== '').join('/')}`);
   const groups = new GroupService(ctx.state, ctx.apps);
   const notAllowed = (_req: Request, res: Response) => {
-    res.status(405).setHeader('Allow', 'GET, POST, PUT, DELETE').json({ message: "cygnet's groups are the apps inside them: it keeps no group settings such as enforceRole (PATCH)" });
+    res.status(405).setHeader('Allow', 'GET, POST, PUT, DELETE').json({ message: "cygnet's groups keep no settings of their own, such as enforceRole (PATCH)" });
   };
   // The root and any group below it; one route per path so that the OpenAPI check can read them.
   for (const path of ['/v2/groups', '/v2/groups/*path']) {

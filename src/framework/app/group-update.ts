@@ -1,11 +1,12 @@
 /**
  * Marathon's GroupUpdate body (POST/PUT /v2/groups) read into what cygnet
- * stores: apps with absolute ids. cygnet keeps no group objects (a group is
- * the apps whose ids lie inside it), so a group update becomes app writes:
+ * stores: the groups it names and apps with absolute ids. A group keeps no
+ * settings of its own in cygnet, so a group update becomes app writes and
+ * the groups' existence:
  *
  *   {"id": "shop", "apps": [{"id": "web", …}], "groups": [{"id": "db", "apps": [{"id": "pg", …}]}]}
  *
- * writes `/shop/web` and `/shop/db/pg`. Ids resolve as Marathon's do: a
+ * writes `/shop/web` and `/shop/db/pg`, and groups `/shop` and `/shop/db`. Ids resolve as Marathon's do: a
  * group's id against the group it is in (the URL's group at the top), an
  * app's against its group; every id must lie inside its group. For PUT the
  * parse also says which lists the update gives in full (`apps` or `groups`
@@ -15,6 +16,7 @@
 import { AppValidationError } from './app-errors.ts';
 import type { MarathonErrorDetail } from './app-errors.ts';
 import { isInGroup, isPathIdSyntax, normalizeAppId } from './app-id.ts';
+import { maxAppIdLength } from './read-app-json.ts';
 
 /** One app of the update: its absolute id, its JSON with that id, and its JSON path for errors. */
 export interface GroupAppWrite {
@@ -33,6 +35,8 @@ export interface GroupScope {
 export interface GroupUpdate {
   /** The group the update is about (absolute). */
   readonly id: string;
+  /** Every group the update names, its own first (absolute): they exist after it, with apps or empty. */
+  readonly groups: readonly string[];
   readonly apps: readonly GroupAppWrite[];
   readonly appScopes: readonly GroupScope[];
   readonly groupScopes: readonly GroupScope[];
@@ -46,7 +50,7 @@ const MAX_DEPTH = 32;
 /** Reads a GroupUpdate sent to the group `base` (`/` for /v2/groups). Throws AppValidationError (422) with JSON paths. */
 export function readGroupUpdate(body: unknown, base: string): GroupUpdate {
   const errors: MarathonErrorDetail[] = [];
-  const out = { apps: [] as GroupAppWrite[], appScopes: [] as GroupScope[], groupScopes: [] as GroupScope[] };
+  const out = { apps: [] as GroupAppWrite[], appScopes: [] as GroupScope[], groupScopes: [] as GroupScope[], groups: [] as string[] };
   const id = readGroup(body, base, '', 0, errors, out, true);
   const top = isObject(body) ? body : {};
   const scaleBy = top.scaleBy;
@@ -63,6 +67,7 @@ export function readGroupUpdate(body: unknown, base: string): GroupUpdate {
 }
 
 interface Collected {
+  groups: string[];
   apps: GroupAppWrite[];
   appScopes: GroupScope[];
   groupScopes: GroupScope[];
@@ -89,6 +94,11 @@ function readGroup(g: unknown, parent: string, at: string, depth: number, errors
       return undefined;
     }
     id = normalizeAppId(g.id, parent);
+    // The bound app ids have: a group's id is the start of its apps'.
+    if (id.length > maxAppIdLength) {
+      errors.push({ path: `${at}/id`, errors: ['error.maxLength'] });
+      return undefined;
+    }
     // The top group may name itself anywhere below the URL's group (or be it); nested ones must lie inside their parent.
     if (top ? id !== parent && !isInGroup(id, parent) : !isInGroup(id, parent)) {
       errors.push({ path: `${at}/id`, errors: [`group ${id} is not a child of ${parent}`] });
@@ -98,6 +108,7 @@ function readGroup(g: unknown, parent: string, at: string, depth: number, errors
     errors.push({ path: `${at}/id`, errors: ['error.path.missing'] });
     return undefined;
   }
+  out.groups.push(id);
   if (!top) {
     for (const k of ['scaleBy', 'version'] as const) if (g[k] !== undefined && g[k] !== null) errors.push({ path: `${at}/${k}`, errors: [`${k} applies to the group the request is sent to, not to nested groups`] });
   }

@@ -63,7 +63,11 @@ export type FrameworkCommand =
   | { readonly type: 'TaskStatuses'; readonly atMs: number; readonly updates: readonly StatusUpdate[] }
   | { readonly type: 'ExpireUnreachable'; readonly atMs: number; readonly instanceIds: readonly string[] }
   /** Marathon's DELETE /v2/queue/{app}/delay: the app's launch backoff starts over, and its waiting instances may launch at once. */
-  | { readonly type: 'ResetDelay'; readonly atMs: number; readonly appId: string };
+  | { readonly type: 'ResetDelay'; readonly atMs: number; readonly appId: string }
+  /** POST/PUT /v2/groups: these groups (and the groups they lie in) exist from now on, with or without apps. */
+  | { readonly type: 'PutGroups'; readonly atMs: number; readonly groupIds: readonly string[] }
+  /** DELETE /v2/groups/{id}: the group and every group below it are gone (their apps are deleted by their own commands first). */
+  | { readonly type: 'DeleteGroup'; readonly atMs: number; readonly groupId: string };
 
 export type CommandType = FrameworkCommand['type'];
 
@@ -81,7 +85,7 @@ export function encodeCommand(cmd: FrameworkCommand): Uint8Array {
 
 const knownTypes: ReadonlySet<string> = new Set<CommandType>([
   'Init', 'SetFrameworkId', 'SetCluster', 'PutApp', 'DeleteApp', 'FinishDeployment', 'CancelDeployment',
-  'Schedule', 'Launch', 'Kill', 'TaskStatuses', 'ExpireUnreachable', 'ResetDelay',
+  'Schedule', 'Launch', 'Kill', 'TaskStatuses', 'ExpireUnreachable', 'ResetDelay', 'PutGroups', 'DeleteGroup',
 ]);
 
 /**

@@ -22,7 +22,7 @@ import { decodeCommand, type CommandResult, type FrameworkCommand, type LaunchDe
 import type { AppRecord, BatchProgress, DeploymentBatch, DeploymentRecord, FrameworkSnapshotData, InstanceRecord } from './model.ts';
 import { maxVersionsPerApp, publicDeploymentId } from './model.ts';
 import { nullObserver, type MarathonEvent, type StateObserver } from './observer.ts';
-import { parentGroupId } from '../app/app-id.ts';
+import { isInGroup, isRootId, parentGroupId } from '../app/app-id.ts';
 import { renderApp, type JsonObjectOut } from '../app/render-app.ts';
 import { mergeEventPlans, renderEventPlan, type MarathonEventPlan } from './render-deployment.ts';
 
@@ -72,6 +72,13 @@ export class FrameworkState implements StateMachine<CommandResult> {
   private readonly batchProgress = new Map<string, BatchProgress>();
   /** The event plans of a batch's ended members, for the batch's own event (not state: after a restore that event covers the members left). */
   private readonly batchPlans = new Map<string, MarathonEventPlan[]>();
+  /**
+   * Marathon's groups, by id, with the version of their last change: every
+   * group an app was created in and every group POST/PUT /v2/groups named,
+   * until DELETE /v2/groups removes it. As in Marathon, a group outlives its
+   * last app. The root is implied, never stored.
+   */
+  private readonly groupVersions = new Map<string, string>();
   private registryRevisionValue = 0;
   private cluster: { leader?: string; master?: string } = {};
   private index = 0;
@@ -96,6 +103,23 @@ export class FrameworkState implements StateMachine<CommandResult> {
   get clusterInfo(): { readonly leader?: string; readonly master?: string } { return this.cluster; }
 
   apps(): IterableIterator<AppRecord> { return this.appsById.values(); }
+  /** Every group but the root, with the version of its last change. */
+  groups(): ReadonlyMap<string, string> { return this.groupVersions; }
+  /** Whether `id` names a group (every group an app lies in is kept: see addGroups' callers). */
+  isGroup(id: string): boolean {
+    return isRootId(id) || this.groupVersions.has(id);
+  }
+  /**
+   * Why an app may not have this id, or undefined: Marathon keeps groups and
+   * apps apart, so an app can neither be a group nor lie inside another app.
+   */
+  appIdClash(id: string): string | undefined {
+    if (this.isGroup(id)) return 'Groups and Applications may not have the same identifier.';
+    for (let g = parentGroupId(id); !isRootId(g); g = parentGroupId(g)) {
+      if (this.appsById.has(g)) return `Groups and Applications may not have the same identifier: ${g} is an app.`;
+    }
+    return undefined;
+  }
   app(id: string): AppRecord | undefined { return this.appsById.get(id); }
   instance(id: string): InstanceRecord | undefined { return this.instancesById.get(id); }
   allInstances(): IterableIterator<InstanceRecord> { return this.instancesById.values(); }
@@ -235,6 +259,8 @@ export class FrameworkState implements StateMachine<CommandResult> {
         return ok;
       case 'ExpireUnreachable': return this.applyExpireUnreachable(cmd.instanceIds);
       case 'ResetDelay': return this.applyResetDelay(cmd.appId);
+      case 'PutGroups': return this.applyPutGroups(cmd);
+      case 'DeleteGroup': return this.applyDeleteGroup(cmd);
     }
   }
 
@@ -248,6 +274,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
       batches: [...this.batchProgress.values()],
       registryRevision: this.registryRevisionValue,
       clusterId: this.clusterIdValue,
+      groups: [...this.groupVersions],
     };
     return new TextEncoder().encode(JSON.stringify({ ...data, cluster: this.cluster, index: this.index }));
   }
@@ -271,6 +298,9 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.batchPlans.clear();
     for (const b of data.batches ?? []) this.batchProgress.set(b.id, b);
     for (const a of data.apps) this.appsById.set(a.id, a);
+    this.groupVersions.clear();
+    if (data.groups !== undefined) for (const [id, version] of data.groups) this.groupVersions.set(id, version);
+    else for (const a of data.apps) this.addGroups([parentGroupId(a.id)], a.current.version);
     for (const i of data.instances) this.addInstance(i);
     for (const d of data.deployments) {
       this.deploymentsById.set(d.id, d);
@@ -293,6 +323,12 @@ export class FrameworkState implements StateMachine<CommandResult> {
     }
     if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
     const existing = this.appsById.get(id);
+    if (existing === undefined) {
+      // Checked by the API before proposing; here too, for a write that raced another.
+      const clash = this.appIdClash(id);
+      if (clash !== undefined) return { ok: false, code: 'INVALID', message: clash };
+      this.addGroups([parentGroupId(id)], cmd.app.version);
+    }
     const configChanged = existing === undefined || existing.current.versionInfo.lastConfigChangeAt !== cmd.app.versionInfo.lastConfigChangeAt;
     if (existing === undefined) {
       this.appsById.set(id, { id, current: cmd.app, versions: [cmd.app], failures: 0, ...(cmd.canary !== undefined ? { canary: cmd.canary } : {}) });
@@ -336,6 +372,32 @@ export class FrameworkState implements StateMachine<CommandResult> {
     this.emit({ eventType: 'group_change_success', timestamp: iso(cmd.atMs), groupId: parentGroupId(cmd.appId), version: iso(cmd.atMs) });
     this.emit({ eventType: 'app_terminated_event', timestamp: iso(cmd.atMs), appId: cmd.appId });
     return { ok: true, deploymentId: cmd.deployment.id };
+  }
+
+  private applyPutGroups(cmd: Extract<FrameworkCommand, { type: 'PutGroups' }>): CommandResult {
+    for (const id of cmd.groupIds) {
+      if (this.appsById.has(id)) return { ok: false, code: 'INVALID', message: 'Groups and Applications may not have the same identifier.' };
+    }
+    this.addGroups(cmd.groupIds, iso(cmd.atMs));
+    this.emit({ eventType: 'group_change_success', timestamp: iso(cmd.atMs), groupId: cmd.groupIds[0] ?? '/', version: iso(cmd.atMs) });
+    return ok;
+  }
+
+  private applyDeleteGroup(cmd: Extract<FrameworkCommand, { type: 'DeleteGroup' }>): CommandResult {
+    for (const id of [...this.groupVersions.keys()]) {
+      if (isRootId(cmd.groupId) || id === cmd.groupId || isInGroup(id, cmd.groupId)) this.groupVersions.delete(id);
+    }
+    // An app created inside meanwhile (after the group's apps were deleted) keeps the groups it lies in.
+    for (const app of this.appsById.values()) this.addGroups([parentGroupId(app.id)], app.current.version);
+    this.emit({ eventType: 'group_change_success', timestamp: iso(cmd.atMs), groupId: isRootId(cmd.groupId) ? '/' : parentGroupId(cmd.groupId), version: iso(cmd.atMs) });
+    return ok;
+  }
+
+  /** Keeps the groups and every group they lie in; one already kept keeps its version. */
+  private addGroups(ids: readonly string[], version: string): void {
+    for (const id of ids) {
+      for (let g = id; !isRootId(g) && !this.groupVersions.has(g); g = parentGroupId(g)) this.groupVersions.set(g, version);
+    }
   }
 
   private startDeployment(d: DeploymentRecord, atMs: number): void {

@@ -134,6 +134,8 @@ export interface FrameworkSnapshotData {
   readonly batches?: BatchProgress[];
   readonly registryRevision: number;
   readonly clusterId: string;
+  /** Groups (id, version of their last change); absent in snapshots from before groups were kept, when the apps' groups are taken. */
+  readonly groups?: [string, string][];
 }
 
 /** The id clients know a deployment by: its batch's, if it has one. */

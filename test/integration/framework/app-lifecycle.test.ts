@@ -508,7 +508,18 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     const outside = await api(base, 'POST', '/v2/groups', { id: '/bad', groups: [{ id: 'inner', apps: [app('/elsewhere/x', 0)] }] });
     expect(outside.status).to.equal(422);
     expect((outside.body as { details: { path: string }[] }).details.map((d) => d.path)).to.deep.equal(['/groups/0/apps/0/id']);
-    expect((await api(base, 'POST', '/v2/groups', { id: '/empty' })).status).to.equal(422);
+    // An empty group is kept, as in Marathon, until it is deleted.
+    const empty = await api(base, 'POST', '/v2/groups', { id: '/empty', groups: [{ id: 'inner' }] });
+    expect(empty.status, empty.text).to.equal(201);
+    expect(empty.body).to.have.all.keys('version', 'deploymentId');
+    const emptyGroup = (await api(base, 'GET', '/v2/groups/empty')).body as { id: string; apps: unknown[]; groups: { id: string }[]; version: string };
+    expect([emptyGroup.id, emptyGroup.apps, emptyGroup.groups.map((g) => g.id)]).to.deep.equal(['/empty', [], ['/empty/inner']]);
+    expect(emptyGroup.version).to.equal((empty.body as { version: string }).version);
+    const asApp = await api(base, 'POST', '/v2/apps', app('/empty/inner', 0));
+    expect(asApp.status, 'an app may not take a group\'s id').to.equal(422);
+    expect((asApp.body as { details: { path: string; errors: string[] }[] }).details).to.deep.equal([{ path: '/id', errors: ['Groups and Applications may not have the same identifier.'] }]);
+    expect((await api(base, 'DELETE', '/v2/groups/empty')).status).to.equal(200);
+    expect((await api(base, 'GET', '/v2/groups/empty')).status).to.equal(404);
     expect((await api(base, 'POST', '/v2/groups', '{"id": "/broken", "apps": [')).status).to.equal(400);
     expect((await api(base, 'GET', '/v2/apps/bad/x')).status, 'nothing written by a refused group').to.equal(404);
     expect((await api(base, 'PUT', '/v2/groups/team', { version: '2026-01-01T00:00:00.000Z' })).status).to.equal(422);
@@ -543,5 +554,13 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
       return gone && left.length === 0 ? true : undefined;
     });
     expect((await api(base, 'DELETE', '/v2/groups/team')).status).to.equal(404);
+
+    // As in Marathon, a group outlives its last app until the group is deleted.
+    expect((await api(base, 'POST', '/v2/apps', app('/left/alone', 0))).status).to.equal(201);
+    expect((await api(base, 'DELETE', '/v2/apps/left/alone')).status).to.equal(200);
+    const left = await api(base, 'GET', '/v2/groups/left');
+    expect([left.status, (left.body as { apps: unknown[] }).apps]).to.deep.equal([200, []]);
+    expect((await api(base, 'DELETE', '/v2/groups/left')).status).to.equal(200);
+    expect((await api(base, 'GET', '/v2/groups/left')).status).to.equal(404);
   });
 });

@@ -58,6 +58,10 @@ describe("readGroupUpdate (Marathon's GroupUpdate as app writes)", () => {
     expect(errorPaths(() => readGroupUpdate({ scaleBy: '2' }, '/g'))).to.deep.equal(['/scaleBy']);
     expect(errorPaths(() => readGroupUpdate({ groups: [{ id: 'x', scaleBy: 2, version: 'v' }] }, '/g'))).to.deep.equal(['/groups/0/scaleBy', '/groups/0/version']);
     expect(errorPaths(() => readGroupUpdate({ dependencies: [1] }, '/g'))).to.deep.equal(['/dependencies']);
+    // The bound app ids have, on the resolved id (an empty group is kept, and its id goes back in Location).
+    expect(errorPaths(() => readGroupUpdate({ id: `/${'a'.repeat(60_000)}` }, '/'))).to.deep.equal(['/id']);
+    expect(errorPaths(() => readGroupUpdate({ groups: [{ id: 'b'.repeat(1020) }] }, '/aaaa'))).to.deep.equal(['/groups/0/id']);
+    expect(readGroupUpdate({ id: `/${'a'.repeat(1023)}` }, '/').groups).to.deep.equal([`/${'a'.repeat(1023)}`]);
   });
 
   it('bounds the nesting of hostile input instead of recursing without end', () => {
