@@ -99,6 +99,10 @@ describe('compat: python3-marathon drives the framework unmodified', function ()
     expect(ok('delete_group')).to.deep.equal(['deploymentId', 'version']);
     expect(ok('group_deleted')).to.equal('gone');
     expect(report.steps.missing_group?.error).to.match(/^NotFoundError: .*Group '\/pyg' does not exist/);
+    expect(ok('create_empty_group')).to.deep.equal(['deploymentId', 'version']);
+    expect(ok('get_empty_group')).to.deep.equal(['/pyempty', 0, 0]);
+    expect(ok('delete_empty_group')).to.deep.equal(['deploymentId', 'version']);
+    expect(report.steps.missing_empty_group?.error).to.match(/^NotFoundError: .*Group '\/pyempty' does not exist/);
   });
 
   it('deletes the app', () => {

@@ -103,6 +103,11 @@ step("group_updated", lambda: wait_for(lambda: (lambda a: a.cmd == "sleep 606" a
 step("delete_group", lambda: sorted(c.delete_group("/pyg", force=True).keys()))
 step("group_deleted", lambda: wait_for(lambda: all(not a.id.startswith("/pyg/") for a in c.list_apps()) and "gone"))
 step("missing_group", lambda: c.get_group("/pyg"))
+# An empty group, as Marathon keeps one: created, read back, deleted.
+step("create_empty_group", lambda: sorted(c.create_group(MarathonGroup(id="/pyempty")).keys()))
+step("get_empty_group", lambda: (lambda g: [g.id, len(g.apps), len(g.groups)])(c.get_group("/pyempty")))
+step("delete_empty_group", lambda: sorted(c.delete_group("/pyempty").keys()))
+step("missing_empty_group", lambda: c.get_group("/pyempty"))
 step("missing", lambda: c.get_app("/nope"))
 step("invalid", lambda: c.create_app("/py/bad", MarathonApp(cmd="x", cpus=0.01, mem=-1)))
 step("delete", lambda: c.delete_app("/py/web", force=True)["deploymentId"])
