@@ -32,8 +32,20 @@ describe('master core: frameworks', () => {
     expect(offers).to.have.length(1);
     expect(offers[0].agent_id.value).to.equal(ag.id);
     expect(offers[0].url?.address.port).to.equal(5051);
-    expect(offers[0].resources?.every((r) => r.allocation_info?.role === '*')).to.equal(true);
+    // Without MULTI_ROLE the offer carries no allocation_info (MESOS-8237), as from Mesos; the master's record keeps it.
+    expect(offers[0]).to.not.have.property('allocation_info');
+    expect(offers[0].resources?.some((r) => r.allocation_info !== undefined)).to.equal(false);
+    expect(h.core.ctx.offers.ofFramework(fw.id)[0]?.resources.every((r) => r.allocation_info?.role === '*')).to.equal(true);
     expect(h.subscribeFramework().id).to.equal(`${h.core.masterId}-0001`);
+  });
+
+  it('a MULTI_ROLE framework gets allocation_info on the offer and on every resource', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ roles: ['web'], capabilities: [{ type: 'MULTI_ROLE' }] });
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    expect(offer?.allocation_info).to.deep.equal({ role: 'web' });
+    expect(offer?.resources?.every((r) => r.allocation_info?.role === 'web')).to.equal(true);
   });
 
   it('re-subscribing with the same id fails over: old stream gets ERROR and is closed, tasks are kept, offers re-made', () => {
