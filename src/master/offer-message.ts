@@ -37,13 +37,15 @@ interface AgentParts {
 /**
  * The resource without allocation_info. The hot path, an unreserved scalar
  * (every field of `Resource` checked), is one object literal of one shape;
- * asking `Object.keys` instead cost the 10k-offer cycle ~8 ms.
+ * asking `Object.keys` instead cost the 10k-offer cycle ~8 ms, and so
+ * does an object rest per resource.
  */
 function unallocated(r: Resource): Resource {
   if (r.allocation_info === undefined) return r;
-  if (r.scalar !== undefined && r.ranges === undefined && r.set === undefined && r.role === undefined && r.reservations === undefined) {
-    return { name: r.name, type: r.type, scalar: r.scalar };
-  }
+  const plain = r.role === undefined && r.reservations === undefined && r.set === undefined;
+  if (plain && r.scalar !== undefined && r.ranges === undefined) return { name: r.name, type: r.type, scalar: r.scalar };
+  if (plain && r.ranges !== undefined && r.scalar === undefined) return { name: r.name, type: r.type, ranges: r.ranges };
+  // Rest syntax (the runtime's CopyDataProperties) only for the rare rest: reserved resources and sets.
   const { allocation_info: _dropped, ...rest } = r;
   return rest;
 }
