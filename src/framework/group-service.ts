@@ -102,6 +102,9 @@ export class GroupService {
   }
 
   private prepareAll(u: GroupUpdate): PreparedWrite[] {
+    // A group the update names may not be an app already (the group itself is checked by the callers, with Marathon's 409).
+    const clashes = u.groups.filter((g) => g !== u.id && this.state.app(g) !== undefined);
+    if (clashes.length > 0) throw new AppValidationError('semantic', clashes.map((g) => ({ path: '/groups', errors: [`Groups and Applications may not have the same identifier: ${g} is an app.`] })));
     // Marathon replaces the apps a group update lists (no merge), creating the missing ones.
     // One set of service ports for the batch: two new apps must not both get the first free one.
     const ports = new Set<number>();

@@ -57,6 +57,8 @@ export function readGroupUpdate(body: unknown, base: string): GroupUpdate {
   if (scaleBy !== undefined && scaleBy !== null && (typeof scaleBy !== 'number' || !Number.isFinite(scaleBy) || scaleBy < 0)) errors.push({ path: '/scaleBy', errors: ['error.expected.jsnumber (a number ≥ 0)'] });
   const version = top.version;
   if (version !== undefined && version !== null && typeof version !== 'string') errors.push({ path: '/version', errors: ['error.expected.jsstring'] });
+  const groupIds = new Set(out.groups);
+  for (const a of out.apps) if (groupIds.has(a.id)) errors.push({ path: `${a.path}/id`, errors: ['Groups and Applications may not have the same identifier.'] });
   if (errors.length > 0) throw new AppValidationError(errors.some((e) => e.errors.some((m) => m.startsWith('error.'))) ? 'schema' : 'semantic', errors);
   return {
     id: id ?? base,

@@ -62,6 +62,8 @@ describe("readGroupUpdate (Marathon's GroupUpdate as app writes)", () => {
     expect(errorPaths(() => readGroupUpdate({ id: `/${'a'.repeat(60_000)}` }, '/'))).to.deep.equal(['/id']);
     expect(errorPaths(() => readGroupUpdate({ groups: [{ id: 'b'.repeat(1020) }] }, '/aaaa'))).to.deep.equal(['/groups/0/id']);
     expect(readGroupUpdate({ id: `/${'a'.repeat(1023)}` }, '/').groups).to.deep.equal([`/${'a'.repeat(1023)}`]);
+    // A group and an app of one update may not share an id.
+    expect(errorPaths(() => readGroupUpdate({ id: '/t', apps: [{ id: 'a', cmd: 'sleep 1' }], groups: [{ id: 'a' }] }, '/'))).to.deep.equal(['/apps/0/id']);
   });
 
   it('bounds the nesting of hostile input instead of recursing without end', () => {

@@ -95,6 +95,13 @@ describe('framework/state groups', () => {
     // Nor through a PUT that would create it.
     expect(await h.apps.update('/team', app('/team')).then(() => 'written', () => 'refused')).to.equal('refused');
     await h.groups.create('/', { id: '/solo' }, false).then(() => expect.fail('a group over an app'), (err: Error) => expect(err.message).to.equal('An app with the path /solo already exists.'));
+    // A subgroup over an app is refused before anything is written.
+    const err = await h.groups.create('/', { id: '/new', groups: [{ id: '/new/x' }], apps: [app('/new/y')] }, false).then(() => undefined, (e: unknown) => e);
+    expect(err).to.equal(undefined);
+    const over = await h.groups.update('/new', { groups: [{ id: 'y' }] }, false).then(() => undefined, (e: unknown) => e);
+    expect(over).to.be.instanceOf(AppValidationError);
+    expect(h.state.app('/new/y'), 'nothing written').to.not.equal(undefined);
+    expect(kept(h.state), 'nothing removed either').to.deep.equal(['/new', '/new/x', '/team']);
   });
 
   it('snapshots carry the groups; one from before groups were kept takes the groups its apps lie in', async () => {
