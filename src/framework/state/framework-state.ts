@@ -329,6 +329,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
       if (clash !== undefined) return { ok: false, code: 'INVALID', message: clash };
       this.addGroups([parentGroupId(id)], cmd.app.version);
     }
+    this.touchGroups(id, cmd.app.version);
     const configChanged = existing === undefined || existing.current.versionInfo.lastConfigChangeAt !== cmd.app.versionInfo.lastConfigChangeAt;
     if (existing === undefined) {
       this.appsById.set(id, { id, current: cmd.app, versions: [cmd.app], failures: 0, ...(cmd.canary !== undefined ? { canary: cmd.canary } : {}) });
@@ -366,6 +367,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     if (running !== undefined) this.endDeployment(running, 'superseded', cmd.atMs);
     this.startDeployment(cmd.deployment, cmd.atMs);
     this.appsById.delete(cmd.appId);
+    this.touchGroups(cmd.appId, iso(cmd.atMs));
     const victims = this.instancesOf(cmd.appId).map((i) => i.instanceId);
     this.applyKill(cmd.atMs, victims, 'app deleted');
     this.registryChange({ type: 'APP_REMOVED', appId: cmd.appId });
@@ -391,6 +393,11 @@ export class FrameworkState implements StateMachine<CommandResult> {
     for (const app of this.appsById.values()) this.addGroups([parentGroupId(app.id)], app.current.version);
     this.emit({ eventType: 'group_change_success', timestamp: iso(cmd.atMs), groupId: isRootId(cmd.groupId) ? '/' : parentGroupId(cmd.groupId), version: iso(cmd.atMs) });
     return ok;
+  }
+
+  /** A change to an app is a change to every group it lies in (Marathon's group versions). */
+  private touchGroups(appId: string, version: string): void {
+    for (let g = parentGroupId(appId); !isRootId(g); g = parentGroupId(g)) if (this.groupVersions.has(g)) this.groupVersions.set(g, version);
   }
 
   /** Keeps the groups and every group they lie in; one already kept keeps its version. */

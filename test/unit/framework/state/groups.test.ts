@@ -15,7 +15,7 @@ import { FrameworkState } from '../../../../src/framework/state/framework-state.
 import type { MarathonEvent } from '../../../../src/framework/state/observer.ts';
 import { nullObserver } from '../../../../src/framework/state/observer.ts';
 
-function harness(): { state: FrameworkState; apps: AppService; groups: GroupService; events: MarathonEvent[] } {
+function harness(): { state: FrameworkState; apps: AppService; groups: GroupService; events: MarathonEvent[]; clock: ManualClock } {
   const state = new FrameworkState();
   const events: MarathonEvent[] = [];
   state.setObserver({ ...nullObserver, event: (e: MarathonEvent) => { events.push(e); } });
@@ -24,7 +24,7 @@ function harness(): { state: FrameworkState; apps: AppService; groups: GroupServ
   let uuid = 0;
   const propose = (cmd: FrameworkCommand) => Promise.resolve(state.apply({ index: ++index, term: 1, data: new TextEncoder().encode(JSON.stringify(cmd)) }));
   const apps = new AppService({ state, propose, clock, newUuid: () => `d-${++uuid}` });
-  return { state, apps, groups: new GroupService(state, apps), events };
+  return { state, apps, groups: new GroupService(state, apps), events, clock };
 }
 
 const app = (id: string) => ({ id, cmd: 'sleep 1', cpus: 0.01, mem: 8, instances: 0 });
@@ -47,9 +47,14 @@ describe('framework/state groups', () => {
     const h = harness();
     await h.apps.create(app('/shop/db/pg'));
     expect(kept(h.state)).to.deep.equal(['/shop', '/shop/db']);
+    const created = h.state.groups().get('/shop/db');
+    h.clock.advance(1_000);
     await h.apps.remove('/shop/db/pg', { force: true });
     expect(h.state.app('/shop/db/pg')).to.equal(undefined);
     expect(h.state.isGroup('/shop/db')).to.equal(true);
+    // Each change inside is a new version of every group around it, as in Marathon.
+    expect(h.state.groups().get('/shop/db')).to.not.equal(created);
+    expect(h.state.groups().get('/shop')).to.equal(h.state.groups().get('/shop/db'));
     await h.groups.remove('/shop', false);
     expect(kept(h.state)).to.deep.equal([]);
     await h.groups.remove('/shop', false).then(() => expect.fail('deleted twice'), (err: Error) => expect(err.message).to.equal("Group '/shop' does not exist"));
