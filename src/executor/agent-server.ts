@@ -1,7 +1,8 @@
 /**
  * The agent's HTTP API (express 5), read-only over the agent's view:
- *   GET /health                         200 "ok"
+ *   GET /health                         200 "ok" (also /slave(1)/health)
  *   GET /state                          JSON: id, hostname, port, resources, attributes, frameworks, tasks
+ *                                       (also /state.json, /slave(1)/state, /slave(1)/state.json)
  *   GET /files/read?path=&offset=&length=  Mesos-style {data, offset}; path absolute or
  *                                       relative to <workDir>/sandboxes, confined there
  *                                       (symlinks resolved before the check): 400 on escape,
@@ -48,8 +49,9 @@ export interface AgentView {
 export function createAgentApp(view: AgentView, workDir: string): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => { res.type('text/plain').send('ok'); });
-  app.get('/state', (_req, res) => { res.json(stateJson(view)); });
+  // Mesos serves an agent's endpoints under its process id, `/slave(1)/state` (the `url` of its offers), and at the root.
+  app.get(['/health', '/slave\\(1\\)/health'], (_req, res) => { res.type('text/plain').send('ok'); });
+  app.get(['/state', '/state.json', '/slave\\(1\\)/state', '/slave\\(1\\)/state.json'], (_req, res) => { res.json(stateJson(view)); });
   app.get('/metrics', (_req, res) => { res.type('text/plain; version=0.0.4').send(metricsText(view)); });
   app.get('/metrics/snapshot', (_req, res) => { res.json(renderAgentMetricsSnapshot(view, Date.now())); });
   app.get('/version', (_req, res) => { res.json(versionJson()); });

@@ -73,6 +73,10 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
       expect(running.agent_id?.value).to.equal(agent.agentId());
       const state = (await (await request(`http://127.0.0.1:${agent.port}/state`)).body.json()) as { tasks: { id: string; state: string }[] };
       expect(state.tasks).to.deep.equal([{ ...state.tasks[0], id: 't1', state: 'TASK_RUNNING' }]);
+      // Mesos' own path for it, the `url` an offer gives for the agent.
+      for (const path of ['/slave(1)/state', '/slave(1)/state.json', '/state.json']) {
+        expect(await (await request(`http://127.0.0.1:${agent.port}${path}`)).body.json(), path).to.deep.equal(state);
+      }
       master.send({ type: 'KILL', kill: { framework_id: { value: 'fw1' }, task_id: { value: 't1' }, kill_policy: { grace_period: { nanoseconds: 1e9 } } } });
       await master.waitForUpdate('t1', 'TASK_KILLED');
       const killed = master.updates().find((u) => u.state === 'TASK_KILLED')!;
