@@ -58,27 +58,18 @@ export class OfferMessageBuilder {
 
   build(offerId: string, framework: FrameworkRecord, agent: AgentRecord, role: string, resources: Resource[]): Offer {
     const parts = this.agentParts(agent);
-    if (!hasCapability(framework.info, 'MULTI_ROLE')) {
-      return {
-        id: { value: offerId },
-        framework_id: this.frameworkId(framework),
-        agent_id: parts.agentId,
-        hostname: parts.hostname,
-        url: parts.url,
-        resources: resources.map(unallocated),
-        attributes: parts.frozenAttributes,
-      };
-    }
-    return {
+    const multiRole = hasCapability(framework.info, 'MULTI_ROLE');
+    const offer: Offer = {
       id: { value: offerId },
       framework_id: this.frameworkId(framework),
       agent_id: parts.agentId,
       hostname: parts.hostname,
       url: parts.url,
-      resources,
+      resources: multiRole ? resources : resources.map(unallocated),
       attributes: parts.frozenAttributes,
-      allocation_info: this.allocationInfo(role),
     };
+    if (multiRole) offer.allocation_info = this.allocationInfo(role);
+    return offer;
   }
 
   private agentParts(agent: AgentRecord): AgentParts {
