@@ -414,6 +414,11 @@ export class FrameworkState implements StateMachine<CommandResult> {
     const plan = this.eventPlan(d);
     this.eventPlans.set(d.id, plan);
     this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan, currentStep: plan.steps[0] });
+    // Marathon reports each step as it ends and the next as it begins; a new app's start step ends at once.
+    if (d.kind === 'start') {
+      this.emit({ eventType: 'deployment_step_success', timestamp: iso(atMs), plan, currentStep: plan.steps[0] });
+      this.emit({ eventType: 'deployment_info', timestamp: iso(atMs), plan, currentStep: plan.steps[1] });
+    }
   }
 
   /** The plan events carry, with the app's JSON before and after (kept from the start: a deleted app's versions are gone by the end). */
@@ -478,7 +483,7 @@ export class FrameworkState implements StateMachine<CommandResult> {
     if (d === undefined) return { ok: false, code: 'NOT_FOUND', message: `deployment ${cmd.deploymentId} is not running` };
     if (cmd.outcome === 'success') {
       const plan = this.eventPlan(d);
-      this.emit({ eventType: 'deployment_step_success', timestamp: iso(cmd.atMs), plan, currentStep: plan.steps[0] });
+      this.emit({ eventType: 'deployment_step_success', timestamp: iso(cmd.atMs), plan, currentStep: plan.steps[plan.steps.length - 1] });
     }
     this.endDeployment(d, cmd.outcome, cmd.atMs, cmd.reason);
     return ok;

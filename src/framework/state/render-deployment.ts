@@ -1,8 +1,11 @@
 /**
  * A deployment as Marathon shows it: `/v2/deployments` entries (affected apps,
  * steps, current step) and the `plan` of deployment events, which Marathon
- * writes differently (the root group before and after, and the steps). One
- * step with one action on the app. Pure.
+ * writes differently (the root group before and after, and the steps). The
+ * steps are Marathon's (DeploymentPlan.apply): the apps to stop, then the new
+ * apps started at 0 instances, then every app scaled (a new one to its
+ * instances) or restarted; a step with no action is left out. A new app's
+ * first step is done at once, so its deployment is at step 2 of 2. Pure.
  */
 import type { JsonObjectOut } from '../app/render-app.ts';
 import { publicDeploymentId, type DeploymentKind, type DeploymentRecord } from './model.ts';
@@ -29,28 +32,41 @@ const actionByKind: Record<DeploymentKind, string> = {
   delete: 'StopApplication',
 };
 
-export function deploymentAction(d: Pick<DeploymentRecord, 'appId' | 'kind'>): MarathonDeploymentAction {
-  return { action: actionByKind[d.kind], app: d.appId };
+type Member = Pick<DeploymentRecord, 'appId' | 'kind'>;
+type Step = { readonly actions: readonly MarathonDeploymentAction[] };
+
+/** What the deployment is doing now: a new app is being scaled to its instances (its start step is done). */
+export function deploymentAction(d: Member): MarathonDeploymentAction {
+  return { action: d.kind === 'start' ? 'ScaleApplication' : actionByKind[d.kind], app: d.appId };
 }
 
-function renderDeploymentPlan(d: DeploymentRecord): MarathonDeploymentPlan {
+/** Marathon's steps for these deployments: stops, then starts, then scales and restarts. */
+export function planSteps(members: readonly Member[]): Step[] {
+  return regroup(members.flatMap((d) => (d.kind === 'start' ? [{ action: 'StartApplication', app: d.appId }, deploymentAction(d)] : [deploymentAction(d)])));
+}
+
+function regroup(actions: readonly MarathonDeploymentAction[]): Step[] {
+  const rank = (a: MarathonDeploymentAction): number => (a.action === 'StopApplication' ? 0 : a.action === 'StartApplication' ? 1 : 2);
+  return [0, 1, 2].map((r) => actions.filter((a) => rank(a) === r)).filter((a) => a.length > 0).map((a) => ({ actions: a }));
+}
+
+/** The step the open deployments are at: stopping while any stops, else the last (starts are done at once). */
+function currentStepOf(open: readonly Member[], steps: readonly Step[]): number {
+  return open.some((d) => d.kind === 'delete') ? 1 : steps.length;
+}
+
+/** The `/v2/deployments` entry: the plan plus where it is. */
+export function renderDeployment(d: DeploymentRecord): Record<string, unknown> {
+  const steps = planSteps([d]);
   return {
     id: d.id,
     version: new Date(d.startedAtMs).toISOString(),
     affectedApps: [d.appId],
     affectedPods: [],
-    steps: [{ actions: [deploymentAction(d)] }],
-  };
-}
-
-/** The `/v2/deployments` entry: the plan plus where it is. */
-export function renderDeployment(d: DeploymentRecord): Record<string, unknown> {
-  const action = deploymentAction(d);
-  return {
-    ...renderDeploymentPlan(d),
-    currentActions: [{ ...action, readinessCheckResults: [] }],
-    currentStep: 1,
-    totalSteps: 1,
+    steps,
+    currentActions: [{ ...deploymentAction(d), readinessCheckResults: [] }],
+    currentStep: currentStepOf([d], steps),
+    totalSteps: steps.length,
   };
 }
 
@@ -71,15 +87,16 @@ export function renderDeployments(open: Iterable<DeploymentRecord>, endedOf: (ba
     if (members.length === 1 && members[0]?.batch === undefined) return renderDeployment(members[0]);
     const current = members.map(deploymentAction);
     const all = [...endedOf(id), ...members];
+    const steps = planSteps(all);
     return {
       id,
       version: new Date(Math.min(...members.map((d) => d.startedAtMs))).toISOString(),
       affectedApps: all.map((d) => d.appId),
       affectedPods: [],
-      steps: [{ actions: all.map(deploymentAction) }],
+      steps,
       currentActions: current.map((a) => ({ ...a, readinessCheckResults: [] })),
-      currentStep: 1,
-      totalSteps: 1,
+      currentStep: currentStepOf(members, steps),
+      totalSteps: steps.length,
     };
   });
 }
@@ -115,7 +132,7 @@ export function renderEventPlan(d: DeploymentRecord, original: JsonObjectOut | u
     id: d.id,
     original: rootGroupWith(d.appId, original, version),
     target: rootGroupWith(d.appId, target, version),
-    steps: [{ actions: [deploymentAction(d)] }],
+    steps: planSteps([d]),
     version,
   };
 }
@@ -129,13 +146,13 @@ function rootGroupWith(appId: string, app: JsonObjectOut | undefined, version: s
   return group;
 }
 
-/** A batch's event plan: its members' plans as one, their apps' groups merged and their actions in one step. */
+/** A batch's event plan: its members' plans as one, their apps' groups merged and their actions in Marathon's steps. */
 export function mergeEventPlans(id: string, plans: readonly MarathonEventPlan[]): MarathonEventPlan {
   return {
     id,
     original: mergeGroups(plans.map((p) => p.original)),
     target: mergeGroups(plans.map((p) => p.target)),
-    steps: [{ actions: plans.flatMap((p) => p.steps.flatMap((s) => s.actions)) }],
+    steps: regroup(plans.flatMap((p) => p.steps.flatMap((s) => s.actions))),
     version: plans.map((p) => p.version).sort()[0] ?? new Date(0).toISOString(),
   };
 }

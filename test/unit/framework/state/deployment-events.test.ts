@@ -56,22 +56,29 @@ describe('framework/state deployment events', () => {
     expect(plan.target.groups[0]?.id).to.equal('/shop');
     expect(plan.target.groups[0]?.groups[0]?.id).to.equal('/shop/back');
     expect(appsIn(plan.target).map((a) => [a.id, a.instances])).to.deep.equal([['/shop/back/api', 2]]);
-    expect(plan.steps).to.deep.equal([{ actions: [{ action: 'StartApplication', app: '/shop/back/api' }] }]);
-    expect(info?.currentStep).to.deep.equal(plan.steps[0]);
+    // Marathon's two steps for a new app: started at 0 instances, then scaled; the first ends at once.
+    expect(plan.steps).to.deep.equal([{ actions: [{ action: 'StartApplication', app: '/shop/back/api' }] }, { actions: [{ action: 'ScaleApplication', app: '/shop/back/api' }] }]);
+    expect(events.filter((e) => e.eventType.startsWith('deployment_')).map((e) => [e.eventType, e.currentStep])).to.deep.equal([
+      ['deployment_info', plan.steps[0]],
+      ['deployment_step_success', plan.steps[0]],
+      ['deployment_info', plan.steps[1]],
+    ]);
   });
 
   it('a scale shows both versions; a forced delete ends the open deployment and keeps the deleted app in original', async () => {
     const { apps, events } = harness();
     await apps.create({ id: '/web', cmd: 'sleep 1', cpus: 0.1, mem: 16, instances: 1 });
     await apps.update('/web', { instances: 3 }, { force: true, partial: true });
-    const scale = events.filter((e) => e.eventType === 'deployment_info')[1]?.plan as Plan;
+    const infos = () => [...new Set(events.filter((e) => e.eventType === 'deployment_info').map((e) => e.plan as Plan))];
+    const scale = infos()[1] as Plan;
+    expect(scale.steps).to.deep.equal([{ actions: [{ action: 'ScaleApplication', app: '/web' }] }]);
     checkShape(scale);
     expect(appsIn(scale.original).map((a) => a.instances)).to.deep.equal([1]);
     expect(appsIn(scale.target).map((a) => a.instances)).to.deep.equal([3]);
     await apps.remove('/web', { force: true });
     const ended = events.filter((e) => e.eventType === 'deployment_failed' || e.eventType === 'deployment_success');
     expect(ended.map((e) => (e.plan as Plan).id)).to.include(scale.id);
-    const del = events.filter((e) => e.eventType === 'deployment_info')[2]?.plan as Plan;
+    const del = infos()[2] as Plan;
     checkShape(del);
     expect(appsIn(del.original).map((a) => [a.id, a.instances])).to.deep.equal([['/web', 3]]);
     expect(appsIn(del.target)).to.deep.equal([]);
@@ -108,7 +115,9 @@ describe('framework/state deployment events', () => {
     expect(state.deployment(w.deploymentId), 'the batch id is no member\'s').to.equal(undefined);
     const listed = renderDeployments(state.deployments(), (b) => state.endedOfBatch(b));
     expect(listed).to.have.length(1);
-    expect(listed[0]).to.include({ id: w.deploymentId, currentStep: 1, totalSteps: 1 });
+    // Marathon's steps: the three apps started, then scaled; the starts end at once.
+    expect(listed[0]).to.include({ id: w.deploymentId, currentStep: 2, totalSteps: 2 });
+    expect((listed[0]?.steps as { actions: { action: string }[] }[]).map((s) => s.actions.map((a) => a.action))).to.deep.equal([Array(3).fill('StartApplication'), Array(3).fill('ScaleApplication')]);
     expect(listed[0]?.affectedApps).to.deep.equal(['/shop/web', '/shop/api', '/db']);
     // A member's lock names the batch.
     await apps.update('/db', { instances: 2 }, { partial: true }).then(() => expect.fail('locked'), (err: Error) => expect(err.message).to.include(`/v2/deployments/${w.deploymentId}`));
