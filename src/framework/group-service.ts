@@ -72,7 +72,7 @@ export class GroupService {
     return outcome;
   }
 
-  /** DELETE /v2/groups[/id]: every app inside the group (every app, for the root). */
+  /** DELETE /v2/groups[/id]: every app inside the group, then the group with every group below it (everything, for the root). */
   async remove(id: string, force: boolean): Promise<WriteOutcome> {
     if (!this.exists(id)) throw new NotFoundError(`Group '${id}' does not exist`);
     const ids = this.inside(id).map((a) => a.id);
