@@ -189,6 +189,35 @@ function cloneMeta(r: Resource): Resource {
   return out;
 }
 
+/**
+ * Mesos has two forms of a reservation (resources_utils.cpp
+ * convertResourceFormat): `role` (before reservation refinement, what cygnet
+ * keeps) and `reservations`, a stack (what a RESERVATION_REFINEMENT framework
+ * sees and may send). cygnet reserves statically only, so a stack of one
+ * STATIC reservation is the same as `role`.
+ */
+export function toRoleForm(r: Resource): Resource {
+  const res = r.reservations;
+  if (res === undefined) return r;
+  const one = res.length === 1 ? res[0] : undefined;
+  if (res.length === 0 || (one !== undefined && (one.type ?? 'STATIC') === 'STATIC' && one.principal === undefined && one.role !== undefined && r.role === undefined)) {
+    const out = copyResource(r);
+    delete out.reservations;
+    if (one?.role !== undefined && one.role !== UNRESERVED_ROLE) out.role = one.role;
+    return out;
+  }
+  return r;
+}
+
+/** The form a RESERVATION_REFINEMENT framework is offered: a reserved resource's role as a one-entry STATIC `reservations` stack. */
+export function toRefinedForm(r: Resource): Resource {
+  if (r.role === undefined || r.role === UNRESERVED_ROLE || r.reservations !== undefined) return r;
+  const out = copyResource(r);
+  delete out.role;
+  out.reservations = [{ type: 'STATIC', role: r.role }];
+  return out;
+}
+
 /** A deep copy with the value normalized (rounded scalar, merged ranges). */
 export function cloneResource(r: Resource): Resource {
   const out = cloneMeta(r);

@@ -15,7 +15,7 @@
  *              still unused of the offers (tasks are charged in order);
  *              otherwise TASK_ERROR, REASON_TASK_INVALID with the reason.
  */
-import { allocateTo, contains, resourcesToString, subtract } from '../common/resources.ts';
+import { allocateTo, contains, resourcesToString, subtract, toRoleForm } from '../common/resources.ts';
 import type { OfferRecord } from './offers.ts';
 import type { Reason, Resource, TaskInfo } from './wire.ts';
 
@@ -46,6 +46,8 @@ export interface LaunchValidationResult {
 
 export function computeLaunchDecisions(input: LaunchValidationInput): LaunchValidationResult {
   const checked = checkOffers(input);
+  // A framework on reservation refinement names a reserved resource by its `reservations`; cygnet's offers hold `role`.
+  const tasks = input.tasks.map(inRoleForm);
   if (checked.error !== undefined) {
     const decisions: TaskDecision[] = input.tasks.map((t) => ({
       ok: false,
@@ -63,7 +65,7 @@ export function computeLaunchDecisions(input: LaunchValidationInput): LaunchVali
   for (const o of offers) remaining = remaining.concat(o.resources);
   const seen = new Set<string>();
   const decisions: TaskDecision[] = [];
-  for (const task of input.tasks) {
+  for (const task of tasks) {
     const taskId = task.task_id?.value ?? '';
     const problem = checkTask(task, taskId, agentId, role, seen, input.taskIdInUse);
     seen.add(taskId);
@@ -140,6 +142,16 @@ function checkTask(
   if (!all.some((r) => !isZero(r))) return 'Task uses no resources';
   if (task.command === undefined && task.executor === undefined) return 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present';
   return undefined;
+}
+
+function inRoleForm(task: TaskInfo): TaskInfo {
+  const reserved = (rs: readonly Resource[] | undefined): boolean => rs?.some((r) => r.reservations !== undefined) ?? false;
+  if (!reserved(task.resources) && !reserved(task.executor?.resources)) return task;
+  return {
+    ...task,
+    ...(task.resources !== undefined ? { resources: task.resources.map(toRoleForm) } : {}),
+    ...(task.executor !== undefined ? { executor: { ...task.executor, ...(task.executor.resources !== undefined ? { resources: task.executor.resources.map(toRoleForm) } : {}) } } : {}),
+  };
 }
 
 function taskResources(task: TaskInfo, role: string): Resource[] {

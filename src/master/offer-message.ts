@@ -7,6 +7,8 @@
  * agent's last-offered resources when equal was tried: comparing them cost
  * the cycle more than their encoding saved.)
  *
+ * A RESERVATION_REFINEMENT framework gets reserved resources as a
+ * `reservations` stack rather than `role` (Mesos' post-refinement format).
  * A framework without the MULTI_ROLE capability gets its offers without
  * allocation_info, on the offer and on its resources, as Mesos sends them
  * (MESOS-8237: such schedulers compare whole Resources and know nothing of
@@ -21,6 +23,7 @@
 import type { AgentRecord } from './agents.ts';
 import { hasCapability, type FrameworkRecord } from './frameworks.ts';
 import { sealForReuse } from '../protocol/trusted-encoder.ts';
+import { toRefinedForm } from '../common/resources.ts';
 import type { Attribute, Offer, Resource } from './wire.ts';
 
 interface AgentParts {
@@ -59,13 +62,15 @@ export class OfferMessageBuilder {
   build(offerId: string, framework: FrameworkRecord, agent: AgentRecord, role: string, resources: Resource[]): Offer {
     const parts = this.agentParts(agent);
     const multiRole = hasCapability(framework.info, 'MULTI_ROLE');
+    // Mesos offers reservations in the form the framework understands (RESERVATION_REFINEMENT: a `reservations` stack).
+    const offered = hasCapability(framework.info, 'RESERVATION_REFINEMENT') && resources.some((r) => r.role !== undefined) ? resources.map(toRefinedForm) : resources;
     const offer: Offer = {
       id: { value: offerId },
       framework_id: this.frameworkId(framework),
       agent_id: parts.agentId,
       hostname: parts.hostname,
       url: parts.url,
-      resources: multiRole ? resources : resources.map(unallocated),
+      resources: multiRole ? offered : offered.map(unallocated),
       attributes: parts.frozenAttributes,
     };
     if (multiRole) offer.allocation_info = this.allocationInfo(role);

@@ -48,6 +48,24 @@ describe('master core: frameworks', () => {
     expect(offer?.resources?.every((r) => r.allocation_info?.role === 'web')).to.equal(true);
   });
 
+  it("offers a reservation in the form the framework knows (RESERVATION_REFINEMENT: a reservations stack), and takes either form back", () => {
+    const reserved = { ...scalar('cpus', 2), role: 'web' };
+    for (const refined of [true, false]) {
+      const h = new Harness();
+      const fw = h.subscribeFramework({ roles: ['web'], capabilities: [{ type: 'MULTI_ROLE' }, ...(refined ? [{ type: 'RESERVATION_REFINEMENT' as const }] : [])] });
+      const ag = h.subscribeAgent({ resources: [reserved, scalar('mem', 1024)] });
+      const [offer] = offersIn(ag.effects, fw.id);
+      const cpus = offer?.resources?.find((r) => r.name === 'cpus');
+      if (refined) expect([cpus?.role, cpus?.reservations]).to.deep.equal([undefined, [{ type: 'STATIC', role: 'web' }]]);
+      else expect([cpus?.role, cpus?.reservations]).to.deep.equal(['web', undefined]);
+      // Launching on the reserved cpus works in either form the framework sends.
+      const asSent = refined ? { ...scalar('cpus', 1), reservations: [{ type: 'STATIC' as const, role: 'web' }] } : { ...scalar('cpus', 1), role: 'web' };
+      const effects = h.call(fw, launch([offer?.id.value ?? ''], [task('t1', ag.id, [asSent, scalar('mem', 64)])]));
+      const run = agentEvents(effects, ag.id).find((e) => e.type === 'LAUNCH');
+      expect(run?.launch?.task.resources?.find((r) => r.name === 'cpus')?.role, refined ? 'refined' : 'role').to.equal('web');
+    }
+  });
+
   it('re-subscribing with the same id fails over: old stream gets ERROR and is closed, tasks are kept, offers re-made', () => {
     const h = new Harness();
     const fw = h.subscribeFramework({ failover_timeout: 60 });
