@@ -109,6 +109,18 @@ describe('framework/state groups', () => {
     expect(kept(h.state), 'nothing removed either').to.deep.equal(['/new', '/new/x', '/team']);
   });
 
+  it('applying a logged app write inside an app still succeeds: a log from before the rule replays to the same state', async () => {
+    const h = harness();
+    await h.apps.create(app('/a'));
+    const other = harness();
+    const logged: FrameworkCommand[] = [];
+    const spy = new AppService({ state: other.state, propose: (cmd) => { logged.push(cmd); return Promise.resolve(other.state.applyCommand(cmd)); }, clock: new ManualClock(Date.parse('2026-12-07T08:00:01Z')), newUuid: () => 'd-x' });
+    await spy.create(app('/x/b'));
+    const put = JSON.parse(JSON.stringify(logged[0]).replaceAll('/x/b', '/a/b').replaceAll('x_b', 'a_b')) as FrameworkCommand;
+    expect(h.state.applyCommand(put)).to.deep.include({ ok: true });
+    expect(h.state.app('/a/b')).to.not.equal(undefined);
+  });
+
   it('snapshots carry the groups; one from before groups were kept takes the groups its apps lie in', async () => {
     const h = harness();
     await h.groups.create('/', { id: '/empty' }, false);
