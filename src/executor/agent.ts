@@ -344,6 +344,16 @@ class AgentNode implements AgentHandle, AgentView {
       this.sendUncheckpointed(frameworkId, { task_id: task.task_id, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID', source: 'SOURCE_AGENT', message: describeError(err) });
       return;
     }
+    // A Docker task is not run as a process on the host with its image ignored: it fails as on a Mesos agent
+    // whose only containerizer is `mesos` (the composing containerizer's words).
+    const docker = task.container?.type === 'DOCKER' ? task.container : task.executor?.container?.type === 'DOCKER' ? task.executor.container : undefined;
+    if (docker !== undefined) {
+      this.sendUncheckpointed(frameworkId, {
+        task_id: task.task_id, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT',
+        message: `Failed to launch container: None of the enabled containerizers (mesos) could create a container for the provided TaskInfo/ExecutorInfo message: cygnet agents run tasks as processes, not Docker images${docker.docker?.image !== undefined ? ` (${docker.docker.image})` : ''}`,
+      });
+      return;
+    }
     const runUuid = randomUUID();
     const entry: TaskEntry = { frameworkId, task, runUuid, sandbox: sandboxDir(this.opts.workDir, frameworkId, taskId, runUuid), chain: Promise.resolve() };
     this.tasks.set(key, entry);

@@ -8,7 +8,7 @@
  * running tasks and one FrameworkInfo per task.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -170,6 +170,17 @@ for (const media of ['application/json', 'application/x-protobuf'] as const) {
       const failed = master.updates().find((u) => u.state === 'TASK_FAILED')!;
       expect(failed.reason).to.equal('REASON_CONTAINER_LAUNCH_FAILED');
       expect(failed.message).to.match(/Failed to fetch .*nothing\.tgz/);
+    });
+
+    it('fails a Docker task at once (REASON_CONTAINER_LAUNCH_FAILED) rather than running its command on the host', async () => {
+      const marker = path.join(tmpdir(), `cygnet-docker-ran-${process.pid}`);
+      const t = sleepTask('td', { command: { value: `touch ${marker}` }, container: { type: 'DOCKER', docker: { image: 'nginx:1.25' } } });
+      master.send({ type: 'LAUNCH', launch: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw1' } }, task: t } });
+      await master.waitForUpdate('td', 'TASK_FAILED');
+      const failed = master.updates().filter((u) => u.task_id.value === 'td');
+      expect(failed.map((u) => [u.state, u.reason])).to.deep.equal([['TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED']]);
+      expect(failed[0]?.message).to.match(/None of the enabled containerizers \(mesos\) could create a container.*\(nginx:1\.25\)$/);
+      expect(existsSync(marker), 'the command never ran').to.equal(false);
     });
 
     it('reports health changes as RUNNING updates and kills after consecutive failures', async () => {
