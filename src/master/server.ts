@@ -31,7 +31,8 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
   node.core.setOperatorObserver(operatorEvents);
   const metricsSources = (): MetricsSources => ({ core: node.core, allocationCycle: node.allocationCycle, openStreams: node.openStreams });
   const metricsText = (): string => renderMetrics(metricsSources());
-  const state = (): ReturnType<typeof renderState> => renderState(node.core, node.clock.nowMs(), Object.fromEntries(masterFlags(node, roleWeights).map((f) => [f.name, f.value])));
+  const flagMap = (): Record<string, string> => Object.fromEntries(masterFlags(node, roleWeights).map((f) => [f.name, f.value]));
+  const state = (): ReturnType<typeof renderState> => renderState(node.core, node.clock.nowMs(), flagMap());
 
   for (const prefix of ['', '/master']) {
     app.all(`${prefix}/api/v1/scheduler`, raw, schedulerApiHandler(node, log));
@@ -59,7 +60,7 @@ export function createMasterApp(node: MasterNode, log: Logger, roleWeights: Read
     });
     // Mesos' v0 JSON forms of the Operator API's GET_FLAGS and GET_ROLES.
     app.get(`${prefix}/flags`, (_req, res) => {
-      res.json({ flags: Object.fromEntries(masterFlags(node, roleWeights).map((f) => [f.name, f.value])) });
+      res.json({ flags: flagMap() });
     });
     app.get(`${prefix}/roles`, (_req, res) => {
       const roles = getRoles(node.core, roleWeights) ?? [];

@@ -82,32 +82,35 @@ export function renderState(core: MasterCore, nowMs: number, flags: Readonly<Rec
     attributes: attributeMap(a.attributes),
   }));
   const completed = ctx.tasks.completed();
-  const frameworks = [...ctx.frameworks.all()].map((f) => ({
-    id: f.id,
-    name: f.info.name,
-    user: f.info.user,
-    hostname: f.info.hostname ?? '',
-    principal: f.info.principal,
-    webui_url: f.info.webui_url ?? '',
-    role: f.roles[0],
-    roles: f.roles,
-    capabilities: (f.info.capabilities ?? []).map((c) => c.type),
-    failover_timeout: f.info.failover_timeout ?? 0,
-    checkpoint: f.info.checkpoint ?? false,
-    active: f.state === 'connected',
-    connected: f.state === 'connected',
-    recovered: f.state === 'recovered',
-    registered_time: f.registeredAtMs / 1000,
-    reregistered_time: f.reregisteredAtMs !== undefined ? f.reregisteredAtMs / 1000 : undefined,
-    suppressed_roles: [...f.suppressedRoles],
-    // Mesos lists a framework's unreachable tasks apart from its live ones.
-    tasks: ctx.tasks.ofFramework(f.id).filter((t) => t.state !== 'TASK_UNREACHABLE').map(taskJson),
-    unreachable_tasks: ctx.tasks.ofFramework(f.id).filter((t) => t.state === 'TASK_UNREACHABLE').map(taskJson),
-    completed_tasks: completed.filter((t) => t.frameworkId === f.id).map(taskJson),
-    offers: ctx.offers.ofFramework(f.id).map(offerJson),
-    used_resources: resourceMap(usedByFw.get(f.id) ?? []),
-    offered_resources: resourceMap(offeredByFw.get(f.id) ?? []),
-  }));
+  const frameworks = [...ctx.frameworks.all()].map((f) => {
+    const tasks = ctx.tasks.ofFramework(f.id);
+    return {
+      id: f.id,
+      name: f.info.name,
+      user: f.info.user,
+      hostname: f.info.hostname ?? '',
+      principal: f.info.principal,
+      webui_url: f.info.webui_url ?? '',
+      role: f.roles[0],
+      roles: f.roles,
+      capabilities: (f.info.capabilities ?? []).map((c) => c.type),
+      failover_timeout: f.info.failover_timeout ?? 0,
+      checkpoint: f.info.checkpoint ?? false,
+      active: f.state === 'connected',
+      connected: f.state === 'connected',
+      recovered: f.state === 'recovered',
+      registered_time: f.registeredAtMs / 1000,
+      reregistered_time: f.reregisteredAtMs !== undefined ? f.reregisteredAtMs / 1000 : undefined,
+      suppressed_roles: [...f.suppressedRoles],
+      // Mesos lists a framework's unreachable tasks apart from its live ones.
+      tasks: tasks.filter((t) => t.state !== 'TASK_UNREACHABLE').map(taskJson),
+      unreachable_tasks: tasks.filter((t) => t.state === 'TASK_UNREACHABLE').map(taskJson),
+      completed_tasks: completed.filter((t) => t.frameworkId === f.id).map(taskJson),
+      offers: ctx.offers.ofFramework(f.id).map(offerJson),
+      used_resources: resourceMap(usedByFw.get(f.id) ?? []),
+      offered_resources: resourceMap(offeredByFw.get(f.id) ?? []),
+    };
+  });
   const { total, used, offered } = clusterResources(core, usage);
   const pid = `master@${info.address?.ip ?? '127.0.0.1'}:${info.port}`;
   return {

@@ -20,8 +20,9 @@ export interface MarathonDeploymentPlan {
   readonly steps: readonly { readonly actions: readonly MarathonDeploymentAction[] }[];
 }
 
+/** What each kind of deployment is doing while open: a new app's start step is done at once, so it is being scaled. */
 const actionByKind: Record<DeploymentKind, string> = {
-  start: 'StartApplication',
+  start: 'ScaleApplication',
   scale: 'ScaleApplication',
   update: 'RestartApplication',
   restart: 'RestartApplication',
@@ -35,9 +36,9 @@ const actionByKind: Record<DeploymentKind, string> = {
 type Member = Pick<DeploymentRecord, 'appId' | 'kind'>;
 type Step = { readonly actions: readonly MarathonDeploymentAction[] };
 
-/** What the deployment is doing now: a new app is being scaled to its instances (its start step is done). */
+/** What the deployment is doing now. */
 export function deploymentAction(d: Member): MarathonDeploymentAction {
-  return { action: d.kind === 'start' ? 'ScaleApplication' : actionByKind[d.kind], app: d.appId };
+  return { action: actionByKind[d.kind], app: d.appId };
 }
 
 /** Marathon's steps for these deployments: stops, then starts, then scales and restarts. */
