@@ -228,12 +228,11 @@ function showEmbed(req: Request): AppEmbed {
   return { ...parseEmbed(queryList(req, 'embed')), tasks: true, lastTaskFailure: true };
 }
 
-/** The apps inside group `groupId` and its subgroups, by id; 404 when there is no such group (no app below it). */
+/** The apps inside group `groupId` and its subgroups, by id (none for an empty group); 404 when there is no such group. */
 export function appsBelow(ctx: ApiContext, groupId: string): AppRecord[] {
+  if (!ctx.state.isGroup(groupId)) throw new NotFoundError(`Group '${groupId}' does not exist`);
   const prefix = groupId === '/' ? '/' : `${groupId}/`;
-  const apps = [...ctx.state.apps()].filter((a) => a.id.startsWith(prefix)).sort((a, b) => a.id.localeCompare(b.id));
-  if (apps.length === 0 && groupId !== '/') throw new NotFoundError(`Group '${groupId}' does not exist`);
-  return apps;
+  return [...ctx.state.apps()].filter((a) => a.id.startsWith(prefix)).sort((a, b) => a.id.localeCompare(b.id));
 }
 
 function mustApp(ctx: ApiContext, id: string) {

@@ -77,7 +77,7 @@ export function groupRoutes(ctx: ApiContext): Router {
     // Marathon's GET /v2/groups/{id}/apps: every app below the group, as a bare array.
     if (id === '/apps' || id.endsWith('/apps')) {
       const groupId = id === '/apps' ? '/' : id.slice(0, -'/apps'.length);
-      if (tree.has(groupId)) {
+      if (ctx.state.isGroup(groupId)) {
         res.json(appsBelow(ctx, groupId).map((a) => renderAppWithStatus(ctx.state, a, embed.app)));
         return;
       }

@@ -515,6 +515,9 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     const emptyGroup = (await api(base, 'GET', '/v2/groups/empty')).body as { id: string; apps: unknown[]; groups: { id: string }[]; version: string };
     expect([emptyGroup.id, emptyGroup.apps, emptyGroup.groups.map((g) => g.id)]).to.deep.equal(['/empty', [], ['/empty/inner']]);
     expect(emptyGroup.version).to.equal((empty.body as { version: string }).version);
+    // Its apps are none, not a 404: the group exists.
+    expect((await api(base, 'GET', '/v2/groups/empty/apps')).body).to.deep.equal([]);
+    expect((await api(base, 'GET', '/v2/apps/empty/*')).body).to.deep.equal({ '*': [] });
     const asApp = await api(base, 'POST', '/v2/apps', app('/empty/inner', 0));
     expect(asApp.status, 'an app may not take a group\'s id').to.equal(422);
     expect((asApp.body as { details: { path: string; errors: string[] }[] }).details).to.deep.equal([{ path: '/id', errors: ['Groups and Applications may not have the same identifier.'] }]);
