@@ -5,7 +5,7 @@
  * registry watch server), HAProxy (`nbthread`) and nginx
  * (`worker_processes`), both from Debian, installed with apt if missing.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -14,6 +14,31 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Balancers still running, killed (with their workers) if the benchmark exits or is interrupted. */
+const cleanups = new Set<() => void>();
+process.once('exit', () => { for (const clean of cleanups) clean(); });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+/**
+ * Starts a balancer as a daemon runs: in a session of its own. On Linux
+ * with sched_autogroup (on here, and Debian's default) a session is a
+ * scheduling group. A balancer left in the benchmark's session shares one
+ * group with the backends and wrk, and every backend it wakes preempts
+ * it; HAProxy (`-D` calls setsid) had a group of its own. Measured with
+ * wrk -c64 at 1 worker: cygnet in the shared session was preempted 0.20
+ * times a request and its backends slept 0.33 times a request, in its own
+ * session 0.01 and 0.07, as HAProxy's. So every balancer gets its own.
+ */
+function spawnDaemon(command: string, args: readonly string[], options: Omit<SpawnOptions, 'detached'>): ChildProcess {
+  const proc = spawn(command, args, { ...options, detached: true });
+  const clean = (): void => {
+    try { process.kill(-(proc.pid as number), 'SIGKILL'); } catch { /* gone */ }
+  };
+  cleanups.add(clean);
+  proc.once('exit', () => cleanups.delete(clean));
+  return proc;
+}
 
 /** apt-get installs what is missing (wrk, haproxy, nginx); the machine's root may do that. */
 export function ensureTools(): void {
@@ -100,7 +125,7 @@ async function stopChild(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM')
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function startCygnet(port: number, adminPort: number, registryUrl: string, workers: number, host: string): Promise<Balancer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'proxy', '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--registry', registryUrl, '--workers', String(workers)], {
+  const proc = spawnDaemon(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'proxy', '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--registry', registryUrl, '--workers', String(workers)], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, CYGNET_LOG_LEVEL: 'warn' },
@@ -126,7 +151,7 @@ http.createServer((req, res) => proxy.web(req, res, { target: 'http://127.0.0.1:
 
 /** The issue's baseline: http-proxy-3 with a keep-alive agent and otherwise its defaults, round robin, one process. */
 export async function startNaive(port: number, backendPorts: readonly number[], host: string): Promise<Balancer> {
-  const proc = spawn(process.execPath, ['-e', naiveScript, String(port), ...backendPorts.map(String)], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawnDaemon(process.execPath, ['-e', naiveScript, String(port), ...backendPorts.map(String)], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/`, host);
   return { name: 'naive http-proxy-3 (1 process)', port, pids: () => [proc.pid as number], stop: () => stopChild(proc) };
 }
@@ -166,9 +191,16 @@ export class HaproxyProcess implements Balancer {
     const h = new HaproxyProcess(port, dir, threads);
     await writeFile(h.cfg, haproxyConfig(port, threads, backendPorts));
     execFileSync('haproxy', ['-f', h.cfg, '-D', '-p', h.pidFile], { stdio: ['ignore', 'ignore', 'ignore'] });
+    cleanups.add(h.killAll);
     await waitHttp(`http://127.0.0.1:${port}/`, host);
     return h;
   }
+
+  private readonly killAll = (): void => {
+    for (const pid of this.pids()) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
 
   get cfg(): string {
     return join(this.dir, `haproxy-${this.port}.cfg`);
@@ -194,8 +226,8 @@ export class HaproxyProcess implements Balancer {
   }
 
   async stop(): Promise<void> {
-    const pids = (await readFile(this.pidFile, 'utf8').catch(() => '')).split(/\s+/).filter((s) => s !== '').map(Number);
-    for (const pid of pids) {
+    cleanups.delete(this.killAll);
+    for (const pid of this.pids()) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
     }
     await sleep(300);
@@ -221,7 +253,7 @@ export async function startNginx(dir: string, port: number, workers: number, bac
     '}',
     '',
   ].join('\n'));
-  const proc = spawn('nginx', ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawnDaemon('nginx', ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/`, host);
   return { name: `nginx (worker_processes ${workers})`, port, pids: () => [proc.pid as number], stop: () => stopChild(proc, 'SIGQUIT') };
 }
