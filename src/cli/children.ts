@@ -19,6 +19,17 @@ export interface ChildSpec {
   readonly args: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
+  /**
+   * Start the child in a session of its own (setsid), as a service manager
+   * gives each service its own cgroup. With the kernel's autogroup
+   * scheduling (Debian's default) a session is one scheduling group: the
+   * proxy, left in one group with the tasks it forwards to, was preempted by
+   * every backend it woke (docs/benchmarks.md, "Each balancer in a session
+   * of its own"). Such a child no longer gets the terminal's Ctrl-C or
+   * hang-up itself: `stopAll` stops it, and if this process exits without
+   * stopping it, it is killed on the way out.
+   */
+  readonly ownSession?: boolean;
 }
 
 export interface RunningChild {
@@ -43,11 +54,14 @@ export class ChildGroup {
   ) {}
 
   start(spec: ChildSpec): RunningChild {
+    const ownSession = spec.ownSession === true;
     const proc = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownSession,
     });
+    if (ownSession) this.watchOnExit();
     const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
     const child: RunningChild = { spec, startedAtMs: Date.now(), process: proc, exited };
     this.children.push(child);
@@ -58,6 +72,24 @@ export class ChildGroup {
       if (!this.stopping) this.onUnexpectedExit(child, code, signal);
     });
     return child;
+  }
+
+  private exitHookSet = false;
+
+  /** Children in a session of their own are not signalled by the terminal: if this process exits with them still running, they go too. */
+  private watchOnExit(): void {
+    if (this.exitHookSet) return;
+    this.exitHookSet = true;
+    process.once('exit', () => {
+      for (const c of this.children) {
+        if (c.spec.ownSession !== true || c.process.exitCode !== null || c.process.signalCode !== null) continue;
+        try {
+          process.kill(-(c.process.pid as number), 'SIGKILL'); // its process group: a proxy's workers too
+        } catch {
+          // already gone
+        }
+      }
+    });
   }
 
   /** SIGTERM to all (newest first), SIGKILL to those still running after `graceMs`. */

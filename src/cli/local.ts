@@ -178,6 +178,7 @@ export function computeLocalPlan(opts: LocalOptions, host: HostSize, cli = cliCo
       args: [...cli.prefixArgs, 'proxy', '--listen', `${opts.host}:${proxyPort}`, '--admin-listen', `${opts.host}:${proxyPort + proxyAdminPortOffset}`, '--domain', 'cygnet', '--registry', frameworkUrls.join(',')],
       port: proxyPort,
       workDir: path.join(opts.workDir, 'proxy'),
+      ownSession: true,
       startAfterAnyOf: frameworkPorts,
       listens: [{ host: opts.host, port: proxyPort, flag: '--proxy-port' }, { host: opts.host, port: proxyPort + proxyAdminPortOffset, flag: '--proxy-port' }],
     });
@@ -338,6 +339,8 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A closed terminal: the proxy, in a session of its own, would not get the hang-up itself.
+  process.once('SIGHUP', onSignal);
   // The children's stdout is a pipe to us: they log in the format (and colour) our own stdout calls for.
   const logEnv = logEnvForChildren();
   const startChild = (spec: LocalChild): void => { group.start({ ...spec, env: { ...spec.env, ...logEnv } }); };
@@ -363,6 +366,7 @@ export async function runLocal(opts: LocalOptions, out: (line: string) => void =
   for (const r of restarts.values()) clearTimeout(r.timer);
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
+  process.removeListener('SIGHUP', onSignal);
   await group.stopAll();
   out('[local] all children stopped');
   return 0;

@@ -49,21 +49,37 @@ async function portClosed(port: number, host = '127.0.0.1'): Promise<boolean> {
   return waitForPort(port, 200, host).then(() => false, () => true);
 }
 
-/** The pid of the agent process whose --work-dir is `workDir` (from /proc, so the test needs no pid file). */
+/** The pids of processes whose command line has `command` and then `flag value` (from /proc, so the test needs no pid file). */
+function pidsWith(command: string, flag: string, value: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (cmd.includes(command) && cmd[cmd.indexOf(flag) + 1] === value) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 async function waitForPid(workDir: string): Promise<number> {
   for (let i = 0; i < 100; i++) {
-    for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-      try {
-        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-        if (cmd.includes('agent') && cmd[cmd.indexOf('--work-dir') + 1] === workDir) return Number(d);
-      } catch {
-        // gone meanwhile
-      }
-    }
+    const [pid] = pidsWith('agent', '--work-dir', workDir);
+    if (pid !== undefined) return pid;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no agent process with --work-dir ${workDir}`);
 }
+
+/** The session id of a process (field 6 of /proc/<pid>/stat, after the parenthesized command). */
+function sessionOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+}
+
+/** The proxy runs in a session of its own, so a test that SIGKILLs `cygnet local` must kill it too. */
+const proxyListens: string[] = [];
 
 describe('e2e: cygnet local', function () {
   this.timeout(120_000);
@@ -72,6 +88,11 @@ describe('e2e: cygnet local', function () {
     await teardownAllClients();
     await closeAllClients();
     await killAllProcesses();
+    for (const listen of proxyListens.splice(0)) {
+      for (const pid of pidsWith('proxy', '--listen', listen)) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
     await removeTempDirs();
   });
 
@@ -81,6 +102,7 @@ describe('e2e: cygnet local', function () {
     const fwPort = await freePort();
     const dnsPort = await freePort();
     const proxyPort = await freePort();
+    proxyListens.push(`127.0.0.1:${proxyPort}`);
     const local = spawnCygnet('local', ['local', '--base-port', String(base), '--agents', '2', '--work-dir', path.join(root, 'cluster'), '--framework-port', String(fwPort), '--dns-port', String(dnsPort), '--proxy-port', String(proxyPort)]);
     await local.waitForLine(/Ctrl-C stops everything/, 60_000);
     expect(local.lines.join('\n')).to.contain(`agent-2     http://127.0.0.2:${base + 2}`);
@@ -96,6 +118,10 @@ describe('e2e: cygnet local', function () {
     const miss = await request(`http://127.0.0.1:${proxyPort}/`, { headers: { host: 'nothing.cygnet' } });
     expect(miss.statusCode).to.equal(404);
     await miss.body.dump();
+    // The proxy has a session (a scheduling group, with autogroup) of its own, apart from the tasks it forwards to.
+    const [proxyPid] = pidsWith('proxy', '--listen', `127.0.0.1:${proxyPort}`);
+    expect(proxyPid, 'the proxy process').to.be.a('number');
+    expect(sessionOf(proxyPid as number)).to.equal(proxyPid).and.not.equal(sessionOf(local.pid));
 
     // A daemon that dies is restarted (Restart=on-failure), not the end of the cluster.
     const agent2 = await waitForPid(path.join(root, 'cluster', 'agent-2'));
@@ -122,6 +148,7 @@ describe('e2e: cygnet local', function () {
     expect(local.lines.some((l) => l.includes('[local] all children stopped'))).to.equal(true);
     for (const [p, host] of [[base, '127.0.0.1'], [base + 1, '127.0.0.1'], [base + 2, '127.0.0.2'], [fwPort, '127.0.0.1'], [dnsPort, '127.0.0.1'], [proxyPort, '127.0.0.1']] as const) expect(await portClosed(p, host), `port ${p} closed`).to.equal(true);
     expect(pidAlive(taskPid), 'the task was killed').to.equal(false);
+    expect(pidAlive(proxyPid as number), 'the proxy stopped').to.equal(false);
   });
 
   it('rejects a bad flag with one line on stderr and exit code 2', async () => {

@@ -1,0 +1,67 @@
+/**
+ * ChildGroup's children in a session of their own (`ownSession`, what
+ * `cygnet local` gives the proxy): they are in another session, `stopAll`
+ * stops them, and a parent that exits without stopping them takes them
+ * along, process group and all, although the terminal would not signal them.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ChildGroup } from '../../../src/cli/children.ts';
+import { repoRoot, spawnProcess } from '../../helpers/processes.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sessionOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+}
+
+async function until(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('ChildGroup: a child in a session of its own', function () {
+  this.timeout(30_000);
+
+  it('runs in a new session and is stopped by stopAll', async () => {
+    const lines: string[] = [];
+    const group = new ChildGroup((l) => lines.push(l), () => undefined);
+    const own = group.start({ name: 'own', command: 'sleep', args: ['1000'], ownSession: true });
+    const shared = group.start({ name: 'shared', command: 'sleep', args: ['1000'] });
+    const ownPid = own.process.pid as number;
+    await until(() => alive(ownPid), 'the child');
+    expect(sessionOf(ownPid)).to.equal(ownPid);
+    expect(sessionOf(shared.process.pid as number)).to.equal(sessionOf(process.pid));
+    await group.stopAll(5_000);
+    expect(alive(ownPid)).to.equal(false);
+    expect(group.children).to.have.length(0);
+  });
+
+  it('is killed, with the processes it started, when its parent crashes without stopping it', async () => {
+    // The parent starts a shell in its own session that starts a grandchild and prints both pids; the parent then throws.
+    const script = [
+      `import { ChildGroup } from ${JSON.stringify(path.join(repoRoot, 'src/cli/children.ts'))};`,
+      "const group = new ChildGroup((l) => { console.log(l); if (l.includes('pids')) setTimeout(() => { throw new Error('crash'); }, 100); }, () => undefined);",
+      "group.start({ name: 'own', command: 'sh', args: ['-c', 'sleep 1000 & echo pids $$ $!; wait'], ownSession: true });",
+      'setTimeout(() => undefined, 60_000);',
+    ].join('\n');
+    const parent = spawnProcess('parent', process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    const line = await parent.waitForLine(/\[own\] pids \d+ \d+/, 20_000);
+    const [shellPid, sleepPid] = (/pids (\d+) (\d+)/.exec(line) as RegExpExecArray).slice(1).map(Number) as [number, number];
+    const { code } = await parent.exited;
+    expect(code, 'the parent crashed').to.equal(1);
+    await until(() => !alive(shellPid) && !alive(sleepPid), 'the child and its grandchild to be killed');
+  });
+});
