@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -133,4 +134,20 @@ export async function killAllProcesses(): Promise<void> {
 /** Describes the last output of every live process (for failure messages). */
 export function describeLiveProcesses(): string {
   return [...live].map((p) => `--- ${p.name} (pid ${p.pid})\n${p.tail(15)}`).join('\n');
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The session id of a process (field 6 of /proc/<pid>/stat, counted after the parenthesized command). */
+export function sessionOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
 }

@@ -5,24 +5,10 @@
  * along, process group and all, although the terminal would not signal them.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ChildGroup } from '../../../src/cli/children.ts';
-import { repoRoot, spawnProcess } from '../../helpers/processes.ts';
+import { pidAlive, repoRoot, sessionOf, spawnProcess } from '../../helpers/processes.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sessionOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-}
 
 async function until(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -41,11 +27,11 @@ describe('ChildGroup: a child in a session of its own', function () {
     const own = group.start({ name: 'own', command: 'sleep', args: ['1000'], ownSession: true });
     const shared = group.start({ name: 'shared', command: 'sleep', args: ['1000'] });
     const ownPid = own.process.pid as number;
-    await until(() => alive(ownPid), 'the child');
+    await until(() => pidAlive(ownPid), 'the child');
     expect(sessionOf(ownPid)).to.equal(ownPid);
     expect(sessionOf(shared.process.pid as number)).to.equal(sessionOf(process.pid));
     await group.stopAll(5_000);
-    expect(alive(ownPid)).to.equal(false);
+    expect(pidAlive(ownPid)).to.equal(false);
     expect(group.children).to.have.length(0);
   });
 
@@ -62,6 +48,6 @@ describe('ChildGroup: a child in a session of its own', function () {
     const [shellPid, sleepPid] = (/pids (\d+) (\d+)/.exec(line) as RegExpExecArray).slice(1).map(Number) as [number, number];
     const { code } = await parent.exited;
     expect(code, 'the parent crashed').to.equal(1);
-    await until(() => !alive(shellPid) && !alive(sleepPid), 'the child and its grandchild to be killed');
+    await until(() => !pidAlive(shellPid) && !pidAlive(sleepPid), 'the child and its grandchild to be killed');
   });
 });

@@ -14,17 +14,8 @@ import path from 'node:path';
 import { request } from 'undici';
 import { closeAllClients, launchTask, newFramework, teardownAllClients } from '../../helpers/frameworks.ts';
 import { freeBasePort, freePort, waitForPort } from '../../helpers/net.ts';
-import { killAllProcesses, repoRoot, spawnCygnet, spawnProcess } from '../../helpers/processes.ts';
+import { killAllProcesses, pidAlive, repoRoot, sessionOf, spawnCygnet, spawnProcess } from '../../helpers/processes.ts';
 import { makeTempDir, removeTempDirs } from '../../helpers/tmp.ts';
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitForResolve(resolver: Resolver, name: string): Promise<string[]> {
   for (let i = 0; ; i++) {
@@ -72,11 +63,6 @@ async function waitForPid(workDir: string): Promise<number> {
   throw new Error(`no agent process with --work-dir ${workDir}`);
 }
 
-/** The session id of a process (field 6 of /proc/<pid>/stat, after the parenthesized command). */
-function sessionOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-}
 
 /** The proxy runs in a session of its own, so a test that SIGKILLs `cygnet local` must kill it too. */
 const proxyListens: string[] = [];

@@ -20,19 +20,11 @@ import path from 'node:path';
 import { request } from 'undici';
 import { registerClusterCleanup, restartAgent, startAgent, startMaster, type AgentHandle, type MasterHandle } from '../../helpers/cluster.ts';
 import { launchTask, newFramework, offerAttribute, type TestFramework } from '../../helpers/frameworks.ts';
+import { pidAlive } from '../../helpers/processes.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 import type { TaskState } from '../../../src/protocol/mesos-types.ts';
 
 const onAgent = (node: string) => (o: Parameters<typeof offerAttribute>[0]): boolean => offerAttribute(o, 'node') === node;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitForPidFile(file: string, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
