@@ -9,7 +9,6 @@ import path from 'node:path';
 import { ChildGroup } from '../../../src/cli/children.ts';
 import { pidAlive, repoRoot, sessionOf, spawnProcess } from '../../helpers/processes.ts';
 
-
 async function until(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ok()) {
