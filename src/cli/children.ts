@@ -47,6 +47,7 @@ export type LineSink = (line: string) => void;
 export class ChildGroup {
   readonly children: RunningChild[] = [];
   private stopping = false;
+  private exitHookSet = false;
 
   constructor(
     private readonly out: LineSink,
@@ -73,8 +74,6 @@ export class ChildGroup {
     });
     return child;
   }
-
-  private exitHookSet = false;
 
   /** Children in a session of their own are not signalled by the terminal: if this process exits with them still running, they go too. */
   private watchOnExit(): void {

@@ -46,8 +46,6 @@ export interface LaunchValidationResult {
 
 export function computeLaunchDecisions(input: LaunchValidationInput): LaunchValidationResult {
   const checked = checkOffers(input);
-  // A framework on reservation refinement names a reserved resource by its `reservations`; cygnet's offers hold `role`.
-  const tasks = input.tasks.map(inRoleForm);
   if (checked.error !== undefined) {
     const decisions: TaskDecision[] = input.tasks.map((t) => ({
       ok: false,
@@ -65,7 +63,8 @@ export function computeLaunchDecisions(input: LaunchValidationInput): LaunchVali
   for (const o of offers) remaining = remaining.concat(o.resources);
   const seen = new Set<string>();
   const decisions: TaskDecision[] = [];
-  for (const task of tasks) {
+  // A framework on reservation refinement names a reserved resource by its `reservations`; cygnet's offers hold `role`.
+  for (const task of input.tasks.map(inRoleForm)) {
     const taskId = task.task_id?.value ?? '';
     const problem = checkTask(task, taskId, agentId, role, seen, input.taskIdInUse);
     seen.add(taskId);
