@@ -15,6 +15,9 @@
  *  5. new connections a second: `wrk -c64` with `Connection: close` (one
  *     request per connection), the three systems at 1 and 2 workers, and
  *     how many connections cygnet's workers passed to each other.
+ * With `--control`, part 1 also measures a second, identical cygnet: the
+ * spread of cygnet against its own copy is what a ratio against HAProxy or
+ * nginx has to exceed before it says more than the machine's noise.
  * Prints markdown; the machine is shared, so `uptime` goes with each part.
  *
  *   npm run bench:proxy [-- --seconds 10 --rounds 2 --workers 1,2 --propagations 100]
@@ -43,9 +46,11 @@ const program = new Command('proxy.bench')
   .option('--parts <list>', 'which parts to run (6, a burst of 1,000 connections, only when asked)', '1,2,3,4,5')
   .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
   .option('--no-naive', 'skip the naive http-proxy-3 baseline')
+  .option('--control', 'part 1 also runs a second, identical cygnet: its ratio to the first is the noise floor of the comparison')
   .parse(process.argv.slice(2), { from: 'user' });
-const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string; warmup: string; naive: boolean }>();
+const opts = program.opts<{ seconds: string; rounds: string; workers: string; threads: string; propagations: string; parts: string; warmup: string; naive: boolean; control?: boolean }>();
 const NAIVE = opts.naive;
+const CONTROL = opts.control === true;
 const SECONDS = Number(opts.seconds);
 const ROUNDS = Number(opts.rounds);
 const WORKERS = opts.workers.split(',').map(Number);
@@ -120,8 +125,13 @@ async function partThroughput(dir: string, replica: Replica, backends: readonly 
   const summary: string[] = [];
   const paired: string[] = [];
   for (const workers of WORKERS) {
-    const [p1, p2, p3, p4, admin] = await freePorts(5) as [number, number, number, number, number];
+    const [p1, p2, p3, p4, admin, p5, admin2] = await freePorts(7) as [number, number, number, number, number, number, number];
     const systems = await startSideBySide(dir, replica, ports, workers, [p1, p2, p3], admin);
+    if (CONTROL) {
+      // Same code, same flags, another process: whatever separates it from the first is the machine, not the proxy.
+      const copy = await startCygnet(p5, admin2, replica.url, workers, HOST);
+      systems.push({ ...copy, name: `${copy.name}, second copy` });
+    }
     // The issue's baseline, at 1 worker only (it has no workers).
     if (workers === 1 && NAIVE) systems.push(await startNaive(p4, ports, HOST));
     const runs = new Map<string, { perSecond: number[]; p99Ms: number[] }>(systems.map((s) => [s.name, { perSecond: [], p99Ms: [] }]));
