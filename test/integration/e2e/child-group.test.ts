@@ -8,14 +8,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import { ChildGroup } from '../../../src/cli/children.ts';
 import { pidAlive, repoRoot, sessionOf, spawnProcess } from '../../helpers/processes.ts';
-
-async function until(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../../helpers/registry-harness.ts';
 
 describe('ChildGroup: a child in a session of its own', function () {
   this.timeout(30_000);
@@ -26,7 +19,7 @@ describe('ChildGroup: a child in a session of its own', function () {
     const own = group.start({ name: 'own', command: 'sleep', args: ['1000'], ownSession: true });
     const shared = group.start({ name: 'shared', command: 'sleep', args: ['1000'] });
     const ownPid = own.process.pid as number;
-    await until(() => pidAlive(ownPid), 'the child');
+    await waitFor(() => pidAlive(ownPid), 'the child', 10_000);
     expect(sessionOf(ownPid)).to.equal(ownPid);
     expect(sessionOf(shared.process.pid as number)).to.equal(sessionOf(process.pid));
     await group.stopAll(5_000);
@@ -47,6 +40,6 @@ describe('ChildGroup: a child in a session of its own', function () {
     const [shellPid, sleepPid] = (/pids (\d+) (\d+)/.exec(line) as RegExpExecArray).slice(1).map(Number) as [number, number];
     const { code } = await parent.exited;
     expect(code, 'the parent crashed').to.equal(1);
-    await until(() => !pidAlive(shellPid) && !pidAlive(sleepPid), 'the child and its grandchild to be killed');
+    await waitFor(() => !pidAlive(shellPid) && !pidAlive(sleepPid), 'the child and its grandchild to be killed', 10_000);
   });
 });

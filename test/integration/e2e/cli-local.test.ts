@@ -63,7 +63,6 @@ async function waitForPid(workDir: string): Promise<number> {
   throw new Error(`no agent process with --work-dir ${workDir}`);
 }
 
-
 /** The proxy runs in a session of its own, so a test that SIGKILLs `cygnet local` must kill it too. */
 const proxyListens: string[] = [];
 
