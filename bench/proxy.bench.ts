@@ -15,6 +15,11 @@
  *  5. new connections a second: `wrk -c64` with `Connection: close` (one
  *     request per connection), the three systems at 1 and 2 workers, and
  *     how many connections cygnet's workers passed to each other.
+ *  6. (only when asked) 1,000 connections opened at once, `wrk -t2 -c1000`;
+ *  7. (only when asked) where a request's time goes: tcpdump on lo during
+ *     each system's wrk run, every request followed by an id from wrk to
+ *     its backend and back (bench/lib/wire-latency.ts): the time in the
+ *     balancer, in the backend and in wrk, p50/p99 each.
  * With `--control`, part 1 also measures a second, identical cygnet: the
  * spread of cygnet against its own copy is what a ratio against HAProxy or
  * nginx has to exceed before it says more than the machine's noise.
@@ -23,8 +28,9 @@
  *   npm run bench:proxy [-- --seconds 10 --rounds 2 --workers 1,2 --propagations 100]
  */
 import { Command } from 'commander';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +41,7 @@ import { startReplica, type Replica } from '../test/helpers/registry-harness.ts'
 import { percentile } from './lib/load.ts';
 import { cpuMs, processTree } from './lib/proc-cpu.ts';
 import { ensureTools, HaproxyProcess, startBackend, startCygnet, startNaive, startNginx, type Backend, type Balancer } from './lib/proxy-peers.ts';
+import { attribute, readPcap, wrkIdScript, type LatencyLegs } from './lib/wire-latency.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
 const program = new Command('proxy.bench')
@@ -43,7 +50,7 @@ const program = new Command('proxy.bench')
   .option('--workers <list>', 'workers/threads per system in part 1', '1,2')
   .option('--threads <n>', 'wrk threads', '1')
   .option('--propagations <n>', 'ENDPOINT_UP → first routed request samples', '100')
-  .option('--parts <list>', 'which parts to run (6, a burst of 1,000 connections, only when asked)', '1,2,3,4,5')
+  .option('--parts <list>', 'which parts to run (6, a burst of 1,000 connections, and 7, the time per leg from a capture, only when asked)', '1,2,3,4,5')
   .option('--warmup <n>', 'seconds of unrecorded wrk per system before measuring', '5')
   .option('--no-naive', 'skip the naive http-proxy-3 baseline')
   .option('--control', 'part 1 also runs a second, identical cygnet: its ratio to the first is the noise floor of the comparison')
@@ -85,7 +92,7 @@ function endpointFor(b: Backend, appId = APP): RegistryEndpoint {
 }
 
 async function main(): Promise<void> {
-  ensureTools();
+  ensureTools(PARTS.has(7) ? ['tcpdump'] : []);
   const dir = await mkdtemp(join(tmpdir(), 'cygnet-proxy-bench-'));
   const replica = await startReplica({ heartbeatIntervalMs: 1_000 });
   const backends = await Promise.all(['b0', 'b1', 'b2'].map((n) => startBackend(n)));
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
     if (PARTS.has(4)) await partPropagation(dir, replica, out);
     if (PARTS.has(5)) await partNewConnections(dir, replica, [...live.keys()], out);
     if (PARTS.has(6)) await partConnectionBurst(dir, replica, [...live.keys()], out);
+    if (PARTS.has(7)) await partWhereTimeGoes(dir, replica, [...live.keys()], out);
   } finally {
     await Promise.all(pendingKills);
     await Promise.all([...backends, ...live.keys()].map((b) => b.kill()));
@@ -404,3 +412,78 @@ async function partPropagation(_dir: string, replica: Replica, out: string[]): P
 }
 
 await main();
+
+/** tcpdump on lo, writing to `file` the data-carrying segments to and from `ports`; resolves once it listens. */
+async function startCapture(file: string, ports: readonly number[]): Promise<{ stop(): Promise<string> }> {
+  // Segments with a payload only (IP length − IP header − TCP header > 0): the acks would double the capture.
+  const filter = `tcp and (${ports.map((p) => `port ${p}`).join(' or ')}) and ((ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2)) != 0)`;
+  const proc = spawn('tcpdump', ['-i', 'lo', '-nn', '-s', '256', '-B', '262144', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = once(proc, 'exit');
+  await new Promise<void>((resolve, reject) => {
+    proc.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.includes('listening on')) resolve();
+    });
+    void exited.then(() => reject(new Error(`tcpdump exited: ${stderr}`)));
+  });
+  return {
+    async stop(): Promise<string> {
+      proc.kill('SIGINT');
+      await exited;
+      return stderr;
+    },
+  };
+}
+
+/**
+ * Part 7: each system's wrk run captured on lo, and every request followed
+ * from wrk through the balancer to its backend and back. wrk's p99 holds
+ * wrk's own delays, the backends' and the balancer's; this separates them.
+ */
+async function partWhereTimeGoes(dir: string, replica: Replica, backends: readonly Backend[], out: string[]): Promise<void> {
+  const script = join(dir, 'bench-id.lua');
+  await writeFile(script, wrkIdScript);
+  const pcap = join(dir, 'wire.pcap');
+  const backendPorts = new Set(backends.map((b) => b.port));
+  const ms = (xs: number[], p: number): string => (xs.length === 0 ? '–' : (percentile([...xs].sort((a, b) => a - b), p) / 1000).toFixed(2));
+  const pair = (xs: number[]): string => `${ms(xs, 0.5)} / ${ms(xs, 0.99)}`;
+  out.push('### Where a request\'s time goes (tcpdump on lo)', '', 'Each system\'s wrk run captured on lo (tcpdump, segments with data only), every request numbered by wrk\'s script (`X-Bench-Id`) and followed to its backend and back. On lo a segment is stamped when its sender writes it, so "in the balancer" is the request\'s way in (wrk\'s write → the balancer\'s write upstream) plus the answer\'s way out (the backend\'s write → the balancer\'s write to wrk), "backend" the time between, "wire round trip" their sum, and "wrk turnaround" the balancer\'s write of an answer → wrk\'s write of that connection\'s next request. wrk\'s own latency is the round trip plus wrk\'s delays at both ends. Figures are p50 / p99 in ms. The capture costs CPU, so req/s is lower than in the first table.', '', '| system | workers/threads | round | load avg | wrk req/s | wrk p50 / p99 | wire round trip | in the balancer | backend | wrk turnaround | requests followed | dropped by the capture |', '|---|---:|---:|---|---:|---|---|---|---|---|---:|---:|');
+  const summary: string[] = [];
+  for (const workers of WORKERS) {
+    const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
+    const systems = await startSideBySide(dir, replica, [...backendPorts], workers, [p1, p2, p3], admin);
+    const runs = new Map<string, { wrk: WrkResult[]; legs: LatencyLegs[] }>(systems.map((s) => [s.name, { wrk: [], legs: [] }]));
+    try {
+      for (const s of systems) await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: WARMUP_SECONDS, host: HOST, script });
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const s of inRoundOrder(systems, round)) {
+          const load = uptime();
+          const capture = await startCapture(pcap, [s.port, ...backendPorts]);
+          let r: WrkResult;
+          let stderr: string;
+          try {
+            r = await runWrk({ url: `http://127.0.0.1:${s.port}/`, connections: 64, threads: THREADS, seconds: SECONDS, host: HOST, script });
+          } finally {
+            stderr = await capture.stop();
+          }
+          const dropped = /(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? '?';
+          const legs = attribute(readPcap(await readFile(pcap)), s.port, backendPorts);
+          await rm(pcap, { force: true });
+          runs.get(s.name)?.wrk.push(r);
+          runs.get(s.name)?.legs.push(legs);
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)} | ${pair(legs.roundTrip)} | ${pair(legs.inBalancer)} | ${pair(legs.backend)} | ${pair(legs.clientTurnaround)} | ${legs.roundTrip.length} of ${legs.roundTrip.length + legs.unmatched} | ${dropped} |`);
+          log(`${s.name} round ${round}: wrk ${Math.round(r.perSecond)}/s p99 ${r.p99Ms.toFixed(2)}; wire ${pair(legs.roundTrip)}, balancer ${pair(legs.inBalancer)}, backend ${pair(legs.backend)}, turnaround ${pair(legs.clientTurnaround)}`);
+        }
+      }
+    } finally {
+      for (const s of systems) await s.stop();
+    }
+    for (const [name, v] of runs) {
+      const med = (f: (l: LatencyLegs) => number[], p: number): string => median(v.legs.map((l) => Number(ms(f(l), p)))).toFixed(2);
+      const both = (f: (l: LatencyLegs) => number[]): string => `${med(f, 0.5)} / ${med(f, 0.99)}`;
+      summary.push(`| ${name} | ${workers} | ${v.wrk.length} | ${Math.round(median(v.wrk.map((r) => r.perSecond)))} | ${median(v.wrk.map((r) => r.p99Ms)).toFixed(2)} | ${both((l) => l.roundTrip)} | ${both((l) => l.inBalancer)} | ${both((l) => l.backend)} | ${both((l) => l.clientTurnaround)} |`);
+    }
+  }
+  out.push('', 'Medians over the rounds (of each round\'s p50 and p99):', '', '| system | workers/threads | rounds | wrk req/s | wrk p99 | wire round trip | in the balancer | backend | wrk turnaround |', '|---|---:|---:|---:|---:|---|---|---|---|', ...summary, '');
+}

@@ -40,9 +40,9 @@ function spawnDaemon(command: string, args: readonly string[], options: Omit<Spa
   return proc;
 }
 
-/** apt-get installs what is missing (wrk, haproxy, nginx); the machine's root may do that. */
-export function ensureTools(): void {
-  const missing = [['wrk', 'wrk'], ['haproxy', 'haproxy'], ['nginx', 'nginx']].filter(([bin]) => !['/usr/bin/', '/usr/sbin/'].some((d) => existsSync(`${d}${bin as string}`))).map(([, pkg]) => pkg as string);
+/** apt-get installs what is missing (wrk, haproxy, nginx, and `extra` commands, each from the package of its name); the machine's root may do that. */
+export function ensureTools(extra: readonly string[] = []): void {
+  const missing = [['wrk', 'wrk'], ['haproxy', 'haproxy'], ['nginx', 'nginx'], ...extra.map((bin) => [bin, bin])].filter(([bin]) => !['/usr/bin/', '/usr/sbin/'].some((d) => existsSync(`${d}${bin as string}`))).map(([, pkg]) => pkg as string);
   if (missing.length === 0) return;
   process.stderr.write(`installing ${missing.join(' ')} from Debian\n`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });

@@ -25,12 +25,15 @@ export interface WrkOptions {
   readonly host?: string;
   /** Extra request headers, `Name: value`. */
   readonly headers?: readonly string[];
+  /** A Lua script for wrk (`-s`). */
+  readonly script?: string;
 }
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '--timeout', '5s'];
   if (o.host !== undefined) args.push('-H', `Host: ${o.host}`);
   for (const h of o.headers ?? []) args.push('-H', h);
+  if (o.script !== undefined) args.push('-s', o.script);
   args.push(o.url);
   const text = await new Promise<string>((resolve, reject) => {
     const p = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
