@@ -448,7 +448,7 @@ async function partWhereTimeGoes(dir: string, replica: Replica, backends: readon
   const backendPorts = new Set(backends.map((b) => b.port));
   const ms = (xs: number[], p: number): string => (xs.length === 0 ? '–' : (percentile([...xs].sort((a, b) => a - b), p) / 1000).toFixed(2));
   const pair = (xs: number[]): string => `${ms(xs, 0.5)} / ${ms(xs, 0.99)}`;
-  out.push('### Where a request\'s time goes (tcpdump on lo)', '', 'Each system\'s wrk run captured on lo (tcpdump, segments with data only), every request numbered by wrk\'s script (`X-Bench-Id`) and followed to its backend and back. On lo a segment is stamped when its sender writes it, so "in the balancer" is the request\'s way in (wrk\'s write → the balancer\'s write upstream) plus the answer\'s way out (the backend\'s write → the balancer\'s write to wrk), "backend" the time between, "wire round trip" their sum, and "wrk turnaround" the balancer\'s write of an answer → wrk\'s write of that connection\'s next request. wrk\'s own latency is the round trip plus wrk\'s delays at both ends. Figures are p50 / p99 in ms. The capture costs CPU, so req/s is lower than in the first table.', '', '| system | workers/threads | round | load avg | wrk req/s | wrk p50 / p99 | wire round trip | in the balancer | backend | wrk turnaround | requests followed | dropped by the capture | connections per worker |', '|---|---:|---:|---|---:|---|---|---|---|---|---:|---:|---|');
+  out.push('### Where a request\'s time goes (tcpdump on lo)', '', 'Each system\'s wrk run captured on lo (tcpdump, segments with data only), every request numbered by wrk\'s script (`X-Bench-Id`) and followed to its backend and back. On lo a segment is stamped when its sender writes it, so "in the balancer" is the request\'s way in (wrk\'s write → the balancer\'s write upstream) plus the answer\'s way out (the backend\'s write → the balancer\'s write to wrk), "backend" the time between, "wire round trip" their sum, "wrk turnaround" the balancer\'s write of an answer → wrk\'s write of that connection\'s next request, and "wrk cycle" wrk\'s write of a request → its write of the next (wrk\'s latency plus a near-constant cost of its own per request). wrk\'s own latency is the round trip plus wrk\'s delays at both ends. Figures are p50 / p99 in ms. The capture costs CPU, so req/s is lower than in the first table.', '', '| system | workers/threads | round | load avg | wrk req/s | wrk p50 / p99 | wire round trip | in the balancer | backend | wrk turnaround | wrk cycle | requests followed | dropped by the capture | connections per worker |', '|---|---:|---:|---|---:|---|---|---|---|---|---|---:|---:|---|');
   const summary: string[] = [];
   for (const workers of WORKERS) {
     const [p1, p2, p3, admin] = await freePorts(4) as [number, number, number, number];
@@ -475,7 +475,7 @@ async function partWhereTimeGoes(dir: string, replica: Replica, backends: readon
           await rm(pcap, { force: true });
           runs.get(s.name)?.wrk.push(r);
           runs.get(s.name)?.legs.push(legs);
-          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)} | ${pair(legs.roundTrip)} | ${pair(legs.inBalancer)} | ${pair(legs.backend)} | ${pair(legs.clientTurnaround)} | ${legs.roundTrip.length} of ${legs.roundTrip.length + legs.unmatched} | ${dropped} | ${split} |`);
+          out.push(`| ${s.name} | ${workers} | ${round} | ${load} | ${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)} | ${pair(legs.roundTrip)} | ${pair(legs.inBalancer)} | ${pair(legs.backend)} | ${pair(legs.clientTurnaround)} | ${pair(legs.cycle)} | ${legs.roundTrip.length} of ${legs.roundTrip.length + legs.unmatched} | ${dropped} | ${split} |`);
           log(`${s.name} round ${round}: wrk ${Math.round(r.perSecond)}/s p99 ${r.p99Ms.toFixed(2)}; wire ${pair(legs.roundTrip)}, balancer ${pair(legs.inBalancer)}, backend ${pair(legs.backend)}, turnaround ${pair(legs.clientTurnaround)}`);
         }
       }
@@ -485,8 +485,8 @@ async function partWhereTimeGoes(dir: string, replica: Replica, backends: readon
     for (const [name, v] of runs) {
       const med = (f: (l: LatencyLegs) => number[], p: number): string => median(v.legs.map((l) => Number(ms(f(l), p)))).toFixed(2);
       const both = (f: (l: LatencyLegs) => number[]): string => `${med(f, 0.5)} / ${med(f, 0.99)}`;
-      summary.push(`| ${name} | ${workers} | ${v.wrk.length} | ${Math.round(median(v.wrk.map((r) => r.perSecond)))} | ${median(v.wrk.map((r) => r.p99Ms)).toFixed(2)} | ${both((l) => l.roundTrip)} | ${both((l) => l.inBalancer)} | ${both((l) => l.backend)} | ${both((l) => l.clientTurnaround)} |`);
+      summary.push(`| ${name} | ${workers} | ${v.wrk.length} | ${Math.round(median(v.wrk.map((r) => r.perSecond)))} | ${median(v.wrk.map((r) => r.p99Ms)).toFixed(2)} | ${both((l) => l.roundTrip)} | ${both((l) => l.inBalancer)} | ${both((l) => l.backend)} | ${both((l) => l.clientTurnaround)} | ${both((l) => l.cycle)} |`);
     }
   }
-  out.push('', 'Medians over the rounds (of each round\'s p50 and p99):', '', '| system | workers/threads | rounds | wrk req/s | wrk p99 | wire round trip | in the balancer | backend | wrk turnaround |', '|---|---:|---:|---:|---:|---|---|---|---|', ...summary, '');
+  out.push('', 'Medians over the rounds (of each round\'s p50 and p99):', '', '| system | workers/threads | rounds | wrk req/s | wrk p99 | wire round trip | in the balancer | backend | wrk turnaround | wrk cycle |', '|---|---:|---:|---:|---:|---|---|---|---|---|', ...summary, '');
 }

@@ -73,6 +73,8 @@ export interface LatencyLegs {
   readonly responseLeg: number[];
   /** The answer's write → wrk's write of its next request on that connection (t5−t4). */
   readonly clientTurnaround: number[];
+  /** wrk's write of a request → its write of the next one on that connection (t5−t1): wrk's latency plus a near-constant cost of wrk's per request. */
+  readonly cycle: number[];
   /** Requests seen from wrk that could not be followed to an answer (cut by the capture's ends). */
   readonly unmatched: number;
 }
@@ -98,14 +100,14 @@ interface Pending {
 
 /** Follows each wrk request through the balancer on `balancerPort` to a backend (one of `backendPorts`) and back. */
 export function attribute(packets: Iterable<WirePacket>, balancerPort: number, backendPorts: ReadonlySet<number>): LatencyLegs {
-  const legs = { roundTrip: [] as number[], inBalancer: [] as number[], requestLeg: [] as number[], backend: [] as number[], responseLeg: [] as number[], clientTurnaround: [] as number[] };
+  const legs = { roundTrip: [] as number[], inBalancer: [] as number[], requestLeg: [] as number[], backend: [] as number[], responseLeg: [] as number[], clientTurnaround: [] as number[], cycle: [] as number[] };
   const byId = new Map<string, Pending>();
   /** Client port → its request in flight. */
   const atClient = new Map<number, Pending>();
   /** Upstream connection (balancer port × 65536 + backend port) → its request in flight. */
   const atBackend = new Map<number, Pending>();
-  /** Client port → when its last answer was written. */
-  const answered = new Map<number, number>();
+  /** Client port → when its last answer was written, and its request. */
+  const answered = new Map<number, { t4: number; t1: number }>();
   let seen = 0;
   for (const p of packets) {
     if (p.dstPort === balancerPort) {
@@ -116,7 +118,10 @@ export function attribute(packets: Iterable<WirePacket>, balancerPort: number, b
       byId.set(id, pending);
       atClient.set(p.srcPort, pending);
       const last = answered.get(p.srcPort);
-      if (last !== undefined) legs.clientTurnaround.push(p.tUs - last);
+      if (last !== undefined) {
+        legs.clientTurnaround.push(p.tUs - last.t4);
+        legs.cycle.push(p.tUs - last.t1);
+      }
       answered.delete(p.srcPort);
     } else if (backendPorts.has(p.dstPort)) {
       const id = requestId(p.payload);
@@ -141,7 +146,7 @@ export function attribute(packets: Iterable<WirePacket>, balancerPort: number, b
       legs.backend.push(pending.t3 - pending.t2);
       legs.responseLeg.push(t4 - pending.t3);
       legs.inBalancer.push(pending.t2 - pending.t1 + t4 - pending.t3);
-      answered.set(p.dstPort, t4);
+      answered.set(p.dstPort, { t4, t1: pending.t1 });
     }
   }
   return { ...legs, unmatched: seen - legs.roundTrip.length };

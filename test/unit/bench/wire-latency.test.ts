@@ -66,6 +66,7 @@ describe('bench wire-latency', () => {
     expect(legs.responseLeg).to.deep.equal([20, 130]);
     expect(legs.inBalancer).to.deep.equal([40, 170]);
     expect(legs.clientTurnaround).to.deep.equal([70]);
+    expect(legs.cycle).to.deep.equal([500]);
     expect(legs.unmatched).to.equal(1);
   });
 
