@@ -117,7 +117,7 @@ describe('proxy with two workers (integration)', function () {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(split.reduce((s, n) => s + n, 0)).to.equal(40);
-      // Within the balancer's slack (about an eighth) of 20 each, not 40/0.
+      // Within the balancer's slack of 20 each (two connections; reports may lag a burst), not 40/0.
       expect(Math.min(...split), `split ${split.join('/')}`).to.be.at.least(15);
     } finally {
       for (const s of sockets) s.destroy();

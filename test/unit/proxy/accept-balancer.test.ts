@@ -48,12 +48,13 @@ describe('AcceptBalancer', () => {
     b.update(counts({ 1: 100 }));
     let limit = 100;
     while (limit <= 100 + slackFor(limit)) limit++;
-    // About an eighth above the other worker's 100.
-    expect(limit).to.be.within(110, 120);
+    // About a thirty-second above the other worker's 100.
+    expect(limit).to.be.within(103, 106);
     expect(b.placeNew(limit - 1, 0)).to.equal(undefined);
     expect(b.placeNew(limit, 0)).to.equal(1);
     expect(slackFor(0)).to.equal(1);
-    expect(slackFor(64)).to.equal(9);
+    expect(slackFor(64)).to.equal(3);
+    expect(slackFor(1000)).to.equal(32);
   });
 
   it('counts passes a report does not show adopted yet, so a report that overtakes them causes no extra passes', () => {
