@@ -13,9 +13,12 @@
  * (reads land in one shared buffer); `write` returns false past a high-water
  * mark and `onDrain` follows once the queue is empty; `end` half-closes
  * after queued writes; `onClose` comes once, asynchronously, after `destroy`
- * or a failure. Writes are queued for the end of the loop turn (see
- * `flushAll`) and go out as one write(2) or writev(2) per connection; when
- * the kernel takes it all (the usual case) the request object is reused.
+ * or a failure. A stream made with `writes: 'end-of-turn'` (the proxy's
+ * connections to backends) queues its writes for the end of the loop turn
+ * (see `flushAll`); one made `'at-once'` (its clients' connections) writes
+ * as it is asked (a head and its body in one writev). An end-of-turn
+ * stream's writes of one turn go out as one write(2) or writev(2); when the
+ * kernel takes it all (the usual case) the request object is reused.
  *
  * The bindings are node internals, stable since node 12 and present through
  * node 24; `rawTcpAvailable` is false when they are missing, and
@@ -122,14 +125,34 @@ function discardRead(): void {}
 const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
 /**
- * Writes are queued during a loop turn and written in its check phase
- * (setImmediate runs after every I/O callback of the turn): the turn's
- * reads are all handled before its writes wake the peers. Each write wakes
- * a peer that then preempts this process; measured on a byte relay under
- * wrk -c64, writing at the end of the turn cost 2-3 µs less CPU per request
- * and served 13-36 % more requests than writing at once.
+ * When a stream writes.
  *
- * The queue is filled by index and its slots cleared, never truncated: a
+ *   end-of-turn  queued during a loop turn and written in its check phase
+ *                (setImmediate runs after every I/O callback of the turn):
+ *                the turn's reads are all handled before its writes wake
+ *                the backends. Measured on a byte relay under wrk -c64 with
+ *                the proxy in the benchmark's session, this cost 2-3 µs less
+ *                CPU per request and served 13-36 % more requests than
+ *                writing at once (each write woke a peer that preempted the
+ *                proxy); in a session of its own the two are level.
+ *   at-once      written as the engine asks (one writev for a head and its
+ *                body). Answers to clients: a turn's answers, written at its
+ *                end, reach a client with several connections (wrk, a
+ *                browser, another proxy's pool) as one burst it then reads
+ *                one by one, and the last waits for the others. Under
+ *                wrk -c64 with its 2 threads, answers at once against at
+ *                the end of the turn, round by round against HAProxy (12
+ *                interleaved rounds a run): p99 0.883 against 0.996 of
+ *                HAProxy's at 1 worker, 0.911 and 0.925 against 1.253 and
+ *                0.907 at 2, with as many requests a second or more. With
+ *                1 wrk thread they cost 1.5-2.5 % of the requests a second
+ *                and 2-4 % of p99, a client that reads 64 connections on one
+ *                thread being woken more often.
+ */
+export type WriteTiming = 'end-of-turn' | 'at-once';
+
+/**
+ * The end-of-turn queue is filled by index and its slots cleared, never truncated: a
  * `length = 0` on every turn was a runtime call (V8's JSArray::SetLength)
  * that then made the next turn's pushes grow the array again.
  */
@@ -218,7 +241,10 @@ export class RawTcpStream implements TcpStream {
   paused = false;
   private peer: string | undefined | null = null;
 
-  constructor(readonly handle: TcpHandle) {
+  private readonly atOnce: boolean;
+
+  constructor(readonly handle: TcpHandle, writes: WriteTiming) {
+    this.atOnce = writes === 'at-once';
     handle.owner = this;
     handle.onread = onHandleRead;
     handle.useUserBuffer(readBuffer);
@@ -264,6 +290,7 @@ export class RawTcpStream implements TcpStream {
   write(data: Buffer | string): boolean {
     if (this.destroyed || this.ended) return false;
     this.enqueue(typeof data === 'string' ? Buffer.from(data) : data); // strings as UTF-8, as net.Socket writes them
+    if (this.atOnce) this.flush();
     return this.belowHighWater();
   }
 
@@ -271,6 +298,7 @@ export class RawTcpStream implements TcpStream {
     if (this.destroyed || this.ended) return false;
     this.enqueue(first);
     this.enqueue(second);
+    if (this.atOnce) this.flush();
     return this.belowHighWater();
   }
 
@@ -282,7 +310,7 @@ export class RawTcpStream implements TcpStream {
     } else if (this.pendingMany !== null) this.pendingMany.push(buf);
     else {
       this.pendingOne = buf;
-      scheduleFlush(this);
+      if (!this.atOnce) scheduleFlush(this);
     }
     this.pendingBytes += buf.length;
   }
@@ -297,7 +325,7 @@ export class RawTcpStream implements TcpStream {
     return false;
   }
 
-  /** Hands the writes queued this loop turn to libuv: one write(2) or writev(2) per connection per turn. */
+  /** Hands the queued writes to libuv as one write(2) or writev(2). */
   flush(): void {
     const one = this.pendingOne;
     const many = this.pendingMany;
@@ -447,7 +475,7 @@ export class RawTcpStream implements TcpStream {
         return;
       }
       handle.setNoDelay(true);
-      onConnected(new RawTcpStream(handle));
+      onConnected(new RawTcpStream(handle, 'end-of-turn'));
     };
     const status = isIPv6(address) ? handle.connect6(req, address, port) : handle.connect(req, address, port);
     if (status !== 0) {

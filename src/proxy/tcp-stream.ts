@@ -143,7 +143,7 @@ export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: Tc
       if (err !== 0 || handle === undefined) return; // EMFILE and the like: the next accept may succeed
       if (divert?.(handle) === true) return;
       handle.setNoDelay(true);
-      onStream(new RawTcpStream(handle));
+      onStream(new RawTcpStream(handle, 'at-once'));
     };
     return listening;
   }
@@ -157,7 +157,7 @@ export function acceptStreams(server: Server, io: ProxyIo, onStream: (stream: Tc
 /** A connection handle that came from another process over IPC, as a TcpStream. */
 export function adoptHandle(handle: TcpHandle, io: ProxyIo): TcpStream {
   handle.setNoDelay(true);
-  if (io === 'raw' && rawTcpAvailable) return new RawTcpStream(handle);
+  if (io === 'raw' && rawTcpAvailable) return new RawTcpStream(handle, 'at-once');
   return new NetTcpStream(new NetSocket({ handle, readable: true, writable: true, allowHalfOpen: true } as unknown as SocketConstructorOpts));
 }
 
