@@ -152,9 +152,10 @@ const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 export type WriteTiming = 'end-of-turn' | 'at-once';
 
 /**
- * The end-of-turn queue is filled by index and its slots cleared, never truncated: a
- * `length = 0` on every turn was a runtime call (V8's JSArray::SetLength)
- * that then made the next turn's pushes grow the array again.
+ * The end-of-turn queue is filled by index and its slots cleared, never
+ * truncated: a `length = 0` on every turn was a runtime call (V8's
+ * JSArray::SetLength) that then made the next turn's pushes grow the array
+ * again.
  */
 const toFlush: (RawTcpStream | null)[] = [];
 let toFlushCount = 0;
