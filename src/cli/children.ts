@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { launcherPidEnv } from './launcher-watch.ts';
 
 export interface ChildSpec {
   /** Short name used as the log prefix, e.g. `master`, `agent-1`. */
@@ -26,8 +27,9 @@ export interface ChildSpec {
    * proxy, left in one group with the tasks it forwards to, was preempted by
    * every backend it woke (docs/benchmarks.md, "Each balancer in a session
    * of its own"). Such a child no longer gets the terminal's Ctrl-C or
-   * hang-up itself: `stopAll` stops it, and if this process exits without
-   * stopping it, it is killed on the way out.
+   * hang-up itself: `stopAll` stops it, if this process exits without
+   * stopping it, it is killed on the way out, and if this process is killed
+   * outright, a cygnet daemon stops itself (./launcher-watch.ts).
    */
   readonly ownSession?: boolean;
 }
@@ -58,7 +60,7 @@ export class ChildGroup {
     const ownSession = spec.ownSession === true;
     const proc = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
+      env: { ...process.env, ...spec.env, ...(ownSession ? { [launcherPidEnv]: String(process.pid) } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: ownSession,
     });

@@ -18,6 +18,7 @@ import { agentHelp, runAgent } from './agent-command.ts';
 import { masterHelp, runMasterCli } from './master-command.ts';
 import { dnsHelp, runDnsCli } from './dns-command.ts';
 import { proxyHelp, runProxyCli } from './proxy-command.ts';
+import { watchOwnLauncher } from './launcher-watch.ts';
 import { frameworkHelp, runFrameworkCli } from './framework-command.ts';
 import { addAppCommand, type AppCliIo } from './app-command.ts';
 import { addClusterCommand } from './cluster-command.ts';
@@ -105,7 +106,12 @@ function addDaemonCommand(program: Command, name: string, description: string, h
         return;
       }
       applyLogFormat(format);
-      actionExitCode = await run(argv, (line) => process.stdout.write(`${line}\n`));
+      const stopWatching = watchOwnLauncher();
+      try {
+        actionExitCode = await run(argv, (line) => process.stdout.write(`${line}\n`));
+      } finally {
+        stopWatching();
+      }
     });
 }
 

@@ -3,12 +3,19 @@
  * `cygnet local` gives the proxy): they are in another session, `stopAll`
  * stops them, and a parent that exits without stopping them takes them
  * along, process group and all, although the terminal would not signal them.
+ * A parent that is SIGKILLed cannot: then a cygnet daemon stops itself.
  */
 import { expect } from 'chai';
 import path from 'node:path';
 import { ChildGroup } from '../../../src/cli/children.ts';
+import { readFileSync } from 'node:fs';
 import { pidAlive, repoRoot, sessionOf, spawnProcess } from '../../helpers/processes.ts';
 import { waitFor } from '../../helpers/registry-harness.ts';
+
+/** Pids whose parent is `pid` (its main thread's /proc children list). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
 
 describe('ChildGroup: a child in a session of its own', function () {
   this.timeout(30_000);
@@ -41,5 +48,33 @@ describe('ChildGroup: a child in a session of its own', function () {
     const { code } = await parent.exited;
     expect(code, 'the parent crashed').to.equal(1);
     await waitFor(() => !pidAlive(shellPid) && !pidAlive(sleepPid), 'the child and its grandchild to be killed', 10_000);
+  });
+
+  it('a cygnet proxy stops itself, workers and all, when its launcher is SIGKILLed', async () => {
+    const main = path.join(repoRoot, 'src/cli/main.ts');
+    const args = [
+      '--import', 'tsx', main, 'proxy', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--workers', '2',
+      '--registry', 'http://127.0.0.1:1',
+    ];
+    const script = [
+      `import { ChildGroup } from ${JSON.stringify(path.join(repoRoot, 'src/cli/children.ts'))};`,
+      "const group = new ChildGroup((l) => { console.log(l); if (l.includes('listening')) console.log('proxy pid ' + proxy.process.pid); }, () => undefined);",
+      `const proxy = group.start({ name: 'proxy', command: process.execPath, args: ${JSON.stringify(args)}, ownSession: true });`,
+      'setTimeout(() => undefined, 60_000);',
+    ].join('\n');
+    const parent = spawnProcess('launcher', process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    const line = await parent.waitForLine(/proxy pid \d+/, 20_000);
+    const proxyPid = Number((/proxy pid (\d+)/.exec(line) as RegExpExecArray)[1]);
+    const workers = childrenOf(proxyPid);
+    expect(workers, 'workers of the proxy').to.have.length(2);
+    try {
+      process.kill(parent.pid, 'SIGKILL');
+      await parent.exited;
+      await waitFor(() => !pidAlive(proxyPid) && workers.every((w) => !pidAlive(w)), 'the proxy and its workers to stop', 10_000);
+    } finally {
+      for (const pid of [proxyPid, ...workers]) {
+        if (pidAlive(pid)) process.kill(pid, 'SIGKILL'); // nobody else would: its launcher is gone
+      }
+    }
   });
 });

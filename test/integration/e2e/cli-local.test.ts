@@ -63,7 +63,7 @@ async function waitForPid(workDir: string): Promise<number> {
   throw new Error(`no agent process with --work-dir ${workDir}`);
 }
 
-/** The proxy runs in a session of its own, so a test that SIGKILLs `cygnet local` must kill it too. */
+/** The proxy runs in a session of its own: a test that fails before `cygnet local` stops it leaves it to this. */
 const proxyListens: string[] = [];
 
 describe('e2e: cygnet local', function () {
