@@ -54,6 +54,13 @@ export function parseGroupEmbed(values: readonly string[]): GroupEmbed {
   };
 }
 
+/**
+ * A group nothing has been written to yet, such as the root of a new
+ * cluster: Marathon's `RootGroup.empty` has version `Timestamp(0)`, and
+ * clients read `version` as always present.
+ */
+const emptyGroupVersion = new Date(0).toISOString();
+
 export function groupRoutes(ctx: ApiContext): Router {
   const r = express.Router();
   const render = (n: GroupNode, embed: GroupEmbed): Json => {
@@ -67,7 +74,7 @@ export function groupRoutes(ctx: ApiContext): Router {
       groups: embed.groups ? sub : [],
       pods: [],
       dependencies: [],
-      ...(version !== '' ? { version } : {}),
+      version: version !== '' ? version : emptyGroupVersion,
     };
   };
   const serve = async (req: Request, res: Response, id: string) => {

@@ -39,6 +39,12 @@ describe('app framework end to end (master + 3 agents + framework)', function ()
     });
   });
 
+  it('serves the root group of a new cluster as Marathon does: empty, with version Timestamp(0)', async () => {
+    const root = await api(base, 'GET', '/v2/groups');
+    expect(root.status).to.equal(200);
+    expect(root.body).to.deep.equal({ id: '/', apps: [], groups: [], pods: [], dependencies: [], version: '1970-01-01T00:00:00.000Z' });
+  });
+
   it('places 3 instances with UNIQUE hostname on 3 agents, and shows why a 4th and 5th cannot be placed', async () => {
     const r = await api(base, 'POST', '/v2/apps', { id: '/shop/web', cmd: 'sleep 600', cpus: 0.01, mem: 16, instances: 3, constraints: [['hostname', 'UNIQUE']] });
     expect(r.status).to.equal(201);
