@@ -356,11 +356,18 @@ export function handleReconcile(ctx: CoreContext, fw: FrameworkRecord, tasks: re
   }
 }
 
-/** The reconciliation answer for one task; undefined = stay silent (agents may still be re-registering). */
+/**
+ * The reconciliation answer for one task (Mesos' Master::_reconcileTasks);
+ * undefined = stay silent. Mesos stays silent while an agent it recovered
+ * from its registry has not re-registered; this master keeps no registry,
+ * so for a task on an agent it has not heard from since it started it
+ * stays silent for the re-registration window.
+ */
 function explicitAnswer(ctx: CoreContext, fw: FrameworkRecord, taskId: string, agentId: string | undefined, nowMs: number): TaskStatus | undefined {
-  const t = ctx.tasks.get(fw.id, taskId) ?? ctx.tasks.findCompleted(fw.id, taskId);
+  // As Mesos' Framework::getTask: a terminal task is known until its last update is acknowledged;
+  // after that it is history (/state's completed tasks), and reconciliation answers as for any unknown task.
+  const t = ctx.tasks.get(fw.id, taskId);
   if (t !== undefined) return reconciliationStatus(t.status, taskId, t.state, t.agentId, nowMs);
-  if (nowMs < ctx.config.startedAtMs + ctx.config.reregistrationWindowMs) return undefined;
   const agent = agentId !== undefined ? ctx.agents.get(agentId) : undefined;
   if (agent !== undefined && agent.state === 'unreachable') {
     return masterStatus({
@@ -373,10 +380,12 @@ function explicitAnswer(ctx: CoreContext, fw: FrameworkRecord, taskId: string, a
       unreachableSinceMs: agent.unreachableSinceMs,
     });
   }
-  const state = agent !== undefined && fw.partitionAware ? 'TASK_GONE' : unknownTaskState(fw.partitionAware);
-  // Mesos' words: a registered agent does not have it, or nobody knows the task at all.
-  const message = agent !== undefined ? 'Reconciliation: Task is unknown to the agent' : 'Reconciliation: Task is unknown';
-  return masterStatus({ taskId, agentId, state, reason: 'REASON_RECONCILIATION', message, nowMs });
+  if (agent !== undefined) {
+    // A registered agent does not have it.
+    return masterStatus({ taskId, agentId, state: fw.partitionAware ? 'TASK_GONE' : 'TASK_LOST', reason: 'REASON_RECONCILIATION', message: 'Reconciliation: Task is unknown to the agent', nowMs });
+  }
+  if (nowMs < ctx.config.startedAtMs + ctx.config.reregistrationWindowMs) return undefined;
+  return masterStatus({ taskId, agentId, state: unknownTaskState(fw.partitionAware), reason: 'REASON_RECONCILIATION', message: 'Reconciliation: Task is unknown', nowMs });
 }
 
 export function portFramework(fw: FrameworkRecord): { id: string; roles: string[]; suppressedRoles: string[]; active: boolean } {

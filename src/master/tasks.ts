@@ -81,14 +81,6 @@ export class TaskBook {
     return found;
   }
 
-  findCompleted(frameworkId: string, taskId: string): TaskRecord | undefined {
-    for (let i = this.completedRing.length - 1; i >= 0; i--) {
-      const t = this.completedRing[i];
-      if (t.frameworkId === frameworkId && t.taskId === taskId) return t;
-    }
-    return undefined;
-  }
-
   findCompletedOnAgent(agentId: string, frameworkId: string | undefined, taskId: string): TaskRecord | undefined {
     for (let i = this.completedRing.length - 1; i >= 0; i--) {
       const t = this.completedRing[i];

@@ -133,10 +133,11 @@ describe('task identity: the same task id in two frameworks on one agent', funct
     expect(tasks.filter((t) => t.framework_id === b.id).map((t) => t.state)).to.deep.equal(['TASK_RUNNING']);
     expect(master.node.core.ctx.tasks.get(b.id, TASK)?.state).to.equal('TASK_RUNNING');
 
-    // Reconciliation: each framework hears of its own task only.
+    // Reconciliation: each framework hears of its own task only. A's was killed and the kill acknowledged,
+    // so, as in Mesos, the master no longer knows it and the agent does not have it.
     const recA = await reconcile(a, agentId);
     const recB = await reconcile(b, agentId);
-    expect(recA.map((s) => `${s.task_id.value}/${s.state}`)).to.deep.equal([`${TASK}/TASK_KILLED`]);
+    expect(recA.map((s) => `${s.task_id.value}/${s.state}/${String(s.message)}`)).to.deep.equal([`${TASK}/TASK_LOST/Reconciliation: Task is unknown to the agent`]);
     expect(recB.map((s) => `${s.task_id.value}/${s.state}`)).to.deep.equal([`${TASK}/TASK_RUNNING`]);
 
     // B kills its own.

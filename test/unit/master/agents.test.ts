@@ -227,6 +227,22 @@ describe('master core: agents and status updates', () => {
     }
   });
 
+  it('RECONCILE explicit of a task whose terminal update was acknowledged: unknown, as in Mesos (its latest state until then)', () => {
+    for (const pa of [false, true]) {
+      const h = new Harness();
+      const { fw, ag } = running(h, { partitionAware: pa });
+      h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_FINISHED', uuid: UUID2 });
+      const ask = (): string[] => updatesIn(h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 't1' }, agent_id: { value: ag.id } }, { task_id: { value: 't1' } }] } }), fw.id)
+        .map((u) => `${u.state} ${String(u.message)}`);
+      expect(ask(), 'before the acknowledgement').to.deep.equal(['TASK_FINISHED Reconciliation: Latest task state', 'TASK_FINISHED Reconciliation: Latest task state']);
+      h.call(fw, { type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: ag.id }, task_id: { value: 't1' }, uuid: UUID2 } });
+      expect(ask(), 'after it').to.deep.equal([
+        `${pa ? 'TASK_GONE' : 'TASK_LOST'} Reconciliation: Task is unknown to the agent`,
+        `${pa ? 'TASK_UNKNOWN' : 'TASK_LOST'} Reconciliation: Task is unknown`,
+      ]);
+    }
+  });
+
   it('right after the master starts, reconciliation is silent about unknown tasks (agents may still re-register)', () => {
     const h = new Harness({ reregistrationWindowMs: 15_000 });
     const fw = h.subscribeFramework();
@@ -235,6 +251,14 @@ describe('master core: agents and status updates', () => {
     h.advance(15_000);
     const answered = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'maybe' } }] } });
     expect(updatesIn(answered, fw.id).map((u) => u.state)).to.deep.equal(['TASK_LOST']);
+  });
+
+  it('within that window, a task named on an agent that has registered is answered at once: that agent does not have it', () => {
+    const h = new Harness({ reregistrationWindowMs: 15_000 });
+    const fw = h.subscribeFramework();
+    const ag = h.subscribeAgent();
+    const effects = h.call(fw, { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'gone' }, agent_id: { value: ag.id } }, { task_id: { value: 'maybe' }, agent_id: { value: 'not-yet-back' } }] } });
+    expect(updatesIn(effects, fw.id).map((u) => `${u.task_id.value} ${u.state} ${String(u.message)}`)).to.deep.equal(['gone TASK_LOST Reconciliation: Task is unknown to the agent']);
   });
 
   it('RECONCILE implicit (empty list) answers every task the master has for the framework', () => {
