@@ -22,7 +22,7 @@ import type { FrameworkRecord } from './frameworks.ts';
 import { findMalformedResource } from './launch-validation.ts';
 import { portFramework } from './scheduler-calls.ts';
 import { masterStatus } from './statuses.ts';
-import { isTerminalState, type TaskRecord } from './tasks.ts';
+import { isTerminalState, noteStatus, type TaskRecord } from './tasks.ts';
 import type { AgentCall, AgentCallSubscribe, FrameworkInfo, Resource, TaskInfo, TaskStatus } from './wire.ts';
 
 /** Tasks one agent may report in SUBSCRIBE (bounds one call's work). */
@@ -196,19 +196,21 @@ function reconcileTasks(ctx: CoreContext, agent: AgentRecord, reported: readonly
         info: r.task,
         resources: r.task.resources ?? [],
         state: status.state,
-        status,
+        status: undefined,
+        statuses: [],
         pendingUuid: status.uuid,
         resourcesRecovered: isTerminalState(status.state),
         launchedAtMs: nowMs,
         killRequested: undefined,
       };
+      noteStatus(t, status);
       ctx.tasks.add(t);
       ctx.operator.taskAdded(t);
     } else {
       const wasAway = t.state === 'TASK_LOST' || t.state === 'TASK_UNREACHABLE';
       const changed = t.state !== status.state;
       t.state = status.state;
-      t.status = status;
+      noteStatus(t, status);
       t.pendingUuid = status.uuid;
       t.resourcesRecovered = isTerminalState(status.state);
       if (changed) ctx.operator.taskUpdated(t);

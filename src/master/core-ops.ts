@@ -14,7 +14,7 @@ import type { CoreContext } from './core-context.ts';
 import type { FrameworkRecord } from './frameworks.ts';
 import type { OfferRecord } from './offers.ts';
 import { lostAgentState, masterStatus } from './statuses.ts';
-import { isTerminalState, type TaskRecord } from './tasks.ts';
+import { isTerminalState, noteStatus, type TaskRecord } from './tasks.ts';
 import type { AgentEvent, SchedulerEvent, TaskStatus } from './wire.ts';
 
 export function sendToFramework(ctx: CoreContext, frameworkId: string, event: SchedulerEvent): boolean {
@@ -64,7 +64,7 @@ export function releaseTaskResources(ctx: CoreContext, task: TaskRecord, nowMs: 
 export function recordStatus(ctx: CoreContext, task: TaskRecord, status: TaskStatus, nowMs: number): boolean {
   const wasTerminal = isTerminalState(task.state);
   task.state = status.state;
-  task.status = status;
+  noteStatus(task, status);
   const nowTerminal = isTerminalState(status.state);
   if (nowTerminal) releaseTaskResources(ctx, task, nowMs);
   ctx.operator.taskUpdated(task);
@@ -131,7 +131,7 @@ export function markAgentUnreachable(ctx: CoreContext, agent: AgentRecord, nowMs
       unreachableSinceMs: nowMs,
     });
     t.state = state;
-    t.status = status;
+    noteStatus(t, status);
     t.pendingUuid = undefined;
     ctx.operator.taskUpdated(t);
     forwardStatus(ctx, t.frameworkId, status);

@@ -154,7 +154,7 @@ export function mesosTask(t: TaskRecord): Task {
     agent_id: { value: t.agentId },
     state: t.state,
     resources: t.resources,
-    statuses: t.status !== undefined ? [t.status] : [],
+    statuses: t.statuses,
     ...(i.labels !== undefined ? { labels: i.labels } : {}),
     ...(i.discovery !== undefined ? { discovery: i.discovery } : {}),
     ...(i.container !== undefined ? { container: i.container } : {}),

@@ -238,6 +238,7 @@ function launchTask(ctx: CoreContext, fw: FrameworkRecord, task: TaskInfo, resou
     resources: resources ?? [],
     state: 'TASK_STAGING',
     status: undefined,
+    statuses: [],
     pendingUuid: undefined,
     resourcesRecovered: false,
     launchedAtMs: nowMs,

@@ -46,7 +46,7 @@ function taskJson(t: TaskRecord): Record<string, unknown> {
     slave_id: t.agentId,
     state: t.state,
     resources: resourceMap(t.resources),
-    statuses: t.status !== undefined ? [t.status] : [],
+    statuses: t.statuses,
     labels: t.info.labels?.labels ?? [],
     discovery: t.info.discovery,
   };

@@ -30,12 +30,29 @@ export interface TaskRecord {
   state: TaskState;
   /** Latest status the master knows (agent-reported or master-generated). */
   status: TaskStatus | undefined;
+  /** What /state and the operator API list: one status per state the task went through (`noteStatus`). */
+  statuses: TaskStatus[];
   /** uuid of the latest agent update not yet acknowledged by the framework. */
   pendingUuid: string | undefined;
   resourcesRecovered: boolean;
   launchedAtMs: number;
   /** The framework asked to kill it: re-sent when its agent re-subscribes (Mesos' killedTasks). */
   killRequested: { killPolicy: KillPolicy | undefined } | undefined;
+}
+
+/**
+ * Records `status` as the task's latest, and in its history as Mesos'
+ * Master::updateTask does: a status in the state of the last one replaces
+ * it (health changes do not pile up), and its `data`, which the framework's
+ * executor fills as it likes, is not kept.
+ */
+export function noteStatus(t: TaskRecord, status: TaskStatus): void {
+  t.status = status;
+  const kept: TaskStatus = { ...status };
+  delete kept.data;
+  const last = t.statuses.length - 1;
+  if (last >= 0 && t.statuses[last]?.state === status.state) t.statuses[last] = kept;
+  else t.statuses.push(kept);
 }
 
 export function taskKey(frameworkId: string, taskId: string): string {

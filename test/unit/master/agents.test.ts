@@ -13,6 +13,7 @@ import { Harness, agentEvents, describeAll, frameworkEvents, launch, offersIn, s
 
 const UUID1 = Buffer.alloc(16, 1).toString('base64');
 const UUID2 = Buffer.alloc(16, 2).toString('base64');
+const UUID3 = Buffer.alloc(16, 3).toString('base64');
 
 function running(h: Harness, opts: { partitionAware?: boolean } = {}) {
   const fw = h.subscribeFramework({ failover_timeout: 3600, ...(opts.partitionAware ? { capabilities: [{ type: 'PARTITION_AWARE' }] } : {}) });
@@ -241,6 +242,21 @@ describe('master core: agents and status updates', () => {
         `${pa ? 'TASK_UNKNOWN' : 'TASK_LOST'} Reconciliation: Task is unknown`,
       ]);
     }
+  });
+
+  it('keeps one status per state the task went through, for /state and /tasks, as Mesos: a repeat replaces the last, data is dropped', () => {
+    const h = new Harness();
+    const { fw, ag } = running(h);
+    h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: UUID2, healthy: true, data: 'c2VjcmV0', timestamp: 2 });
+    h.agentUpdate(ag, { task_id: { value: 't1' }, state: 'TASK_FINISHED', uuid: UUID3, timestamp: 3 });
+    type Listed = { id: string; state: string; statuses: { state: string; healthy?: boolean; data?: string; timestamp?: number }[] };
+    const listed = (renderState(h.core, h.now) as { frameworks: { tasks: Listed[] }[] }).frameworks[0]?.tasks ?? [];
+    expect(listed.map((t) => [t.id, t.state, t.statuses.map((x) => `${x.state} ${String(x.healthy)} ${String(x.data)} ${String(x.timestamp)}`)])).to.deep.equal([
+      ['t1', 'TASK_FINISHED', ['TASK_RUNNING true undefined 2', 'TASK_FINISHED undefined undefined 3']],
+    ]);
+    h.call(fw, { type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: ag.id }, task_id: { value: 't1' }, uuid: UUID3 } });
+    const done = (renderState(h.core, h.now) as { completed_tasks: Listed[] }).completed_tasks;
+    expect(done.map((t) => t.statuses.map((x) => x.state))).to.deep.equal([['TASK_RUNNING', 'TASK_FINISHED']]);
   });
 
   it('right after the master starts, reconciliation is silent about unknown tasks (agents may still re-register)', () => {
