@@ -75,6 +75,13 @@ export class FrameworkRegistry {
     return this.completed;
   }
 
+  /** A new FrameworkInfo for a framework in place (UPDATE_FRAMEWORK): its state and times are untouched. */
+  updateInfo(fw: FrameworkRecord, info: FrameworkInfo): void {
+    fw.info = { ...info, id: { value: fw.id } };
+    fw.roles = frameworkRoles(fw.info);
+    fw.partitionAware = hasCapability(fw.info, 'PARTITION_AWARE');
+  }
+
   /** Creates or replaces the record for `info.id` (which must be set). */
   upsert(id: string, info: FrameworkInfo, state: FrameworkState, nowMs: number): FrameworkRecord {
     const existing = this.byId.get(id);

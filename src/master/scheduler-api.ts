@@ -2,7 +2,8 @@
  * POST /api/v1/scheduler — the Mesos v1 Scheduler API edge. Negotiates media
  * (415 / 406), decodes the Call (400 with the field path), and either opens
  * the framework's event stream (SUBSCRIBE: 200, `Mesos-Stream-Id`, RecordIO,
- * first record SUBSCRIBED) or hands the call to the core (202, empty body).
+ * first record SUBSCRIBED) or hands the call to the core (202, empty body;
+ * UPDATE_FRAMEWORK 200).
  * A rejected call changes nothing; its CygnetError is mapped to HTTP once, in
  * http-errors.ts.
  *
@@ -40,7 +41,8 @@ export function schedulerApiHandler(node: MasterNode, log: Logger): (req: Reques
         return;
       }
       node.core.schedulerCall(call, header(req, 'mesos-stream-id'), node.clock.nowMs());
-      res.status(202).end();
+      // Mesos answers UPDATE_FRAMEWORK 200 (it is done when answered), every other call 202.
+      res.status(call.type === 'UPDATE_FRAMEWORK' ? 200 : 202).end();
       node.pump();
     } catch (err) {
       sendError(res, err, log);

@@ -25,6 +25,7 @@ export const SCHEDULER_CALL_FIELD: Readonly<Record<string, keyof SchedulerCall |
   MESSAGE: 'message',
   REQUEST: 'request',
   SUPPRESS: undefined,
+  UPDATE_FRAMEWORK: 'update_framework',
 };
 
 export function validateSchedulerCall(call: SchedulerCall): void {
@@ -45,6 +46,7 @@ export function validateSchedulerCall(call: SchedulerCall): void {
     if (!isUuidBase64(call.acknowledge.uuid)) throw new BadRequestError("Expecting 'acknowledge.uuid' to be the 16-byte UUID of a status update (base64)");
   }
   if (type === 'KILL' && call.kill !== undefined) checkId(call.kill.task_id.value, 'kill.task_id');
+  if (type === 'UPDATE_FRAMEWORK' && call.update_framework !== undefined) validateUpdateFramework(call.framework_id.value, call.update_framework);
   // SUPPRESS and REVIVE with a bad role are accepted (202) and dropped by the master, as Mesos does (scheduler-calls.ts).
   // A negative or non-finite refuse_seconds is not refused: the allocator takes the default or the cap, as Mesos does.
 }
@@ -63,6 +65,20 @@ function validateSubscribe(call: SchedulerCall): void {
   }
   const refused = frameworkInfoError(info, call.subscribe?.suppressed_roles ?? []);
   if (refused !== undefined) throw new FrameworkInfoRefused(refused);
+}
+
+/** Mesos' checks of UPDATE_FRAMEWORK that need no state (validation.cpp, Master::updateFramework), in its words. */
+function validateUpdateFramework(frameworkId: string, update: NonNullable<SchedulerCall['update_framework']>): void {
+  const info = update.framework_info;
+  if ((info.id?.value ?? '') !== frameworkId) throw new BadRequestError("'framework_id' differs from 'update_framework.framework_info.id'");
+  const ft = info.failover_timeout;
+  if (ft !== undefined && (!Number.isFinite(ft) || ft < 0)) {
+    throw new BadRequestError(`Supplied FrameworkInfo is not valid: 'failover_timeout' must be a finite number >= 0, got ${ft}`);
+  }
+  const refused = frameworkInfoError(info, update.suppressed_roles ?? []);
+  if (refused === undefined) return;
+  // Mesos checks the suppressed roles when it builds the allocator's options, after the FrameworkInfo itself.
+  throw new BadRequestError(refused.startsWith('Suppressed roles') ? `'UpdateFramework' call is not valid: ${refused}` : `Supplied FrameworkInfo is not valid: ${refused}`);
 }
 
 /**

@@ -14,7 +14,7 @@ import { frameworkRoles, type FrameworkRecord } from './frameworks.ts';
 import { computeLaunchDecisions } from './launch-validation.ts';
 import { droppedState, masterStatus, reconciliationStatus, unknownTaskState } from './statuses.ts';
 import { isTerminalState, type TaskRecord } from './tasks.ts';
-import type { SchedulerCall, TaskInfo, TaskStatus } from './wire.ts';
+import type { FrameworkInfo, SchedulerCall, TaskInfo, TaskStatus } from './wire.ts';
 
 /**
  * SUBSCRIBE with the id of a removed framework. Mesos answers it on the
@@ -169,6 +169,9 @@ export function handleFrameworkCall(ctx: CoreContext, fw: FrameworkRecord, call:
     case 'RECONCILE':
       handleReconcile(ctx, fw, call.reconcile?.tasks ?? [], nowMs);
       return;
+    case 'UPDATE_FRAMEWORK':
+      if (call.update_framework !== undefined) handleUpdateFramework(ctx, fw, call.update_framework, nowMs);
+      return;
     case 'MESSAGE':
     case 'REQUEST':
     case 'ACCEPT_INVERSE_OFFERS':
@@ -294,6 +297,36 @@ function handleRevive(ctx: CoreContext, fw: FrameworkRecord, roles: string[] | u
   else for (const r of which) fw.suppressedRoles.delete(r);
   ctx.allocator.revive(fw.id, which);
   ctx.emit({ kind: 'allocate' });
+}
+
+/**
+ * UPDATE_FRAMEWORK (Mesos' Master::updateFramework): a new FrameworkInfo
+ * and set of suppressed roles, in place, on the same subscription. The
+ * principal, user and checkpoint cannot change; offers to roles the
+ * framework no longer has are rescinded.
+ */
+function handleUpdateFramework(ctx: CoreContext, fw: FrameworkRecord, update: NonNullable<SchedulerCall['update_framework']>, nowMs: number): void {
+  const why = immutableChange(fw.info, update.framework_info);
+  if (why !== undefined) throw new BadRequestError(`FrameworkInfo update is not valid: ${why}`);
+  ctx.frameworks.updateInfo(fw, update.framework_info);
+  fw.suppressedRoles = new Set(update.suppressed_roles ?? []);
+  ctx.allocator.updateFramework(portFramework(fw));
+  const roles = new Set(fw.roles);
+  for (const o of ctx.offers.ofFramework(fw.id)) {
+    if (!roles.has(o.role)) rescindOffer(ctx, o, { notify: true, nowMs });
+  }
+  ctx.operator.frameworkUpdated(fw);
+  ctx.emit({ kind: 'allocate' });
+  ctx.log.info({ frameworkId: fw.id, roles: fw.roles, suppressed: [...fw.suppressedRoles] }, 'framework updated');
+}
+
+/** Mesos' validateUpdate, in its words: what a framework may not change about itself. */
+function immutableChange(before: FrameworkInfo, after: FrameworkInfo): string | undefined {
+  if ((before.principal ?? undefined) !== (after.principal ?? undefined)) return "Changing framework's principal is not allowed.";
+  if (before.user !== after.user) return `Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${before.user}' to '${after.user}'`;
+  const cp = (i: FrameworkInfo): boolean => i.checkpoint ?? false;
+  if (cp(before) !== cp(after)) return `Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${String(cp(before))}' to '${String(cp(after))}'`;
+  return undefined;
 }
 
 function handleSuppress(ctx: CoreContext, fw: FrameworkRecord, roles: string[] | undefined): void {

@@ -135,6 +135,7 @@ export const SCHEDULER_CALL_TYPE_VALUES = {
   MESSAGE: 10,
   REQUEST: 11,
   SUPPRESS: 12,
+  UPDATE_FRAMEWORK: 17,
 } as const;
 export type SchedulerCallType = keyof typeof SCHEDULER_CALL_TYPE_VALUES;
 
@@ -665,6 +666,10 @@ export interface SchedulerCallRequest {
 export interface SchedulerCallSuppress {
   roles?: string[];
 }
+export interface SchedulerCallUpdateFramework {
+  framework_info: FrameworkInfo;
+  suppressed_roles?: string[];
+}
 
 export interface SchedulerCall {
   framework_id?: FrameworkID;
@@ -682,6 +687,7 @@ export interface SchedulerCall {
   message?: SchedulerCallMessage;
   request?: SchedulerCallRequest;
   suppress?: SchedulerCallSuppress;
+  update_framework?: SchedulerCallUpdateFramework;
 }
 
 export interface SchedulerEventSubscribed {

@@ -91,6 +91,22 @@ describe('master HTTP edge (scheduler API)', function () {
     expect(ans.text).to.contain('subscribe.framework_info.user');
   });
 
+  it('UPDATE_FRAMEWORK: 200 with an empty body in JSON and protobuf (as Mesos), 400 in its words for a change it refuses', async () => {
+    const r = await subscribe();
+    const fwId = (await r.next()).subscribed?.framework_id.value ?? '';
+    const info = { ...SUBSCRIBE.subscribe.framework_info, id: { value: fwId }, name: 'renamed' };
+    const headers = { 'content-type': 'application/json', 'mesos-stream-id': r.streamId };
+    const ok = await post(api, JSON.stringify({ type: 'UPDATE_FRAMEWORK', framework_id: { value: fwId }, update_framework: { framework_info: info } }), headers);
+    expect([ok.status, ok.text]).to.deep.equal([200, '']);
+    const state = JSON.parse((await get(`${master.url}/state`)).text) as { frameworks: { id: string; name: string }[] };
+    expect(state.frameworks.find((f) => f.id === fwId)?.name).to.equal('renamed');
+    const pb = encodeProtobuf('mesos.v1.scheduler.Call', { type: 'UPDATE_FRAMEWORK', framework_id: { value: fwId }, update_framework: { framework_info: { ...info, name: 'again' } } });
+    const okPb = await post(api, pb, { ...headers, 'content-type': 'application/x-protobuf' });
+    expect([okPb.status, okPb.text]).to.deep.equal([200, '']);
+    const refused = await post(api, JSON.stringify({ type: 'UPDATE_FRAMEWORK', framework_id: { value: fwId }, update_framework: { framework_info: { ...info, user: 'root' } } }), headers);
+    expect([refused.status, refused.text]).to.deep.equal([400, "FrameworkInfo update is not valid: Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'test' to 'root'"]);
+  });
+
   it('an unknown call type → 400', async () => {
     const ans = await post(api, JSON.stringify({ type: 'LAUNCH_ROCKETS' }), { 'content-type': 'application/json' });
     expect(ans.status).to.equal(400);

@@ -233,4 +233,43 @@ describe('master core: frameworks', () => {
     expect(offersIn(revived, fw.id)).to.have.length(1);
     expect(agentEvents(revived)).to.deep.equal([]);
   });
+
+  it('UPDATE_FRAMEWORK changes roles and suppression in place: offers to a dropped role are rescinded, the new role is offered', () => {
+    const h = new Harness();
+    const multi = [{ type: 'MULTI_ROLE' as const }];
+    const fw = h.subscribeFramework({ roles: ['web'], capabilities: multi });
+    const ag = h.subscribeAgent();
+    const [offer] = offersIn(ag.effects, fw.id);
+    expect(offer?.allocation_info).to.deep.equal({ role: 'web' });
+    const info = { user: 'u', name: 'n', id: { value: fw.id }, roles: ['batch'], capabilities: multi };
+    const effects = h.call(fw, { type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: info } });
+    const events = frameworkEvents(effects, fw.id);
+    expect(events.map((e) => e.type)).to.deep.equal(['RESCIND', 'OFFERS']);
+    expect(events[0]?.rescind?.offer_id.value).to.equal(offer?.id.value);
+    expect(events[1]?.offers?.offers?.[0]?.allocation_info).to.deep.equal({ role: 'batch' });
+    const rec = h.core.ctx.frameworks.get(fw.id);
+    expect([rec?.roles, rec?.state, rec?.info.name]).to.deep.equal([['batch'], 'connected', 'n']);
+    // The same subscription goes on; suppressing its only role stops offers, as SUPPRESS would.
+    const [again] = offersIn(effects, fw.id);
+    h.call(fw, { type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: info, suppressed_roles: ['batch'] } });
+    const declined = h.call(fw, { type: 'DECLINE', decline: { offer_ids: [{ value: again?.id.value ?? '' }], filters: { refuse_seconds: 0 } } });
+    expect([...offersIn(declined, fw.id), ...offersIn(h.advance(2000), fw.id)]).to.deep.equal([]);
+    expect(offersIn(h.call(fw, { type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: info } }), fw.id)).to.have.length(1);
+  });
+
+  it('UPDATE_FRAMEWORK refuses what Mesos refuses, in its words, and changes nothing', () => {
+    const h = new Harness();
+    const fw = h.subscribeFramework({ principal: 'p', checkpoint: true });
+    const base = { user: 'u', name: 'fw', id: { value: fw.id }, principal: 'p', checkpoint: true };
+    const refused = (info: Record<string, unknown>, suppressed?: string[]) =>
+      rejection(() => h.call(fw, { type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: { ...base, ...info } as typeof base, ...(suppressed !== undefined ? { suppressed_roles: suppressed } : {}) } }));
+    expect(refused({ id: { value: 'other' } })).to.deep.equal({ status: 400, message: "'framework_id' differs from 'update_framework.framework_info.id'" });
+    expect(refused({ principal: 'q' }).message).to.equal("FrameworkInfo update is not valid: Changing framework's principal is not allowed.");
+    expect(refused({ user: 'root' }).message).to.equal("FrameworkInfo update is not valid: Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'u' to 'root'");
+    expect(refused({ checkpoint: false }).message).to.equal("FrameworkInfo update is not valid: Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from 'true' to 'false'");
+    expect(refused({ role: '/x' }).message).to.equal("Supplied FrameworkInfo is not valid: 'FrameworkInfo.role' is not a valid role: Role '/x' cannot start with a slash");
+    expect(refused({}, ['elsewhere']).message).to.equal("'UpdateFramework' call is not valid: Suppressed roles { elsewhere } are not contained in the set of roles");
+    expect(rejection(() => h.call(fw, { type: 'UPDATE_FRAMEWORK' })).message).to.equal("Expecting 'update_framework' to be present");
+    expect(h.core.ctx.frameworks.get(fw.id)?.info.principal).to.equal('p');
+  });
 });

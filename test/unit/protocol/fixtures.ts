@@ -141,6 +141,11 @@ export const schedulerCalls: SchedulerCall[] = [
   { framework_id: { value: 'fw-1' }, type: 'MESSAGE', message: { agent_id: { value: 'agent-1' }, executor_id: { value: 'exec-1' }, data: 'aGVsbG8=' } },
   { framework_id: { value: 'fw-1' }, type: 'REQUEST', request: { requests: [{ agent_id: { value: 'agent-1' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }] }] } },
   { framework_id: { value: 'fw-1' }, type: 'SUPPRESS', suppress: { roles: ['web'] } },
+  {
+    framework_id: { value: 'fw-1' },
+    type: 'UPDATE_FRAMEWORK',
+    update_framework: { framework_info: { user: 'u', name: 'fw', id: { value: 'fw-1' }, roles: ['web', 'batch'], capabilities: [{ type: 'MULTI_ROLE' }] }, suppressed_roles: ['batch'] },
+  },
 ];
 
 export const schedulerEvents: SchedulerEvent[] = [

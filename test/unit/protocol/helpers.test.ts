@@ -77,6 +77,7 @@ describe('protocol/describe', () => {
       'MESSAGE framework=fw-1 agent=agent-1 executor=exec-1',
       'REQUEST framework=fw-1',
       'SUPPRESS framework=fw-1 roles=[web]',
+      'UPDATE_FRAMEWORK framework=fw-1 name=fw id=fw-1',
     ]);
     expect(schedulerEvents.map(describeEvent)).to.deep.equal([
       'SUBSCRIBED framework=fw-1 heartbeat=15s',
