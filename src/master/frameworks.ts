@@ -75,7 +75,7 @@ export class FrameworkRegistry {
     return this.completed;
   }
 
-  /** A new FrameworkInfo for a framework in place (UPDATE_FRAMEWORK): its state and times are untouched. */
+  /** A new FrameworkInfo for a framework in place (UPDATE_FRAMEWORK, a failover's SUBSCRIBE): its state and times are untouched. */
   updateInfo(fw: FrameworkRecord, info: FrameworkInfo): void {
     fw.info = { ...info, id: { value: fw.id } };
     fw.roles = frameworkRoles(fw.info);
@@ -85,15 +85,13 @@ export class FrameworkRegistry {
   /** Creates or replaces the record for `info.id` (which must be set). */
   upsert(id: string, info: FrameworkInfo, state: FrameworkState, nowMs: number): FrameworkRecord {
     const existing = this.byId.get(id);
-    const withId: FrameworkInfo = { ...info, id: { value: id } };
     if (existing !== undefined) {
-      existing.info = withId;
-      existing.roles = frameworkRoles(withId);
-      existing.partitionAware = hasCapability(withId, 'PARTITION_AWARE');
+      this.updateInfo(existing, info);
       existing.state = state;
       if (state === 'connected') existing.reregisteredAtMs = nowMs;
       return existing;
     }
+    const withId: FrameworkInfo = { ...info, id: { value: id } };
     const rec: FrameworkRecord = {
       id,
       info: withId,

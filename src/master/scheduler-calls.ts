@@ -322,7 +322,7 @@ function handleUpdateFramework(ctx: CoreContext, fw: FrameworkRecord, update: No
 
 /** Mesos' validateUpdate, in its words: what a framework may not change about itself. */
 function immutableChange(before: FrameworkInfo, after: FrameworkInfo): string | undefined {
-  if ((before.principal ?? undefined) !== (after.principal ?? undefined)) return "Changing framework's principal is not allowed.";
+  if (before.principal !== after.principal) return "Changing framework's principal is not allowed.";
   if (before.user !== after.user) return `Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${before.user}' to '${after.user}'`;
   const cp = (i: FrameworkInfo): boolean => i.checkpoint ?? false;
   if (cp(before) !== cp(after)) return `Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${String(cp(before))}' to '${String(cp(after))}'`;
